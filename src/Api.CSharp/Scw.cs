@@ -1,0 +1,77 @@
+using System.Collections.Generic;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace LowRank;
+
+/// <summary>
+/// The Sarlos / Clarkson-Woodruff sketch-based low-rank approximation (Algorithm 1 of Indyk, Vakilian and Yuan,
+/// "Learning-Based Low-Rank Approximations", NeurIPS 2019) and the paper's test-error metric.
+/// </summary>
+/// <example>
+/// <code>
+/// var sketch = Sketch.CountSketch(rows: 20, columns: a.RowCount, seed: 1);
+/// LowRankApproximation approx = Scw.Approximate(a, sketch, rank: 10);
+/// double error = Scw.Error(a, sketch, rank: 10);   // ||A - approx||_F
+/// </code>
+/// </example>
+public static class Scw
+{
+    /// <summary>
+    /// SCW(S, A) = [A V]_k V^T with V (d x r) spanning the row space of S A: the best rank-k approximation of A whose
+    /// rows lie in the row space of S A.
+    /// </summary>
+    /// <param name="matrix">A (n x d): nonempty, finite, dense or sparse.</param>
+    /// <param name="sketch">S (m x n), with m &gt;= k.</param>
+    /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
+    /// <returns>The factors of rank r' = min(k, r), r the numerical rank of S A (0 when S A = 0).</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="matrix"/> or <paramref name="sketch"/> is null.</exception>
+    /// <exception cref="System.ArgumentException"><paramref name="matrix"/> is empty or not finite; the sketch's
+    /// columns differ from n or its rows are fewer than k.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)].</exception>
+    /// <remarks>O(nnz(A) r + d m^2 + n r^2 + k r d) for a CountSketch; no n x n, d x d or n x d matrix is formed.</remarks>
+    public static LowRankApproximation Approximate(Matrix<double> matrix, Sketch sketch, int rank) =>
+        new(Core.Scw.Approximate(rank, Sketch.CoreOf(sketch), matrix));
+
+    /// <inheritdoc cref="Approximate(Matrix{double}, Sketch, int)"/>
+    public static LowRankApproximation Approximate(double[,] matrix, Sketch sketch, int rank) =>
+        new(Core.Scw.Approximate(rank, Sketch.CoreOf(sketch), Matrices.Of(matrix, nameof(matrix))));
+
+    /// <summary>The SCW error ||A - SCW(S, A)||_F, without forming the n x d approximation unless the error is tiny.</summary>
+    /// <param name="matrix">A (n x d): nonempty and finite.</param>
+    /// <param name="sketch">S (m x n), with m &gt;= k.</param>
+    /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
+    /// <returns>The Frobenius error, at least <see cref="Svd.OptimalError(Matrix{double}, int)"/> up to rounding.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="matrix"/> or <paramref name="sketch"/> is null.</exception>
+    /// <exception cref="System.ArgumentException">As for <see cref="Approximate(Matrix{double}, Sketch, int)"/>.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)].</exception>
+    /// <remarks>Uses ||A - [AV]_k V^T||_F^2 = ||A||_F^2 - ||[AV]_k||_F^2 (V has orthonormal columns); below about
+    /// 1.2e-4 ||A||_F that subtraction would keep fewer than 8 digits, so the residual is then formed directly.</remarks>
+    public static double Error(Matrix<double> matrix, Sketch sketch, int rank) => Core.Scw.Error(rank, Sketch.CoreOf(sketch), matrix);
+
+    /// <inheritdoc cref="Error(Matrix{double}, Sketch, int)"/>
+    public static double Error(double[,] matrix, Sketch sketch, int rank) =>
+        Core.Scw.Error(rank, Sketch.CoreOf(sketch), Matrices.Of(matrix, nameof(matrix)));
+
+    /// <summary>
+    /// The test error of Indyk, Vakilian and Yuan (NeurIPS 2019, Section 5): Err(Te, S) = mean over A in Te of
+    /// ||A - SCW(S, A)||_F minus the mean of ||A - [A]_k||_F.
+    /// </summary>
+    /// <param name="testSet">Te: at least one matrix, each nonempty and finite, with n rows.</param>
+    /// <param name="sketch">S (m x n), with m &gt;= k.</param>
+    /// <param name="rank">k, valid for every test matrix.</param>
+    /// <param name="normalization"><see cref="Normalization.TopSingularValue"/> scales each matrix to sigma_1 = 1 first,
+    /// as the paper's experiments do.</param>
+    /// <returns>The difference of means, nonnegative up to rounding.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="testSet"/>, an item or <paramref name="sketch"/> is null.</exception>
+    /// <exception cref="System.ArgumentException"><paramref name="testSet"/> is empty or a matrix fails the checks of
+    /// <see cref="Approximate(Matrix{double}, Sketch, int)"/>; the message names its index.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)].</exception>
+    /// <remarks>Per matrix: one SCW plus an exact SVD for the optimum, O(n d min(n, d)).</remarks>
+    public static double TestError(
+        IEnumerable<Matrix<double>> testSet, Sketch sketch, int rank, Normalization normalization = Normalization.None) =>
+        Core.Scw.TestError(
+            normalization == Normalization.TopSingularValue ? Core.Normalization.TopSingularValue : Core.Normalization.None,
+            rank,
+            Sketch.CoreOf(sketch),
+            testSet);
+}

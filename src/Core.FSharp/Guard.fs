@@ -1,0 +1,79 @@
+/// Argument checks shared by every public entry point. Each failure names the argument, says what was
+/// expected and what was given, so that a C# caller reading only the exception knows what to fix.
+module internal LowRank.Core.Guard
+
+open System
+open MathNet.Numerics.LinearAlgebra
+
+let notNull (name: string) (value: 'T) =
+    if isNull (box value) then
+        raise (ArgumentNullException(name, $"Expected a value for {name}, but it was null."))
+
+let shape (m: Matrix<float>) = $"{m.RowCount}x{m.ColumnCount}"
+
+/// Rejects null and empty (0 x d or n x 0) matrices.
+let nonEmpty (name: string) (m: Matrix<float>) =
+    notNull name m
+
+    if m.RowCount = 0 || m.ColumnCount = 0 then
+        raise (
+            ArgumentException(
+                $"Expected a matrix with at least one row and one column, but {name} is {shape m}.",
+                name
+            )
+        )
+
+/// The first entry that is NaN or infinite, in column-major order, if any. O(nnz) for sparse storage.
+let firstNonFinite (m: Matrix<float>) : (int * int * float) option =
+    match m.AsColumnMajorArray() with
+    | null ->
+        m.EnumerateIndexed(Zeros.AllowSkip)
+        |> Seq.tryFind (fun struct (_, _, x) -> not (Double.IsFinite x))
+        |> Option.map (fun struct (i, j, x) -> i, j, x)
+    | data ->
+        match Array.tryFindIndex (fun x -> not (Double.IsFinite x)) data with
+        | Some p -> Some(p % m.RowCount, p / m.RowCount, data[p])
+        | None -> None
+
+/// Rejects null, empty and non-finite matrices: every algorithm's precondition on its data.
+let finiteMatrix (name: string) (m: Matrix<float>) =
+    nonEmpty name m
+
+    match firstNonFinite m with
+    | Some(i, j, x) ->
+        raise (ArgumentException($"Expected only finite entries in {name}, but {name}[{i}, {j}] = {x}.", name))
+    | None -> ()
+
+/// Rejects weights that are not a finite, nonnegative matrix of the data's shape.
+let weights (name: string) (w: Matrix<float>) (dataName: string) (data: Matrix<float>) =
+    finiteMatrix name w
+
+    if w.RowCount <> data.RowCount || w.ColumnCount <> data.ColumnCount then
+        raise (
+            ArgumentException(
+                $"Expected {name} to have the shape of {dataName} ({shape data}), but {name} is {shape w}.",
+                name
+            )
+        )
+
+    match w.EnumerateIndexed(Zeros.AllowSkip) |> Seq.tryFind (fun struct (_, _, x) -> x < 0.0) with
+    | Some(struct (i, j, x)) ->
+        raise (ArgumentException($"Expected nonnegative weights, but {name}[{i}, {j}] = {x}.", name))
+    | None -> ()
+
+let positive (name: string) (value: int) =
+    if value < 1 then
+        raise (ArgumentOutOfRangeException(name, value, $"Expected {name} >= 1, but {name} = {value}."))
+
+/// Checks 1 <= rank <= min(rows, columns) of the matrix named `matrixName`.
+let rank (name: string) (value: int) (matrixName: string) (m: Matrix<float>) =
+    let limit = min m.RowCount m.ColumnCount
+
+    if value < 1 || value > limit then
+        raise (
+            ArgumentOutOfRangeException(
+                name,
+                value,
+                $"Expected 1 <= {name} <= min(rows, columns) = {limit} for the {shape m} {matrixName}, but {name} = {value}."
+            )
+        )

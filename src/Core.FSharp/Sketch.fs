@@ -1,0 +1,279 @@
+namespace LowRank.Core
+
+open System
+open MathNet.Numerics.LinearAlgebra
+
+/// A sketching matrix S (m x n) applied to an n x d matrix A as S A. Build one with the Sketch module; the
+/// representation is internal so that sparse sketches are never forced into a dense m x n matrix.
+[<CustomEquality; NoComparison>]
+type Sketch =
+    internal
+    /// CountSketch (Clarkson and Woodruff 2017): column i of S holds Values[i] in row Hash[i], zeros elsewhere.
+    | CountSketch of rows: int * hash: int[] * values: float[]
+    /// A dense m x n matrix.
+    | DenseSketch of Matrix<float>
+    /// The rows of several sketches with the same column count, stacked in order.
+    | Stacked of Sketch[]
+
+    override this.Equals(other) =
+        match other with
+        | :? Sketch as o ->
+            match this, o with
+            | CountSketch(m1, h1, v1), CountSketch(m2, h2, v2) -> m1 = m2 && h1 = h2 && v1 = v2
+            | DenseSketch a, DenseSketch b -> a.Equals b
+            | Stacked a, Stacked b -> a = b
+            | _ -> false
+        | _ -> false
+
+    override this.GetHashCode() =
+        match this with
+        | CountSketch(m, h, _) -> HashCode.Combine(m, h.Length)
+        | DenseSketch a -> HashCode.Combine(a.RowCount, a.ColumnCount)
+        | Stacked parts -> parts.Length
+
+    override this.ToString() =
+        match this with
+        | CountSketch(m, h, _) -> $"CountSketch {m}x{h.Length}"
+        | DenseSketch a -> $"Dense {a.RowCount}x{a.ColumnCount}"
+        | Stacked parts -> parts |> Array.map string |> String.concat "; " |> sprintf "Stacked [%s]"
+
+/// Builds and applies sketching matrices. Every random sketch is a deterministic function of its seed: it draws
+/// from System.Random(seed), whose seeded sequence .NET keeps stable across versions for compatibility.
+[<RequireQualifiedAccess>]
+module Sketch =
+
+    /// <summary>The number of rows m of S (the sketch size).</summary>
+    /// <param name="sketch">S.</param>
+    /// <returns>m.</returns>
+    [<CompiledName("Rows")>]
+    let rec rows (sketch: Sketch) =
+        match sketch with
+        | CountSketch(m, _, _) -> m
+        | DenseSketch s -> s.RowCount
+        | Stacked parts -> parts |> Array.sumBy rows
+
+    /// <summary>The number of columns n of S, which must equal the rows of every matrix it is applied to.</summary>
+    /// <param name="sketch">S.</param>
+    /// <returns>n.</returns>
+    [<CompiledName("Columns")>]
+    let rec columns (sketch: Sketch) =
+        match sketch with
+        | CountSketch(_, h, _) -> h.Length
+        | DenseSketch s -> s.ColumnCount
+        | Stacked parts -> columns parts[0]
+
+    let private checkSize rows columns =
+        Guard.positive (nameof rows) rows
+        Guard.positive (nameof columns) columns
+
+    /// <summary>A random CountSketch (Clarkson and Woodruff 2017, the "sparse random" sketch of Indyk, Vakilian and Yuan):
+    /// each column i has a single nonzero, a random sign +1 or -1 in a uniformly random row h(i).</summary>
+    /// <param name="seed">Seed of System.Random; the same seed, rows and columns give the same sketch.</param>
+    /// <param name="rows">m &gt;= 1.</param>
+    /// <param name="columns">n &gt;= 1.</param>
+    /// <returns>The sketch, stored as two length-n arrays (O(n) memory).</returns>
+    /// <exception cref="System.ArgumentOutOfRangeException">rows or columns is less than 1.</exception>
+    /// <remarks>For each column in order it draws h(i) = Next(m), then the sign from Next(2).</remarks>
+    [<CompiledName("CountSketch")>]
+    let countSketch (seed: int) (rows: int) (columns: int) =
+        checkSize rows columns
+        let random = Random(seed)
+        let hash = Array.zeroCreate columns
+        let values = Array.zeroCreate columns
+
+        for i in 0 .. columns - 1 do
+            hash[i] <- random.Next rows
+            values[i] <- if random.Next 2 = 0 then -1.0 else 1.0
+
+        CountSketch(rows, hash, values)
+
+    /// <summary>A CountSketch-shaped sketch with given positions and values, as a learned sketch has.</summary>
+    /// <param name="rows">m &gt;= 1.</param>
+    /// <param name="hash">h: the row of each column's nonzero, each in [0, m); its length is n &gt;= 1.</param>
+    /// <param name="values">The value of each column's nonzero, finite, of length n. Zero is allowed.</param>
+    /// <returns>The sketch; the arrays are copied, so later changes to them do not affect it.</returns>
+    /// <exception cref="System.ArgumentNullException">hash or values is null.</exception>
+    /// <exception cref="System.ArgumentException">the lengths differ or are 0, a hash is outside [0, m), or a value is
+    /// not finite.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">rows is less than 1.</exception>
+    [<CompiledName("FromCountSketch")>]
+    let ofCountSketch (rows: int) (hash: int[]) (values: float[]) =
+        Guard.positive (nameof rows) rows
+        Guard.notNull (nameof hash) hash
+        Guard.notNull (nameof values) values
+
+        if hash.Length = 0 || hash.Length <> values.Length then
+            raise (
+                ArgumentException(
+                    $"Expected hash and values of the same length n >= 1, but hash has {hash.Length} entries and values {values.Length}.",
+                    nameof values
+                )
+            )
+
+        match Array.tryFindIndex (fun h -> h < 0 || h >= rows) hash with
+        | Some i -> raise (ArgumentException($"Expected every hash in [0, {rows}), but hash[{i}] = {hash[i]}.", nameof hash))
+        | None -> ()
+
+        match Array.tryFindIndex (Double.IsFinite >> not) values with
+        | Some i -> raise (ArgumentException($"Expected finite values, but values[{i}] = {values[i]}.", nameof values))
+        | None -> ()
+
+        CountSketch(rows, Array.copy hash, Array.copy values)
+
+    /// <summary>The n x n identity as a sketch: SCW with it is the exact truncated SVD.</summary>
+    /// <param name="size">n &gt;= 1.</param>
+    /// <returns>A CountSketch with h(i) = i and values 1.</returns>
+    /// <exception cref="System.ArgumentOutOfRangeException">size is less than 1.</exception>
+    [<CompiledName("Identity")>]
+    let identity (size: int) =
+        Guard.positive (nameof size) size
+        CountSketch(size, Array.init size id, Array.create size 1.0)
+
+    /// <summary>A dense Gaussian sketch with independent N(0, 1/m) entries, so that E ||S x||^2 = ||x||^2.</summary>
+    /// <param name="seed">Seed of System.Random; the same seed, rows and columns give the same sketch.</param>
+    /// <param name="rows">m &gt;= 1.</param>
+    /// <param name="columns">n &gt;= 1.</param>
+    /// <returns>The sketch, stored densely (m n numbers). S A costs O(m n d).</returns>
+    /// <exception cref="System.ArgumentOutOfRangeException">rows or columns is less than 1.</exception>
+    /// <remarks>Entries are drawn column by column with the Box-Muller transform.</remarks>
+    [<CompiledName("Gaussian")>]
+    let gaussian (seed: int) (rows: int) (columns: int) =
+        checkSize rows columns
+        let random = Random(seed)
+        let sd = 1.0 / sqrt (float rows)
+
+        let normal () =
+            // 1 - NextDouble() lies in (0, 1], so the logarithm is finite.
+            let u1 = 1.0 - random.NextDouble()
+            let u2 = random.NextDouble()
+            sqrt (-2.0 * log u1) * cos (2.0 * Math.PI * u2)
+
+        DenseSketch(Matrix<float>.Build.Dense(rows, columns, fun _ _ -> sd * normal ()))
+
+    /// <summary>A dense sketch with the given entries.</summary>
+    /// <param name="matrix">S: nonempty, finite. It is copied.</param>
+    /// <returns>The sketch.</returns>
+    /// <exception cref="System.ArgumentNullException">matrix is null.</exception>
+    /// <exception cref="System.ArgumentException">matrix is empty or has a NaN or infinite entry.</exception>
+    [<CompiledName("FromMatrix")>]
+    let ofMatrix (matrix: Matrix<float>) =
+        Guard.finiteMatrix (nameof matrix) matrix
+        DenseSketch(matrix.Clone())
+
+    /// <summary>Stacks sketches' rows: [S1; S2; ...]. Mixed learned+random sketches are built this way, and by Theorem 1
+    /// of Indyk, Vakilian and Yuan (NeurIPS 2019) SCW with the stack is never worse than with any one part.</summary>
+    /// <param name="sketches">At least one sketch, all with the same number of columns.</param>
+    /// <returns>A sketch with the sum of the rows.</returns>
+    /// <exception cref="System.ArgumentNullException">sketches or one of its items is null.</exception>
+    /// <exception cref="System.ArgumentException">sketches is empty or their column counts differ.</exception>
+    [<CompiledName("Stack")>]
+    let stack (sketches: seq<Sketch>) =
+        Guard.notNull (nameof sketches) sketches
+        let parts = Seq.toArray sketches
+
+        if parts.Length = 0 then
+            raise (ArgumentException("Expected at least one sketch to stack, but sketches is empty.", nameof sketches))
+
+        parts |> Array.iteri (fun i s -> Guard.notNull $"{nameof sketches}[{i}]" s)
+        let n = columns parts[0]
+
+        match Array.tryFindIndex (fun s -> columns s <> n) parts with
+        | Some i ->
+            raise (
+                ArgumentException(
+                    $"Expected sketches with the same number of columns, but sketches[0] has {n} and sketches[{i}] has {columns parts[i]}.",
+                    nameof sketches
+                )
+            )
+        | None -> Stacked parts
+
+    /// Rejects a sketch whose column count differs from the matrix's row count, naming the sketch.
+    let internal checkFits (sketch: Sketch) (matrix: Matrix<float>) =
+        if matrix.RowCount <> columns sketch then
+            raise (
+                ArgumentException(
+                    $"Expected a sketch with as many columns as matrix has rows ({matrix.RowCount}), but sketch is {rows sketch}x{columns sketch}.",
+                    nameof sketch
+                )
+            )
+
+    /// S[:, offset .. offset + block.rows) * block, for a validated block. Allocates only the m x d result.
+    let rec internal applyUnchecked (sketch: Sketch) (offset: int) (block: Matrix<float>) : Matrix<float> =
+        let b, d = block.RowCount, block.ColumnCount
+
+        match sketch with
+        | CountSketch(m, hash, values) ->
+            let result = Array.zeroCreate<float> (m * d)
+
+            match block.AsColumnMajorArray() with
+            | null ->
+                // Sparse storage: O(nnz) by visiting the stored entries only.
+                for struct (i, j, x) in block.EnumerateIndexed(Zeros.AllowSkip) do
+                    let p = offset + i
+                    result[j * m + hash[p]] <- result[j * m + hash[p]] + values[p] * x
+            | data ->
+                for j in 0 .. d - 1 do
+                    let column = j * b
+                    let target = j * m
+
+                    for i in 0 .. b - 1 do
+                        let p = offset + i
+                        result[target + hash[p]] <- result[target + hash[p]] + values[p] * data[column + i]
+
+            Matrix<float>.Build.Dense(m, d, result)
+        | DenseSketch s -> s.SubMatrix(0, s.RowCount, offset, b) * block
+        | Stacked parts ->
+            let pieces = parts |> Array.map (fun part -> applyUnchecked part offset block)
+            Matrix<float>.Build.DenseOfMatrixArray(Array2D.init pieces.Length 1 (fun i _ -> pieces[i]))
+
+    /// <summary>Sketches one block of A's rows: S[:, rowOffset .. rowOffset + b) * block, for streaming a tall A through
+    /// S one row block at a time. Summing the results over blocks that partition A's rows gives S A.</summary>
+    /// <param name="rowOffset">The index in A of the block's first row; 0 &lt;= rowOffset and rowOffset + b &lt;= n.</param>
+    /// <param name="block">b x d rows of A: nonempty, finite, dense or sparse.</param>
+    /// <param name="sketch">S (m x n).</param>
+    /// <returns>A dense m x d matrix.</returns>
+    /// <exception cref="System.ArgumentNullException">block or sketch is null.</exception>
+    /// <exception cref="System.ArgumentException">block is empty or has a NaN or infinite entry.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">the block does not lie within S's columns.</exception>
+    /// <remarks>A CountSketch costs O(nnz(block) + m d); a dense sketch O(m b d).</remarks>
+    [<CompiledName("ApplyToRowBlock")>]
+    let applyToRowBlock (rowOffset: int) (block: Matrix<float>) (sketch: Sketch) =
+        Guard.notNull (nameof sketch) sketch
+        Guard.finiteMatrix (nameof block) block
+        let n = columns sketch
+
+        if rowOffset < 0 || rowOffset + block.RowCount > n then
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof rowOffset,
+                    rowOffset,
+                    $"Expected 0 <= rowOffset and rowOffset + block rows <= {n} (the sketch's columns), but rowOffset = {rowOffset} and block has {block.RowCount} rows."
+                )
+            )
+
+        applyUnchecked sketch rowOffset block
+
+    /// <summary>S A: the m x d sketch of an n x d matrix A.</summary>
+    /// <param name="matrix">A: nonempty, finite, dense or sparse, with as many rows as S has columns.</param>
+    /// <param name="sketch">S (m x n).</param>
+    /// <returns>A dense m x d matrix.</returns>
+    /// <exception cref="System.ArgumentNullException">matrix or sketch is null.</exception>
+    /// <exception cref="System.ArgumentException">matrix is empty, has a NaN or infinite entry, or its row count
+    /// differs from the sketch's column count.</exception>
+    /// <remarks>A CountSketch costs O(nnz(A) + m d) and never forms S; a dense sketch costs O(m n d).</remarks>
+    [<CompiledName("Apply")>]
+    let apply (matrix: Matrix<float>) (sketch: Sketch) =
+        Guard.notNull (nameof sketch) sketch
+        Guard.finiteMatrix (nameof matrix) matrix
+        checkFits sketch matrix
+        applyUnchecked sketch 0 matrix
+
+    /// <summary>The dense m x n matrix S, for inspection and tests; O(m n) memory.</summary>
+    /// <param name="sketch">S.</param>
+    /// <returns>A new dense matrix.</returns>
+    /// <exception cref="System.ArgumentNullException">sketch is null.</exception>
+    [<CompiledName("ToMatrix")>]
+    let toMatrix (sketch: Sketch) =
+        Guard.notNull (nameof sketch) sketch
+        let n = columns sketch
+        applyUnchecked sketch 0 (Matrix<float>.Build.DenseIdentity n)

@@ -1,0 +1,54 @@
+namespace LowRank.Properties
+
+open FsCheck.FSharp
+open MathNet.Numerics.LinearAlgebra
+open Xunit
+open LowRank.Core
+open LowRank.Properties.Accuracy
+open LowRank.Properties.Generators
+open LowRank.Properties.Runner
+
+/// Truncated SVD: [A]_k's factors have the documented structure and its error is the tail of the singular values.
+module SvdLaws =
+
+    /// ||Q Q^T - I||_F for a matrix with orthonormal rows expected; 0 when there are no rows.
+    let orthonormalityDefect (rows: Matrix<float>) =
+        if rows.RowCount = 0 then
+            0.0
+        else
+            Norm.frobenius (rows * rows.Transpose() - Matrix<float>.Build.DenseIdentity rows.RowCount)
+
+    [<Fact>]
+    let ``best rank-k approximation has orthonormal right factor, Left = A Right^T and error equal to the tail`` () =
+        forAll matrixWithRank (fun (spec, k) ->
+            let a = spec.Build()
+            let best = Svd.bestRankK k a
+            let norm = Norm.frobenius a
+            let accuracy = medium |> scaledTo norm
+
+            all
+                [ holds "rank k" (best.Rank = k && best.Left.ColumnCount = k && best.Right.RowCount = k)
+                  close (medium |> scaledTo 1.0) "Right Right^T = I" (orthonormalityDefect best.Right) 0.0
+                  close accuracy "Left = A Right^T" (Norm.frobenius (best.Left - a * best.Right.Transpose())) 0.0
+                  close accuracy "||A - [A]_k||_F = optimal error" (Norm.frobenius (a - best.ToMatrix())) (Svd.optimalError k a) ])
+        |> check
+
+    [<Fact>]
+    let ``numerical rank of a generated matrix is its construction rank`` () =
+        forAll matrix (fun spec ->
+            let rank = Svd.numericalRank (spec.Build())
+            holds (sprintf "numerical rank %d = constructed rank %d" rank spec.Rank) (rank = spec.Rank))
+        |> check
+
+    [<Fact>]
+    let ``singular values are descending, nonnegative and their squares sum to the squared Frobenius norm`` () =
+        forAll matrix (fun spec ->
+            let a = spec.Build()
+            let s = Svd.singularValues a
+            let norm = Norm.frobenius a
+
+            all
+                [ holds "min(n, d) of them" (s.Length = min a.RowCount a.ColumnCount)
+                  holds "descending and nonnegative" (s |> Array.pairwise |> Array.forall (fun (x, y) -> x >= y) && Array.last s >= 0.0)
+                  close (medium |> scaledTo norm) "sqrt(sum sigma^2) = ||A||_F" (Dense.twoNorm s) norm ])
+        |> check

@@ -1,0 +1,135 @@
+using System;
+using System.Collections.Generic;
+using MathNet.Numerics.LinearAlgebra;
+using Xunit;
+
+namespace LowRank.Unit;
+
+/// <summary>Bad input throws the right exception type, names the argument, and says what was expected and given.</summary>
+public class ArgumentValidationTests
+{
+    private static readonly Matrix<double> A = Matrix<double>.Build.Random(30, 12, 7);
+
+    private static T AssertNamed<T>(Action call, string parameter, params string[] mentions)
+        where T : ArgumentException
+    {
+        var error = Assert.Throws<T>(call);
+        Assert.Equal(parameter, error.ParamName);
+        foreach (var text in mentions)
+        {
+            Assert.Contains(text, error.Message, StringComparison.Ordinal);
+        }
+
+        return error;
+    }
+
+    [Fact]
+    public void Scw_Throws_WhenSketchColumnsDoNotMatchRows() =>
+        AssertNamed<ArgumentException>(
+            () => Scw.Approximate(A, Sketch.CountSketch(10, 29, seed: 1), rank: 3), "sketch", "(30)", "10x29");
+
+    [Fact]
+    public void Scw_Throws_WhenRankIsBelowOne() =>
+        AssertNamed<ArgumentOutOfRangeException>(
+            () => Scw.Approximate(A, Sketch.CountSketch(10, 30, seed: 1), rank: 0), "rank", "min(rows, columns) = 12", "rank = 0");
+
+    [Fact]
+    public void Scw_Throws_WhenRankExceedsTheSmallerDimension() =>
+        AssertNamed<ArgumentOutOfRangeException>(
+            () => Scw.Approximate(A, Sketch.CountSketch(20, 30, seed: 1), rank: 13), "rank", "= 12", "rank = 13");
+
+    [Fact]
+    public void Scw_Throws_WhenSketchHasFewerRowsThanRank() =>
+        AssertNamed<ArgumentException>(
+            () => Scw.Error(A, Sketch.Gaussian(4, 30, seed: 1), rank: 5), "sketch", "at least rank = 5 rows", "4x30");
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void Scw_Throws_WhenMatrixHasNonFiniteEntry(double bad)
+    {
+        var a = A.Clone();
+        a[4, 2] = bad;
+        AssertNamed<ArgumentException>(
+            () => Scw.Approximate(a, Sketch.CountSketch(10, 30, seed: 1), rank: 3), "matrix", "finite", "matrix[4, 2]");
+    }
+
+    [Fact]
+    public void Scw_Throws_WhenMatrixIsEmpty() =>
+        AssertNamed<ArgumentException>(
+            () => Scw.Approximate(Matrix<double>.Build.Dense(0, 5), Sketch.CountSketch(3, 1, seed: 1), rank: 1),
+            "matrix", "at least one row and one column", "0x5");
+
+    [Fact]
+    public void Scw_Throws_WhenArgumentsAreNull()
+    {
+        AssertNamed<ArgumentNullException>(() => Scw.Approximate((Matrix<double>)null!, Sketch.Identity(3), 1), "matrix");
+        AssertNamed<ArgumentNullException>(() => Scw.Approximate((double[,])null!, Sketch.Identity(3), 1), "matrix");
+        AssertNamed<ArgumentNullException>(() => Scw.Approximate(A, null!, 1), "sketch");
+    }
+
+    [Fact]
+    public void TestError_NamesTheIndexOfTheBadMatrix()
+    {
+        var bad = A.Clone();
+        bad[0, 0] = double.NaN;
+        var error = AssertNamed<ArgumentException>(
+            () => Scw.TestError(new List<Matrix<double>> { A, bad }, Sketch.CountSketch(10, 30, seed: 1), rank: 2),
+            "testSet", "testSet[1]");
+        Assert.IsAssignableFrom<ArgumentException>(error.InnerException);
+    }
+
+    [Fact]
+    public void TestError_Throws_WhenTestSetIsEmpty() =>
+        AssertNamed<ArgumentException>(
+            () => Scw.TestError(new List<Matrix<double>>(), Sketch.Identity(3), rank: 1), "testSet", "empty");
+
+    [Fact]
+    public void WeightedFrobenius_Throws_WhenAWeightIsNegative()
+    {
+        var w = Matrix<double>.Build.Dense(30, 12, 1.0);
+        w[3, 5] = -0.5;
+        AssertNamed<ArgumentException>(() => Norm.WeightedFrobenius(A, w), "weights", "nonnegative", "weights[3, 5] = -0.5");
+    }
+
+    [Fact]
+    public void WeightedFrobenius_Throws_WhenAWeightIsNaN()
+    {
+        var w = Matrix<double>.Build.Dense(30, 12, 1.0);
+        w[0, 1] = double.NaN;
+        AssertNamed<ArgumentException>(() => Norm.WeightedFrobenius(A, w), "weights", "finite", "weights[0, 1]");
+    }
+
+    [Fact]
+    public void WeightedFrobenius_Throws_WhenShapesDiffer() =>
+        AssertNamed<ArgumentException>(
+            () => Norm.WeightedFrobenius(A, Matrix<double>.Build.Dense(12, 30, 1.0)), "weights", "30x12", "12x30");
+
+    [Fact]
+    public void Sketch_Stack_Throws_WhenColumnCountsDiffer() =>
+        AssertNamed<ArgumentException>(
+            () => Sketch.Stack(Sketch.CountSketch(5, 30, seed: 1), Sketch.Gaussian(5, 31, seed: 2)), "sketches", "30", "31");
+
+    [Fact]
+    public void Sketch_Stack_Throws_WhenAnItemIsNull() =>
+        AssertNamed<ArgumentNullException>(() => Sketch.Stack(Sketch.Identity(3), null!), "sketches[1]");
+
+    [Fact]
+    public void Sketch_FromCountSketch_Throws_WhenAHashIsOutOfRange() =>
+        AssertNamed<ArgumentException>(
+            () => Sketch.FromCountSketch(3, new[] { 0, 3 }, new[] { 1.0, 1.0 }), "hash", "[0, 3)", "hash[1] = 3");
+
+    [Fact]
+    public void Sketch_CountSketch_Throws_WhenRowsAreNotPositive() =>
+        AssertNamed<ArgumentOutOfRangeException>(() => Sketch.CountSketch(0, 10, seed: 1), "rows", "rows >= 1", "rows = 0");
+
+    [Fact]
+    public void Sketch_ApplyToRowBlock_Throws_WhenTheBlockRunsPastTheColumns() =>
+        AssertNamed<ArgumentOutOfRangeException>(
+            () => Sketch.CountSketch(5, 30, seed: 1).ApplyToRowBlock(25, Matrix<double>.Build.Dense(6, 2)), "rowOffset", "30", "6 rows");
+
+    [Fact]
+    public void Svd_BestRankK_Throws_WhenRankIsTooLarge() =>
+        AssertNamed<ArgumentOutOfRangeException>(() => Svd.BestRankK(A, rank: 13), "rank", "rank = 13");
+}

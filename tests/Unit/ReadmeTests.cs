@@ -1,0 +1,41 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace LowRank.Unit;
+
+/// <summary>The README's C# program is tests/ReadmeExample/Program.cs to the character, and it runs.</summary>
+public class ReadmeTests
+{
+    private static string Normalise(string text) => text.Replace("\r\n", "\n").Trim() + "\n";
+
+    [Fact]
+    public void ReadmeCSharpBlock_IsTheCompiledExampleProgram()
+    {
+        var readme = File.ReadAllText(RepositoryFiles.PathOf("README.md"));
+        var block = Regex.Match(readme, "```csharp\\n(.*?)```", RegexOptions.Singleline);
+        Assert.True(block.Success, "README.md has no ```csharp block.");
+        var program = File.ReadAllText(RepositoryFiles.PathOf("tests/ReadmeExample/Program.cs"));
+        Assert.Equal(Normalise(program), Normalise(block.Groups[1].Value));
+    }
+
+    [Fact]
+    public void ReadmeExample_RunsAndPrintsBothErrors()
+    {
+        // The example project is built with this one (a project reference), so its assembly sits beside the tests.
+        var dll = Path.Combine(AppContext.BaseDirectory, "ReadmeExample.dll");
+        var start = new ProcessStartInfo("dotnet", $"\"{dll}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {errors}");
+
+        var scw = Regex.Match(output, @"rank 10, error (\d+\.\d+)");
+        var optimal = Regex.Match(output, @"Optimal rank-10 error \(truncated SVD\):\s+(\d+\.\d+)");
+        Assert.True(scw.Success && optimal.Success, output);
+        Assert.True(double.Parse(scw.Groups[1].Value) >= double.Parse(optimal.Groups[1].Value), output);
+    }
+}
