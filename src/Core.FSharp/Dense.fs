@@ -7,10 +7,11 @@ open MathNet.Numerics.LinearAlgebra
 
 /// A thin SVD A = U diag(S) Vt with p = min(rows, columns): U is rows x p, Vt is p x columns,
 /// S is descending and nonnegative.
-type ThinSvd =
-    { U: Matrix<float>
-      S: float[]
-      Vt: Matrix<float> }
+type ThinSvd = {
+    U: Matrix<float>
+    S: float[]
+    Vt: Matrix<float>
+}
 
 /// Thin SVD through a QR of the tall side and a full SVD of the small p x p factor.
 /// MathNet's own Svd forms the full n x n U and d x d V^T, which costs O(n^2 d) for a tall matrix;
@@ -20,27 +21,46 @@ let rec thinSvd (a: Matrix<float>) : ThinSvd =
 
     if n < d then
         let t = thinSvd (a.Transpose())
-        { U = t.Vt.Transpose(); S = t.S; Vt = t.U.Transpose() }
+
+        {
+            U = t.Vt.Transpose()
+            S = t.S
+            Vt = t.U.Transpose()
+        }
     elif n = d then
         let svd = a.Svd(true)
-        { U = svd.U; S = svd.S.ToArray(); Vt = svd.VT }
+
+        {
+            U = svd.U
+            S = svd.S.ToArray()
+            Vt = svd.VT
+        }
     else
         let qr = a.QR(Factorization.QRMethod.Thin)
         let svd = qr.R.Svd(true)
-        { U = qr.Q * svd.U; S = svd.S.ToArray(); Vt = svd.VT }
+
+        {
+            U = qr.Q * svd.U
+            S = svd.S.ToArray()
+            Vt = svd.VT
+        }
 
 /// Singular values only, descending. Reduces the tall side by QR first for the same reason as thinSvd.
 let singularValues (a: Matrix<float>) : float[] =
     let small =
-        if a.RowCount > 2 * a.ColumnCount then a.QR(Factorization.QRMethod.Thin).R
-        elif a.ColumnCount > 2 * a.RowCount then a.Transpose().QR(Factorization.QRMethod.Thin).R
-        else a
+        if a.RowCount > 2 * a.ColumnCount then
+            a.QR(Factorization.QRMethod.Thin).R
+        elif a.ColumnCount > 2 * a.RowCount then
+            a.Transpose().QR(Factorization.QRMethod.Thin).R
+        else
+            a
 
     small.Svd(false).S.ToArray()
 
 /// The relative threshold below which a singular value counts as zero: max(rows, columns) * eps,
 /// eps = 2^-52. It is NumPy's matrix_rank default and LAPACK's convention for rcond < 0.
-let rankTolerance (rows: int) (columns: int) = float (max rows columns) * Math.Pow(2.0, -52.0)
+let rankTolerance (rows: int) (columns: int) =
+    float (max rows columns) * Math.Pow(2.0, -52.0)
 
 /// The number of singular values greater than sigma_1 * rankTolerance; 0 for a zero matrix.
 let numericalRankOf (rows: int) (columns: int) (s: float[]) =
@@ -66,12 +86,18 @@ let twoNorm (xs: float[]) =
 
     for x in xs do
         let ax = abs x
-        if Double.IsNaN ax then nan <- true
-        elif ax > scale then scale <- ax
 
-    if nan then Double.NaN
-    elif Double.IsPositiveInfinity scale then Double.PositiveInfinity
-    elif scale = 0.0 then 0.0
+        if Double.IsNaN ax then
+            nan <- true
+        elif ax > scale then
+            scale <- ax
+
+    if nan then
+        Double.NaN
+    elif Double.IsPositiveInfinity scale then
+        Double.PositiveInfinity
+    elif scale = 0.0 then
+        0.0
     else
         let mutable sum = 0.0
 
@@ -90,8 +116,11 @@ let rowTwoNorms (a: Matrix<float>) : float[] =
 
     for struct (i, _, x) in entries do
         let ax = abs x
-        if Double.IsNaN ax then nan[i] <- true
-        elif ax > scale[i] then scale[i] <- ax
+
+        if Double.IsNaN ax then
+            nan[i] <- true
+        elif ax > scale[i] then
+            scale[i] <- ax
 
     let sum = Array.zeroCreate<float> n
 
@@ -101,6 +130,9 @@ let rowTwoNorms (a: Matrix<float>) : float[] =
             sum[i] <- sum[i] + y * y
 
     Array.init n (fun i ->
-        if nan[i] then Double.NaN
-        elif Double.IsPositiveInfinity scale[i] then Double.PositiveInfinity
-        else scale[i] * sqrt sum[i])
+        if nan[i] then
+            Double.NaN
+        elif Double.IsPositiveInfinity scale[i] then
+            Double.PositiveInfinity
+        else
+            scale[i] * sqrt sum[i])

@@ -17,10 +17,7 @@ let nonEmpty (name: string) (m: Matrix<float>) =
 
     if m.RowCount = 0 || m.ColumnCount = 0 then
         raise (
-            ArgumentException(
-                $"Expected a matrix with at least one row and one column, but {name} is {shape m}.",
-                name
-            )
+            ArgumentException($"Expected a matrix with at least one row and one column, but {name} is {shape m}.", name)
         )
 
 /// The first entry that is NaN or infinite, in column-major order, if any. O(nnz) for sparse storage.
@@ -56,7 +53,10 @@ let weights (name: string) (w: Matrix<float>) (dataName: string) (data: Matrix<f
             )
         )
 
-    match w.EnumerateIndexed(Zeros.AllowSkip) |> Seq.tryFind (fun struct (_, _, x) -> x < 0.0) with
+    match
+        w.EnumerateIndexed(Zeros.AllowSkip)
+        |> Seq.tryFind (fun struct (_, _, x) -> x < 0.0)
+    with
     | Some(struct (i, j, x)) ->
         raise (ArgumentException($"Expected nonnegative weights, but {name}[{i}, {j}] = {x}.", name))
     | None -> ()

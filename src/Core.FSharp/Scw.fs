@@ -22,10 +22,11 @@ let internal residualNorm (matrix: Matrix<float>) (approximation: LowRankApproxi
     else
         Dense.twoNorm (Dense.storedValues (matrix - approximation.ToMatrix()))
 
-let private empty (rows: int) (columns: int) =
-    { Left = Matrix<float>.Build.Dense(rows, 0)
-      Right = Matrix<float>.Build.Dense(0, columns)
-      SingularValues = [||] }
+let private empty (rows: int) (columns: int) = {
+    Left = Matrix<float>.Build.Dense(rows, 0)
+    Right = Matrix<float>.Build.Dense(0, columns)
+    SingularValues = [||]
+}
 
 /// SCW without argument checks, for callers that have validated already.
 let internal approximateUnchecked (rank: int) (sketch: Sketch) (matrix: Matrix<float>) =
@@ -43,9 +44,11 @@ let internal approximateUnchecked (rank: int) (sketch: Sketch) (matrix: Matrix<f
         let kept = min rank r
         let s = svdAv.S[.. kept - 1]
 
-        { Left = svdAv.U.SubMatrix(0, n, 0, kept) * Matrix<float>.Build.DenseOfDiagonalArray s
-          Right = svdAv.Vt.SubMatrix(0, kept, 0, r) * vt
-          SingularValues = s }
+        {
+            Left = svdAv.U.SubMatrix(0, n, 0, kept) * Matrix<float>.Build.DenseOfDiagonalArray s
+            Right = svdAv.Vt.SubMatrix(0, kept, 0, r) * vt
+            SingularValues = s
+        }
 
 let private check (rank: int) (sketch: Sketch) (matrix: Matrix<float>) =
     Guard.notNull (nameof sketch) sketch

@@ -111,7 +111,8 @@ module Sketch =
             )
 
         match Array.tryFindIndex (fun h -> h < 0 || h >= rows) hash with
-        | Some i -> raise (ArgumentException($"Expected every hash in [0, {rows}), but hash[{i}] = {hash[i]}.", nameof hash))
+        | Some i ->
+            raise (ArgumentException($"Expected every hash in [0, {rows}), but hash[{i}] = {hash[i]}.", nameof hash))
         | None -> ()
 
         match Array.tryFindIndex (Double.IsFinite >> not) values with
@@ -203,7 +204,7 @@ module Sketch =
 
         match sketch with
         | CountSketch(m, hash, values) ->
-            let result = Array.zeroCreate<float> (m * d)
+            let result = Array.zeroCreate<float>(m * d)
 
             match block.AsColumnMajorArray() with
             | null ->

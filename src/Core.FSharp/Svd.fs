@@ -24,7 +24,8 @@ let singularValues (matrix: Matrix<float>) =
 /// <remarks>O(n d min(n, d)). Relative, so scaling A does not change it.</remarks>
 [<CompiledName("NumericalRank")>]
 let numericalRank (matrix: Matrix<float>) =
-    singularValues matrix |> Dense.numericalRankOf matrix.RowCount matrix.ColumnCount
+    singularValues matrix
+    |> Dense.numericalRankOf matrix.RowCount matrix.ColumnCount
 
 /// <summary>The best rank-k approximation [A]_k = U_k Sigma_k V_k^T by truncated SVD: it minimises ||A - X||_F (and
 /// ||A - X||_2) over all X of rank at most k (Eckart-Young-Mirsky).</summary>
@@ -45,9 +46,11 @@ let bestRankK (rank: int) (matrix: Matrix<float>) : LowRankApproximation =
     let s = svd.S[.. rank - 1]
     let u = svd.U.SubMatrix(0, matrix.RowCount, 0, rank)
 
-    { Left = u * Matrix<float>.Build.DenseOfDiagonalArray s
-      Right = svd.Vt.SubMatrix(0, rank, 0, matrix.ColumnCount)
-      SingularValues = s }
+    {
+        Left = u * Matrix<float>.Build.DenseOfDiagonalArray s
+        Right = svd.Vt.SubMatrix(0, rank, 0, matrix.ColumnCount)
+        SingularValues = s
+    }
 
 /// <summary>The optimal rank-k error ||A - [A]_k||_F = sqrt(sum_(i &gt; k) sigma_i^2).</summary>
 /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>

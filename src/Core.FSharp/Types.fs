@@ -7,16 +7,15 @@ open MathNet.Numerics.LinearAlgebra
 /// A's rows onto span(Right's rows). Storing it costs (n + d) r numbers instead of n d.
 /// Both Svd.bestRankK and Scw.approximate return this form. r may be 0 (a zero approximation, as for a zero
 /// A): the factors are then n x 0 and 0 x d.
-type LowRankApproximation =
-    {
-        /// n x r: the approximation's left factor, equal to A Right^T (its columns are orthogonal, with
-        /// norms SingularValues).
-        Left: Matrix<float>
-        /// r x d, orthonormal rows spanning the approximation's row space.
-        Right: Matrix<float>
-        /// The approximation's r singular values, descending; Left's column norms.
-        SingularValues: float[]
-    }
+type LowRankApproximation = {
+    /// n x r: the approximation's left factor, equal to A Right^T (its columns are orthogonal, with
+    /// norms SingularValues).
+    Left: Matrix<float>
+    /// r x d, orthonormal rows spanning the approximation's row space.
+    Right: Matrix<float>
+    /// The approximation's r singular values, descending; Left's column norms.
+    SingularValues: float[]
+} with
 
     /// The rank r used: the factors' inner dimension.
     member this.Rank = this.SingularValues.Length

@@ -14,8 +14,10 @@ let high = { Absolute = 1e-13; Relative = 1e-13 }
 let medium = { Absolute = 1e-10; Relative = 1e-10 }
 
 /// The preset with its absolute part multiplied by `norm`, the scale of the inputs.
-let scaledTo (norm: float) (accuracy: Accuracy) =
-    { accuracy with Absolute = accuracy.Absolute * norm }
+let scaledTo (norm: float) (accuracy: Accuracy) = {
+    accuracy with
+        Absolute = accuracy.Absolute * norm
+}
 
 let private slack accuracy a b =
     accuracy.Absolute + accuracy.Relative * max (abs a) (abs b)

@@ -19,12 +19,13 @@ let gaussian (random: Random) rows columns =
     Matrix<float>.Build.Dense(rows, columns, fun _ _ -> normal random)
 
 /// A rows x columns matrix of rank exactly `Rank` (with probability 1), entries of order `Scale`.
-type MatrixSpec =
-    { Rows: int
-      Columns: int
-      Rank: int
-      Scale: float
-      Seed: int }
+type MatrixSpec = {
+    Rows: int
+    Columns: int
+    Rank: int
+    Scale: float
+    Seed: int
+} with
 
     member spec.Build() : Matrix<float> =
         let random = Random(spec.Seed)
@@ -48,30 +49,34 @@ let shape: Gen<int * int> =
         let big = 3 + size / 4
         let side = Gen.choose (2, big)
 
-        Gen.frequency
-            [ 1, Gen.constant (1, 1)
-              2, side |> Gen.map (fun d -> 1, d)
-              2, side |> Gen.map (fun n -> n, 1)
-              3, gen {
-                  let! d = Gen.choose (1, big - 1)
-                  let! n = Gen.choose (d + 1, 2 * big)
-                  return n, d
-                 }
-              3, gen {
-                  let! n = Gen.choose (1, big - 1)
-                  let! d = Gen.choose (n + 1, 2 * big)
-                  return n, d
-                 }
-              3, side |> Gen.map (fun n -> n, n) ])
+        Gen.frequency [
+            1, Gen.constant (1, 1)
+            2, side |> Gen.map (fun d -> 1, d)
+            2, side |> Gen.map (fun n -> n, 1)
+            3,
+            gen {
+                let! d = Gen.choose (1, big - 1)
+                let! n = Gen.choose (d + 1, 2 * big)
+                return n, d
+            }
+            3,
+            gen {
+                let! n = Gen.choose (1, big - 1)
+                let! d = Gen.choose (n + 1, 2 * big)
+                return n, d
+            }
+            3, side |> Gen.map (fun n -> n, n)
+        ])
 
 /// A rank for the shape: zero, full, or deficient (1 .. min - 1).
 let rankFor (rows: int) (columns: int) : Gen<int> =
     let full = min rows columns
 
-    Gen.frequency
-        [ 1, Gen.constant 0
-          3, Gen.constant full
-          (if full > 1 then 3 else 0), Gen.choose (1, max 1 (full - 1)) ]
+    Gen.frequency [
+        1, Gen.constant 0
+        3, Gen.constant full
+        (if full > 1 then 3 else 0), Gen.choose (1, max 1 (full - 1))
+    ]
 
 let scale: Gen<float> = Gen.elements [ 1e-3; 1.0; 1e4 ]
 
@@ -84,12 +89,13 @@ let matrixOfShape (rows: int) (columns: int) : Gen<MatrixSpec> =
         let! scale = scale
         let! seed = seed
 
-        return
-            { Rows = rows
-              Columns = columns
-              Rank = rank
-              Scale = scale
-              Seed = seed }
+        return {
+            Rows = rows
+            Columns = columns
+            Rank = rank
+            Scale = scale
+            Seed = seed
+        }
     }
 
 let matrix: Gen<MatrixSpec> =
@@ -116,10 +122,11 @@ type SketchKind =
     | Gaussian
 
 /// A random sketch with `Rows` rows; its column count is the matrix's row count, supplied at build time.
-type SketchSpec =
-    { Kind: SketchKind
-      Rows: int
-      Seed: int }
+type SketchSpec = {
+    Kind: SketchKind
+    Rows: int
+    Seed: int
+} with
 
     member spec.Build(columns: int) : Sketch =
         match spec.Kind with
@@ -135,7 +142,12 @@ let sketchWithAtLeast (least: int) : Gen<SketchSpec> =
         let! kind = Gen.elements [ CountSketch; Gaussian ]
         let! rows = Gen.choose (least, least + 6)
         let! seed = seed
-        return { Kind = kind; Rows = rows; Seed = seed }
+
+        return {
+            Kind = kind
+            Rows = rows
+            Seed = seed
+        }
     }
 
 /// A matrix with a valid target rank k in [1, min(rows, columns)].

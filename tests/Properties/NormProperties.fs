@@ -19,11 +19,12 @@ let private axioms (norm: Matrix<float> -> float) (a: Matrix<float>) (b: Matrix<
     let na, nb = norm a, norm b
     let accuracy = high |> scaledTo (na + nb)
 
-    all
-        [ holds "nonnegative" (na >= 0.0 && nb >= 0.0)
-          close accuracy "||cA|| = |c| ||A||" (norm (c * a)) (abs c * na)
-          atMost accuracy "||A + B|| <= ||A|| + ||B||" (norm (a + b)) (na + nb)
-          holds "||A|| = 0 exactly when A = 0" ((na = 0.0) = (Dense.storedValues a |> Array.forall ((=) 0.0))) ]
+    all [
+        holds "nonnegative" (na >= 0.0 && nb >= 0.0)
+        close accuracy "||cA|| = |c| ||A||" (norm (c * a)) (abs c * na)
+        atMost accuracy "||A + B|| <= ||A|| + ||B||" (norm (a + b)) (na + nb)
+        holds "||A|| = 0 exactly when A = 0" ((na = 0.0) = (Dense.storedValues a |> Array.forall ((=) 0.0)))
+    ]
 
 let private pairWithScalar = Gen.zip matrixPair scalar
 
@@ -45,22 +46,32 @@ let ``Frobenius norm is the square root of the sum of squares and sits between V
         let direct = sqrt (a.Enumerate() |> Seq.sumBy (fun x -> x * x))
         let accuracy = high |> scaledTo f
 
-        all
-            [ close accuracy "||A||_F = sqrt(sum A_ij^2)" f direct
-              atMost accuracy "||A||_F <= ||A||_v" f v
-              atMost accuracy "||A||_v <= sqrt(n) ||A||_F" v (sqrt (float a.RowCount) * f) ])
+        all [
+            close accuracy "||A||_F = sqrt(sum A_ij^2)" f direct
+            atMost accuracy "||A||_F <= ||A||_v" f v
+            atMost accuracy "||A||_v <= sqrt(n) ||A||_F" v (sqrt (float a.RowCount) * f)
+        ])
     |> check
 
 /// Weights of the shape, with a fraction of exact zeros (possibly none) and positive entries spread over decades.
-type WeightSpec =
-    { Seed: int
-      ZeroFraction: float }
+type WeightSpec = {
+    Seed: int
+    ZeroFraction: float
+} with
 
     member w.Build(rows: int, columns: int) =
         let random = Random(w.Seed)
 
-        Matrix<float>.Build.Dense(rows, columns, fun _ _ ->
-            if random.NextDouble() < w.ZeroFraction then 0.0 else Math.Pow(10.0, 4.0 * random.NextDouble() - 2.0))
+        Matrix<float>
+            .Build.Dense(
+                rows,
+                columns,
+                fun _ _ ->
+                    if random.NextDouble() < w.ZeroFraction then
+                        0.0
+                    else
+                        Math.Pow(10.0, 4.0 * random.NextDouble() - 2.0)
+            )
 
 let private weights =
     gen {
@@ -81,7 +92,9 @@ let ``Weighted Frobenius norm is nonnegative, homogeneous and subadditive, and d
 
         let definite =
             if positive then
-                [ holds "definite with positive weights" ((norm a = 0.0) = (a.ForAll(fun x -> x = 0.0))) ]
+                [
+                    holds "definite with positive weights" ((norm a = 0.0) = (a.ForAll(fun x -> x = 0.0)))
+                ]
             else
                 []
 
@@ -89,10 +102,12 @@ let ``Weighted Frobenius norm is nonnegative, homogeneous and subadditive, and d
         let accuracy = high |> scaledTo (na + nb)
 
         all (
-            [ holds "nonnegative" (na >= 0.0)
-              close accuracy "||cA||_W = |c| ||A||_W" (norm (c * a)) (abs c * na)
-              atMost accuracy "||A + B||_W <= ||A||_W + ||B||_W" (norm (a + b)) (na + nb)
-              close accuracy "||A||_W = ||W o A||_F" na (Norm.frobenius (w.PointwiseMultiply a)) ]
+            [
+                holds "nonnegative" (na >= 0.0)
+                close accuracy "||cA||_W = |c| ||A||_W" (norm (c * a)) (abs c * na)
+                atMost accuracy "||A + B||_W <= ||A||_W + ||B||_W" (norm (a + b)) (na + nb)
+                close accuracy "||A||_W = ||W o A||_F" na (Norm.frobenius (w.PointwiseMultiply a))
+            ]
             @ definite
         ))
     |> check
@@ -104,15 +119,22 @@ let ``Weighted Frobenius norm with a zero weight is only a seminorm: it vanishes
         // Force at least one zero weight, then put A's mass only where the weight is zero.
         w[spec.Rows - 1, 0] <- 0.0
         let a = spec.Build()
-        let supportedOnZeros = a.MapIndexed(fun i j x -> if w[i, j] = 0.0 then x + 1.0 else 0.0)
-        let supportedOnPositives = a.MapIndexed(fun i j x -> if w[i, j] > 0.0 then x else 0.0)
+
+        let supportedOnZeros =
+            a.MapIndexed(fun i j x -> if w[i, j] = 0.0 then x + 1.0 else 0.0)
+
+        let supportedOnPositives =
+            a.MapIndexed(fun i j x -> if w[i, j] > 0.0 then x else 0.0)
 
         let positiveNorm = Norm.weightedFrobenius w supportedOnPositives > 0.0
         let positiveSupportIsNonzero = not (supportedOnPositives.ForAll(fun x -> x = 0.0))
 
-        all
-            [ holds "nonzero A on the zero weights has norm exactly 0" (Norm.weightedFrobenius w supportedOnZeros = 0.0)
-              holds "A nonzero somewhere with positive weight has positive norm" (positiveNorm = positiveSupportIsNonzero) ])
+        all [
+            holds "nonzero A on the zero weights has norm exactly 0" (Norm.weightedFrobenius w supportedOnZeros = 0.0)
+            holds
+                "A nonzero somewhere with positive weight has positive norm"
+                (positiveNorm = positiveSupportIsNonzero)
+        ])
     |> check
 
 [<Fact>]
@@ -120,7 +142,10 @@ let ``The squared-weight convention sum w_ij A_ij^2 is the weighted Frobenius no
     forAll (Gen.zip matrix weights) (fun (spec, w) ->
         let a = spec.Build()
         let w = w.Build(spec.Rows, spec.Columns)
-        let direct = sqrt (Seq.map2 (fun x y -> x * y * y) (w.Enumerate()) (a.Enumerate()) |> Seq.sum)
+
+        let direct =
+            sqrt (Seq.map2 (fun x y -> x * y * y) (w.Enumerate()) (a.Enumerate()) |> Seq.sum)
+
         let norm = Norm.weightedFrobenius (Norm.sqrtWeights w) a
         close (high |> scaledTo direct) "||A||_{sqrt w, F} = sqrt(sum w A^2)" norm direct)
     |> check
@@ -138,7 +163,8 @@ let ``Norms neither overflow nor underflow at the ends of the double range`` () 
             // Entries of a / f are at most 1 in size, so tiny * (a / f) is representable whatever its norm.
             let accuracy = high |> scaledTo 0.0
 
-            all
-                [ close accuracy "||t A / ||A||_F||_F = t" (Norm.frobenius scaled / tiny) 1.0
-                  close accuracy "||t A||_v / t = ||A||_v" (Norm.vNorm scaled / tiny) (Norm.vNorm (a / f)) ])
+            all [
+                close accuracy "||t A / ||A||_F||_F = t" (Norm.frobenius scaled / tiny) 1.0
+                close accuracy "||t A||_v / t = ||A||_v" (Norm.vNorm scaled / tiny) (Norm.vNorm (a / f))
+            ])
     |> check

@@ -38,7 +38,12 @@ module MixedSketchWorstCase =
             let first, second = s1.Build a.RowCount, s2.Build a.RowCount
             let mixed = Sketch.stack (if s1First then [ first; second ] else [ second; first ])
             let accuracy = medium |> scaledTo (Norm.frobenius a)
-            atMost accuracy "||A - SCW([S1; S2], A)||_F <= ||A - SCW(S1, A)||_F" (Scw.error k mixed a) (Scw.error k first a))
+
+            atMost
+                accuracy
+                "||A - SCW([S1; S2], A)||_F <= ||A - SCW(S1, A)||_F"
+                (Scw.error k mixed a)
+                (Scw.error k first a))
         |> check
 
 /// Lemma 4.3 of Clarkson and Woodruff (2009): [A V]_k V^T is the best rank-k matrix whose rows lie in colsp(V).
@@ -49,7 +54,11 @@ module BestInSubspace =
         let sa = Sketch.apply a sketch
         let svd = Dense.thinSvd sa
         let r = Dense.numericalRankOf sa.RowCount sa.ColumnCount svd.S
-        if r = 0 then None else Some(svd.Vt.SubMatrix(0, r, 0, sa.ColumnCount).Transpose())
+
+        if r = 0 then
+            None
+        else
+            Some(svd.Vt.SubMatrix(0, r, 0, sa.ColumnCount).Transpose())
 
     [<Fact>]
     let ``SCW is at least as good as any rank-k X with rows in the row space of S A`` () =
@@ -85,7 +94,10 @@ module BestInSubspace =
                     | Some size when scw.Rank > 0 ->
                         // Move the optimum's left factor: rank stays <= k, rows stay in span(Right) within colsp(V).
                         let delta = gaussian random a.RowCount scw.Rank
-                        (scw.Left + (size * norm / sqrt (float delta.RowCount * float delta.ColumnCount)) * delta) * scw.Right
+
+                        (scw.Left
+                         + (size * norm / sqrt (float delta.RowCount * float delta.ColumnCount)) * delta)
+                        * scw.Right
                     | Some _ -> Matrix<float>.Build.Dense(a.RowCount, a.ColumnCount)
 
                 let accuracy = medium |> scaledTo norm
@@ -103,7 +115,12 @@ module EckartYoung =
         forAll ScwCases.withSketch (fun (spec, k, s) ->
             let a = spec.Build()
             let accuracy = medium |> scaledTo (Norm.frobenius a)
-            atMost accuracy "||A - [A]_k||_F <= ||A - SCW(S, A)||_F" (Svd.optimalError k a) (Scw.error k (s.Build a.RowCount) a))
+
+            atMost
+                accuracy
+                "||A - [A]_k||_F <= ||A - SCW(S, A)||_F"
+                (Svd.optimalError k a)
+                (Scw.error k (s.Build a.RowCount) a))
         |> check
 
     [<Fact>]
@@ -111,7 +128,12 @@ module EckartYoung =
         forAll matrixWithRank (fun (spec, k) ->
             let a = spec.Build()
             let accuracy = medium |> scaledTo (Norm.frobenius a)
-            close accuracy "||A - SCW(I, A)||_F = ||A - [A]_k||_F" (Scw.error k (Sketch.identity a.RowCount) a) (Svd.optimalError k a))
+
+            close
+                accuracy
+                "||A - SCW(I, A)||_F = ||A - [A]_k||_F"
+                (Scw.error k (Sketch.identity a.RowCount) a)
+                (Svd.optimalError k a))
         |> check
 
 /// The factored result's structure and the error identity ||A - [AV]_k V^T||_F^2 = ||A||_F^2 - ||[AV]_k||_F^2.
@@ -126,12 +148,19 @@ module ScwLaws =
             let norm = Norm.frobenius a
             let accuracy = medium |> scaledTo norm
 
-            all
-                [ holds "rank at most k and at most m" (scw.Rank <= k && scw.Rank <= Sketch.rows sketch)
-                  holds "shapes n x r and r x d" (scw.Left.RowCount = a.RowCount && scw.Right.ColumnCount = a.ColumnCount)
-                  close (medium |> scaledTo 1.0) "Right Right^T = I" (SvdLaws.orthonormalityDefect scw.Right) 0.0
-                  close accuracy "Left = A Right^T" (Norm.frobenius (scw.Left - a * scw.Right.Transpose())) 0.0
-                  close accuracy "Scw.error = ||A - Left Right||_F" (Scw.error k sketch a) (Norm.frobenius (a - scw.ToMatrix())) ])
+            all [
+                holds "rank at most k and at most m" (scw.Rank <= k && scw.Rank <= Sketch.rows sketch)
+                holds
+                    "shapes n x r and r x d"
+                    (scw.Left.RowCount = a.RowCount && scw.Right.ColumnCount = a.ColumnCount)
+                close (medium |> scaledTo 1.0) "Right Right^T = I" (SvdLaws.orthonormalityDefect scw.Right) 0.0
+                close accuracy "Left = A Right^T" (Norm.frobenius (scw.Left - a * scw.Right.Transpose())) 0.0
+                close
+                    accuracy
+                    "Scw.error = ||A - Left Right||_F"
+                    (Scw.error k sketch a)
+                    (Norm.frobenius (a - scw.ToMatrix()))
+            ])
         |> check
 
     [<Fact>]
@@ -139,7 +168,10 @@ module ScwLaws =
         let case =
             gen {
                 let! rows, columns = shape
-                let! specs = Gen.nonEmptyListOf (matrixOfShape rows columns) |> Gen.map (List.truncate 4)
+
+                let! specs =
+                    Gen.nonEmptyListOf (matrixOfShape rows columns) |> Gen.map (List.truncate 4)
+
                 let! k = Gen.choose (1, min rows columns)
                 let! sketch = sketchWithAtLeast k
                 let! factor = Gen.elements [ 1e-3; 7.0; 1e5 ]
@@ -153,11 +185,15 @@ module ScwLaws =
             let scaleOfSet = test |> List.sumBy Norm.frobenius
             let raw = Scw.testError Normalization.None k sketch test
             let normalised = Scw.testError Normalization.TopSingularValue k sketch test
-            let rescaled = Scw.testError Normalization.TopSingularValue k sketch (test |> List.map (fun a -> factor * a))
+
+            let rescaled =
+                Scw.testError Normalization.TopSingularValue k sketch (test |> List.map (fun a -> factor * a))
+
             let exact = Scw.testError Normalization.None k (Sketch.identity n) test
 
-            all
-                [ atMost (medium |> scaledTo scaleOfSet) "0 <= Err(Te, S)" 0.0 raw
-                  close (medium |> scaledTo scaleOfSet) "Err(Te, I) = 0" exact 0.0
-                  close (medium |> scaledTo (float test.Length)) "normalised error ignores scale" rescaled normalised ])
+            all [
+                atMost (medium |> scaledTo scaleOfSet) "0 <= Err(Te, S)" 0.0 raw
+                close (medium |> scaledTo scaleOfSet) "Err(Te, I) = 0" exact 0.0
+                close (medium |> scaledTo (float test.Length)) "normalised error ignores scale" rescaled normalised
+            ])
         |> check

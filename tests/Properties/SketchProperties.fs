@@ -50,14 +50,23 @@ module SketchLinearity =
                 |> List.map (fun (first, next) ->
                     let block = a.SubMatrix(first, next - first, 0, a.ColumnCount)
                     // Sparse blocks take the O(nnz) path, which must honour the offset as the dense one does.
-                    let block = if sparse then Matrix<float>.Build.SparseOfMatrix block else block
+                    let block =
+                        if sparse then
+                            Matrix<float>.Build.SparseOfMatrix block
+                        else
+                            block
+
                     Sketch.applyToRowBlock first block sketch)
 
             let summed = List.reduce (+) blocks
             let whole = Sketch.apply a sketch
             let scale = bound sketch (Norm.frobenius a)
 
-            close (high |> scaledTo scale) "||sum of block sketches - S A||_F = 0" (Norm.frobenius (summed - whole)) 0.0
+            close
+                (high |> scaledTo scale)
+                "||sum of block sketches - S A||_F = 0"
+                (Norm.frobenius (summed - whole))
+                0.0
             |> Prop.label (sprintf "cuts %A, sparse blocks %b" cuts sparse))
         |> check
 
@@ -77,10 +86,11 @@ module SketchLinearity =
             let scale = bound sketch (Norm.frobenius a)
             let accuracy = high |> scaledTo scale
 
-            all
-                [ holds "rows add up when stacking" (Sketch.rows sketch = List.sumBy (fun p -> p.Rows) parts)
-                  close accuracy "||S A - dense(S) A||_F = 0" (Norm.frobenius (Sketch.apply a sketch - dense)) 0.0
-                  close accuracy "sparse A gives the same S A" (Norm.frobenius (Sketch.apply sparse sketch - dense)) 0.0 ])
+            all [
+                holds "rows add up when stacking" (Sketch.rows sketch = List.sumBy (fun p -> p.Rows) parts)
+                close accuracy "||S A - dense(S) A||_F = 0" (Norm.frobenius (Sketch.apply a sketch - dense)) 0.0
+                close accuracy "sparse A gives the same S A" (Norm.frobenius (Sketch.apply sparse sketch - dense)) 0.0
+            ])
         |> check
 
     [<Fact>]
@@ -89,9 +99,13 @@ module SketchLinearity =
             let s = Sketch.countSketch seed m n
             let dense = Sketch.toMatrix s
 
-            all
-                [ holds "one nonzero per column, of absolute value 1"
-                      (dense.EnumerateColumns() |> Seq.forall (fun c -> c |> Seq.filter (fun x -> x <> 0.0) |> Seq.toList |> List.map abs = [ 1.0 ]))
-                  holds "same seed, same sketch" (Sketch.countSketch seed m n = s)
-                  holds "shape m x n" (Sketch.rows s = m && Sketch.columns s = n) ])
+            all [
+                holds
+                    "one nonzero per column, of absolute value 1"
+                    (dense.EnumerateColumns()
+                     |> Seq.forall (fun c ->
+                         c |> Seq.filter (fun x -> x <> 0.0) |> Seq.toList |> List.map abs = [ 1.0 ]))
+                holds "same seed, same sketch" (Sketch.countSketch seed m n = s)
+                holds "shape m x n" (Sketch.rows s = m && Sketch.columns s = n)
+            ])
         |> check

@@ -26,11 +26,16 @@ module SvdLaws =
             let norm = Norm.frobenius a
             let accuracy = medium |> scaledTo norm
 
-            all
-                [ holds "rank k" (best.Rank = k && best.Left.ColumnCount = k && best.Right.RowCount = k)
-                  close (medium |> scaledTo 1.0) "Right Right^T = I" (orthonormalityDefect best.Right) 0.0
-                  close accuracy "Left = A Right^T" (Norm.frobenius (best.Left - a * best.Right.Transpose())) 0.0
-                  close accuracy "||A - [A]_k||_F = optimal error" (Norm.frobenius (a - best.ToMatrix())) (Svd.optimalError k a) ])
+            all [
+                holds "rank k" (best.Rank = k && best.Left.ColumnCount = k && best.Right.RowCount = k)
+                close (medium |> scaledTo 1.0) "Right Right^T = I" (orthonormalityDefect best.Right) 0.0
+                close accuracy "Left = A Right^T" (Norm.frobenius (best.Left - a * best.Right.Transpose())) 0.0
+                close
+                    accuracy
+                    "||A - [A]_k||_F = optimal error"
+                    (Norm.frobenius (a - best.ToMatrix()))
+                    (Svd.optimalError k a)
+            ])
         |> check
 
     [<Fact>]
@@ -47,8 +52,12 @@ module SvdLaws =
             let s = Svd.singularValues a
             let norm = Norm.frobenius a
 
-            all
-                [ holds "min(n, d) of them" (s.Length = min a.RowCount a.ColumnCount)
-                  holds "descending and nonnegative" (s |> Array.pairwise |> Array.forall (fun (x, y) -> x >= y) && Array.last s >= 0.0)
-                  close (medium |> scaledTo norm) "sqrt(sum sigma^2) = ||A||_F" (Dense.twoNorm s) norm ])
+            all [
+                holds "min(n, d) of them" (s.Length = min a.RowCount a.ColumnCount)
+                holds
+                    "descending and nonnegative"
+                    (s |> Array.pairwise |> Array.forall (fun (x, y) -> x >= y)
+                     && Array.last s >= 0.0)
+                close (medium |> scaledTo norm) "sqrt(sum sigma^2) = ||A||_F" (Dense.twoNorm s) norm
+            ])
         |> check

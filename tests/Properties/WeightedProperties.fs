@@ -44,5 +44,15 @@ module WeightedRankBound =
             let rows, columns = w.Rows, w.Columns
             let product = Svd.numericalRank ((w.Build()).PointwiseMultiply(a.Build()))
             let expected = List.min [ rows; columns; w.Rank * a.Rank ]
-            holds (sprintf "rank(W o A') = %d, expected min(%d, %d, %d * %d) = %d" product rows columns w.Rank a.Rank expected) (product = expected))
+
+            holds
+                (sprintf
+                    "rank(W o A') = %d, expected min(%d, %d, %d * %d) = %d"
+                    product
+                    rows
+                    columns
+                    w.Rank
+                    a.Rank
+                    expected)
+                (product = expected))
         |> check
