@@ -1,5 +1,5 @@
-/// Dense kernels over MathNet matrices that every algorithm above shares. Kept internal so the
-/// representation (and, later, the backend behind it) can change without touching the public API.
+/// Matrix-level entry points to the dense kernels that every algorithm above shares: products, thin SVD, QR. Dense
+/// matrices go to the selected backend (Kernels.current) without copying their storage; sparse ones to MathNet.
 module internal LowRank.Core.Dense
 
 open System
@@ -13,54 +13,79 @@ type ThinSvd = {
     Vt: Matrix<float>
 }
 
-/// Thin SVD through a QR of the tall side and a full SVD of the small p x p factor.
-/// MathNet's own Svd forms the full n x n U and d x d V^T, which costs O(n^2 d) for a tall matrix;
-/// this costs O(n d p) for the QR plus O(p^3) for the small SVD.
-let rec thinSvd (a: Matrix<float>) : ThinSvd =
-    let n, d = a.RowCount, a.ColumnCount
+let private wrap (rows: int) (columns: int) (data: float[]) =
+    Matrix<float>.Build.Dense(rows, columns, data)
 
-    if n < d then
-        let t = thinSvd (a.Transpose())
+/// op(A) op(B), with op the transpose when the flag is set. Dense operands go to the backend's gemm; a sparse operand
+/// goes to MathNet's sparse product, which costs O(nnz) per output column.
+let gemm (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) : Matrix<float> =
+    let m = if transA then a.ColumnCount else a.RowCount
+    let k = if transA then a.RowCount else a.ColumnCount
+    let n = if transB then b.RowCount else b.ColumnCount
 
-        {
-            U = t.Vt.Transpose()
-            S = t.S
-            Vt = t.U.Transpose()
-        }
-    elif n = d then
-        let svd = a.Svd(true)
+    match a.AsColumnMajorArray(), b.AsColumnMajorArray() with
+    | null, _
+    | _, null ->
+        match transA, transB with
+        | false, false -> a * b
+        | true, false -> a.TransposeThisAndMultiply b
+        | false, true -> a.TransposeAndMultiply b
+        | true, true -> (b * a).Transpose()
+    | da, db ->
+        let c = Array.zeroCreate<float>(m * n)
 
-        {
-            U = svd.U
-            S = svd.S.ToArray()
-            Vt = svd.VT
-        }
-    else
-        let qr = a.QR(Factorization.QRMethod.Thin)
-        let svd = qr.R.Svd(true)
+        if k > 0 then
+            Kernels.current().Gemm(transA, transB, m, n, k, 1.0, da, a.RowCount, db, b.RowCount, 0.0, c, max 1 m)
 
-        {
-            U = qr.Q * svd.U
-            S = svd.S.ToArray()
-            Vt = svd.VT
-        }
+        wrap m n c
 
-/// Singular values only, descending. Reduces the tall side by QR first for the same reason as thinSvd.
+/// A B.
+let multiply (a: Matrix<float>) (b: Matrix<float>) = gemm false a false b
+
+/// Thin SVD through the backend (dgesdd, or QR of the long side plus a p x p SVD when managed). O(n d p).
+let thinSvd (a: Matrix<float>) : ThinSvd =
+    let m, n = a.RowCount, a.ColumnCount
+    let p = min m n
+    let u, s, vt = Kernels.current().ThinSvd(m, n, a.ToColumnMajorArray())
+
+    {
+        U = wrap m p u
+        S = s
+        Vt = wrap p n vt
+    }
+
+/// Singular values only, descending.
 let singularValues (a: Matrix<float>) : float[] =
-    let small =
-        if a.RowCount > 2 * a.ColumnCount then
-            a.QR(Factorization.QRMethod.Thin).R
-        elif a.ColumnCount > 2 * a.RowCount then
-            a.Transpose().QR(Factorization.QRMethod.Thin).R
-        else
-            a
+    Kernels.current().SingularValues(a.RowCount, a.ColumnCount, a.ToColumnMajorArray())
 
-    small.Svd(false).S.ToArray()
+/// Thin QR: Q (m x p, orthonormal columns) and R (p x n, upper trapezoidal), p = min(m, n).
+let qr (a: Matrix<float>) : Matrix<float> * Matrix<float> =
+    let m, n = a.RowCount, a.ColumnCount
+    let p = min m n
+    let q, r = Kernels.current().Qr(m, n, a.ToColumnMajorArray())
+    wrap m p q, wrap p n r
+
+/// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix; only its lower triangle is read.
+let symmetricEigen (a: Matrix<float>) : float[] * Matrix<float> =
+    let n = a.RowCount
+    let values, vectors = Kernels.current().SymmetricEigen(n, a.ToColumnMajorArray())
+    values, wrap n n vectors
 
 /// The relative threshold below which a singular value counts as zero: max(rows, columns) * eps,
 /// eps = 2^-52. It is NumPy's matrix_rank default and LAPACK's convention for rcond < 0.
 let rankTolerance (rows: int) (columns: int) =
     float (max rows columns) * Math.Pow(2.0, -52.0)
+
+/// The minimum-norm least-squares solution X of A X = B (A m x n, B m x r), with singular values below
+/// rankTolerance * sigma_1 treated as zero, and the effective rank.
+let leastSquares (a: Matrix<float>) (b: Matrix<float>) : Matrix<float> * int =
+    let m, n = a.RowCount, a.ColumnCount
+    let tolerance = rankTolerance m n
+
+    let x, rank =
+        Kernels.current().LeastSquares(m, n, a.ToColumnMajorArray(), b.ColumnCount, b.ToColumnMajorArray(), tolerance)
+
+    wrap n b.ColumnCount x, rank
 
 /// The number of singular values greater than sigma_1 * rankTolerance; 0 for a zero matrix.
 let numericalRankOf (rows: int) (columns: int) (s: float[]) =
@@ -69,6 +94,21 @@ let numericalRankOf (rows: int) (columns: int) (s: float[]) =
     else
         let threshold = s[0] * rankTolerance rows columns
         s |> Array.sumBy (fun x -> if x > threshold then 1 else 0)
+
+/// Multiplies column j of `a` by scales[j], in place; returns `a`.
+let scaleColumnsInPlace (scales: float[]) (a: Matrix<float>) =
+    match a.AsColumnMajorArray() with
+    | null ->
+        for j in 0 .. scales.Length - 1 do
+            a.SetColumn(j, scales[j] * a.Column j)
+    | data ->
+        let n = a.RowCount
+
+        for j in 0 .. scales.Length - 1 do
+            for i in j * n .. j * n + n - 1 do
+                data[i] <- data[i] * scales[j]
+
+    a
 
 /// The stored entries: the backing column-major array of a dense matrix (no copy), or the nonzeros of a
 /// sparse one. Sums and maxima over it equal those over all n*d entries.

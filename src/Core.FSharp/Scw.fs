@@ -39,14 +39,14 @@ let internal approximateUnchecked (rank: int) (sketch: Sketch) (matrix: Matrix<f
         empty n d
     else
         let vt = svdSa.Vt.SubMatrix(0, r, 0, d)
-        let av = matrix * vt.Transpose()
+        let av = Dense.gemm false matrix true vt
         let svdAv = Dense.thinSvd av
         let kept = min rank r
         let s = svdAv.S[.. kept - 1]
 
         {
-            Left = svdAv.U.SubMatrix(0, n, 0, kept) * Matrix<float>.Build.DenseOfDiagonalArray s
-            Right = svdAv.Vt.SubMatrix(0, kept, 0, r) * vt
+            Left = Dense.scaleColumnsInPlace s (svdAv.U.SubMatrix(0, n, 0, kept))
+            Right = Dense.multiply (svdAv.Vt.SubMatrix(0, kept, 0, r)) vt
             SingularValues = s
         }
 

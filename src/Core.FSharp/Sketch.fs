@@ -188,6 +188,10 @@ module Sketch =
             )
         | None -> Stacked parts
 
+    /// The blocks' rows one after another, as one dense matrix.
+    let private stackRows (blocks: Matrix<float>[]) =
+        Matrix<float>.Build.DenseOfMatrixArray(Array2D.init blocks.Length 1 (fun i _ -> blocks[i]))
+
     /// Rejects a sketch whose column count differs from the matrix's row count, naming the sketch.
     let internal checkFits (sketch: Sketch) (matrix: Matrix<float>) =
         if matrix.RowCount <> columns sketch then
@@ -222,10 +226,15 @@ module Sketch =
                         result[target + hash[p]] <- result[target + hash[p]] + values[p] * data[column + i]
 
             Matrix<float>.Build.Dense(m, d, result)
-        | DenseSketch s -> s.SubMatrix(0, s.RowCount, offset, b) * block
-        | Stacked parts ->
-            let pieces = parts |> Array.map (fun part -> applyUnchecked part offset block)
-            Matrix<float>.Build.DenseOfMatrixArray(Array2D.init pieces.Length 1 (fun i _ -> pieces[i]))
+        | DenseSketch s ->
+            let columns =
+                if offset = 0 && b = s.ColumnCount then
+                    s
+                else
+                    s.SubMatrix(0, s.RowCount, offset, b)
+
+            Dense.multiply columns block
+        | Stacked parts -> parts |> Array.map (fun part -> applyUnchecked part offset block) |> stackRows
 
     /// <summary>Sketches one block of A's rows: S[:, rowOffset .. rowOffset + b) * block, for streaming a tall A through
     /// S one row block at a time. Summing the results over blocks that partition A's rows gives S A.</summary>
@@ -276,5 +285,14 @@ module Sketch =
     [<CompiledName("ToMatrix")>]
     let toMatrix (sketch: Sketch) =
         Guard.notNull (nameof sketch) sketch
-        let n = columns sketch
-        applyUnchecked sketch 0 (Matrix<float>.Build.DenseIdentity n)
+
+        let rec dense sketch =
+            match sketch with
+            | CountSketch(m, hash, values) ->
+                let s = Matrix<float>.Build.Dense(m, hash.Length)
+                hash |> Array.iteri (fun i h -> s[h, i] <- values[i])
+                s
+            | DenseSketch s -> s.Clone()
+            | Stacked parts -> parts |> Array.map dense |> stackRows
+
+        dense sketch

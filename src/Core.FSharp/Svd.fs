@@ -47,7 +47,7 @@ let bestRankK (rank: int) (matrix: Matrix<float>) : LowRankApproximation =
     let u = svd.U.SubMatrix(0, matrix.RowCount, 0, rank)
 
     {
-        Left = u * Matrix<float>.Build.DenseOfDiagonalArray s
+        Left = Dense.scaleColumnsInPlace s u
         Right = svd.Vt.SubMatrix(0, rank, 0, matrix.ColumnCount)
         SingularValues = s
     }

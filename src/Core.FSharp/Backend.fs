@@ -1,0 +1,95 @@
+namespace LowRank.Core
+
+open System
+
+/// Which implementation of the dense kernels (matrix product, SVD, QR, eigendecomposition, least squares) runs.
+[<RequireQualifiedAccess>]
+type BackendKind =
+    /// The system BLAS/LAPACK (OpenBLAS, or whatever libblas.so.3 and liblapack.so.3 point at), through P/Invoke.
+    | Native
+    /// LowRank's packed SIMD matrix product and MathNet's managed factorizations: no native dependency.
+    | Managed
+
+/// Chooses and describes the dense-kernel backend. By default the native one is used when a BLAS/LAPACK loads
+/// (tried in order: libopenblas.so.0, libopenblas.so, then libblas.so.3 with liblapack.so.3; the usual OpenBLAS
+/// names on macOS and Windows), else the managed one. The environment variable LOWRANK_BACKEND=native|managed
+/// overrides the default at start-up; Backend.select overrides both.
+[<RequireQualifiedAccess>]
+module Backend =
+
+    /// <summary>Whether a native BLAS/LAPACK with every routine LowRank needs could be loaded.</summary>
+    /// <returns>True when BackendKind.Native can be selected.</returns>
+    [<CompiledName("IsNativeAvailable")>]
+    let isNativeAvailable () = Kernels.native.Value.IsSome
+
+    /// <summary>The backend in use.</summary>
+    /// <returns>Native or Managed.</returns>
+    /// <exception cref="System.InvalidOperationException">LOWRANK_BACKEND holds an unknown value, or asks for native when
+    /// none loads.</exception>
+    [<CompiledName("Current")>]
+    let current () =
+        if Kernels.current().Name = "native" then
+            BackendKind.Native
+        else
+            BackendKind.Managed
+
+    /// <summary>Selects the backend for the whole process, from the next kernel call on.</summary>
+    /// <param name="kind">The backend to use.</param>
+    /// <exception cref="System.InvalidOperationException">Native is asked for but no BLAS/LAPACK loads.</exception>
+    /// <remarks>Results of the two backends agree to rounding, not bit for bit.</remarks>
+    [<CompiledName("Select")>]
+    let select (kind: BackendKind) =
+        match kind with
+        | BackendKind.Managed -> Kernels.select Kernels.managed
+        | BackendKind.Native ->
+            match Kernels.native.Value with
+            | Some kernels -> Kernels.select kernels
+            | None ->
+                raise (
+                    InvalidOperationException(
+                        "Expected a native BLAS/LAPACK to select, but none could be loaded (tried libopenblas.so.0, libopenblas.so, libblas.so.3 with liblapack.so.3)."
+                    )
+                )
+
+    /// <summary>Sets the native BLAS's thread count (OpenBLAS only), for instance to 1 when LowRank is called from
+    /// several threads at once, so that BLAS threads do not oversubscribe the cores.</summary>
+    /// <param name="count">Threads, at least 1.</param>
+    /// <returns>False when no native library is loaded or it has no thread control.</returns>
+    /// <exception cref="System.ArgumentOutOfRangeException">count is less than 1.</exception>
+    [<CompiledName("SetNativeThreads")>]
+    let setNativeThreads (count: int) =
+        Guard.positive (nameof count) count
+        isNativeAvailable () && Native.setThreads count
+
+    /// <summary>A one-line description of the backend in use: its kind, the library path and build, the thread count, or
+    /// the SIMD width of the managed kernel. The CLI and benchmarks print it.</summary>
+    /// <returns>For example "native: libopenblas.so.0 (OpenBLAS 0.3.21 ...), 2 threads".</returns>
+    [<CompiledName("Describe")>]
+    let describe () =
+        let managed =
+            let simd =
+                if ManagedGemm.wide then
+                    "AVX-512"
+                else
+                    $"{8 * Numerics.Vector<float>.Count}-bit vectors"
+
+            $"managed: packed {simd} gemm ({ManagedGemm.MR}x4 tile), MathNet.Numerics factorizations, {Environment.ProcessorCount} cores"
+
+        match current (), Native.library.Value with
+        | BackendKind.Native, Some lib ->
+            let build =
+                Native.config () |> Option.map (sprintf " (%s)") |> Option.defaultValue ""
+
+            let threads =
+                Native.threads ()
+                |> Option.map (sprintf ", %d threads")
+                |> Option.defaultValue ""
+
+            let lapack =
+                if lib.LapackName = lib.BlasName then
+                    ""
+                else
+                    $" + {lib.LapackName}"
+
+            $"native: {lib.BlasName}{lapack}{build}{threads}"
+        | _ -> managed

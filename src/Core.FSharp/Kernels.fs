@@ -1,0 +1,387 @@
+/// The dense kernels every algorithm above calls (gemm, thin SVD, QR, symmetric eigendecomposition, least squares),
+/// over column-major double[] buffers: MathNet's DenseMatrix storage, so no copies are needed to reach them. Two
+/// implementations stand behind one interface: a system BLAS/LAPACK through P/Invoke, and a managed fallback.
+module internal LowRank.Core.Kernels
+
+#nowarn "9" // native pointers into buffers pinned with `fixed`
+
+open System
+open System.Threading
+open MathNet.Numerics.LinearAlgebra
+
+type IKernels =
+    abstract Name: string
+
+    /// C (m x n) <- alpha op(A) op(B) + beta C; op(A) is m x k, op(B) is k x n; column-major with leading dimensions.
+    abstract Gemm:
+        transA: bool *
+        transB: bool *
+        m: int *
+        n: int *
+        k: int *
+        alpha: float *
+        a: float[] *
+        lda: int *
+        b: float[] *
+        ldb: int *
+        beta: float *
+        c: float[] *
+        ldc: int ->
+            unit
+
+    /// Thin SVD of the m x n matrix in `a` (which it may overwrite): U (m x p), s (p, descending), Vt (p x n),
+    /// p = min(m, n).
+    abstract ThinSvd: m: int * n: int * a: float[] -> float[] * float[] * float[]
+
+    /// Singular values only, descending; may overwrite `a`.
+    abstract SingularValues: m: int * n: int * a: float[] -> float[]
+
+    /// Thin QR: Q (m x p) with orthonormal columns and upper-trapezoidal R (p x n); may overwrite `a`.
+    abstract Qr: m: int * n: int * a: float[] -> float[] * float[]
+
+    /// Eigenvalues (ascending) and orthonormal eigenvectors (columns) of the symmetric n x n `a`, of which only the
+    /// lower triangle is read; may overwrite `a`.
+    abstract SymmetricEigen: n: int * a: float[] -> float[] * float[]
+
+    /// The minimum-norm least-squares solution X (n x nrhs) of A X = B for the m x n A and m x nrhs B, treating singular
+    /// values below rcond * sigma_1 as zero, and the effective rank. May overwrite `a` and `b`.
+    abstract LeastSquares: m: int * n: int * a: float[] * nrhs: int * b: float[] * rcond: float -> float[] * int
+
+let private lapackFailure routine info : exn =
+    if info < 0 then
+        InvalidOperationException($"LAPACK {routine} rejected argument {-info}: this is a bug in LowRank.")
+    else
+        ArithmeticException($"LAPACK {routine} did not converge (info = {info}).")
+
+/// The system BLAS/LAPACK. Every LAPACK call asks for its optimal workspace first (lwork = -1).
+type private NativeKernels(library: Native.Library) =
+    interface IKernels with
+        member _.Name = "native"
+
+        member _.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
+            if m > 0 && n > 0 then
+                use pa = fixed a
+                use pb = fixed b
+                use pc = fixed c
+
+                Native.dgemm (
+                    Native.ColumnMajor,
+                    (if transA then Native.Trans else Native.NoTrans),
+                    (if transB then Native.Trans else Native.NoTrans),
+                    m,
+                    n,
+                    k,
+                    alpha,
+                    pa,
+                    max 1 lda,
+                    pb,
+                    max 1 ldb,
+                    beta,
+                    pc,
+                    max 1 ldc
+                )
+
+        member this.ThinSvd(m, n, a) =
+            let p = min m n
+            let s = Array.zeroCreate<float> p
+            let u = Array.zeroCreate<float>(m * p)
+            let vt = Array.zeroCreate<float>(p * n)
+            this.Gesdd('S'B, m, n, a, s, u, vt)
+            u, s, vt
+
+        member this.SingularValues(m, n, a) =
+            let s = Array.zeroCreate<float>(min m n)
+            this.Gesdd('N'B, m, n, a, s, Array.zeroCreate 1, Array.zeroCreate 1)
+            s
+
+        member _.Qr(m, n, a) =
+            let p = min m n
+            let tau = Array.zeroCreate<float> p
+            let mutable m' = m
+            let mutable n' = n
+            let mutable p' = p
+            let mutable lda = m
+            let mutable info = 0
+            let mutable lwork = -1
+            let query = Array.zeroCreate<float> 1
+            use pa = fixed a
+            use ptau = fixed tau
+
+            do
+                use pq = fixed query
+                Native.dgeqrf (&m', &n', pa, &lda, ptau, pq, &lwork, &info)
+
+            lwork <- max (int query[0]) (max 1 n)
+            let work = Array.zeroCreate<float> lwork
+
+            do
+                use pw = fixed work
+                Native.dgeqrf (&m', &n', pa, &lda, ptau, pw, &lwork, &info)
+
+            if info <> 0 then
+                raise (lapackFailure "dgeqrf" info)
+
+            let r = Array.zeroCreate<float>(p * n)
+
+            for j in 0 .. n - 1 do
+                for i in 0 .. min j (p - 1) do
+                    r[i + j * p] <- a[i + j * m]
+
+            lwork <- -1
+
+            do
+                use pq = fixed query
+                Native.dorgqr (&m', &p', &p', pa, &lda, ptau, pq, &lwork, &info)
+
+            lwork <- max (int query[0]) (max 1 p)
+            let work = Array.zeroCreate<float> lwork
+
+            do
+                use pw = fixed work
+                Native.dorgqr (&m', &p', &p', pa, &lda, ptau, pw, &lwork, &info)
+
+            if info <> 0 then
+                raise (lapackFailure "dorgqr" info)
+
+            Array.sub a 0 (m * p), r
+
+        member _.SymmetricEigen(n, a) =
+            let w = Array.zeroCreate<float> n
+            let mutable jobz = 'V'B
+            let mutable uplo = 'L'B
+            let mutable n' = n
+            let mutable lda = n
+            let mutable info = 0
+            let mutable lwork = -1
+            let mutable liwork = -1
+            let query = Array.zeroCreate<float> 1
+            let iquery = Array.zeroCreate<int> 1
+            use pa = fixed a
+            use pw = fixed w
+
+            do
+                use pq = fixed query
+                use piq = fixed iquery
+                Native.dsyevd (&jobz, &uplo, &n', pa, &lda, pw, pq, &lwork, piq, &liwork, &info, 1un, 1un)
+
+            lwork <- max 1 (int query[0])
+            liwork <- max 1 iquery[0]
+            let work = Array.zeroCreate<float> lwork
+            let iwork = Array.zeroCreate<int> liwork
+
+            do
+                use pwork = fixed work
+                use piwork = fixed iwork
+                Native.dsyevd (&jobz, &uplo, &n', pa, &lda, pw, pwork, &lwork, piwork, &liwork, &info, 1un, 1un)
+
+            if info <> 0 then
+                raise (lapackFailure "dsyevd" info)
+
+            w, a
+
+        member _.LeastSquares(m, n, a, nrhs, b, rcond) =
+            let ldb = max m n
+            // dgelsd needs B with max(m, n) rows: the solution's n rows come back in its top.
+            let padded = Array.zeroCreate<float>(ldb * nrhs)
+
+            for j in 0 .. nrhs - 1 do
+                Array.blit b (j * m) padded (j * ldb) m
+
+            let s = Array.zeroCreate<float>(min m n)
+            let mutable m' = m
+            let mutable n' = n
+            let mutable nrhs' = nrhs
+            let mutable lda = m
+            let mutable ldb' = ldb
+            let mutable rcond' = rcond
+            let mutable rank = 0
+            let mutable info = 0
+            let mutable lwork = -1
+            let query = Array.zeroCreate<float> 1
+            let iquery = Array.zeroCreate<int> 1
+            use pa = fixed a
+            use pb = fixed padded
+            use ps = fixed s
+
+            do
+                use pq = fixed query
+                use piq = fixed iquery
+                Native.dgelsd (&m', &n', &nrhs', pa, &lda, pb, &ldb', ps, &rcond', &rank, pq, &lwork, piq, &info)
+
+            lwork <- max 1 (int query[0])
+            let work = Array.zeroCreate<float> lwork
+            let iwork = Array.zeroCreate<int>(max 1 iquery[0])
+
+            do
+                use pw = fixed work
+                use piw = fixed iwork
+                Native.dgelsd (&m', &n', &nrhs', pa, &lda, pb, &ldb', ps, &rcond', &rank, pw, &lwork, piw, &info)
+
+            if info <> 0 then
+                raise (lapackFailure "dgelsd" info)
+
+            let x = Array.zeroCreate<float>(n * nrhs)
+
+            for j in 0 .. nrhs - 1 do
+                Array.blit padded (j * ldb) x (j * n) n
+
+            x, rank
+
+    /// dgesdd (divide and conquer, several times faster than dgesvd) after a workspace query.
+    member _.Gesdd(job: byte, m: int, n: int, a: float[], s: float[], u: float[], vt: float[]) =
+        let p = min m n
+        let mutable jobz = job
+        let mutable m' = m
+        let mutable n' = n
+        let mutable lda = m
+        let mutable ldu = if job = 'N'B then 1 else m
+        let mutable ldvt = if job = 'N'B then 1 else p
+        let mutable info = 0
+        let mutable lwork = -1
+        let query = Array.zeroCreate<float> 1
+        let iwork = Array.zeroCreate<int>(8 * p)
+        use pa = fixed a
+        use ps = fixed s
+        use pu = fixed u
+        use pvt = fixed vt
+        use piw = fixed iwork
+
+        do
+            use pq = fixed query
+            Native.dgesdd (&jobz, &m', &n', pa, &lda, ps, pu, &ldu, pvt, &ldvt, pq, &lwork, piw, &info, 1un)
+
+        lwork <- max 1 (int query[0])
+        let work = Array.zeroCreate<float> lwork
+
+        do
+            use pw = fixed work
+            Native.dgesdd (&jobz, &m', &n', pa, &lda, ps, pu, &ldu, pvt, &ldvt, pw, &lwork, piw, &info, 1un)
+
+        if info <> 0 then
+            raise (lapackFailure "dgesdd" info)
+
+    member _.Library = library
+
+/// The managed fallback: LowRank's packed SIMD gemm, and MathNet's managed factorizations on the small factors.
+type private ManagedKernels() =
+    static let wrap (m: int) (n: int) (a: float[]) = Matrix<float>.Build.Dense(m, n, a)
+
+    static let thinSvd (m: int) (n: int) (a: float[]) =
+        // MathNet's Svd forms the full U and V^T; reduce the long side by QR first so only a p x p SVD is done.
+        let matrix = wrap m n a
+
+        if m = n then
+            let svd = matrix.Svd(true)
+            svd.U, svd.S.ToArray(), svd.VT
+        elif m > n then
+            let qr = matrix.QR(Factorization.QRMethod.Thin)
+            let svd = qr.R.Svd(true)
+            qr.Q * svd.U, svd.S.ToArray(), svd.VT
+        else
+            let qr = matrix.Transpose().QR(Factorization.QRMethod.Thin)
+            let svd = qr.R.Svd(true)
+            // A^T = Q R = Q U S V^T, so A = V S (Q U)^T.
+            svd.VT.Transpose(), svd.S.ToArray(), (qr.Q * svd.U).Transpose()
+
+    interface IKernels with
+        member _.Name = "managed"
+
+        member _.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
+            ManagedGemm.gemm transA transB m n k alpha a lda b ldb beta c ldc
+
+        member _.ThinSvd(m, n, a) =
+            let u, s, vt = thinSvd m n a
+            u.ToColumnMajorArray(), s, vt.ToColumnMajorArray()
+
+        member _.SingularValues(m, n, a) =
+            let matrix = wrap m n a
+
+            let small =
+                if m > 2 * n then
+                    matrix.QR(Factorization.QRMethod.Thin).R
+                elif n > 2 * m then
+                    matrix.Transpose().QR(Factorization.QRMethod.Thin).R
+                else
+                    matrix
+
+            small.Svd(false).S.ToArray()
+
+        member _.Qr(m, n, a) =
+            let matrix = wrap m n a
+
+            if m >= n then
+                let qr = matrix.QR(Factorization.QRMethod.Thin)
+                qr.Q.ToColumnMajorArray(), qr.R.ToColumnMajorArray()
+            else
+                // A = [A1 A2] with A1 m x m: A1 = Q R1, so R = [R1, Q^T A2] (R1 taken as computed, exactly triangular).
+                let qr = matrix.SubMatrix(0, m, 0, m).QR(Factorization.QRMethod.Thin)
+                let rest = qr.Q.TransposeThisAndMultiply(matrix.SubMatrix(0, m, m, n - m))
+                qr.Q.ToColumnMajorArray(), qr.R.Append(rest).ToColumnMajorArray()
+
+        member _.SymmetricEigen(n, a) =
+            let matrix = wrap n n a
+            // Mirror the lower triangle, as LAPACK reads only that half.
+            let symmetric =
+                Matrix<float>.Build.Dense(n, n, fun i j -> if i >= j then matrix[i, j] else matrix[j, i])
+
+            let evd = symmetric.Evd(Symmetricity.Symmetric)
+            let values = evd.EigenValues.Real().ToArray()
+            let order = Array.init n id |> Array.sortBy (fun i -> values[i])
+            let vectors = evd.EigenVectors
+
+            Array.map (fun i -> values[i]) order,
+            Matrix<float>.Build.Dense(n, n, fun i j -> vectors[i, order[j]]).ToColumnMajorArray()
+
+        member _.LeastSquares(m, n, a, nrhs, b, rcond) =
+            let u, s, vt = thinSvd m n a
+            let threshold = if s.Length = 0 then 0.0 else rcond * s[0]
+            let rank = s |> Array.sumBy (fun x -> if x > threshold then 1 else 0)
+
+            if rank = 0 then
+                Array.zeroCreate (n * nrhs), 0
+            else
+                // X = V_r S_r^-1 U_r^T B.
+                let projected = u.SubMatrix(0, m, 0, rank).TransposeThisAndMultiply(wrap m nrhs b)
+                let scaled = projected.MapIndexed(fun i _ x -> x / s[i])
+                (vt.SubMatrix(0, rank, 0, n).TransposeThisAndMultiply scaled).ToColumnMajorArray(), rank
+
+let managed: IKernels = ManagedKernels()
+
+/// The native kernels, when a BLAS/LAPACK with every needed symbol loads.
+let native: Lazy<IKernels option> =
+    lazy (Native.library.Value |> Option.map (fun lib -> NativeKernels(lib) :> IKernels))
+
+let private requested () =
+    match Environment.GetEnvironmentVariable "LOWRANK_BACKEND" with
+    | null
+    | "" -> None
+    | text -> Some(text.Trim().ToLowerInvariant())
+
+let private initial () =
+    match requested () with
+    | Some "managed" -> managed
+    | Some "native" ->
+        match native.Value with
+        | Some kernels -> kernels
+        | None ->
+            raise (
+                InvalidOperationException(
+                    "LOWRANK_BACKEND=native, but no BLAS/LAPACK with cblas_dgemm, dgesdd_, dgeqrf_, dorgqr_, dsyevd_ and dgelsd_ could be loaded (tried libopenblas.so.0, libopenblas.so, libblas.so.3 with liblapack.so.3). Install one (on Debian: apt-get install libopenblas0-pthread) or unset LOWRANK_BACKEND."
+                )
+            )
+    | Some other ->
+        raise (InvalidOperationException($"Expected LOWRANK_BACKEND to be 'native' or 'managed', but it is '{other}'."))
+    | None -> native.Value |> Option.defaultValue managed
+
+let mutable private selected: IKernels option = None
+
+/// The kernels in use: the last selected, else LOWRANK_BACKEND's choice, else native when it loads, else managed.
+let current () =
+    match Volatile.Read(&selected) with
+    | Some kernels -> kernels
+    | None ->
+        let kernels = initial ()
+        Volatile.Write(&selected, Some kernels)
+        kernels
+
+let select (kernels: IKernels) = Volatile.Write(&selected, Some kernels)

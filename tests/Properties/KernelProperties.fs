@@ -1,0 +1,230 @@
+namespace LowRank.Properties
+
+open System
+open FsCheck
+open FsCheck.FSharp
+open MathNet.Numerics.LinearAlgebra
+open Xunit
+open LowRank.Core
+open LowRank.Properties.Accuracy
+open LowRank.Properties.Generators
+open LowRank.Properties.Runner
+
+/// The native and managed kernels agree with each other and with the definitions, on edge shapes (1x1, 1xn, nx1,
+/// tall, wide, rank-deficient, zero), transposed operands, and sizes on both sides of the managed gemm's register
+/// tile (24 rows), row block (192) and depth block (256).
+module BackendAgreement =
+
+    /// Every backend this machine can load: managed always, native when a BLAS/LAPACK loads.
+    let internal backends = [
+        yield Kernels.managed
+        match Kernels.native.Value with
+        | Some native -> yield native
+        | None -> ()
+    ]
+
+    let private forEachBackend (law: Kernels.IKernels -> Property) =
+        backends
+        |> List.map (fun kernels -> law kernels |> Prop.label kernels.Name)
+        |> all
+
+    let private dimension = Gen.elements [ 1; 2; 3; 7; 23; 24; 25; 50; 191; 193; 257 ]
+
+    let private identityDefect (q: Matrix<float>) =
+        Norm.frobenius (q.TransposeThisAndMultiply q - Matrix<float>.Build.DenseIdentity q.ColumnCount)
+
+    [<Fact>]
+    let ``gemm equals the triple-loop product for every transpose, alpha and beta`` () =
+        let case =
+            gen {
+                let! m = dimension
+                let! n = Gen.elements [ 1; 2; 5; 24; 33 ]
+                let! k = dimension
+                let! transA = Gen.elements [ false; true ]
+                let! transB = Gen.elements [ false; true ]
+                let! alpha = Gen.elements [ 1.0; -0.5 ]
+                let! beta = Gen.elements [ 0.0; 1.0; 2.0 ]
+                let! seed = seed
+                return m, n, k, transA, transB, alpha, beta, seed
+            }
+
+        forAll case (fun (m, n, k, transA, transB, alpha, beta, seed) ->
+            let random = Random(seed)
+            let opA = gaussian random m k
+            let opB = gaussian random k n
+            let c0 = gaussian random m n
+            let a = if transA then opA.Transpose() else opA
+            let b = if transB then opB.Transpose() else opB
+
+            let expected =
+                Matrix<float>
+                    .Build.Dense(
+                        m,
+                        n,
+                        fun i j ->
+                            alpha * Seq.sum (seq { for p in 0 .. k - 1 -> opA[i, p] * opB[p, j] })
+                            + beta * c0[i, j]
+                    )
+
+            let scale = float k * Norm.frobenius opA * Norm.frobenius opB + Norm.frobenius c0
+
+            forEachBackend (fun kernels ->
+                let c = c0.ToColumnMajorArray()
+
+                kernels.Gemm(
+                    transA,
+                    transB,
+                    m,
+                    n,
+                    k,
+                    alpha,
+                    a.ToColumnMajorArray(),
+                    a.RowCount,
+                    b.ToColumnMajorArray(),
+                    b.RowCount,
+                    beta,
+                    c,
+                    m
+                )
+
+                let got = Matrix<float>.Build.Dense(m, n, c)
+                close (high |> scaledTo scale) "||C - reference||_F" (Norm.frobenius (got - expected)) 0.0)
+            |> Prop.label (
+                sprintf "m=%d n=%d k=%d transA=%b transB=%b alpha=%g beta=%g" m n k transA transB alpha beta
+            ))
+        |> checkWith 60
+
+    [<Fact>]
+    let ``gemm with beta = 0 overwrites C even where it holds NaN`` () =
+        forEachBackend (fun kernels ->
+            let c = Array.create 6 nan
+            kernels.Gemm(false, false, 2, 3, 1, 1.0, [| 1.0; 2.0 |], 2, [| 1.0; 1.0; 1.0 |], 1, 0.0, c, 2)
+            holds "C = A B" (c = [| 1.0; 2.0; 1.0; 2.0; 1.0; 2.0 |]))
+        |> check
+
+    [<Fact>]
+    let ``thin SVD reconstructs A with orthonormal factors, and both backends give the same singular values`` () =
+        forAll matrix (fun spec ->
+            let a = spec.Build()
+            let m, n = a.RowCount, a.ColumnCount
+            let p = min m n
+            let norm = Norm.frobenius a
+            let reference = (Kernels.managed.SingularValues(m, n, a.ToColumnMajorArray()))
+
+            forEachBackend (fun kernels ->
+                let u, s, vt = kernels.ThinSvd(m, n, a.ToColumnMajorArray())
+                let u, vt = Matrix<float>.Build.Dense(m, p, u), Matrix<float>.Build.Dense(p, n, vt)
+                let values = kernels.SingularValues(m, n, a.ToColumnMajorArray())
+                let reconstructed = u * Matrix<float>.Build.DenseOfDiagonalArray s * vt
+
+                all [
+                    close (medium |> scaledTo norm) "||U S Vt - A||_F" (Norm.frobenius (reconstructed - a)) 0.0
+                    close (medium |> scaledTo 1.0) "U^T U = I" (identityDefect u) 0.0
+                    close (medium |> scaledTo 1.0) "Vt Vt^T = I" (identityDefect (vt.Transpose())) 0.0
+                    holds "descending" (s |> Array.pairwise |> Array.forall (fun (x, y) -> x >= y))
+                    close
+                        (medium |> scaledTo norm)
+                        "values-only = with vectors"
+                        (Dense.twoNorm (Array.map2 (-) values s))
+                        0.0
+                    close
+                        (medium |> scaledTo norm)
+                        "agrees with managed"
+                        (Dense.twoNorm (Array.map2 (-) reference s))
+                        0.0
+                ]))
+        |> check
+
+    [<Fact>]
+    let ``QR reconstructs A with orthonormal Q and upper-trapezoidal R`` () =
+        forAll matrix (fun spec ->
+            let a = spec.Build()
+            let m, n = a.RowCount, a.ColumnCount
+            let p = min m n
+            let norm = Norm.frobenius a
+
+            forEachBackend (fun kernels ->
+                let q, r = kernels.Qr(m, n, a.ToColumnMajorArray())
+                let q, r = Matrix<float>.Build.Dense(m, p, q), Matrix<float>.Build.Dense(p, n, r)
+
+                let below =
+                    Seq.sum (
+                        seq {
+                            for j in 0 .. n - 1 do
+                                for i in j + 1 .. p - 1 -> abs r[i, j]
+                        }
+                    )
+
+                all [
+                    close (medium |> scaledTo norm) "||Q R - A||_F" (Norm.frobenius (q * r - a)) 0.0
+                    close (medium |> scaledTo 1.0) "Q^T Q = I" (identityDefect q) 0.0
+                    holds "R is upper trapezoidal" (below = 0.0)
+                ]))
+        |> check
+
+    [<Fact>]
+    let ``symmetric eigendecomposition reconstructs A with orthonormal vectors and ascending values`` () =
+        forAll matrix (fun spec ->
+            let b = spec.Build()
+
+            let a =
+                b.TransposeThisAndMultiply b - Matrix<float>.Build.DenseIdentity b.ColumnCount
+
+            let n = a.RowCount
+            let norm = Norm.frobenius a + 1.0
+            let reference, _ = Kernels.managed.SymmetricEigen(n, a.ToColumnMajorArray())
+
+            forEachBackend (fun kernels ->
+                let w, v = kernels.SymmetricEigen(n, a.ToColumnMajorArray())
+                let v = Matrix<float>.Build.Dense(n, n, v)
+
+                all [
+                    close
+                        (medium |> scaledTo norm)
+                        "||V W V^T - A||_F"
+                        (Norm.frobenius (v * Matrix<float>.Build.DenseOfDiagonalArray w * v.Transpose() - a))
+                        0.0
+                    close (medium |> scaledTo 1.0) "V^T V = I" (identityDefect v) 0.0
+                    holds "ascending" (w |> Array.pairwise |> Array.forall (fun (x, y) -> x <= y))
+                    close
+                        (medium |> scaledTo norm)
+                        "agrees with managed"
+                        (Dense.twoNorm (Array.map2 (-) reference w))
+                        0.0
+                ]))
+        |> check
+
+    [<Fact>]
+    let ``least squares gives the minimum-norm solution: normal equations hold and backends agree`` () =
+        forAll (Gen.zip matrix seed) (fun (spec, seed) ->
+            let a = spec.Build()
+            let m, n = a.RowCount, a.ColumnCount
+            let b = gaussian (Random(seed)) m 2
+            let tolerance = Dense.rankTolerance m n
+
+            let reference, referenceRank =
+                Kernels.managed.LeastSquares(m, n, a.ToColumnMajorArray(), 2, b.ToColumnMajorArray(), tolerance)
+
+            let reference = Matrix<float>.Build.Dense(n, 2, reference)
+            let scale = (Norm.frobenius a + 1.0) * (Norm.frobenius b + 1.0)
+
+            forEachBackend (fun kernels ->
+                let x, rank =
+                    kernels.LeastSquares(m, n, a.ToColumnMajorArray(), 2, b.ToColumnMajorArray(), tolerance)
+
+                let x = Matrix<float>.Build.Dense(n, 2, x)
+                // For a zero A the minimum-norm solution is 0; otherwise the residual is orthogonal to A's columns.
+                let residual = a.TransposeThisAndMultiply(a * x - b)
+
+                all [
+                    holds
+                        (sprintf "rank %d = constructed %d = managed %d" rank spec.Rank referenceRank)
+                        (rank = spec.Rank && rank = referenceRank)
+                    close (medium |> scaledTo scale) "||A^T (A X - B)||_F" (Norm.frobenius residual) 0.0
+                    close
+                        (medium |> scaledTo (Norm.frobenius reference + 1.0))
+                        "agrees with managed"
+                        (Norm.frobenius (x - reference))
+                        0.0
+                ]))
+        |> check
