@@ -120,7 +120,38 @@ let storedValues (a: Matrix<float>) : float[] =
 /// sqrt(sum x_i^2) in two passes (scale by max |x_i|, then sum), so it neither overflows for entries
 /// near 1e154 nor loses accuracy to underflow for entries near 1e-154, as LAPACK's dnrm2 and dlange.
 /// NaN in, NaN out; otherwise an infinite entry gives +infinity.
-let twoNorm (xs: float[]) =
+let rec twoNorm (xs: float[]) =
+    // Fast path: when the largest magnitude lies in [1e-100, 1e100] the plain sum of squares can neither overflow nor
+    // lose accuracy to underflow (entries far below the largest do not matter to the sum), so one SIMD pass suffices.
+    let width = Numerics.Vector<float>.Count
+    let mutable largest = Numerics.Vector<float>.Zero
+    let mutable squares = Numerics.Vector<float>.Zero
+    let mutable i = 0
+
+    while i <= xs.Length - width do
+        let v = Numerics.Vector<float>(xs, i)
+        largest <- Numerics.Vector.Max(largest, Numerics.Vector.Abs v)
+        squares <- squares + v * v
+        i <- i + width
+
+    let mutable top = 0.0
+    let mutable sum = Numerics.Vector.Sum squares
+
+    for lane in 0 .. width - 1 do
+        top <- max top largest[lane]
+
+    while i < xs.Length do
+        top <- max top (abs xs[i])
+        sum <- sum + xs[i] * xs[i]
+        i <- i + 1
+
+    if top >= 1e-100 && top <= 1e100 && Double.IsFinite sum then
+        sqrt sum
+    else
+        twoNormScaled xs
+
+/// The careful path of twoNorm: NaN and infinity semantics, and scaling for extreme magnitudes.
+and private twoNormScaled (xs: float[]) =
     let mutable scale = 0.0
     let mutable nan = false
 

@@ -1,6 +1,10 @@
 namespace LowRank.Core
 
+#nowarn "9" // native pointers in the CountSketch kernel, into arrays pinned with `fixed`
+
 open System
+open System.Runtime.CompilerServices
+open Microsoft.FSharp.NativeInterop
 open MathNet.Numerics.LinearAlgebra
 
 /// A sketching matrix S (m x n) applied to an n x d matrix A as S A. Build one with the Sketch module; the
@@ -202,6 +206,50 @@ module Sketch =
                 )
             )
 
+    /// The dense CountSketch kernel: result (m x d) += S[:, offset ..) * data (b x d), four columns per pass so each
+    /// hash and value is loaded once per four updates. Pointers, because the scatter's bounds checks cost more than
+    /// the arithmetic (the caller has validated every index).
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let private countSketchDense m (hash: int[]) (values: float[]) offset b d (data: float[]) (result: float[]) =
+        use ph = fixed hash
+        use pv = fixed values
+        use pd = fixed data
+        use pr = fixed result
+        let mutable j = 0
+
+        while j + 4 <= d do
+            let s0, s1, s2, s3 =
+                NativePtr.add pd (j * b),
+                NativePtr.add pd ((j + 1) * b),
+                NativePtr.add pd ((j + 2) * b),
+                NativePtr.add pd ((j + 3) * b)
+
+            let t0, t1, t2, t3 =
+                NativePtr.add pr (j * m),
+                NativePtr.add pr ((j + 1) * m),
+                NativePtr.add pr ((j + 2) * m),
+                NativePtr.add pr ((j + 3) * m)
+
+            for i in 0 .. b - 1 do
+                let h = NativePtr.get ph (offset + i)
+                let v = NativePtr.get pv (offset + i)
+                NativePtr.set t0 h (NativePtr.get t0 h + v * NativePtr.get s0 i)
+                NativePtr.set t1 h (NativePtr.get t1 h + v * NativePtr.get s1 i)
+                NativePtr.set t2 h (NativePtr.get t2 h + v * NativePtr.get s2 i)
+                NativePtr.set t3 h (NativePtr.get t3 h + v * NativePtr.get s3 i)
+
+            j <- j + 4
+
+        while j < d do
+            let s0 = NativePtr.add pd (j * b)
+            let t0 = NativePtr.add pr (j * m)
+
+            for i in 0 .. b - 1 do
+                let h = NativePtr.get ph (offset + i)
+                NativePtr.set t0 h (NativePtr.get t0 h + NativePtr.get pv (offset + i) * NativePtr.get s0 i)
+
+            j <- j + 1
+
     /// S[:, offset .. offset + block.rows) * block, for a validated block. Allocates only the m x d result.
     let rec internal applyUnchecked (sketch: Sketch) (offset: int) (block: Matrix<float>) : Matrix<float> =
         let b, d = block.RowCount, block.ColumnCount
@@ -216,14 +264,7 @@ module Sketch =
                 for struct (i, j, x) in block.EnumerateIndexed(Zeros.AllowSkip) do
                     let p = offset + i
                     result[j * m + hash[p]] <- result[j * m + hash[p]] + values[p] * x
-            | data ->
-                for j in 0 .. d - 1 do
-                    let column = j * b
-                    let target = j * m
-
-                    for i in 0 .. b - 1 do
-                        let p = offset + i
-                        result[target + hash[p]] <- result[target + hash[p]] + values[p] * data[column + i]
+            | data -> countSketchDense m hash values offset b d data result
 
             Matrix<float>.Build.Dense(m, d, result)
         | DenseSketch s ->

@@ -1,0 +1,515 @@
+/// Weighted low-rank approximation: given A (n x d), nonnegative weights W and a rank k, find A~ that makes
+/// ||A - A~||_{W,F} = ||W o (A - A~)||_F small. The reweighted algorithms of Woodruff and Yasuda, "Reweighted
+/// Solutions for Weighted Low Rank Approximation" (2024), and the classic baselines they are compared with.
+[<RequireQualifiedAccess>]
+module LowRank.Core.Wlra
+
+open System
+open MathNet.Numerics.LinearAlgebra
+
+let private check (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    Guard.notNull (nameof weights) weights
+    Guard.finiteMatrix (nameof matrix) matrix
+    Guard.rank (nameof rank) rank (nameof matrix) matrix
+    let w = Weights.dense weights
+
+    if w.RowCount <> matrix.RowCount || w.ColumnCount <> matrix.ColumnCount then
+        raise (
+            ArgumentException(
+                $"Expected weights of the shape of matrix ({Guard.shape matrix}), but weights are {Guard.shape w}.",
+                nameof weights
+            )
+        )
+
+    w
+
+let private checkOptions (options: WlraOptions) =
+    Guard.notNull (nameof options) options
+
+    if options.MaxIterations < 1 then
+        raise (
+            ArgumentOutOfRangeException(
+                nameof options,
+                options.MaxIterations,
+                $"Expected options.MaxIterations >= 1, but it is {options.MaxIterations}."
+            )
+        )
+
+    if
+        not (options.Tolerance >= 0.0)
+        || not (options.Ridge >= 0.0)
+        || not (options.LearningRate > 0.0)
+    then
+        raise (
+            ArgumentOutOfRangeException(
+                nameof options,
+                $"Expected Tolerance >= 0, Ridge >= 0 and LearningRate > 0, but they are {options.Tolerance}, {options.Ridge} and {options.LearningRate}."
+            )
+        )
+
+/// ||W o (A - X)||_F for a dense X.
+let private lossOf (w: Matrix<float>) (a: Matrix<float>) (x: Matrix<float>) =
+    Dense.twoNorm ((a - x).PointwiseMultiply(w).AsColumnMajorArray())
+
+/// The weighted loss of an approximation: ||W o (A - A~)||_F.
+/// <summary>The weighted loss ||W o (A - A~)||_F of an approximation returned by this module.</summary>
+/// <param name="weights">W.</param>
+/// <param name="matrix">A.</param>
+/// <param name="approximation">A~.</param>
+/// <returns>The loss; O(n d t).</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">the shapes differ.</exception>
+[<CompiledName("Loss")>]
+let loss (weights: Weights) (matrix: Matrix<float>) (approximation: WeightedApproximation) =
+    Guard.notNull (nameof approximation) approximation
+    let w = check 1 weights matrix
+    lossOf w matrix (approximation.ToMatrix())
+
+let private result
+    name
+    (w: Matrix<float>)
+    (a: Matrix<float>)
+    left
+    right
+    reweighting
+    extra
+    iterations
+    converged
+    history
+    =
+    let approximation = {
+        Method = name
+        Left = left
+        Right = right
+        Reweighting = reweighting
+        Loss = 0.0
+        Parameters = (a.RowCount + a.ColumnCount) * (left: Matrix<float>).ColumnCount + extra
+        Iterations = iterations
+        Converged = converged
+        LossHistory = [||]
+    }
+
+    let loss = lossOf w a (approximation.ToMatrix())
+
+    {
+        approximation with
+            Loss = loss
+            LossHistory = (if Array.isEmpty history then [| loss |] else history)
+    }
+
+/// Storage of W's own factors when the reweighting needs W and W came factored; dense W is the caller's.
+let private weightFactorStorage (weights: Weights) =
+    match weights with
+    | FactoredWeights _ -> Weights.storage weights
+    | DenseWeights _ -> 0
+
+/// <summary>The unweighted baseline `svd`: the best rank-k approximation [A]_k, ignoring the weights.</summary>
+/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+/// <param name="weights">W, used only to report the loss.</param>
+/// <param name="matrix">A (n x d), finite.</param>
+/// <returns>Rank k factors; cost O(n d min(n, d)).</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)].</exception>
+[<CompiledName("Svd")>]
+let svd (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    let w = check rank weights matrix
+    let best = Svd.bestRankK rank matrix
+    result "svd" w matrix best.Left best.Right Reweighting.None 0 1 true [||]
+
+/// svd_w with a total rank budget t (validated by the callers).
+let private reweighted name (total: int) (weights: Weights) (w: Matrix<float>) (matrix: Matrix<float>) =
+    let best = Svd.bestRankK total (w.PointwiseMultiply matrix)
+    result name w matrix best.Left best.Right (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
+
+/// <summary>svd_w with a total rank budget: A~ = W^(o+) o [W o A]_t, the rank-t truncated SVD of W o A divided
+/// entrywise by W (1/0 taken as 0).</summary>
+/// <param name="totalRank">t, 1 &lt;= t &lt;= min(n, d).</param>
+/// <param name="weights">W.</param>
+/// <param name="matrix">A.</param>
+/// <returns>The approximation with its weighted loss; O(n d min(n, d)).</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">totalRank is outside [1, min(n, d)].</exception>
+/// <remarks>The approximation is 0 on entries of zero weight: W o A carries no information there.</remarks>
+[<CompiledName("SvdWBudget")>]
+let svdWBudget (totalRank: int) (weights: Weights) (matrix: Matrix<float>) =
+    Guard.notNull (nameof weights) weights
+    Guard.rank (nameof totalRank) totalRank (nameof matrix) matrix
+    let w = check 1 weights matrix
+    reweighted "svd_w" totalRank weights w matrix
+
+/// The total rank r k that svd_w uses, or an exception saying why it cannot.
+let private totalRankFor (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    let r = Weights.rank weights
+    let limit = min matrix.RowCount matrix.ColumnCount
+
+    if r * rank > limit then
+        raise (
+            ArgumentOutOfRangeException(
+                nameof rank,
+                rank,
+                $"The weights have rank r = {r}, so svd_w needs rank r*k = {r * rank}, more than min(n, d) = {limit}. Use a rank k <= {limit / r}, or svdWBudget with a total rank <= {limit}."
+            )
+        )
+
+    r * rank
+
+/// <summary>svd_w (Algorithm 1 of Woodruff and Yasuda 2024): with r = rank(W), A~ = W^(o+) o [W o A]_(r k). Its weighted
+/// error is at most that of every rank-k matrix (Theorem 1.2), because rank(W o A') &lt;= r k for rank-k A' (Lemma 2.1).</summary>
+/// <param name="rank">k &gt;= 1, with r k &lt;= min(n, d).</param>
+/// <param name="weights">W; r is the factors' inner dimension for factored weights, else the numerical rank of W
+/// (Svd.numericalRank's threshold, max(n, d) 2^-52 sigma_1).</param>
+/// <param name="matrix">A (n x d), finite.</param>
+/// <returns>The approximation: rank r k factors of W o A, divided by W; 0 on entries of zero weight.</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank &lt; 1, or r k &gt; min(n, d) (the rank estimate is reported,
+/// not clipped).</exception>
+/// <remarks>O(n d min(n, d)). With rank-one weights w u^T it is the exact weighted rank-k optimum.</remarks>
+[<CompiledName("SvdW")>]
+let svdW (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    let w = check rank weights matrix
+    reweighted "svd_w" (totalRankFor rank weights matrix) weights w matrix
+
+/// Entrywise pseudo-inverse: 1/x, with 1/0 taken as 0.
+let private pseudoInverse (m: Matrix<float>) =
+    m.Map((fun x -> if x = 0.0 then 0.0 else 1.0 / x), Zeros.Include)
+
+/// <summary>Practical svd_w (Algorithm 2 of Woodruff and Yasuda 2024): P Q = [W^(o+)]_t, then
+/// A~ = (P Q) o [(P Q)^(o+) o A]_t with t = r k, so that W^(o-1) is never stored densely.</summary>
+/// <param name="rank">k &gt;= 1, with r k &lt;= min(n, d).</param>
+/// <param name="weights">W (r as for svdW).</param>
+/// <param name="matrix">A, finite.</param>
+/// <returns>The approximation; it stores 2 (n + d) t numbers (the factors of both rank-t parts).</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank &lt; 1 or r k &gt; min(n, d).</exception>
+/// <remarks>O(n d min(n, d)). Zero weights make W^(o+) 0 there, so A~ is 0 on them as in svdW.</remarks>
+[<CompiledName("SvdWPractical")>]
+let svdWPractical (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    let w = check rank weights matrix
+    let total = totalRankFor rank weights matrix
+    let inverse = Svd.bestRankK total (pseudoInverse w)
+    let pq = inverse.ToMatrix()
+    let best = Svd.bestRankK total ((pseudoInverse pq).PointwiseMultiply matrix)
+    let extra = (matrix.RowCount + matrix.ColumnCount) * total
+
+    result
+        "svd_w practical"
+        w
+        matrix
+        best.Left
+        best.Right
+        (Reweighting.MultiplyBy(inverse.Left, inverse.Right))
+        extra
+        1
+        true
+        [||]
+
+/// EM iterations X <- [W2 o A + (1 - W2) o X]_k from `start`, W2 = W^2 / max W^2 (Srebro and Jaakkola 2003).
+let private emFrom name (options: WlraOptions) rank (w: Matrix<float>) (matrix: Matrix<float>) (start: Matrix<float>) =
+    let w2 = w.PointwiseMultiply w
+    let w2 = w2 / (Dense.storedValues w2 |> Array.max)
+    let complement = w2.Map(fun x -> 1.0 - x)
+    let filled = w2.PointwiseMultiply matrix
+    let history = ResizeArray()
+    let mutable x = start
+    let mutable best = Unchecked.defaultof<LowRankApproximation>
+    let mutable previous = lossOf w matrix x
+    let mutable converged = false
+    let mutable iteration = 0
+
+    while not converged && iteration < options.MaxIterations do
+        iteration <- iteration + 1
+        best <- Svd.bestRankK rank (filled + complement.PointwiseMultiply x)
+        x <- best.ToMatrix()
+        let current = lossOf w matrix x
+        history.Add current
+        converged <- previous - current <= options.Tolerance * previous
+        previous <- current
+
+    result name w matrix best.Left best.Right Reweighting.None 0 iteration converged (history.ToArray())
+
+/// <summary>The `em` baseline (Srebro and Jaakkola 2003): X &lt;- [W2 o A + (1 - W2) o X]_k with W2 = W^2 / max W^2,
+/// from options.WarmStart or 0, until the loss decreases by less than options.Tolerance times itself or
+/// options.MaxIterations is reached.</summary>
+/// <param name="options">MaxIterations, Tolerance, WarmStart.</param>
+/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+/// <param name="weights">W.</param>
+/// <param name="matrix">A, finite.</param>
+/// <returns>Rank-k factors. Each iteration costs a truncated SVD, O(n d min(n, d)), and never increases the loss (it is a
+/// majorise-minimise step for sum W2_ij (A - X)_ij^2).</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">matrix or the warm start is not finite or of the wrong shape.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank or an option is out of range.</exception>
+[<CompiledName("Em")>]
+let em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    checkOptions options
+    let w = check rank weights matrix
+
+    let start =
+        match options.WarmStart with
+        | Some start ->
+            Guard.finiteMatrix "options.WarmStart" start
+
+            if start.RowCount <> matrix.RowCount || start.ColumnCount <> matrix.ColumnCount then
+                raise (
+                    ArgumentException(
+                        $"Expected options.WarmStart of the shape of matrix ({Guard.shape matrix}), but it is {Guard.shape start}.",
+                        nameof options
+                    )
+                )
+
+            start
+        | None -> Matrix<float>.Build.Dense(matrix.RowCount, matrix.ColumnCount)
+
+    emFrom "em" options rank w matrix start
+
+/// <summary>The `em_w` method: em started from svd_w's solution truncated to rank k.</summary>
+/// <param name="options">MaxIterations and Tolerance (WarmStart is ignored).</param>
+/// <param name="rank">k &gt;= 1, with r k &lt;= min(n, d).</param>
+/// <param name="weights">W.</param>
+/// <param name="matrix">A, finite.</param>
+/// <returns>Rank-k factors; the cost of svd_w plus em's.</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">as for em.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">as for svdW and em.</exception>
+[<CompiledName("EmW")>]
+let emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    checkOptions options
+    let w = check rank weights matrix
+    let start = (svdW rank weights matrix).ToMatrix() |> Svd.bestRankK rank
+    emFrom "em_w" options rank w matrix (start.ToMatrix())
+
+/// Rows of X (n x k) minimising sum_j W2_ij (A_ij - x_i . V_j)^2 + lambda ||x_i||^2 for fixed V (d x k).
+let private weightedRows (w2: Matrix<float>) (a: Matrix<float>) (v: Matrix<float>) (lambda: float) =
+    let k = v.ColumnCount
+    let x = Matrix<float>.Build.Dense(a.RowCount, k)
+    let ridge = lambda * Matrix<float>.Build.DenseIdentity k
+
+    for i in 0 .. a.RowCount - 1 do
+        let weightsRow = w2.Row i
+
+        let weighted =
+            Matrix<float>.Build.Dense(v.RowCount, k, fun j c -> weightsRow[j] * v[j, c])
+
+        let gram = Dense.gemm true weighted false v + ridge
+        let rhs = weighted.TransposeThisAndMultiply(a.Row i)
+        let solution = Dense.leastSquares gram (rhs.ToColumnMatrix()) |> fst
+        x.SetRow(i, solution.Column 0)
+
+    x
+
+/// <summary>The `als` baseline: weighted alternating least squares on A ~ U V^T, each half-step solving
+/// min sum_ij W_ij^2 (A_ij - u_i . v_j)^2 + lambda (||U||^2 + ||V||^2) exactly for one factor, lambda =
+/// options.Ridge max W^2; started from [A]_k.</summary>
+/// <param name="options">MaxIterations, Tolerance, Ridge.</param>
+/// <param name="rank">k.</param>
+/// <param name="weights">W.</param>
+/// <param name="matrix">A.</param>
+/// <returns>Rank-k factors. A sweep costs O(n d k^2 + (n + d) k^3); stops as em does.</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">as for em.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank or an option is out of range.</exception>
+[<CompiledName("Als")>]
+let als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    checkOptions options
+    let w = check rank weights matrix
+    let w2 = w.PointwiseMultiply w
+    let lambda = options.Ridge * (Dense.storedValues w2 |> Array.max)
+    let start = Svd.bestRankK rank matrix
+    let mutable v = start.Right.Transpose()
+    let mutable u = start.Left
+    let history = ResizeArray()
+    let mutable previous = lossOf w matrix (start.ToMatrix())
+    let mutable converged = false
+    let mutable iteration = 0
+
+    while not converged && iteration < options.MaxIterations do
+        iteration <- iteration + 1
+        u <- weightedRows w2 matrix v lambda
+        v <- weightedRows (w2.Transpose()) (matrix.Transpose()) u lambda
+        let current = lossOf w matrix (Dense.gemm false u true v)
+        history.Add current
+        converged <- abs (previous - current) <= options.Tolerance * previous
+        previous <- current
+
+    result "als" w matrix u (v.Transpose()) Reweighting.None 0 iteration converged (history.ToArray())
+
+/// <summary>The `adam` baseline: U V^T optimised by Adam (beta1 0.9, beta2 0.999) on ||W o (A - U V^T)||_F^2 from
+/// the balanced factors of [A]_k, step options.LearningRate times the root-mean-square entry of A.</summary>
+/// <param name="options">MaxIterations (Adam steps), Tolerance, LearningRate.</param>
+/// <param name="rank">k.</param>
+/// <param name="weights">W.</param>
+/// <param name="matrix">A.</param>
+/// <returns>Rank-k factors with the best loss seen. A step costs O(n d k).</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">as for em.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank or an option is out of range.</exception>
+[<CompiledName("Adam")>]
+let adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    checkOptions options
+    let w = check rank weights matrix
+    let w2 = w.PointwiseMultiply w
+    let start = Svd.bestRankK rank matrix
+    let roots = start.SingularValues |> Array.map sqrt
+    // Balanced start: U = U_k Sigma^(1/2), V = V_k Sigma^(1/2).
+    let u =
+        start.Left.MapIndexed(fun _ j x -> if roots[j] > 0.0 then x / roots[j] else 0.0)
+
+    let v = start.Right.Transpose().MapIndexed(fun _ j x -> x * roots[j])
+
+    let rms =
+        Norm.frobenius matrix / sqrt (float (matrix.RowCount * matrix.ColumnCount))
+
+    let step = options.LearningRate * (if rms > 0.0 then rms else 1.0)
+
+    let moments (m: Matrix<float>) =
+        m.Map(fun _ -> 0.0), m.Map(fun _ -> 0.0)
+
+    let mu, su = moments u
+    let mv, sv = moments v
+    let history = ResizeArray()
+    let mutable bestLoss = lossOf w matrix (Dense.gemm false u true v)
+    let mutable bestU, bestV = u.Clone(), v.Clone()
+    let mutable previous = bestLoss
+    let mutable converged = false
+    let mutable t = 0
+
+    let update (parameter: Matrix<float>) (gradient: Matrix<float>) (m: Matrix<float>) (s: Matrix<float>) =
+        let c1 = 1.0 - Math.Pow(0.9, float t)
+        let c2 = 1.0 - Math.Pow(0.999, float t)
+
+        for index in 0 .. parameter.RowCount * parameter.ColumnCount - 1 do
+            let i, j = index % parameter.RowCount, index / parameter.RowCount
+            let g = gradient[i, j]
+            m[i, j] <- 0.9 * m[i, j] + 0.1 * g
+            s[i, j] <- 0.999 * s[i, j] + 0.001 * g * g
+            parameter[i, j] <- parameter[i, j] - step * (m[i, j] / c1) / (sqrt (s[i, j] / c2) + 1e-12)
+
+    while not converged && t < options.MaxIterations do
+        t <- t + 1
+        let residual = w2.PointwiseMultiply(Dense.gemm false u true v - matrix)
+        let gu = 2.0 * Dense.multiply residual v
+        let gv = 2.0 * Dense.gemm true residual false u
+        update u gu mu su
+        update v gv mv sv
+        let current = lossOf w matrix (Dense.gemm false u true v)
+        history.Add current
+
+        if current < bestLoss then
+            bestLoss <- current
+            bestU <- u.Clone()
+            bestV <- v.Clone()
+
+        converged <- abs (previous - current) <= options.Tolerance * previous
+        previous <- current
+
+    result "adam" w matrix bestU (bestV.Transpose()) Reweighting.None 0 t converged (history.ToArray())
+
+/// <summary>The `greedy` baseline (Bhaskara, Ruwanpathirana and Wijewardena 2021): k times, add the top right singular
+/// vector of the gradient W^2 o (A - X) to an orthonormal basis V, then refit the rows of X = U V^T by weighted least
+/// squares.</summary>
+/// <param name="rank">k.</param>
+/// <param name="weights">W.</param>
+/// <param name="matrix">A.</param>
+/// <returns>Rank-k factors after exactly k steps, each O(n d min(n, d) + n d k^2).</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">as for svd.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)].</exception>
+[<CompiledName("Greedy")>]
+let greedy (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    let w = check rank weights matrix
+    let w2 = w.PointwiseMultiply w
+    let d = matrix.ColumnCount
+    let history = ResizeArray()
+    let mutable basis = Matrix<float>.Build.Dense(d, 0)
+    let mutable u = Matrix<float>.Build.Dense(matrix.RowCount, 0)
+
+    for _ in 1..rank do
+        let x =
+            if basis.ColumnCount = 0 then
+                Matrix<float>.Build.Dense(matrix.RowCount, d)
+            else
+                Dense.gemm false u true basis
+
+        let gradient = w2.PointwiseMultiply(matrix - x)
+        let direction = (Dense.thinSvd gradient).Vt.Row 0
+        // Gram-Schmidt twice against the basis keeps it orthonormal to working precision.
+        let mutable v = direction
+
+        for _ in 1..2 do
+            if basis.ColumnCount > 0 then
+                v <- v - basis * basis.TransposeThisAndMultiply v
+
+        let norm = v.L2Norm()
+        // A direction already in the span (the gradient vanished there) adds nothing; keep the basis as is.
+        if norm > 1e-12 then
+            basis <- basis.Append((v / norm).ToColumnMatrix())
+
+        u <- weightedRows w2 matrix basis 0.0
+        history.Add(lossOf w matrix (Dense.gemm false u true basis))
+
+    result "greedy" w matrix u (basis.Transpose()) Reweighting.None 0 rank true (history.ToArray())
+
+/// <summary>The `sample` baseline (row-norm sampling of W o A, Frieze, Kannan and Vempala; Dai 2023): sample s rows of
+/// M = W o A with probability proportional to their squared norms, scaled by 1/sqrt(s p_i); V spans the sample's top
+/// t = r k right singular vectors; A~ = W^(o+) o (M V V^T).</summary>
+/// <param name="options">Samples (0 chooses 4 t ln(t + 1) + 10) and Seed.</param>
+/// <param name="rank">k &gt;= 1, with r k &lt;= min(n, d).</param>
+/// <param name="weights">W.</param>
+/// <param name="matrix">A.</param>
+/// <returns>The approximation; O(n d) to sample plus O(s d min(s, d) + n d t).</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">as for svdW.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">as for svdW, or options.Samples &lt; 0.</exception>
+[<CompiledName("Sample")>]
+let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    checkOptions options
+    let w = check rank weights matrix
+    let total = totalRankFor rank weights matrix
+
+    if options.Samples < 0 then
+        raise (
+            ArgumentOutOfRangeException(
+                nameof options,
+                options.Samples,
+                $"Expected options.Samples >= 0, but it is {options.Samples}."
+            )
+        )
+
+    let s =
+        if options.Samples > 0 then
+            options.Samples
+        else
+            int (4.0 * float total * log (float total + 1.0)) + 10
+
+    let m = w.PointwiseMultiply matrix
+    let squares = Dense.rowTwoNorms m |> Array.map (fun x -> x * x)
+    let totalMass = Array.sum squares
+    let random = Random(options.Seed)
+    let cumulative = Array.scan (+) 0.0 squares |> Array.tail
+
+    let rows =
+        Array.init s (fun _ ->
+            let target = random.NextDouble() * totalMass
+            let index = Array.BinarySearch(cumulative, target)
+            let index = if index < 0 then ~~~index else index
+            min index (squares.Length - 1))
+
+    let sampled =
+        Matrix<float>
+            .Build.Dense(
+                s,
+                m.ColumnCount,
+                fun i j ->
+                    let p = squares[rows[i]] / totalMass
+                    if p > 0.0 then m[rows[i], j] / sqrt (float s * p) else 0.0
+            )
+
+    let svd = Dense.thinSvd sampled
+    let t = min total svd.S.Length
+    let vt = svd.Vt.SubMatrix(0, t, 0, m.ColumnCount)
+    let left = Dense.gemm false m true vt
+    result "sample" w matrix left vt (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]

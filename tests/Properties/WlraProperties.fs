@@ -1,0 +1,240 @@
+namespace LowRank.Properties
+
+open System
+open FsCheck
+open FsCheck.FSharp
+open MathNet.Numerics.LinearAlgebra
+open Xunit
+open LowRank.Core
+open LowRank.Properties.Accuracy
+open LowRank.Properties.Generators
+open LowRank.Properties.Runner
+
+/// A weighted problem: A, nonnegative weights W = P Q of rank r (with some exact zeros when Sparse), and k with
+/// r k <= min(n, d).
+type WeightedCase = {
+    Matrix: MatrixSpec
+    WeightRank: int
+    K: int
+    WeightSeed: int
+    ZeroWeights: bool
+    Factored: bool
+} with
+
+    member c.Weights() =
+        let random = Random(c.WeightSeed)
+
+        let uniform rows columns =
+            Matrix<float>
+                .Build.Dense(
+                    rows,
+                    columns,
+                    fun _ _ ->
+                        if c.ZeroWeights && random.NextDouble() < 0.3 then
+                            0.0
+                        else
+                            random.NextDouble()
+                )
+
+        let p = uniform c.Matrix.Rows c.WeightRank
+        let q = uniform c.WeightRank c.Matrix.Columns
+        let w = p * q
+
+        // A P Q with only zeros would be rejected; keep one positive weight.
+        if w.ForAll(fun x -> x = 0.0) then
+            p[0, 0] <- 1.0
+            q[0, 0] <- 1.0
+
+        if c.Factored then
+            Weights.ofFactors p q
+        else
+            Weights.ofMatrix (p * q)
+
+module WeightedCases =
+    let generator: Gen<WeightedCase> =
+        gen {
+            let! spec = matrix
+            let limit = min spec.Rows spec.Columns
+            let! r = Gen.choose (1, max 1 (min 3 limit))
+            let! k = Gen.choose (1, max 1 (limit / r))
+            let! seed = seed
+            let! zeros = Gen.elements [ false; true ]
+            let! factored = Gen.elements [ false; true ]
+
+            return {
+                Matrix = spec
+                WeightRank = r
+                K = k
+                WeightSeed = seed
+                ZeroWeights = zeros
+                Factored = factored
+            }
+        }
+
+    /// Cases where W's numerical rank is the construction rank, so svd_w's r is known exactly.
+    let exactRank =
+        generator
+        |> Gen.filter (fun c -> c.Factored || Weights.rank (c.Weights()) = c.WeightRank)
+
+/// Theorem 1.2 of Woodruff and Yasuda (2024): svd_w's weighted error is at most that of every rank-k matrix.
+module ReweightedBeatsAnyRankK =
+
+    [<Fact>]
+    let ``svd_w's weighted error is at most that of random rank-k matrices and of the svd, em and als solutions`` () =
+        forAll (Gen.zip WeightedCases.exactRank seed) (fun (case, seed) ->
+            let a = case.Matrix.Build()
+            let weights = case.Weights()
+            let w = Weights.dense weights
+            let k = case.K
+            let reweighted = Wlra.svdW k weights a
+            let scale = Norm.weightedFrobenius w a
+            let accuracy = medium |> scaledTo scale
+            let random = Random(seed)
+
+            let randomRankK () =
+                let x = gaussian random a.RowCount k * gaussian random k a.ColumnCount
+                (Norm.frobenius a / (1.0 + Norm.frobenius x)) * x
+
+            let options = {
+                WlraOptions.Default with
+                    MaxIterations = 5
+            }
+
+            let competitors = [
+                "random rank-k", Norm.weightedFrobenius w (a - randomRankK ())
+                "random rank-k", Norm.weightedFrobenius w (a - randomRankK ())
+                "svd", (Wlra.svd k weights a).Loss
+                "em", (Wlra.em options k weights a).Loss
+                "als", (Wlra.als options k weights a).Loss
+            ]
+
+            // The tight case: for a rank-k A some rank-k matrix (A itself) has loss 0, so svd_w must reach 0 too.
+            let planted = (Svd.bestRankK k a).ToMatrix()
+            let plantedLoss = (Wlra.svdW k weights planted).Loss
+
+            let tight =
+                atMost
+                    (medium |> scaledTo (Norm.weightedFrobenius w planted))
+                    "svd_w loss on a rank-k A <= 0"
+                    plantedLoss
+                    0.0
+
+            competitors
+            |> List.map (fun (name, loss) -> atMost accuracy $"svd_w loss <= {name} loss" reweighted.Loss loss)
+            |> List.append [ tight ]
+            |> all
+            |> Prop.label (sprintf "r = %d, total rank %d" (Weights.rank weights) reweighted.Rank))
+        |> checkWith 50
+
+    [<Fact>]
+    let ``svd_w's reported loss is the weighted norm of its formed residual, and the result is 0 where W is 0`` () =
+        forAll WeightedCases.exactRank (fun case ->
+            let a = case.Matrix.Build()
+            let weights = case.Weights()
+            let w = Weights.dense weights
+            let result = Wlra.svdW case.K weights a
+            let formed = result.ToMatrix()
+            let scale = Norm.weightedFrobenius w a
+
+            all [
+                close
+                    (medium |> scaledTo scale)
+                    "Loss = ||W o (A - A~)||_F"
+                    result.Loss
+                    (Norm.weightedFrobenius w (a - formed))
+                holds
+                    "0 on zero weights"
+                    (formed.ForAll((fun x -> true), Zeros.Include)
+                     && Seq.forall2 (fun wij x -> wij > 0.0 || x = 0.0) (w.Enumerate()) (formed.Enumerate()))
+                holds "total rank r k" (result.Rank = Weights.rank weights * case.K)
+            ])
+        |> check
+
+/// With rank-one weights W = w u^T, svd_w is the exact weighted rank-k optimum
+/// diag(w)^-1 [diag(w) A diag(u)]_k diag(u)^-1 on the support.
+module RankOneWeightsExact =
+
+    [<Fact>]
+    let ``svd_w with rank-one weights equals the closed-form optimum on the support`` () =
+        let case =
+            gen {
+                let! spec, k = matrixWithRank
+                let! seed = seed
+                let! zeros = Gen.elements [ false; true ]
+                return spec, k, seed, zeros
+            }
+
+        forAll case (fun (spec, k, seed, zeros) ->
+            let a = spec.Build()
+            let random = Random(seed)
+
+            let positive length =
+                Array.init length (fun _ ->
+                    if zeros && random.NextDouble() < 0.2 then
+                        0.0
+                    else
+                        0.1 + random.NextDouble())
+
+            let w, u = positive a.RowCount, positive a.ColumnCount
+            w[0] <- 1.0
+            u[0] <- 1.0
+            let result = Wlra.svdW k (Weights.rankOne w u) a
+            let dw = Matrix<float>.Build.DenseOfDiagonalArray w
+            let du = Matrix<float>.Build.DenseOfDiagonalArray u
+
+            let inverse (v: float[]) =
+                v
+                |> Array.map (fun x -> if x > 0.0 then 1.0 / x else 0.0)
+                |> Matrix<float>.Build.DenseOfDiagonalArray
+
+            let closedForm = inverse w * (Svd.bestRankK k (dw * a * du)).ToMatrix() * inverse u
+            let scale = Norm.frobenius a + 1.0
+
+            let accuracy =
+                medium
+                |> scaledTo (
+                    scale * (Array.max w * Array.max u)
+                    / (Array.min (Array.filter ((<) 0.0) w) * Array.min (Array.filter ((<) 0.0) u))
+                )
+
+            all [
+                close accuracy "||svd_w - closed form||_F" (Norm.frobenius (result.ToMatrix() - closedForm)) 0.0
+                holds "rank k" (result.Rank = k)
+            ])
+        |> check
+
+/// Each em iteration is a majorise-minimise step, so the weighted loss never increases.
+module EmNeverIncreasesLoss =
+
+    [<Fact>]
+    let ``em's loss history is non-increasing and starts at or below the starting point's loss`` () =
+        forAll (Gen.zip WeightedCases.generator (Gen.elements [ true; false ])) (fun (case, warm) ->
+            let a = case.Matrix.Build()
+            let weights = case.Weights()
+            let w = Weights.dense weights
+
+            let start =
+                if warm then
+                    (Svd.bestRankK case.K a).ToMatrix()
+                else
+                    Matrix<float>.Build.Dense(a.RowCount, a.ColumnCount)
+
+            let options = {
+                WlraOptions.Default with
+                    MaxIterations = 8
+                    Tolerance = 0.0
+                    WarmStart = (if warm then Some start else None)
+            }
+
+            let result = Wlra.em options case.K weights a
+            let initial = Norm.weightedFrobenius w (a - start)
+            let accuracy = medium |> scaledTo (Norm.weightedFrobenius w a)
+            let steps = Array.append [| initial |] result.LossHistory
+
+            steps
+            |> Array.pairwise
+            |> Array.mapi (fun i (before, after) ->
+                atMost accuracy $"loss after iteration {i + 1} <= before" after before)
+            |> List.ofArray
+            |> all)
+        |> checkWith 50

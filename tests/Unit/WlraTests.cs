@@ -1,0 +1,118 @@
+using System;
+using System.Linq;
+using MathNet.Numerics.LinearAlgebra;
+using Xunit;
+
+namespace LowRank.Unit;
+
+/// <summary>The weighted low-rank facade: bad input is named, and results are consistent with their own losses.</summary>
+public class WlraTests
+{
+    private static readonly Matrix<double> A = Matrix<double>.Build.Random(40, 16, 21);
+
+    private static readonly Weights RankTwo = Weights.FromFactors(
+        Matrix<double>.Build.Random(40, 2, 22).PointwiseAbs(), Matrix<double>.Build.Random(2, 16, 23).PointwiseAbs());
+
+    [Fact]
+    public void SvdW_Throws_WhenWeightRankTimesKExceedsTheSmallerDimension()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Wlra.SvdW(A, RankTwo, rank: 9));
+        Assert.Equal("rank", error.ParamName);
+        Assert.Contains("r = 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("r*k = 18", error.Message, StringComparison.Ordinal);
+        Assert.Contains("min(n, d) = 16", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Weights_FromMatrix_Throws_WhenEveryWeightIsZero()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Weights.FromMatrix(Matrix<double>.Build.Dense(3, 3)));
+        Assert.Equal("weights", error.ParamName);
+        Assert.Contains("every entry of weights is 0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Weights_FromMatrix_Throws_WhenAWeightIsNegative()
+    {
+        var w = Matrix<double>.Build.Dense(3, 3, 1.0);
+        w[2, 1] = -1;
+        Assert.Contains("weights[2, 1] = -1", Assert.Throws<ArgumentException>(() => Weights.FromMatrix(w)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Weights_FromFactors_Throws_WhenTheProductHasANegativeEntry()
+    {
+        var left = Matrix<double>.Build.DenseOfArray(new double[,] { { 1 }, { -1 } });
+        var right = Matrix<double>.Build.DenseOfArray(new double[,] { { 1, 2 } });
+        var error = Assert.Throws<ArgumentException>(() => Weights.FromFactors(left, right));
+        Assert.Equal("right", error.ParamName);
+        Assert.Contains("[1, 0] = -1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Weights_RankOne_Throws_WhenAnEntryIsNaN()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Weights.RankOne(new[] { 1.0, double.NaN }, new[] { 1.0 }));
+        Assert.Equal("rowWeights", error.ParamName);
+        Assert.Contains("NaN", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Wlra_Throws_WhenWeightsDifferInShape()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Wlra.Svd(A, Weights.FromMatrix(Matrix<double>.Build.Dense(16, 40, 1.0)), 2));
+        Assert.Equal("weights", error.ParamName);
+        Assert.Contains("40x16", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Wlra_Em_Throws_WhenMaxIterationsIsNotPositive()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Wlra.Em(A, RankTwo, 2, new WlraOptions { MaxIterations = 0 }));
+        Assert.Equal("options", error.ParamName);
+        Assert.Contains("MaxIterations >= 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Wlra_Throws_WhenMatrixHasNaN()
+    {
+        var bad = A.Clone();
+        bad[1, 1] = double.NaN;
+        Assert.Equal("matrix", Assert.Throws<ArgumentException>(() => Wlra.SvdW(bad, RankTwo, 2)).ParamName);
+    }
+
+    [Fact]
+    public void Wlra_Loss_AgreesWithTheReportedLoss_ForEveryMethod()
+    {
+        var options = new WlraOptions { MaxIterations = 5 };
+        var results = new[]
+        {
+            Wlra.Svd(A, RankTwo, 3), Wlra.SvdW(A, RankTwo, 3), Wlra.SvdWBudget(A, RankTwo, 5), Wlra.SvdWPractical(A, RankTwo, 3),
+            Wlra.Em(A, RankTwo, 3, options), Wlra.EmW(A, RankTwo, 3, options), Wlra.Als(A, RankTwo, 3, options),
+            Wlra.Adam(A, RankTwo, 3, options), Wlra.Greedy(A, RankTwo, 3), Wlra.Sample(A, RankTwo, 3, options),
+        };
+
+        foreach (var result in results)
+        {
+            Assert.Equal(result.Loss, Wlra.Loss(A, RankTwo, result), precision: 10);
+            Assert.Equal(result.Loss, result.LossHistory[^1], precision: 10);
+        }
+
+        Assert.Equal(
+            new[] { "svd", "svd_w", "svd_w", "svd_w practical", "em", "em_w", "als", "adam", "greedy", "sample" },
+            results.Select(r => r.Method));
+    }
+
+    [Fact]
+    public void SvdW_BeatsTheUnweightedSvd_WithRankOneWeights()
+    {
+        var random = new Random(5);
+        var rows = Enumerable.Range(0, 40).Select(_ => 0.1 + 10 * random.NextDouble()).ToArray();
+        var columns = Enumerable.Range(0, 16).Select(_ => 0.1 + random.NextDouble()).ToArray();
+        var weights = Weights.RankOne(rows, columns);
+        var reweighted = Wlra.SvdW(A, weights, rank: 3);
+        Assert.Equal(3, reweighted.Rank);
+        Assert.Equal((40 + 16) * 3 + (40 + 16), reweighted.Parameters);
+        Assert.True(reweighted.Loss < Wlra.Svd(A, weights, rank: 3).Loss);
+    }
+}
