@@ -42,8 +42,15 @@ let gemm (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) : M
 /// A B.
 let multiply (a: Matrix<float>) (b: Matrix<float>) = gemm false a false b
 
-/// Thin SVD through the backend (dgesdd, or QR of the long side plus a p x p SVD when managed). O(n d p).
-let thinSvd (a: Matrix<float>) : ThinSvd =
+/// Thin QR: Q (m x p, orthonormal columns) and R (p x n, upper trapezoidal), p = min(m, n).
+let qr (a: Matrix<float>) : Matrix<float> * Matrix<float> =
+    let m, n = a.RowCount, a.ColumnCount
+    let p = min m n
+    let q, r = Kernels.current().Qr(m, n, a.ToColumnMajorArray())
+    wrap m p q, wrap p n r
+
+/// The backend's thin SVD of the whole matrix.
+let private directSvd (a: Matrix<float>) : ThinSvd =
     let m, n = a.RowCount, a.ColumnCount
     let p = min m n
     let u, s, vt = Kernels.current().ThinSvd(m, n, a.ToColumnMajorArray())
@@ -54,16 +61,31 @@ let thinSvd (a: Matrix<float>) : ThinSvd =
         Vt = wrap p n vt
     }
 
+/// Thin SVD, O(n d p). A matrix at least four times longer than wide is first reduced by QR, A = Q R, and only the
+/// p x p factor R goes through the SVD (U = Q U_R): dgesdd on a 20 x 768 sketch costs over 1 ms in its own overheads,
+/// while QR plus a 20 x 20 SVD costs a fraction of that, with the same backward stability.
+let thinSvd (a: Matrix<float>) : ThinSvd =
+    let m, n = a.RowCount, a.ColumnCount
+
+    if m >= 4 * n then
+        let q, r = qr a
+        let small = directSvd r
+        { small with U = multiply q small.U }
+    elif n >= 4 * m then
+        let q, r = qr (a.Transpose())
+        let small = directSvd r
+        // A^T = Q R = Q U S V^T, so A = V S (Q U)^T.
+        {
+            U = small.Vt.Transpose()
+            S = small.S
+            Vt = (multiply q small.U).Transpose()
+        }
+    else
+        directSvd a
+
 /// Singular values only, descending.
 let singularValues (a: Matrix<float>) : float[] =
     Kernels.current().SingularValues(a.RowCount, a.ColumnCount, a.ToColumnMajorArray())
-
-/// Thin QR: Q (m x p, orthonormal columns) and R (p x n, upper trapezoidal), p = min(m, n).
-let qr (a: Matrix<float>) : Matrix<float> * Matrix<float> =
-    let m, n = a.RowCount, a.ColumnCount
-    let p = min m n
-    let q, r = Kernels.current().Qr(m, n, a.ToColumnMajorArray())
-    wrap m p q, wrap p n r
 
 /// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix; only its lower triangle is read.
 let symmetricEigen (a: Matrix<float>) : float[] * Matrix<float> =

@@ -7,6 +7,7 @@ module internal LowRank.Core.ManagedGemm
 #nowarn "9" // native pointers into buffers pinned with `fixed`
 
 open System
+open System.Buffers
 open System.Numerics
 open System.Runtime.CompilerServices
 open System.Runtime.Intrinsics
@@ -84,6 +85,8 @@ let private kernel512
     (kc: int)
     (pa: nativeptr<float>)
     (pb: nativeptr<float>)
+    (bStep: int)
+    (bColumn: int)
     (c: nativeptr<float>)
     (ldc: int)
     (rows: int)
@@ -113,20 +116,20 @@ let private kernel512
         c00 <- Vector512.FusedMultiplyAdd(a0, b0, c00)
         c10 <- Vector512.FusedMultiplyAdd(a1, b0, c10)
         c20 <- Vector512.FusedMultiplyAdd(a2, b0, c20)
-        let b1 = Vector512.Create(NativePtr.get b 1)
+        let b1 = Vector512.Create(NativePtr.get b bColumn)
         c01 <- Vector512.FusedMultiplyAdd(a0, b1, c01)
         c11 <- Vector512.FusedMultiplyAdd(a1, b1, c11)
         c21 <- Vector512.FusedMultiplyAdd(a2, b1, c21)
-        let b2 = Vector512.Create(NativePtr.get b 2)
+        let b2 = Vector512.Create(NativePtr.get b (2 * bColumn))
         c02 <- Vector512.FusedMultiplyAdd(a0, b2, c02)
         c12 <- Vector512.FusedMultiplyAdd(a1, b2, c12)
         c22 <- Vector512.FusedMultiplyAdd(a2, b2, c22)
-        let b3 = Vector512.Create(NativePtr.get b 3)
+        let b3 = Vector512.Create(NativePtr.get b (3 * bColumn))
         c03 <- Vector512.FusedMultiplyAdd(a0, b3, c03)
         c13 <- Vector512.FusedMultiplyAdd(a1, b3, c13)
         c23 <- Vector512.FusedMultiplyAdd(a2, b3, c23)
         a <- NativePtr.add a 24
-        b <- NativePtr.add b 4
+        b <- NativePtr.add b bStep
 
     let tile = NativePtr.stackalloc<float>(24 * 4)
     let store (v: Vector512<float>) offset = v.Store(NativePtr.add tile offset)
@@ -150,6 +153,8 @@ let private kernelPortable
     (kc: int)
     (pa: nativeptr<float>)
     (pb: nativeptr<float>)
+    (bStep: int)
+    (bColumn: int)
     (c: nativeptr<float>)
     (ldc: int)
     (rows: int)
@@ -167,13 +172,13 @@ let private kernelPortable
         let a2 = Vector.Load(NativePtr.add a (2 * w))
 
         for col in 0..3 do
-            let bv = Vector<float>(NativePtr.get b col)
+            let bv = Vector<float>(NativePtr.get b (col * bColumn))
             acc[3 * col] <- Vector.FusedMultiplyAdd(a0, bv, acc[3 * col])
             acc[3 * col + 1] <- Vector.FusedMultiplyAdd(a1, bv, acc[3 * col + 1])
             acc[3 * col + 2] <- Vector.FusedMultiplyAdd(a2, bv, acc[3 * col + 2])
 
         a <- NativePtr.add a (3 * w)
-        b <- NativePtr.add b 4
+        b <- NativePtr.add b bStep
 
     let tile = NativePtr.stackalloc<float>(MR * 4)
 
@@ -183,36 +188,57 @@ let private kernelPortable
 
     addTile tile c ldc rows cols alpha
 
-/// C[:, j0 .. j0 + cols) += alpha op(A) op(B)[:, j0 .. j0 + cols), with private packing buffers.
+/// C[:, j0 .. j0 + cols) += alpha op(A) op(B)[:, j0 .. j0 + cols), with packing buffers rented for the call.
+/// A non-transposed B is read in place: its NR columns are contiguous runs that stay in L1 across the A panels, so
+/// packing would only copy them; a transposed B, or a ragged last panel, is packed.
 [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
 let private columnsSlice transA transB m k alpha (a: float[]) lda (b: float[]) ldb (c: float[]) ldc j0 cols =
-    let packedA = Array.zeroCreate<float>(((MC + MR - 1) / MR) * MR * KC)
-    let packedB = Array.zeroCreate<float>(((cols + NR - 1) / NR) * NR * KC)
-    use pc = fixed c
-    use pa = fixed packedA
-    use pb = fixed packedB
+    let pool = ArrayPool<float>.Shared
+    let packedA = pool.Rent(((MC + MR - 1) / MR) * MR * KC)
+    let packedB = pool.Rent(((cols + NR - 1) / NR) * NR * KC)
+    let ragged = pool.Rent(NR * KC)
 
-    for p0 in 0..KC .. k - 1 do
-        let kc = min KC (k - p0)
-        packB transB b ldb p0 kc j0 cols packedB
+    try
+        use pc = fixed c
+        use pa = fixed packedA
+        use pb = fixed packedB
+        use praw = fixed b
+        use pragged = fixed ragged
+        let full = cols / NR * NR
 
-        for i0 in 0..MC .. m - 1 do
-            let mc = min MC (m - i0)
-            packA transA a lda i0 mc p0 kc packedA
+        for p0 in 0..KC .. k - 1 do
+            let kc = min KC (k - p0)
 
-            for jp in 0..NR .. cols - 1 do
-                let nc = min NR (cols - jp)
-                let bPanel = NativePtr.add pb ((jp / NR) * NR * kc)
+            if transB then
+                packB true b ldb p0 kc j0 cols packedB
+            elif full < cols then
+                packB false b ldb p0 kc (j0 + full) (cols - full) ragged
 
-                for ip in 0..MR .. mc - 1 do
-                    let mr = min MR (mc - ip)
-                    let aPanel = NativePtr.add pa ((ip / MR) * MR * kc)
-                    let cTile = NativePtr.add pc ((i0 + ip) + (j0 + jp) * ldc)
+            for i0 in 0..MC .. m - 1 do
+                let mc = min MC (m - i0)
+                packA transA a lda i0 mc p0 kc packedA
 
-                    if wide then
-                        kernel512 kc aPanel bPanel cTile ldc mr nc alpha
-                    else
-                        kernelPortable kc aPanel bPanel cTile ldc mr nc alpha
+                for jp in 0..NR .. cols - 1 do
+                    let nc = min NR (cols - jp)
+
+                    let bPanel, bStep, bColumn =
+                        if transB then NativePtr.add pb ((jp / NR) * NR * kc), NR, 1
+                        elif nc < NR then pragged, NR, 1
+                        else NativePtr.add praw (p0 + (j0 + jp) * ldb), 1, ldb
+
+                    for ip in 0..MR .. mc - 1 do
+                        let mr = min MR (mc - ip)
+                        let aPanel = NativePtr.add pa ((ip / MR) * MR * kc)
+                        let cTile = NativePtr.add pc ((i0 + ip) + (j0 + jp) * ldc)
+
+                        if wide then
+                            kernel512 kc aPanel bPanel bStep bColumn cTile ldc mr nc alpha
+                        else
+                            kernelPortable kc aPanel bPanel bStep bColumn cTile ldc mr nc alpha
+    finally
+        pool.Return packedA
+        pool.Return packedB
+        pool.Return ragged
 
 /// C (m x n) <- alpha op(A) op(B) + beta C for column-major buffers with leading dimensions lda, ldb, ldc, where op(A)
 /// is m x k and op(B) is k x n. beta = 0 overwrites C (NaN in C does not propagate), as BLAS specifies.
