@@ -21,7 +21,7 @@ public sealed class WeightedApproximation
     /// <summary>The core result, or null for a null approximation (so the core's exception names the argument).</summary>
     internal static Core.WeightedApproximation CoreOf(WeightedApproximation? approximation) => approximation?.core!;
 
-    /// <summary>The algorithm: "svd", "svd_w", "svd_w practical", "em", "em_w", "als", "adam", "greedy" or "sample".</summary>
+    /// <summary>The algorithm: "svd", "svd_w", "svd_w practical", "em", "em_w", "als", "adam", "greedy", "sample" or "css".</summary>
     public string Method => core.Method;
 
     /// <summary>The n x t left factor of the low-rank part (the result's own matrix: treat it as read-only).</summary>

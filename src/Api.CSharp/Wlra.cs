@@ -157,4 +157,20 @@ public static class Wlra
     /// <exception cref="System.ArgumentOutOfRangeException">As for <see cref="SvdW"/>, or Samples &lt; 0.</exception>
     public static WeightedApproximation Sample(Matrix<double> matrix, Weights weights, int rank, WlraOptions? options = null) =>
         new(Core.Wlra.Sample(Options(options), rank, Weights.CoreOf(weights), matrix));
+
+    /// <summary>
+    /// Column subset selection (Corollary 1.3) by deterministic leverage scores: the c columns C of M = W o A with the
+    /// largest rank-t leverage (t = r k), X = C^+ M, and A~ = W^(o+) o (C X).
+    /// </summary>
+    /// <param name="matrix">A, finite.</param>
+    /// <param name="weights">W.</param>
+    /// <param name="rank">k &gt;= 1 with r k &lt;= min(n, d).</param>
+    /// <param name="columns">c, with r k &lt;= c &lt;= d.</param>
+    /// <returns>The column indices, the approximation and the leverage deficit epsilon; when epsilon &lt; 1 the loss is
+    /// within sqrt(1 + 1/(1 - epsilon)) of ||W o A - [W o A]_t||_F (svd_w's loss for positive weights).</returns>
+    /// <exception cref="System.ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="System.ArgumentException">As for <see cref="SvdW"/>.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">As for <see cref="SvdW"/>, or <paramref name="columns"/> outside [r k, d].</exception>
+    public static ColumnSubset ColumnSubset(Matrix<double> matrix, Weights weights, int rank, int columns) =>
+        new(Core.Wlra.ColumnSubset(columns, rank, Weights.CoreOf(weights), matrix));
 }

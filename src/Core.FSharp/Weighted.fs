@@ -212,3 +212,17 @@ module Weights =
         match weights with
         | FactoredWeights(left, right, _) -> (left.RowCount + right.ColumnCount) * left.ColumnCount
         | DenseWeights w -> w.RowCount * w.ColumnCount
+
+/// The result of column subset selection on W o A (Woodruff and Yasuda 2024, Corollary 1.3).
+[<NoComparison; NoEquality>]
+type ColumnSubset = {
+    /// The indices of the selected columns of W o A, in decreasing order of leverage.
+    Columns: int[]
+    /// Left = (W o A) restricted to Columns (n x c), Right = X (c x d) minimising ||W o A - Left X||_F, reweighted
+    /// by W^(o+).
+    Approximation: WeightedApproximation
+    /// epsilon = t - (sum of the selected columns' rank-t leverage scores), t = r k: how much of the top-t right
+    /// singular space the selection misses. When epsilon &lt; 1 the guarantee
+    /// ||W o A - C C^+ (W o A)||_F^2 &lt;= (1 + 1/(1 - epsilon)) ||W o A - [W o A]_t||_F^2 holds.
+    LeverageDeficit: float
+}

@@ -513,3 +513,56 @@ let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
     let vt = svd.Vt.SubMatrix(0, t, 0, m.ColumnCount)
     let left = Dense.gemm false m true vt
     result "sample" w matrix left vt (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
+
+/// <summary>Column subset selection (Woodruff and Yasuda 2024, Corollary 1.3) by deterministic leverage scores: with
+/// M = W o A and t = r k, choose the c columns of M with the largest leverage scores l_j = ||V_t^T e_j||^2 (V_t the top-t
+/// right singular vectors of M), set C = M restricted to them and X = C^+ M, and return A~ = W^(o+) o (C X).</summary>
+/// <param name="columns">c, with t &lt;= c &lt;= d.</param>
+/// <param name="rank">k &gt;= 1, with r k &lt;= min(n, d).</param>
+/// <param name="weights">W.</param>
+/// <param name="matrix">A, finite.</param>
+/// <returns>The column indices, the approximation (storing (n + d) c numbers: C and X) and epsilon = t - sum of the
+/// selected leverage scores.</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">as for svdW.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">as for svdW, or columns outside [t, d].</exception>
+/// <remarks>Guarantee (derived here, in the spirit of Boutsidis, Drineas and Magdon-Ismail 2014 and Papailiopoulos,
+/// Kyrillidis and Boutsidis 2014): if epsilon &lt; 1 then sigma_min(V_t^T S)^2 &gt;= 1 - epsilon for the selection S, and
+/// X' = C (V_t^T S)^+ V_t^T in span(C) satisfies M - X' = E - E S (V_t^T S)^+ V_t^T with E = M - [M]_t, two terms with
+/// orthogonal row spaces; hence ||M - C C^+ M||_F^2 &lt;= (1 + 1/(1 - epsilon)) ||M - [M]_t||_F^2. With positive weights the
+/// right side is svd_w's squared loss, so the CSS loss is within sqrt(1 + 1/(1 - epsilon)) of svd_w's.
+/// Cost: a thin SVD of M, O(n d min(n, d)), and a least-squares solve, O(n c d).</remarks>
+[<CompiledName("ColumnSubset")>]
+let columnSubset (columns: int) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    let w = check rank weights matrix
+    let total = totalRankFor rank weights matrix
+    let d = matrix.ColumnCount
+
+    if columns < total || columns > d then
+        raise (
+            ArgumentOutOfRangeException(
+                nameof columns,
+                columns,
+                $"Expected r k = {total} <= columns <= d = {d}, but columns = {columns}."
+            )
+        )
+
+    let m = w.PointwiseMultiply matrix
+    let top = (Dense.thinSvd m).Vt.SubMatrix(0, total, 0, d)
+    let leverage = Array.init d (fun j -> top.Column(j).DotProduct(top.Column j))
+
+    let chosen =
+        Array.init d id
+        |> Array.sortBy (fun j -> -leverage[j], j)
+        |> Array.truncate columns
+
+    let c = Matrix<float>.Build.Dense(m.RowCount, columns, fun i j -> m[i, chosen[j]])
+    let x, _ = Dense.leastSquares c m
+    let deficit = float total - (chosen |> Array.sumBy (fun j -> leverage[j]))
+
+    {
+        Columns = chosen
+        Approximation =
+            result "css" w matrix c x (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
+        LeverageDeficit = max 0.0 deficit
+    }

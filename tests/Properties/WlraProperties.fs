@@ -238,3 +238,49 @@ module EmNeverIncreasesLoss =
             |> List.ofArray
             |> all)
         |> checkWith 50
+
+/// Corollary 1.3 of Woodruff and Yasuda (2024) with a deterministic guarantee: when the selected columns miss less
+/// than 1 of the rank-t leverage (epsilon < 1), the CSS loss is within sqrt(1 + 1/(1 - epsilon)) of svd_w's (positive
+/// weights, so svd_w's loss is ||W o A - [W o A]_t||_F).
+module ColumnSubsetWithinEpsilon =
+
+    [<Fact>]
+    let ``column subset selection is within the stated factor of svd_w when its leverage deficit is below 1`` () =
+        let case =
+            gen {
+                let! c = WeightedCases.exactRank |> Gen.map (fun c -> { c with ZeroWeights = false })
+                let! extra = Gen.choose (0, 4)
+                return c, extra
+            }
+
+        forAll case (fun (case, extra) ->
+            let a = case.Matrix.Build()
+            let weights = case.Weights()
+            let total = Weights.rank weights * case.K
+            let columns = min a.ColumnCount (total + extra)
+            let css = Wlra.columnSubset columns case.K weights a
+            let reference = Wlra.svdW case.K weights a
+            let accuracy = medium |> scaledTo (Norm.weightedFrobenius (Weights.dense weights) a)
+            let epsilon = css.LeverageDeficit
+
+            let bound =
+                if epsilon < 1.0 then
+                    atMost
+                        accuracy
+                        $"CSS loss <= sqrt(1 + 1/(1 - {epsilon:G4})) svd_w loss"
+                        css.Approximation.Loss
+                        (sqrt (1.0 + 1.0 / (1.0 - epsilon)) * reference.Loss)
+                else
+                    holds "the guarantee does not apply (epsilon >= 1)" true
+
+            all [
+                bound
+                holds "c distinct columns" (css.Columns |> Array.distinct |> Array.length = columns)
+                // Selecting every column leaves nothing out: C C^+ M = M, so the loss is 0.
+                (if columns = a.ColumnCount then
+                     close accuracy "all columns: loss 0" css.Approximation.Loss 0.0
+                 else
+                     holds "fewer than d columns" true)
+            ]
+            |> Prop.label (sprintf "t = %d, c = %d, epsilon = %g" total columns epsilon))
+        |> check

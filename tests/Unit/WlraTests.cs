@@ -115,4 +115,22 @@ public class WlraTests
         Assert.Equal((40 + 16) * 3 + (40 + 16), reweighted.Parameters);
         Assert.True(reweighted.Loss < Wlra.Svd(A, weights, rank: 3).Loss);
     }
+
+    [Fact]
+    public void ColumnSubset_Throws_WhenFewerColumnsThanTheTotalRank()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Wlra.ColumnSubset(A, RankTwo, rank: 3, columns: 5));
+        Assert.Equal("columns", error.ParamName);
+        Assert.Contains("r k = 6 <= columns <= d = 16", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ColumnSubset_WithEveryColumn_ReproducesTheMatrixWherever_WeightsArePositive()
+    {
+        var css = Wlra.ColumnSubset(A, RankTwo, rank: 3, columns: 16);
+        Assert.Equal("css", css.Approximation.Method);
+        Assert.Equal(Enumerable.Range(0, 16), css.Columns.OrderBy(j => j));
+        Assert.True(css.Approximation.Loss <= 1e-9 * Norm.Frobenius(A));
+        Assert.Equal(0.0, css.LeverageDeficit, precision: 9);
+    }
 }
