@@ -25,28 +25,29 @@ let wide = Vector512.IsHardwareAccelerated
 let MR = if wide then 24 else 3 * Vector<float>.Count
 
 /// Packs rows [i0, i0 + rows) and columns [p0, p0 + kc) of op(A) as MR-row panels, zero-padded to whole panels.
+/// For a non-transposed A the loop runs down each column (MR contiguous reads, MR contiguous writes): walking along
+/// rows instead strides lda doubles per element and touches a new page each time, which thrashes the TLB.
 [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
 let private packA (transA: bool) (a: float[]) (lda: int) (i0: int) (rows: int) (p0: int) (kc: int) (buffer: float[]) =
     let panels = (rows + MR - 1) / MR
 
     for panel in 0 .. panels - 1 do
         let baseIndex = panel * MR * kc
+        let first = panel * MR
+        let valid = min MR (rows - first)
 
-        for r in 0 .. MR - 1 do
-            let i = panel * MR + r
+        for p in 0 .. kc - 1 do
+            let target = baseIndex + p * MR
 
-            if i < rows then
-                let row = i0 + i
-
-                for p in 0 .. kc - 1 do
-                    buffer[baseIndex + p * MR + r] <-
-                        if transA then
-                            a[(p0 + p) + row * lda]
-                        else
-                            a[row + (p0 + p) * lda]
+            if transA then
+                for r in 0 .. valid - 1 do
+                    buffer[target + r] <- a[(p0 + p) + (i0 + first + r) * lda]
             else
-                for p in 0 .. kc - 1 do
-                    buffer[baseIndex + p * MR + r] <- 0.0
+                let source = (i0 + first) + (p0 + p) * lda
+                Array.blit a source buffer target valid
+
+            for r in valid .. MR - 1 do
+                buffer[target + r] <- 0.0
 
 /// Packs rows [p0, p0 + kc) and columns [j0, j0 + cols) of op(B) as NR-column panels, zero-padded.
 [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
@@ -131,21 +132,48 @@ let private kernel512
         a <- NativePtr.add a 24
         b <- NativePtr.add b bStep
 
-    let tile = NativePtr.stackalloc<float>(24 * 4)
-    let store (v: Vector512<float>) offset = v.Store(NativePtr.add tile offset)
-    store c00 0
-    store c10 8
-    store c20 16
-    store c01 24
-    store c11 32
-    store c21 40
-    store c02 48
-    store c12 56
-    store c22 64
-    store c03 72
-    store c13 80
-    store c23 88
-    addTile tile c ldc rows cols alpha
+    // Static Vector512.Store, never v.Store: an instance call on an accumulator takes its address, and the JIT then
+    // spills that accumulator to the stack after every FMA of the loop above (seen with DOTNET_JitDisasm).
+    if rows = 24 && cols = 4 then
+        // A full tile: C += alpha * acc, column by column in vector registers.
+        let scale = Vector512.Create alpha
+
+        let add (v: Vector512<float>) (offset: int) =
+            let target = NativePtr.add c offset
+            Vector512.Store(Vector512.FusedMultiplyAdd(scale, v, Vector512.Load target), target)
+
+        add c00 0
+        add c10 8
+        add c20 16
+        add c01 ldc
+        add c11 (ldc + 8)
+        add c21 (ldc + 16)
+        add c02 (2 * ldc)
+        add c12 (2 * ldc + 8)
+        add c22 (2 * ldc + 16)
+        add c03 (3 * ldc)
+        add c13 (3 * ldc + 8)
+        add c23 (3 * ldc + 16)
+    else
+
+        let tile = NativePtr.stackalloc<float>(24 * 4)
+
+        let store (v: Vector512<float>) offset =
+            Vector512.Store(v, NativePtr.add tile offset)
+
+        store c00 0
+        store c10 8
+        store c20 16
+        store c01 24
+        store c11 32
+        store c21 40
+        store c02 48
+        store c12 56
+        store c22 64
+        store c03 72
+        store c13 80
+        store c23 88
+        addTile tile c ldc rows cols alpha
 
 /// The portable micro-kernel over Vector<T>, MR = 3 Vector<float>.Count rows.
 [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
