@@ -22,13 +22,27 @@ let private MC = 192
 let wide = Vector512.IsHardwareAccelerated
 
 /// Rows of the register tile: three vectors.
-let MR = if wide then 24 else 3 * Vector<float>.Count
+let private tileRows (useWide: bool) =
+    if useWide then 24 else 3 * Vector<float>.Count
+
+/// Rows of the register tile of the kernel this machine runs.
+let MR = tileRows wide
 
 /// Packs rows [i0, i0 + rows) and columns [p0, p0 + kc) of op(A) as MR-row panels, zero-padded to whole panels.
 /// For a non-transposed A the loop runs down each column (MR contiguous reads, MR contiguous writes): walking along
 /// rows instead strides lda doubles per element and touches a new page each time, which thrashes the TLB.
 [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-let private packA (transA: bool) (a: float[]) (lda: int) (i0: int) (rows: int) (p0: int) (kc: int) (buffer: float[]) =
+let private packA
+    (MR: int)
+    (transA: bool)
+    (a: float[])
+    (lda: int)
+    (i0: int)
+    (rows: int)
+    (p0: int)
+    (kc: int)
+    (buffer: float[])
+    =
     let panels = (rows + MR - 1) / MR
 
     for panel in 0 .. panels - 1 do
@@ -74,7 +88,15 @@ let private packB (transB: bool) (b: float[]) (ldb: int) (p0: int) (kc: int) (j0
                     buffer[baseIndex + p * NR + c] <- 0.0
 
 /// Adds alpha * tile (MR x NR, column-major in `tile`) to the rows x cols corner of C at `c`.
-let inline private addTile (tile: nativeptr<float>) (c: nativeptr<float>) (ldc: int) rows cols (alpha: float) =
+let inline private addTile
+    (MR: int)
+    (tile: nativeptr<float>)
+    (c: nativeptr<float>)
+    (ldc: int)
+    rows
+    cols
+    (alpha: float)
+    =
     for col in 0 .. cols - 1 do
         for r in 0 .. rows - 1 do
             let target = NativePtr.add c (r + col * ldc)
@@ -173,7 +195,7 @@ let private kernel512
         store c03 72
         store c13 80
         store c23 88
-        addTile tile c ldc rows cols alpha
+        addTile 24 tile c ldc rows cols alpha
 
 /// The portable micro-kernel over Vector<T>, MR = 3 Vector<float>.Count rows.
 [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
@@ -208,19 +230,21 @@ let private kernelPortable
         a <- NativePtr.add a (3 * w)
         b <- NativePtr.add b bStep
 
+    let MR = 3 * w
     let tile = NativePtr.stackalloc<float>(MR * 4)
 
     for col in 0..3 do
         for v in 0..2 do
             acc[3 * col + v].Store(NativePtr.add tile (col * MR + v * w))
 
-    addTile tile c ldc rows cols alpha
+    addTile MR tile c ldc rows cols alpha
 
 /// C[:, j0 .. j0 + cols) += alpha op(A) op(B)[:, j0 .. j0 + cols), with packing buffers rented for the call.
 /// A non-transposed B is read in place: its NR columns are contiguous runs that stay in L1 across the A panels, so
 /// packing would only copy them; a transposed B, or a ragged last panel, is packed.
 [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-let private columnsSlice transA transB m k alpha (a: float[]) lda (b: float[]) ldb (c: float[]) ldc j0 cols =
+let private columnsSlice useWide transA transB m k alpha (a: float[]) lda (b: float[]) ldb (c: float[]) ldc j0 cols =
+    let MR = tileRows useWide
     let pool = ArrayPool<float>.Shared
     let packedA = pool.Rent(((MC + MR - 1) / MR) * MR * KC)
     let packedB = pool.Rent(((cols + NR - 1) / NR) * NR * KC)
@@ -244,7 +268,7 @@ let private columnsSlice transA transB m k alpha (a: float[]) lda (b: float[]) l
 
             for i0 in 0..MC .. m - 1 do
                 let mc = min MC (m - i0)
-                packA transA a lda i0 mc p0 kc packedA
+                packA MR transA a lda i0 mc p0 kc packedA
 
                 for jp in 0..NR .. cols - 1 do
                     let nc = min NR (cols - jp)
@@ -259,7 +283,7 @@ let private columnsSlice transA transB m k alpha (a: float[]) lda (b: float[]) l
                         let aPanel = NativePtr.add pa ((ip / MR) * MR * kc)
                         let cTile = NativePtr.add pc ((i0 + ip) + (j0 + jp) * ldc)
 
-                        if wide then
+                        if useWide then
                             kernel512 kc aPanel bPanel bStep bColumn cTile ldc mr nc alpha
                         else
                             kernelPortable kc aPanel bPanel bStep bColumn cTile ldc mr nc alpha
@@ -270,7 +294,10 @@ let private columnsSlice transA transB m k alpha (a: float[]) lda (b: float[]) l
 
 /// C (m x n) <- alpha op(A) op(B) + beta C for column-major buffers with leading dimensions lda, ldb, ldc, where op(A)
 /// is m x k and op(B) is k x n. beta = 0 overwrites C (NaN in C does not propagate), as BLAS specifies.
-let gemm
+/// useWide picks the AVX-512 micro-kernel (only where Vector512 is accelerated) or the portable one, so that tests
+/// can run both on any machine.
+let gemmWith
+    (useWide: bool)
     (transA: bool)
     (transB: bool)
     (m: int)
@@ -301,7 +328,7 @@ let gemm
                 min Environment.ProcessorCount ((n + NR - 1) / NR)
 
         if slices <= 1 then
-            columnsSlice transA transB m k alpha a lda b ldb c ldc 0 n
+            columnsSlice useWide transA transB m k alpha a lda b ldb c ldc 0 n
         else
             let perSlice = ((n + slices - 1) / slices + NR - 1) / NR * NR
 
@@ -313,6 +340,10 @@ let gemm
                     let cols = min perSlice (n - j0)
 
                     if cols > 0 then
-                        columnsSlice transA transB m k alpha a lda b ldb c ldc j0 cols
+                        columnsSlice useWide transA transB m k alpha a lda b ldb c ldc j0 cols
             )
             |> ignore
+
+/// The product with the micro-kernel this machine runs best: gemmWith wide.
+let gemm transA transB m n k alpha a lda b ldb beta c ldc =
+    gemmWith wide transA transB m n k alpha a lda b ldb beta c ldc

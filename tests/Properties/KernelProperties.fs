@@ -68,7 +68,34 @@ module BackendAgreement =
 
             let scale = float k * Norm.frobenius opA * Norm.frobenius opB + Norm.frobenius c0
 
-            forEachBackend (fun kernels ->
+            // The portable micro-kernel, which machines without AVX-512 run, is checked here on every machine.
+            let portable =
+                let c = c0.ToColumnMajorArray()
+
+                ManagedGemm.gemmWith
+                    false
+                    transA
+                    transB
+                    m
+                    n
+                    k
+                    alpha
+                    (a.ToColumnMajorArray())
+                    a.RowCount
+                    (b.ToColumnMajorArray())
+                    b.RowCount
+                    beta
+                    c
+                    m
+
+                close
+                    (high |> scaledTo scale)
+                    "portable kernel: ||C - reference||_F"
+                    (Norm.frobenius (Matrix<float>.Build.Dense(m, n, c) - expected))
+                    0.0
+
+            portable
+            .&. forEachBackend (fun kernels ->
                 let c = c0.ToColumnMajorArray()
 
                 kernels.Gemm(
