@@ -117,6 +117,11 @@ let numericalRankOf (rows: int) (columns: int) (s: float[]) =
         let threshold = s[0] * rankTolerance rows columns
         s |> Array.sumBy (fun x -> if x > threshold then 1 else 0)
 
+/// x / w entrywise with 1/0 taken as 0: the division by W^(o+) of the reweighted methods (Woodruff and Yasuda 2024),
+/// which leaves 0 wherever the weight is 0.
+let divideByWeights (w: Matrix<float>) (x: Matrix<float>) =
+    x.Map2((fun value weight -> if weight > 0.0 then value / weight else 0.0), w)
+
 /// Multiplies column j of `a` by scales[j], in place; returns `a`.
 let scaleColumnsInPlace (scales: float[]) (a: Matrix<float>) =
     match a.AsColumnMajorArray() with

@@ -62,17 +62,21 @@ let finiteMatrix (name: string) (m: Matrix<float>) =
         raise (ArgumentException($"Expected only finite entries in {name}, but {name}[{i}, {j}] = {x}.", name))
     | None -> ()
 
+/// Rejects a matrix `name` whose shape differs from `data`'s, naming the parameter `parameter` (which differs from
+/// `name` when the matrix is a field of an options argument).
+let sameShape (name: string) (m: Matrix<float>) (dataName: string) (data: Matrix<float>) (parameter: string) =
+    if m.RowCount <> data.RowCount || m.ColumnCount <> data.ColumnCount then
+        raise (
+            ArgumentException(
+                $"Expected {name} to have the shape of {dataName} ({shape data}), but {name} is {shape m}.",
+                parameter
+            )
+        )
+
 /// Rejects weights that are not a finite, nonnegative matrix of the data's shape.
 let weights (name: string) (w: Matrix<float>) (dataName: string) (data: Matrix<float>) =
     finiteMatrix name w
-
-    if w.RowCount <> data.RowCount || w.ColumnCount <> data.ColumnCount then
-        raise (
-            ArgumentException(
-                $"Expected {name} to have the shape of {dataName} ({shape data}), but {name} is {shape w}.",
-                name
-            )
-        )
+    sameShape name w dataName data name
 
     match
         w.EnumerateIndexed(Zeros.AllowSkip)

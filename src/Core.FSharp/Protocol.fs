@@ -97,7 +97,7 @@ module Protocol =
         |> Array.iteri (fun q j ->
             Array.iter2 (fun i value -> c[i, q] <- w[i, j] * value) message.RowIndices[q] message.Values[q])
 
-        (Dense.multiply c message.X).Map2((fun x wij -> if wij > 0.0 then x / wij else 0.0), w)
+        Dense.multiply c message.X |> Dense.divideByWeights w
 
     /// <summary>The message in the documented binary format.</summary>
     /// <param name="message">The message.</param>

@@ -66,7 +66,7 @@ type WeightedApproximation = {
                 | DenseWeights w -> w
                 | FactoredWeights(_, _, dense) -> dense.Value
 
-            product.Map2((fun x wij -> if wij > 0.0 then x / wij else 0.0), w)
+            Dense.divideByWeights w product
         | Reweighting.MultiplyBy(p, q) -> product.PointwiseMultiply(Dense.multiply p q)
 
 /// Options of the iterative weighted algorithms; each algorithm reads the fields it uses.

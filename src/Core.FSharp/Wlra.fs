@@ -12,15 +12,8 @@ let private check (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     Guard.finiteMatrix (nameof matrix) matrix
     Guard.rank (nameof rank) rank (nameof matrix) matrix
     let w = Weights.dense weights
-
-    if w.RowCount <> matrix.RowCount || w.ColumnCount <> matrix.ColumnCount then
-        raise (
-            ArgumentException(
-                $"Expected weights of the shape of matrix ({Guard.shape matrix}), but weights are {Guard.shape w}.",
-                nameof weights
-            )
-        )
-
+    // Weights were checked finite and nonnegative when built; only their shape is left to check.
+    Guard.sameShape (nameof weights) w (nameof matrix) matrix (nameof weights)
     w
 
 let private checkOptions (options: WlraOptions) =
@@ -252,15 +245,7 @@ let em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<flo
         match options.WarmStart with
         | Some start ->
             Guard.finiteMatrix "options.WarmStart" start
-
-            if start.RowCount <> matrix.RowCount || start.ColumnCount <> matrix.ColumnCount then
-                raise (
-                    ArgumentException(
-                        $"Expected options.WarmStart of the shape of matrix ({Guard.shape matrix}), but it is {Guard.shape start}.",
-                        nameof options
-                    )
-                )
-
+            Guard.sameShape "options.WarmStart" start (nameof matrix) matrix (nameof options)
             start
         | None -> Matrix<float>.Build.Dense(matrix.RowCount, matrix.ColumnCount)
 
