@@ -109,3 +109,30 @@ module SketchLinearity =
                 holds "shape m x n" (Sketch.rows s = m && Sketch.columns s = n)
             ])
         |> check
+
+/// Writing a matrix or a stack to .npy and reading it back gives the same doubles, bit for bit.
+module NpyRoundTrip =
+
+    [<Fact>]
+    let ``writing then reading a matrix or a stack returns exactly the same entries`` () =
+        forAll (Gen.zip matrixPair (Gen.choose (1, 3))) (fun ((a, b), count) ->
+            let path = System.IO.Path.GetTempFileName()
+
+            try
+                let m = a.Build()
+                Npy.writeMatrix path m
+                let single = Npy.readMatrix path
+                let stack = List.init count (fun k -> if k % 2 = 0 then m else b.Build())
+                Npy.writeStack path stack
+                let back = Npy.readStack path
+
+                all [
+                    holds "matrix round trip" (single.Equals m)
+                    holds
+                        "stack round trip"
+                        (back.Length = count
+                         && Seq.forall2 (fun (x: Matrix<float>) y -> x.Equals y) back stack)
+                ]
+            finally
+                System.IO.File.Delete path)
+        |> check

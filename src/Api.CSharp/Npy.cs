@@ -1,0 +1,42 @@
+using System.Collections.Generic;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace LowRank;
+
+/// <summary>
+/// NumPy .npy files, format versions 1.0, 2.0 and 3.0: 2-D matrices and 3-D stacks (count x rows x columns), dtypes
+/// float64, float32, int8-64 and uint8-64 in little-endian, C or Fortran order.
+/// </summary>
+public static class Npy
+{
+    /// <summary>Reads a 2-D array as a matrix.</summary>
+    /// <param name="path">The .npy file.</param>
+    /// <returns>The matrix, in double precision.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="System.IO.InvalidDataException">Not a .npy file, truncated, trailing data, an unsupported version or
+    /// dtype, or not 2-D; the message names the file, the problem and the byte offset.</exception>
+    public static Matrix<double> ReadMatrix(string path) => Core.Npy.ReadMatrix(path);
+
+    /// <summary>Reads a 3-D array (count x rows x columns) as a stack of matrices, for example video frames.</summary>
+    /// <param name="path">The .npy file.</param>
+    /// <returns>count matrices.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="System.IO.InvalidDataException">As for <see cref="ReadMatrix"/>, or the array is not 3-D.</exception>
+    public static Matrix<double>[] ReadStack(string path) => Core.Npy.ReadStack(path);
+
+    /// <summary>Writes a matrix as a 2-D float64 .npy file (format 1.0, Fortran order), byte for byte as NumPy's np.save
+    /// writes the same Fortran-ordered array.</summary>
+    /// <param name="path">The file to create or overwrite.</param>
+    /// <param name="matrix">The matrix.</param>
+    /// <exception cref="System.ArgumentNullException">An argument is null.</exception>
+    public static void WriteMatrix(string path, Matrix<double> matrix) => Core.Npy.WriteMatrix(path, matrix);
+
+    /// <summary>Writes matrices of one shape as a 3-D float64 .npy file of shape (count, rows, columns), C order.</summary>
+    /// <param name="path">The file to create or overwrite.</param>
+    /// <param name="matrices">At least one matrix, all of one shape.</param>
+    /// <exception cref="System.ArgumentNullException">An argument or one of the matrices is null.</exception>
+    /// <exception cref="System.ArgumentException"><paramref name="matrices"/> is empty or the shapes differ.</exception>
+    public static void WriteStack(string path, IEnumerable<Matrix<double>> matrices) => Core.Npy.WriteStack(path, matrices);
+}

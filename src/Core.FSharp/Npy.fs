@@ -1,0 +1,251 @@
+/// NumPy .npy files (format versions 1.0, 2.0 and 3.0): 2-D matrices and 3-D stacks of matrices, the way users bring
+/// data from Python. The format is NumPy's "NEP 1": the magic string \x93NUMPY, a version, a header length (2 bytes in
+/// version 1, 4 in versions 2 and 3), a Python dict literal {'descr', 'fortran_order', 'shape'} padded with spaces to
+/// a multiple of 64 bytes, then the raw data.
+[<RequireQualifiedAccess>]
+module LowRank.Core.Npy
+
+open System
+open System.IO
+open System.Text
+open System.Text.RegularExpressions
+open MathNet.Numerics.LinearAlgebra
+
+let private magic = [| 0x93uy; byte 'N'; byte 'U'; byte 'M'; byte 'P'; byte 'Y' |]
+
+type private Header = {
+    Descr: string
+    Fortran: bool
+    Shape: int[]
+    DataOffset: int64
+}
+
+/// A shape as NumPy prints it: "3, 4".
+let private dimensions (shape: int[]) =
+    shape |> Array.map string |> String.concat ", "
+
+let private invalid (path: string) (offset: int64) (what: string) =
+    raise (InvalidDataException($"{path}: {what} (at byte {offset})."))
+
+/// Element readers for the supported little-endian dtypes, with their sizes in bytes.
+let private elementReader (path: string) (offset: int64) (descr: string) : int * (BinaryReader -> float) =
+    let kind =
+        if descr.Length > 0 && "<|=".Contains descr[0] then
+            descr.Substring 1
+        else
+            descr
+
+    if descr.StartsWith ">" then
+        invalid
+            path
+            offset
+            $"big-endian data ('{descr}') is not supported; convert it in NumPy with a.astype('<{kind}')"
+
+    match kind with
+    | "f8" -> 8, fun r -> r.ReadDouble()
+    | "f4" -> 4, fun r -> float (r.ReadSingle())
+    | "i8" -> 8, fun r -> float (r.ReadInt64())
+    | "i4" -> 4, fun r -> float (r.ReadInt32())
+    | "i2" -> 2, fun r -> float (r.ReadInt16())
+    | "i1" -> 1, fun r -> float (r.ReadSByte())
+    | "u8" -> 8, fun r -> float (r.ReadUInt64())
+    | "u4" -> 4, fun r -> float (r.ReadUInt32())
+    | "u2" -> 2, fun r -> float (r.ReadUInt16())
+    | "u1" -> 1, fun r -> float (r.ReadByte())
+    | _ ->
+        invalid
+            path
+            offset
+            $"dtype '{descr}' is not supported (expected float64, float32, int8-64 or uint8-64, little-endian)"
+
+let private readHeader (path: string) (reader: BinaryReader) : Header =
+    let stream = reader.BaseStream
+
+    if stream.Length < 10L || reader.ReadBytes 6 <> magic then
+        invalid path 0L "not a .npy file: it does not start with the magic string \\x93NUMPY"
+
+    let major = reader.ReadByte()
+    reader.ReadByte() |> ignore
+
+    let length =
+        match major with
+        | 1uy -> int64 (reader.ReadUInt16())
+        | 2uy
+        | 3uy ->
+            if stream.Length < 12L then
+                invalid path 8L "truncated in the header length"
+
+            int64 (reader.ReadUInt32())
+        | other -> invalid path 6L $"format version {other} is not supported (expected 1, 2 or 3)"
+
+    let start = stream.Position
+
+    if stream.Length - start < length then
+        invalid path start $"truncated in the header: {length} bytes announced, {stream.Length - start} present"
+
+    let bytes = reader.ReadBytes(int length)
+
+    let text =
+        if major = 3uy then
+            Encoding.UTF8.GetString bytes
+        else
+            Encoding.Latin1.GetString bytes
+
+    let field name pattern =
+        let m = Regex.Match(text, $"'{name}'\\s*:\\s*{pattern}")
+
+        if not m.Success then
+            invalid path start $"the header has no valid '{name}' entry: {text.Trim()}"
+
+        m.Groups[1].Value
+
+    let shape =
+        (field "shape" "\\(([^)]*)\\)")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
+        |> Array.map (fun s ->
+            match Int32.TryParse s with
+            | true, v when v >= 0 -> v
+            | _ -> invalid path start $"the shape entry '{s}' is not a nonnegative integer")
+
+    {
+        Descr = field "descr" "'([^']*)'"
+        Fortran = field "fortran_order" "(True|False)" = "True"
+        Shape = shape
+        DataOffset = stream.Position
+    }
+
+/// Reads the data of an n-dimensional array into `matrices` (count x rows x columns), after checking that the file
+/// holds exactly the announced number of bytes, so a truncated file fails before anything is returned.
+let private readData (path: string) (reader: BinaryReader) (header: Header) count rows columns =
+    let size, read = elementReader path header.DataOffset header.Descr
+    let total = int64 count * int64 rows * int64 columns
+    let expected = total * int64 size
+    let present = reader.BaseStream.Length - header.DataOffset
+
+    if present < expected then
+        let shape = dimensions header.Shape
+
+        invalid
+            path
+            header.DataOffset
+            $"truncated: shape ({shape}) of '{header.Descr}' needs {expected} bytes of data, {present} are present"
+
+    if present > expected then
+        invalid path (header.DataOffset + expected) $"{present - expected} bytes of trailing data after the array"
+
+    let data = Array.init count (fun _ -> Array.zeroCreate<float>(rows * columns))
+
+    // Column-major destination (MathNet's storage); C order runs j fastest, then i, then k; Fortran order the reverse.
+    if header.Fortran then
+        for j in 0 .. columns - 1 do
+            for i in 0 .. rows - 1 do
+                for k in 0 .. count - 1 do
+                    data[k][i + j * rows] <- read reader
+    else
+        for k in 0 .. count - 1 do
+            for i in 0 .. rows - 1 do
+                for j in 0 .. columns - 1 do
+                    data[k][i + j * rows] <- read reader
+
+    data
+    |> Array.map (fun values -> Matrix<float>.Build.Dense(rows, columns, values))
+
+let private open' (path: string) =
+    Guard.notNull (nameof path) path
+    new BinaryReader(File.OpenRead path)
+
+/// <summary>Reads a 2-D array from a .npy file as a matrix.</summary>
+/// <param name="path">The file: format 1.0, 2.0 or 3.0; dtype float64, float32, int8-64 or uint8-64, little-endian;
+/// C or Fortran order.</param>
+/// <returns>The matrix, in double precision.</returns>
+/// <exception cref="System.ArgumentNullException">path is null.</exception>
+/// <exception cref="System.IO.FileNotFoundException">the file does not exist.</exception>
+/// <exception cref="System.IO.InvalidDataException">the file is not a .npy file, is truncated or has trailing data, has
+/// an unsupported version or dtype, or is not 2-D; the message names the file, what is wrong and the byte offset.</exception>
+[<CompiledName("ReadMatrix")>]
+let readMatrix (path: string) =
+    use reader = open' path
+    let header = readHeader path reader
+
+    match header.Shape with
+    | [| rows; columns |] -> (readData path reader header 1 rows columns)[0]
+    | shape ->
+        let text = dimensions shape
+
+        let hint =
+            if shape.Length = 3 then
+                "; read a 3-D stack with readStack"
+            else
+                ""
+
+        invalid path header.DataOffset $"expected a 2-D array, but the shape is ({text}){hint}"
+
+/// <summary>Reads a 3-D array (count x rows x columns) from a .npy file as a stack of matrices, for example video frames.</summary>
+/// <param name="path">The file, as for readMatrix.</param>
+/// <returns>count matrices of rows x columns.</returns>
+/// <exception cref="System.ArgumentNullException">path is null.</exception>
+/// <exception cref="System.IO.FileNotFoundException">the file does not exist.</exception>
+/// <exception cref="System.IO.InvalidDataException">as for readMatrix, or the array is not 3-D.</exception>
+[<CompiledName("ReadStack")>]
+let readStack (path: string) =
+    use reader = open' path
+    let header = readHeader path reader
+
+    match header.Shape with
+    | [| count; rows; columns |] -> readData path reader header count rows columns
+    | shape ->
+        let text = dimensions shape
+        invalid path header.DataOffset $"expected a 3-D array (count, rows, columns), but the shape is ({text})"
+
+/// Writes a version 1.0 '<f8' array; `fortran` says the element order of `write`.
+let private writeArray (path: string) (fortran: bool) (shape: int[]) (write: BinaryWriter -> unit) =
+    let dims = dimensions shape
+    let order = if fortran then "True" else "False"
+    let dict = $"{{'descr': '<f8', 'fortran_order': {order}, 'shape': ({dims}), }}"
+    // magic (6) + version (2) + length (2) + dict + padding + '\n' is a multiple of 64.
+    let padded = dict.PadRight(((10 + dict.Length + 1 + 63) / 64) * 64 - 10 - 1) + "\n"
+    use writer = new BinaryWriter(File.Create path)
+    writer.Write magic
+    writer.Write 1uy
+    writer.Write 0uy
+    writer.Write(uint16 padded.Length)
+    writer.Write(Encoding.Latin1.GetBytes padded)
+    write writer
+
+/// <summary>Writes a matrix as a 2-D float64 .npy file (format 1.0, Fortran order: MathNet's storage, copied as is).</summary>
+/// <param name="path">The file to create or overwrite.</param>
+/// <param name="matrix">The matrix; NaN and infinities are written as they are.</param>
+/// <exception cref="System.ArgumentNullException">path or matrix is null.</exception>
+[<CompiledName("WriteMatrix")>]
+let writeMatrix (path: string) (matrix: Matrix<float>) =
+    Guard.notNull (nameof path) path
+    Guard.notNull (nameof matrix) matrix
+    let values = matrix.ToColumnMajorArray()
+    writeArray path true [| matrix.RowCount; matrix.ColumnCount |] (fun w -> values |> Array.iter w.Write)
+
+/// <summary>Writes matrices of one shape as a 3-D float64 .npy file of shape (count, rows, columns), C order.</summary>
+/// <param name="path">The file to create or overwrite.</param>
+/// <param name="matrices">At least one matrix, all of the same shape.</param>
+/// <exception cref="System.ArgumentNullException">path, matrices or one of them is null.</exception>
+/// <exception cref="System.ArgumentException">matrices is empty or the shapes differ.</exception>
+[<CompiledName("WriteStack")>]
+let writeStack (path: string) (matrices: seq<Matrix<float>>) =
+    Guard.notNull (nameof path) path
+    Guard.notNull (nameof matrices) matrices
+    let stack = Seq.toArray matrices
+
+    if stack.Length = 0 then
+        raise (ArgumentException("Expected at least one matrix, but matrices is empty.", nameof matrices))
+
+    stack |> Array.iteri (fun k m -> Guard.notNull $"{nameof matrices}[{k}]" m)
+
+    stack
+    |> Array.iteri (fun k m -> Guard.sameShape $"{nameof matrices}[{k}]" m "matrices[0]" stack[0] (nameof matrices))
+
+    let rows, columns = stack[0].RowCount, stack[0].ColumnCount
+
+    writeArray path false [| stack.Length; rows; columns |] (fun w ->
+        for m in stack do
+            for i in 0 .. rows - 1 do
+                for j in 0 .. columns - 1 do
+                    w.Write(m[i, j]))

@@ -1,0 +1,137 @@
+using System;
+using System.IO;
+using System.Linq;
+using MathNet.Numerics.LinearAlgebra;
+using Xunit;
+
+namespace LowRank.Unit;
+
+/// <summary>
+/// .npy against real NumPy: tests/fixtures/npy holds files written by NumPy 1.24 (scripts/make-npy-fixtures.py) with
+/// entry (k, i, j) = 100 k + 10 i + j for every dtype, order, shape and format version LowRank reads.
+/// </summary>
+public sealed class NpyTests : IDisposable
+{
+    private readonly string scratch = Directory.CreateTempSubdirectory("lowrank-npy-").FullName;
+
+    public void Dispose() => Directory.Delete(scratch, recursive: true);
+
+    private static string Fixture(string name) => RepositoryFiles.PathOf(Path.Combine("tests", "fixtures", "npy", name));
+
+    private static double Expected(int k, int i, int j) => 100 * k + 10 * i + j;
+
+    private string Scratch(string name) => Path.Combine(scratch, name);
+
+    private static void AssertValues(Matrix<double> m, int k)
+    {
+        for (var i = 0; i < m.RowCount; i++)
+        {
+            for (var j = 0; j < m.ColumnCount; j++)
+            {
+                Assert.Equal(Expected(k, i, j), m[i, j]);
+            }
+        }
+    }
+
+    [Fact]
+    public void ReadMatrix_ReadsEveryNumPyFixture_ForEveryDtypeOrderAndVersion()
+    {
+        var files = Directory.GetFiles(Path.GetDirectoryName(Fixture("x"))!, "*.npy")
+            .Where(f => !Path.GetFileName(f).Contains("-2x3x4")).ToList();
+        Assert.Equal(43, files.Count); // 10 dtypes x 2 orders x 2 two-dimensional shapes, and 3 format versions
+
+        foreach (var file in files)
+        {
+            var m = Npy.ReadMatrix(file);
+            var shape = Path.GetFileNameWithoutExtension(file).Split('-').Last().Split('x').Select(int.Parse).ToArray();
+            Assert.Equal((shape[0], shape[1]), (m.RowCount, m.ColumnCount));
+            AssertValues(m, 0);
+        }
+    }
+
+    [Fact]
+    public void ReadStack_ReadsEveryThreeDimensionalNumPyFixture()
+    {
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(Fixture("x"))!, "*-2x3x4.npy"))
+        {
+            var stack = Npy.ReadStack(file);
+            Assert.Equal(2, stack.Length);
+            for (var k = 0; k < 2; k++)
+            {
+                Assert.Equal((3, 4), (stack[k].RowCount, stack[k].ColumnCount));
+                AssertValues(stack[k], k);
+            }
+        }
+    }
+
+    [Fact]
+    public void WriteMatrix_WritesTheBytesNumPyWrites()
+    {
+        Npy.WriteMatrix(Scratch("m.npy"), Matrix<double>.Build.Dense(3, 4, (i, j) => Expected(0, i, j)));
+        Assert.Equal(File.ReadAllBytes(Fixture("f8-F-3x4.npy")), File.ReadAllBytes(Scratch("m.npy")));
+    }
+
+    [Fact]
+    public void WriteStack_WritesTheBytesNumPyWrites()
+    {
+        var stack = Enumerable.Range(0, 2).Select(k => Matrix<double>.Build.Dense(3, 4, (i, j) => Expected(k, i, j)));
+        Npy.WriteStack(Scratch("s.npy"), stack);
+        Assert.Equal(File.ReadAllBytes(Fixture("f8-C-2x3x4.npy")), File.ReadAllBytes(Scratch("s.npy")));
+    }
+
+    private InvalidDataException ReadBroken(Func<byte[], byte[]> breakIt)
+    {
+        var path = Scratch("broken.npy");
+        File.WriteAllBytes(path, breakIt(File.ReadAllBytes(Fixture("f8-C-3x4.npy"))));
+        var error = Assert.Throws<InvalidDataException>(() => Npy.ReadMatrix(path));
+        Assert.StartsWith(path + ":", error.Message, StringComparison.Ordinal);
+        return error;
+    }
+
+    [Fact]
+    public void ReadMatrix_Throws_WhenTruncated() =>
+        Assert.Contains("needs 96 bytes of data, 90 are present", ReadBroken(b => b[..^6]).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void ReadMatrix_Throws_WhenBytesTrail() =>
+        Assert.Contains("4 bytes of trailing data", ReadBroken(b => b.Concat(new byte[4]).ToArray()).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void ReadMatrix_Throws_WhenTheMagicIsMissing() =>
+        Assert.Contains("magic string", ReadBroken(b => { b[1] = (byte)'X'; return b; }).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void ReadMatrix_Throws_WhenTheVersionIsUnknown() =>
+        Assert.Contains("format version 4 is not supported", ReadBroken(b => { b[6] = 4; return b; }).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void ReadMatrix_Throws_WhenTheDataIsBigEndian() =>
+        Assert.Contains("big-endian data ('>f8')", ReadBroken(b => Replace(b, "'<f8'", "'>f8'")).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void ReadMatrix_Throws_WhenTheHeaderHasNoShape() =>
+        Assert.Contains("no valid 'shape' entry", ReadBroken(b => Replace(b, "'shape'", "'shope'")).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void ReadMatrix_Throws_ForAThreeDimensionalArray_AndPointsToReadStack()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => Npy.ReadMatrix(Fixture("f8-C-2x3x4.npy")));
+        Assert.Contains("expected a 2-D array, but the shape is (2, 3, 4); read a 3-D stack with readStack", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WriteStack_Throws_WhenShapesDiffer()
+    {
+        var error = Assert.Throws<ArgumentException>(() =>
+            Npy.WriteStack(Scratch("x.npy"), new[] { Matrix<double>.Build.Dense(2, 2), Matrix<double>.Build.Dense(2, 3) }));
+        Assert.Equal("matrices", error.ParamName);
+        Assert.Contains("matrices[1] to have the shape of matrices[0] (2x2), but matrices[1] is 2x3", error.Message, StringComparison.Ordinal);
+    }
+
+    private static byte[] Replace(byte[] bytes, string from, string to)
+    {
+        var text = System.Text.Encoding.Latin1.GetString(bytes);
+        Assert.Contains(from, text, StringComparison.Ordinal);
+        return System.Text.Encoding.Latin1.GetBytes(text.Replace(from, to, StringComparison.Ordinal));
+    }
+}
