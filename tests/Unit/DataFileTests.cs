@@ -1,0 +1,120 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using MathNet.Numerics.LinearAlgebra;
+using Xunit;
+
+namespace LowRank.Unit;
+
+/// <summary>IDX and CSV files: crafted byte by byte, read back exactly, and bad files named with their problem.</summary>
+public sealed class DataFileTests : IDisposable
+{
+    private readonly string scratch = Directory.CreateTempSubdirectory("lowrank-files-").FullName;
+
+    public void Dispose() => Directory.Delete(scratch, recursive: true);
+
+    private string Write(string name, byte[] bytes)
+    {
+        var path = Path.Combine(scratch, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private static byte[] BigEndian(int value) => BitConverter.GetBytes(value).Reverse().ToArray();
+
+    /// <summary>An IDX file: header, big-endian dimensions, then the data bytes as given.</summary>
+    private static byte[] IdxFile(byte type, int[] dims, byte[] data) =>
+        new byte[] { 0, 0, type, (byte)dims.Length }.Concat(dims.SelectMany(BigEndian)).Concat(data).ToArray();
+
+    private static byte[] Gzip(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Optimal))
+        {
+            gzip.Write(bytes);
+        }
+
+        return output.ToArray();
+    }
+
+    private static readonly byte[] Pixels = Enumerable.Range(0, 12).Select(i => (byte)(20 * i)).ToArray();
+
+    [Fact]
+    public void Idx_ReadsImages_AsAStackAndAsRows_PlainOrGzipped()
+    {
+        var plain = IdxFile(0x08, new[] { 2, 2, 3 }, Pixels);
+        foreach (var path in new[] { Write("images.idx", plain), Write("images.idx.gz", Gzip(plain)) })
+        {
+            var stack = Idx.ReadStack(path);
+            Assert.Equal(2, stack.Length);
+            Assert.Equal(Matrix<double>.Build.DenseOfArray(new double[,] { { 0, 20, 40 }, { 60, 80, 100 } }), stack[0]);
+            Assert.Equal(220, stack[1][1, 2]);
+            var rows = Idx.ReadRows(path);
+            Assert.Equal((2, 6), (rows.RowCount, rows.ColumnCount));
+            Assert.Equal(Pixels.Select(p => (double)p), rows.EnumerateRows().SelectMany(r => r));
+        }
+    }
+
+    [Fact]
+    public void Idx_ReadsBigEndianInt32Labels_AsOneColumn()
+    {
+        var labels = Idx.ReadRows(Write("labels.idx", IdxFile(0x0C, new[] { 3 }, new[] { 7, -1, 65536 }.SelectMany(BigEndian).ToArray())));
+        Assert.Equal(new double[] { 7, -1, 65536 }, labels.Column(0).ToArray());
+    }
+
+    [Fact]
+    public void Idx_ReadsBigEndianFloat64()
+    {
+        var data = new[] { 1.5, -2.25 }.SelectMany(x => BitConverter.GetBytes(x).Reverse()).ToArray();
+        Assert.Equal(new[] { 1.5, -2.25 }, Idx.ReadRows(Write("f.idx", IdxFile(0x0E, new[] { 1, 2 }, data))).Row(0).ToArray());
+    }
+
+    [Fact]
+    public void Idx_Throws_WhenTheSizeDoesNotMatchTheDimensions()
+    {
+        var path = Write("short.idx", IdxFile(0x08, new[] { 2, 2, 3 }, Pixels[..11]));
+        var error = Assert.Throws<InvalidDataException>(() => Idx.ReadRows(path));
+        Assert.Contains("dimensions (2, 2, 3) need 28 bytes, the file has 27", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Idx_Throws_WhenTheTypeIsUnknown() =>
+        Assert.Contains("data type 0x07 is not an IDX type",
+            Assert.Throws<InvalidDataException>(() => Idx.ReadRows(Write("t.idx", IdxFile(0x07, new[] { 1 }, new byte[] { 1 })))).Message,
+            StringComparison.Ordinal);
+
+    [Fact]
+    public void Idx_Throws_WhenTheGzipStreamIsCorrupt()
+    {
+        var gz = Gzip(IdxFile(0x08, new[] { 2, 2, 3 }, Pixels));
+        var path = Write("bad.gz", gz[..(gz.Length / 2)]);
+        Assert.Contains(path, Assert.Throws<InvalidDataException>(() => Idx.ReadRows(path)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Csv_RoundTripsEveryDouble_IncludingNaNInfinitiesAndSubnormals()
+    {
+        var m = Matrix<double>.Build.DenseOfArray(new[,] { { 0.1, double.NaN, double.PositiveInfinity }, { -5e-324, 1e300, -0.0 } });
+        var path = Path.Combine(scratch, "m.csv");
+        Csv.WriteMatrix(path, m);
+        var back = Csv.ReadMatrix(path);
+        Assert.Equal(m.ToColumnMajorArray().Select(BitConverter.DoubleToInt64Bits), back.ToColumnMajorArray().Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    [Fact]
+    public void Csv_Throws_NamingLineAndField_WhenAFieldIsNotANumber()
+    {
+        var path = Path.Combine(scratch, "bad.csv");
+        File.WriteAllText(path, "1,2\n\n3,x\n");
+        Assert.Contains("line 3, field 2: 'x' is not a number", Assert.Throws<InvalidDataException>(() => Csv.ReadMatrix(path)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Csv_Throws_WhenRowsDifferInLength()
+    {
+        var path = Path.Combine(scratch, "ragged.csv");
+        File.WriteAllText(path, "1,2\n3\n");
+        Assert.Contains("line 2 has 1 fields, but the first row has 2", Assert.Throws<InvalidDataException>(() => Csv.ReadMatrix(path)).Message, StringComparison.Ordinal);
+    }
+}
