@@ -11,6 +11,9 @@ let notNull (name: string) (value: 'T) =
 
 let shape (m: Matrix<float>) = $"{m.RowCount}x{m.ColumnCount}"
 
+/// An array's dimensions as NumPy prints a shape: "3, 4".
+let dimensions (dims: int[]) = String.Join(", ", dims)
+
 /// Rejects null and empty (0 x d or n x 0) matrices.
 let nonEmpty (name: string) (m: Matrix<float>) =
     notNull name m

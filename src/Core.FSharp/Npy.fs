@@ -20,10 +20,6 @@ type private Header = {
     DataOffset: int64
 }
 
-/// A shape as NumPy prints it: "3, 4".
-let private dimensions (shape: int[]) =
-    shape |> Array.map string |> String.concat ", "
-
 let private invalid (path: string) (offset: int64) (what: string) =
     raise (InvalidDataException($"{path}: {what} (at byte {offset})."))
 
@@ -123,7 +119,7 @@ let private readData (path: string) (reader: BinaryReader) (header: Header) coun
     let present = reader.BaseStream.Length - header.DataOffset
 
     if present < expected then
-        let shape = dimensions header.Shape
+        let shape = Guard.dimensions header.Shape
 
         invalid
             path
@@ -170,7 +166,7 @@ let readMatrix (path: string) =
     match header.Shape with
     | [| rows; columns |] -> (readData path reader header 1 rows columns)[0]
     | shape ->
-        let text = dimensions shape
+        let text = Guard.dimensions shape
 
         let hint =
             if shape.Length = 3 then
@@ -194,12 +190,12 @@ let readStack (path: string) =
     match header.Shape with
     | [| count; rows; columns |] -> readData path reader header count rows columns
     | shape ->
-        let text = dimensions shape
+        let text = Guard.dimensions shape
         invalid path header.DataOffset $"expected a 3-D array (count, rows, columns), but the shape is ({text})"
 
 /// Writes a version 1.0 '<f8' array; `fortran` says the element order of `write`.
 let private writeArray (path: string) (fortran: bool) (shape: int[]) (write: BinaryWriter -> unit) =
-    let dims = dimensions shape
+    let dims = Guard.dimensions shape
     let order = if fortran then "True" else "False"
     let dict = $"{{'descr': '<f8', 'fortran_order': {order}, 'shape': ({dims}), }}"
     // magic (6) + version (2) + length (2) + dict + padding + '\n' is a multiple of 64.

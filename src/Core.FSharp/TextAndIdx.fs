@@ -12,8 +12,6 @@ open MathNet.Numerics.LinearAlgebra
 [<RequireQualifiedAccess>]
 module Idx =
 
-    let private shape (dims: int[]) = String.Join(", ", dims)
-
     let private invalid (path: string) (what: string) =
         raise (InvalidDataException($"{path}: {what}."))
 
@@ -66,14 +64,14 @@ module Idx =
                 Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(ReadOnlySpan(bytes, 4 + 4 * d, 4)))
 
         if Array.exists (fun d -> d < 0) dims then
-            invalid path $"negative dimension in ({shape dims})"
+            invalid path $"negative dimension in ({Guard.dimensions dims})"
 
         let count = dims |> Array.fold (fun acc d -> acc * int64 d) 1L
         let start = 4 + 4 * rank
         let expected = int64 start + count * int64 size
 
         if int64 bytes.Length <> expected then
-            invalid path $"dimensions ({shape dims}) need {expected} bytes, the file has {bytes.Length}"
+            invalid path $"dimensions ({Guard.dimensions dims}) need {expected} bytes, the file has {bytes.Length}"
 
         dims, Array.init (int count) (fun q -> decode bytes (start + q * size))
 
@@ -104,7 +102,10 @@ module Idx =
         match read path with
         | [| count; rows; columns |], values ->
             Array.init count (fun k -> matrixOf rows columns values (k * rows * columns))
-        | dims, _ -> invalid path $"expected a 3-D array (count, rows, columns), but the dimensions are ({shape dims})"
+        | dims, _ ->
+            invalid
+                path
+                $"expected a 3-D array (count, rows, columns), but the dimensions are ({Guard.dimensions dims})"
 
 /// Comma-separated numbers: one matrix row per line, invariant culture ("1.5e-3", "NaN", "-Infinity" as .NET parses
 /// them), blank lines ignored, no header.

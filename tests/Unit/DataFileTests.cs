@@ -8,15 +8,11 @@ using Xunit;
 namespace LowRank.Unit;
 
 /// <summary>IDX and CSV files: crafted byte by byte, read back exactly, and bad files named with their problem.</summary>
-public sealed class DataFileTests : IDisposable
+public sealed class DataFileTests : ScratchDirectory
 {
-    private readonly string scratch = Directory.CreateTempSubdirectory("lowrank-files-").FullName;
-
-    public void Dispose() => Directory.Delete(scratch, recursive: true);
-
     private string Write(string name, byte[] bytes)
     {
-        var path = Path.Combine(scratch, name);
+        var path = Scratch(name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -96,7 +92,7 @@ public sealed class DataFileTests : IDisposable
     public void Csv_RoundTripsEveryDouble_IncludingNaNInfinitiesAndSubnormals()
     {
         var m = Matrix<double>.Build.DenseOfArray(new[,] { { 0.1, double.NaN, double.PositiveInfinity }, { -5e-324, 1e300, -0.0 } });
-        var path = Path.Combine(scratch, "m.csv");
+        var path = Scratch("m.csv");
         Csv.WriteMatrix(path, m);
         var back = Csv.ReadMatrix(path);
         Assert.Equal(m.ToColumnMajorArray().Select(BitConverter.DoubleToInt64Bits), back.ToColumnMajorArray().Select(BitConverter.DoubleToInt64Bits));
@@ -105,7 +101,7 @@ public sealed class DataFileTests : IDisposable
     [Fact]
     public void Csv_Throws_NamingLineAndField_WhenAFieldIsNotANumber()
     {
-        var path = Path.Combine(scratch, "bad.csv");
+        var path = Scratch("bad.csv");
         File.WriteAllText(path, "1,2\n\n3,x\n");
         Assert.Contains("line 3, field 2: 'x' is not a number", Assert.Throws<InvalidDataException>(() => Csv.ReadMatrix(path)).Message, StringComparison.Ordinal);
     }
@@ -113,7 +109,7 @@ public sealed class DataFileTests : IDisposable
     [Fact]
     public void Csv_Throws_WhenRowsDifferInLength()
     {
-        var path = Path.Combine(scratch, "ragged.csv");
+        var path = Scratch("ragged.csv");
         File.WriteAllText(path, "1,2\n3\n");
         Assert.Contains("line 2 has 1 fields, but the first row has 2", Assert.Throws<InvalidDataException>(() => Csv.ReadMatrix(path)).Message, StringComparison.Ordinal);
     }

@@ -10,17 +10,11 @@ namespace LowRank.Unit;
 /// .npy against real NumPy: tests/fixtures/npy holds files written by NumPy 1.24 (scripts/make-npy-fixtures.py) with
 /// entry (k, i, j) = 100 k + 10 i + j for every dtype, order, shape and format version LowRank reads.
 /// </summary>
-public sealed class NpyTests : IDisposable
+public sealed class NpyTests : ScratchDirectory
 {
-    private readonly string scratch = Directory.CreateTempSubdirectory("lowrank-npy-").FullName;
-
-    public void Dispose() => Directory.Delete(scratch, recursive: true);
-
     private static string Fixture(string name) => RepositoryFiles.PathOf(Path.Combine("tests", "fixtures", "npy", name));
 
     private static double Expected(int k, int i, int j) => 100 * k + 10 * i + j;
-
-    private string Scratch(string name) => Path.Combine(scratch, name);
 
     private static void AssertValues(Matrix<double> m, int k)
     {
