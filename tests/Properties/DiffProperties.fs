@@ -1,0 +1,227 @@
+namespace LowRank.Properties
+
+open System
+open FsCheck
+open FsCheck.FSharp
+open MathNet.Numerics.LinearAlgebra
+open Xunit
+open LowRank.Core
+open LowRank.Properties.Accuracy
+open LowRank.Properties.Generators
+open LowRank.Properties.Runner
+
+/// Inputs of a gradient check: their shapes, the entries' scale and a seed; printable and rebuilt exactly.
+type GradientCase = {
+    Shapes: (int * int) list
+    Scale: float
+    Seed: int
+} with
+
+    override case.ToString() =
+        sprintf "%A scale %g seed %d" case.Shapes case.Scale case.Seed
+
+/// Every differentiable operation's reverse rule agrees with central finite differences (DiffSharp's numgrad
+/// check): for L(X) = <C, f(X)> with a random cotangent C, the analytic gradient from one reverse sweep matches
+/// (L(X + h E_ij) - L(X - h E_ij)) / 2h entry by entry, on random shapes and scales.
+module GradientMatchesFiniteDifferences =
+
+    let private build = Matrix<float>.Build
+
+    /// L(X) = sum_o <C_o, f_o(X)> over f's outputs, with cotangents C_o fixed by the outputs' shapes and order.
+    let private objective (f: Node list -> Node list) (inputs: Matrix<float> list) =
+        let tape = Tape()
+        let variables = inputs |> List.map (Diff.variable tape)
+
+        let terms =
+            f variables
+            |> List.mapi (fun o output ->
+                let rows, columns = output.Value.RowCount, output.Value.ColumnCount
+                let c = gaussian (Random(o * 7919 + rows * 31 + columns)) rows columns
+                Diff.sum (Diff.hadamard output (Diff.constant c)))
+
+        let loss = List.reduce Diff.add terms
+        tape, variables, loss
+
+    /// The analytic gradient of every input next to central differences with step h = 1e-5 times the entries'
+    /// scale. Truncation error is O(h^2 f''') and rounding error O(eps |L| / h), so the two agree to about 1e-7 of
+    /// the gradient's size (plus |L| / scale) when f is smooth at the scale of the inputs.
+    let private compare (f: Node list -> Node list) (inputs: Matrix<float> list) (scale: float) =
+        let tape, variables, loss = objective f inputs
+        tape.Backward loss
+
+        let analytic =
+            variables
+            |> List.map (fun v ->
+                match v.Adjoint with
+                | null -> build.Dense(v.Value.RowCount, v.Value.ColumnCount)
+                | g -> g)
+
+        let h = 1e-5 * scale
+
+        let lossAt (point: Matrix<float> list) =
+            let _, _, loss = objective f point
+            loss.Value[0, 0]
+
+        let shifted index i j delta =
+            inputs
+            |> List.mapi (fun other y ->
+                if other = index then
+                    let z = y.Clone()
+                    z[i, j] <- z[i, j] + delta
+                    z
+                else
+                    y)
+
+        let numeric =
+            inputs
+            |> List.mapi (fun index x ->
+                build.Dense(
+                    x.RowCount,
+                    x.ColumnCount,
+                    fun i j -> (lossAt (shifted index i j h) - lossAt (shifted index i j -h)) / (2.0 * h)
+                ))
+
+        let flatten (ms: Matrix<float> list) =
+            ms |> List.toArray |> Array.collect (fun m -> m.ToColumnMajorArray())
+
+        let a, n = flatten analytic, flatten numeric
+        let difference = Dense.twoNorm (Array.map2 (-) a n)
+        let size = Dense.twoNorm n + abs loss.Value[0, 0] / scale
+
+        all [
+            holds "the analytic gradient is finite" (Array.forall Double.IsFinite a)
+            atMost { Absolute = 0.0; Relative = 0.0 } "||analytic - numeric||" difference (1e-6 * size)
+        ]
+
+    let private random (case: GradientCase) =
+        let random = Random(case.Seed)
+        case.Shapes |> List.map (fun (r, c) -> case.Scale * gaussian random r c)
+
+    let private side = Gen.choose (1, 6)
+
+    /// Cases whose inputs have the shapes `shapes` builds from three random sides.
+    let private cases (shapes: int -> int -> int -> (int * int) list) =
+        gen {
+            let! a = side
+            let! b = side
+            let! c = side
+            let! scale = Gen.elements [ 1e-2; 1.0; 1e2 ]
+            let! seed = seed
+
+            return {
+                Shapes = shapes a b c
+                Scale = scale
+                Seed = seed
+            }
+        }
+
+    let private checkCases generator (inputs: GradientCase -> Matrix<float> list) f =
+        forAll generator (fun case -> compare (f case) (inputs case) case.Scale)
+        |> checkWith 30
+
+    let private checkOp shapes f =
+        checkCases (cases shapes) random (fun _ -> f)
+
+    [<Fact>]
+    let ``add, sub, neg, scale and hadamard`` () =
+        checkOp (fun a b _ -> [ a, b; a, b ]) (fun xs ->
+            let x, y = xs[0], xs[1]
+            [ Diff.hadamard (Diff.add x (Diff.scale 3.0 y)) (Diff.neg (Diff.sub y x)) ])
+
+    [<Fact>]
+    let ``products with every combination of transposes, and transpose`` () =
+        checkOp (fun a b c -> [ a, b; b, c; a, c; b, c ]) (fun xs ->
+            let x, y, z, w = xs[0], xs[1], xs[2], xs[3]
+
+            [
+                Diff.mul false x false y
+                Diff.mul true x false z
+                Diff.mul false y true w
+                Diff.mul true w true x
+                Diff.transpose z
+            ])
+
+    [<Fact>]
+    let ``divide, reciprocal, sqrt and scaleBy away from their singularities`` () =
+        let positive case =
+            random case |> List.map (fun x -> x.Map(fun v -> case.Scale + abs v))
+
+        checkCases (cases (fun a b _ -> [ a, b; a, b; 1, 1 ])) positive (fun _ xs ->
+            let x, y, s = xs[0], xs[1], xs[2]
+
+            [
+                Diff.scaleBy (Diff.reciprocal s) (Diff.sqrt (Diff.divide x (Diff.reciprocal y)))
+            ])
+
+    [<Fact>]
+    let ``sum, squared norm and row norms`` () =
+        checkOp (fun a b _ -> [ a, b ]) (fun xs -> [ Diff.rowNorms xs[0]; Diff.sum xs[0]; Diff.squaredNorm xs[0] ])
+
+    [<Fact>]
+    let ``row and column slices and stacking`` () =
+        checkOp (fun a b c -> [ a + 1, b; c, b; a, c ]) (fun xs ->
+            let x, y, z = xs[0], xs[1], xs[2]
+
+            [
+                Diff.stackRows [ Diff.rows 1 (x.Value.RowCount - 1) x; y ]
+                Diff.stackColumns [ Diff.columns (z.Value.ColumnCount - 1) 1 z; z ]
+            ])
+
+    [<Fact>]
+    let ``a CountSketch with trained values, in its values and in A`` () =
+        checkCases (cases (fun a b c -> [ a, 1; a, b; c, 1 ])) random (fun case xs ->
+            let n = xs[0].Value.RowCount
+            let m = fst case.Shapes[2]
+            let hash = Array.init n (fun i -> (i * 7 + case.Seed % 5) % m)
+            [ Diff.countSketch m hash xs[0] xs[1] ])
+
+    /// A p x q matrix with singular values scale (r - i) (1 + i / 10), i = 0 .. r - 1, r = min(p, q): gaps of at
+    /// least scale / 2, so central differences resolve the singular vectors. With `repeat`, sigma_3 = sigma_2.
+    let separated (repeat: bool) (case: GradientCase) =
+        let random = Random(case.Seed)
+        let p, q = case.Shapes[0]
+        let r = min p q
+        let orthonormal rows = fst (Dense.qr (gaussian random rows r))
+
+        let sigma i =
+            case.Scale * float (r - i) * (1.0 + 0.1 * float i)
+
+        let s = Array.init r (fun i -> if repeat && i = 2 then sigma 1 else sigma i)
+
+        [
+            orthonormal p * build.DiagonalOfDiagonalArray s * (orthonormal q).Transpose()
+        ]
+
+    let private projector (basis: Node) = Diff.mul false basis true basis
+
+    [<Fact>]
+    let ``Exact SVD: singular values and the projectors onto the top-k singular subspaces`` () =
+        checkCases (cases (fun a b c -> [ a + 1, b + 1; c, 1 ])) (separated false) (fun case xs ->
+            let x = xs[0].Value
+            let k = 1 + fst case.Shapes[1] % min x.RowCount x.ColumnCount
+            let u, s, v = DiffSvd.exact k xs[0]
+
+            [
+                projector u
+                s
+                projector v
+                Diff.mul false u false (Diff.mul true u false xs[0])
+            ])
+
+    [<Fact>]
+    let ``Exact SVD: equal singular values give finite gradients of rotation-invariant functions`` () =
+        checkCases (cases (fun a b c -> [ a + 3, b + 3; c, 1 ])) (separated true) (fun case xs ->
+            // sigma_2 = sigma_3: the exact adjoint divides by sigma_3^2 - sigma_2^2 = 0. Projectors onto the top 1
+            // or top 3 are still smooth, and their gradients must come out finite and right.
+            let k = if fst case.Shapes[1] % 2 = 0 then 1 else 3
+            let u, s, v = DiffSvd.exact k xs[0]
+            [ projector u; Diff.sum s; projector v ])
+
+    [<Fact>]
+    let ``PowerMethod SVD: every output, through the unrolled iterations and deflations`` () =
+        checkCases (cases (fun a b c -> [ a + 1, b + 1; c, 1 ])) (separated false) (fun case xs ->
+            let x = xs[0].Value
+            let k = 1 + fst case.Shapes[1] % min x.RowCount x.ColumnCount
+            let iterations = [| 1; 3; 10 |][case.Seed % 3]
+            let u, s, v = DiffSvd.powerMethod iterations case.Seed k xs[0]
+            [ u; s; v ])
