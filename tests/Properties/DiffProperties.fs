@@ -225,3 +225,61 @@ module GradientMatchesFiniteDifferences =
             let iterations = [| 1; 3; 10 |][case.Seed % 3]
             let u, s, v = DiffSvd.powerMethod iterations case.Seed k xs[0]
             [ u; s; v ])
+
+    [<Fact>]
+    let ``the SCW training loss in the sketch values, for every loss and sketch kind`` () =
+        let trainingCases =
+            gen {
+                let! rows = Gen.choose (4, 12)
+                let! columns = Gen.choose (3, 10)
+                let! rank = Gen.choose (1, 2)
+                let! loss = Gen.choose (0, 2)
+                let! kind = Gen.elements [ LearnedSketchKind.Learned; LearnedSketchKind.MixedJoint ]
+                let! seed = seed
+                return rows, columns, rank, loss, kind, seed
+            }
+
+        forAll trainingCases (fun (rows, columns, rank, lossIndex, kind, seed) ->
+            let random = Random(seed)
+            let a = gaussian random rows columns
+            let weights = a.Map(fun _ -> 0.5 + random.NextDouble())
+
+            let loss =
+                [|
+                    TrainingLoss.Frobenius
+                    TrainingLoss.VNorm
+                    TrainingLoss.WeightedFrobenius weights
+                |][lossIndex]
+
+            let options = {
+                Training.defaults rank (2 * rank + 1) with
+                    Loss = loss
+                    Kind = kind
+                    Seed = seed
+            }
+
+            let _, hash, values, fixedRows = Training.start options rows
+            let values = values |> Array.map (fun v -> v * (0.5 + random.NextDouble()))
+
+            let lossAt vs =
+                let l, _, _ = Training.lossAndGradient options hash fixedRows 0 vs a
+                l
+
+            let _, _, gradient = Training.lossAndGradient options hash fixedRows 0 values a
+            let h = 1e-6
+
+            let numeric =
+                Array.init values.Length (fun i ->
+                    let shifted delta =
+                        values |> Array.mapi (fun j v -> if i = j then v + delta else v)
+
+                    (lossAt (shifted h) - lossAt (shifted -h)) / (2.0 * h))
+
+            let difference = Dense.twoNorm (Array.map2 (-) gradient numeric)
+
+            atMost
+                { Absolute = 0.0; Relative = 0.0 }
+                (sprintf "||analytic - numeric|| for %A, %A" loss kind)
+                difference
+                (1e-5 * (Dense.twoNorm numeric + lossAt values)))
+        |> checkWith 40

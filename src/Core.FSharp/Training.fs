@@ -1,0 +1,584 @@
+namespace LowRank.Core
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Threading
+open MathNet.Numerics.LinearAlgebra
+
+/// The per-matrix loss minimised when a sketch is trained; summed over the mini-batch.
+[<RequireQualifiedAccess>]
+type TrainingLoss =
+    /// ||A - SCW(S, A)||_F, the loss of Indyk, Vakilian and Yuan (NeurIPS 2019, Section 3).
+    | Frobenius
+    /// ||A - SCW(S, A)||_V = sum of the residual's row 2-norms (Norm.vNorm).
+    | VNorm
+    /// ||W o (A - SCW(S, A))||_F for an n x d weight matrix W of finite, nonnegative entries.
+    | WeightedFrobenius of weights: Matrix<float>
+
+/// The update rule of sketch training.
+[<RequireQualifiedAccess>]
+type Optimizer =
+    /// Plain gradient descent with the step decay of Indyk, Vakilian and Yuan: the rate is multiplied by
+    /// DecayFactor every DecayEvery steps while it is above MinimumLearningRate.
+    | Sgd
+    /// Adam (Kingma and Ba 2015) with beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, bias-corrected.
+    | Adam
+
+/// Which sketch training produces (Indyk, Vakilian and Yuan, NeurIPS 2019, Sections 3 and 4).
+[<RequireQualifiedAccess>]
+type LearnedSketchKind =
+    /// All m rows are a CountSketch whose n values are trained; the positions stay those of the random start.
+    | Learned
+    /// Mixed (J): floor(m/2) trained rows stacked over m - floor(m/2) random CountSketch rows that stay fixed; the
+    /// training sees the whole stacked sketch.
+    | MixedJoint
+    /// Mixed (S): floor(m/2) rows trained alone, then m - floor(m/2) random CountSketch rows appended.
+    | MixedSeparate
+
+/// Options of Training.train; Training.defaults gives sensible values.
+type TrainingOptions = {
+    /// k, the target rank, 1 &lt;= k &lt;= min(n, d).
+    Rank: int
+    /// m, the sketch's rows; the trained rows (m, or floor(m/2) for mixed kinds) must be at least k.
+    SketchRows: int
+    /// The total number of steps (one mini-batch each); a resumed run continues up to this count.
+    Steps: int
+    /// The initial learning rate, positive.
+    LearningRate: float
+    Optimizer: Optimizer
+    Loss: TrainingLoss
+    Kind: LearnedSketchKind
+    /// How the SVDs are differentiated.
+    Svd: SvdMethod
+    /// Matrices per step, drawn without replacement by a seeded shuffle; capped at the training set's size.
+    BatchSize: int
+    /// Seeds the random start (positions and signs), the random rows of mixed sketches, the batches and the power
+    /// method's start vectors. The same seed, options and data give the same sketch.
+    Seed: int
+    /// Normalization.TopSingularValue scales every training matrix to sigma_1 = 1 first, as in the paper.
+    Normalization: Normalization
+    /// Sgd's decay period in steps.
+    DecayEvery: int
+    /// Sgd's decay factor in (0, 1].
+    DecayFactor: float
+    /// Sgd decays only while the rate is above this.
+    MinimumLearningRate: float
+    /// A checkpoint file written every CheckpointEvery steps and when training stops; None writes none.
+    CheckpointPath: string option
+    /// The checkpoint period in steps, at least 1.
+    CheckpointEvery: int
+    /// A checkpoint to continue from; the run then ends as an uninterrupted run with the same options would.
+    ResumeFrom: string option
+}
+
+/// What training reports after every step.
+type TrainingProgress = {
+    /// Steps completed so far (1 after the first).
+    Step: int
+    /// The total number of steps.
+    Steps: int
+    /// The mean Frobenius loss ||A - SCW(S, A)||_F over this step's batch, measured before its update, whatever
+    /// loss is optimised; NaN when the step was rejected.
+    Loss: float
+    /// The lowest Loss so far.
+    BestLoss: float
+    /// The rate used by the next step.
+    LearningRate: float
+    /// Time since this call started training.
+    Elapsed: TimeSpan
+    /// Whether this step's loss or gradient was not finite, so its update was discarded and the rate halved.
+    Rejected: bool
+}
+
+/// The outcome of Training.train.
+type TrainingResult = {
+    /// The sketch with the lowest batch loss seen (random rows appended for mixed kinds).
+    Sketch: Sketch
+    /// The sketch after the last step.
+    Final: Sketch
+    /// Sketch's batch loss.
+    BestLoss: float
+    /// The Frobenius batch loss of every step completed, NaN for rejected steps.
+    LossHistory: float[]
+    /// Steps completed, counting those of a resumed checkpoint.
+    StepsCompleted: int
+    /// Whether the cancellation token stopped training early.
+    Cancelled: bool
+    /// Steps whose loss or gradient was not finite.
+    RejectedSteps: int
+}
+
+/// The mutable state of a run: everything a checkpoint holds.
+type internal TrainingState = {
+    mutable Step: int
+    mutable Values: float[]
+    mutable Rate: float
+    mutable AdamM: float[]
+    mutable AdamV: float[]
+    mutable AdamStep: int
+    mutable Best: float[]
+    mutable BestLoss: float
+    History: ResizeArray<float>
+    mutable Rejected: int
+}
+
+/// Learned sketches (Indyk, Vakilian and Yuan, "Learning-Based Low-Rank Approximations", NeurIPS 2019): the n
+/// values of a CountSketch-shaped S are trained by gradient descent on sum_i loss(A_i - SCW(S, A_i)) over matrices
+/// from one distribution, differentiating through the SVDs inside SCW.
+[<RequireQualifiedAccess>]
+module Training =
+
+    /// <summary>Options with the defaults: 500 Adam steps at rate 0.05, Frobenius loss, a Learned sketch, Exact
+    /// SVD, batches of 8, seed 0, sigma_1 normalisation, Sgd decay 0.3 every 1000 steps above 1e-6, no
+    /// checkpoint.</summary>
+    /// <param name="rank">k.</param>
+    /// <param name="sketchRows">m.</param>
+    /// <returns>The options.</returns>
+    [<CompiledName("Defaults")>]
+    let defaults (rank: int) (sketchRows: int) = {
+        Rank = rank
+        SketchRows = sketchRows
+        Steps = 500
+        LearningRate = 0.05
+        Optimizer = Optimizer.Adam
+        Loss = TrainingLoss.Frobenius
+        Kind = LearnedSketchKind.Learned
+        Svd = SvdMethod.Exact
+        BatchSize = 8
+        Seed = 0
+        Normalization = Normalization.TopSingularValue
+        DecayEvery = 1000
+        DecayFactor = 0.3
+        MinimumLearningRate = 1e-6
+        CheckpointPath = None
+        CheckpointEvery = 100
+        ResumeFrom = None
+    }
+
+    /// The rows trained: m, or floor(m/2) for the mixed kinds.
+    let internal trainedRows (options: TrainingOptions) =
+        match options.Kind with
+        | LearnedSketchKind.Learned -> options.SketchRows
+        | _ -> options.SketchRows / 2
+
+    /// The CountSketch training starts from, and the fixed random rows of mixed kinds (None for Learned).
+    let internal start (options: TrainingOptions) (n: int) =
+        let learned = Sketch.countSketch options.Seed (trainedRows options) n
+
+        let random =
+            match options.Kind with
+            | LearnedSketchKind.Learned -> None
+            | _ -> Some(Sketch.countSketch (options.Seed ^^^ 0x2545F491) (options.SketchRows - trainedRows options) n)
+
+        match learned with
+        | CountSketch(m, hash, values) -> m, hash, values, random
+        | _ -> failwith "unreachable: countSketch builds a CountSketch"
+
+    /// The differentiable SCW residual A - [A V]_k V^T, V from the SVD of S A, for the sketch product `sa`
+    /// (a node) and data A: with W the top-k right singular vectors of A V, [A V]_k V^T = A Z Z^T for Z = V W.
+    /// As in Scw.approximate, V keeps only the r directions above the numerical-rank threshold of S A (an empty
+    /// sketch row or a value trained to 0 must not let arbitrary null-space vectors into the approximation); r = 0
+    /// gives the residual A, with zero gradient.
+    let internal residual (svd: SvdMethod) (seed: int) (rank: int) (sa: Node) (a: Matrix<float>) =
+        let data = Diff.constant a
+        let s = sa.Value
+        let r = Dense.numericalRankOf s.RowCount s.ColumnCount (Dense.singularValues s)
+
+        if r = 0 then
+            data
+        else
+            let _, _, v = DiffSvd.top svd seed r sa
+            let av = Diff.mul false data false v
+
+            let _, _, w =
+                DiffSvd.top svd (seed + 1) (min rank (min av.Value.RowCount av.Value.ColumnCount)) av
+
+            let z = Diff.mul false v false w
+            Diff.sub data (Diff.mul false (Diff.mul false data false z) true z)
+
+    /// The training loss of a residual node.
+    let internal lossOf (loss: TrainingLoss) (residual: Node) =
+        match loss with
+        | TrainingLoss.Frobenius -> Diff.sqrt (Diff.squaredNorm residual)
+        | TrainingLoss.VNorm -> Diff.sum (Diff.rowNorms residual)
+        | TrainingLoss.WeightedFrobenius w -> Diff.sqrt (Diff.squaredNorm (Diff.hadamard residual (Diff.constant w)))
+
+    /// For one matrix: the optimised loss, ||A - SCW(S, A)||_F, and the gradient of the loss in the trained
+    /// values. Cost: one SCW forward and about twice that backward.
+    let internal lossAndGradient
+        (options: TrainingOptions)
+        (hash: int[])
+        (random: Sketch option)
+        (seed: int)
+        (values: float[])
+        (a: Matrix<float>)
+        =
+        let tape = Tape()
+
+        let parameters =
+            Diff.variable tape (Matrix<float>.Build.Dense(values.Length, 1, values))
+
+        let learned =
+            Diff.countSketch (trainedRows options) hash parameters (Diff.constant a)
+
+        let sa =
+            match options.Kind, random with
+            | LearnedSketchKind.MixedJoint, Some r ->
+                Diff.stackRows [ learned; Diff.constant (Sketch.applyUnchecked r 0 a) ]
+            | _ -> learned
+
+        let r = residual options.Svd seed options.Rank sa a
+        let loss = lossOf options.Loss r
+        tape.Backward loss
+
+        let gradient =
+            match parameters.Adjoint with
+            | null -> Array.zeroCreate values.Length
+            | g -> g.ToColumnMajorArray()
+
+        loss.Value[0, 0], Dense.twoNorm (Dense.storedValues r.Value), gradient
+
+    let private sketchOf (options: TrainingOptions) (hash: int[]) (random: Sketch option) (values: float[]) =
+        let learned = CountSketch(trainedRows options, hash, Array.copy values)
+
+        match random with
+        | None -> learned
+        | Some r -> Stacked [| learned; r |]
+
+    /// A deterministic, well-spread seed for (run seed, step, index); HashCode.Combine is randomised per process,
+    /// so it cannot be used where resumed runs must repeat the same draws.
+    let private mix (seed: int) (step: int) (index: int) =
+        let mutable x =
+            uint64 (uint32 seed) * 0x9E3779B97F4A7C15UL
+            + uint64 step * 0xBF58476D1CE4E5B9UL
+            + uint64 index
+
+        x <- (x ^^^ (x >>> 30)) * 0x94D049BB133111EBUL
+        int (x ^^^ (x >>> 31))
+
+    let private batchOf (options: TrainingOptions) (count: int) (step: int) =
+        let order = Array.init count id
+        Random(mix options.Seed step -1).Shuffle order
+        order[.. min options.BatchSize count - 1]
+
+    [<Literal>]
+    let private CheckpointMagic = "LRCHECKP"
+
+    let private fingerprint (options: TrainingOptions) (n: int) (d: int) (count: int) = [|
+        "n", n
+        "d", d
+        "training matrices", count
+        "Rank", options.Rank
+        "SketchRows", options.SketchRows
+        "Seed", options.Seed
+        "BatchSize", options.BatchSize
+        "Kind",
+        (match options.Kind with
+         | LearnedSketchKind.Learned -> 0
+         | LearnedSketchKind.MixedJoint -> 1
+         | LearnedSketchKind.MixedSeparate -> 2)
+        "Optimizer",
+        (match options.Optimizer with
+         | Optimizer.Sgd -> 0
+         | Optimizer.Adam -> 1)
+    |]
+
+    let private writeCheckpoint (path: string) (print: (string * int)[]) (state: TrainingState) =
+        let bytes =
+            Framed.write CheckpointMagic 1us (fun w ->
+                print |> Array.iter (snd >> w.Write)
+                w.Write state.Step
+                w.Write state.Values.Length
+                let doubles (xs: float[]) = xs |> Array.iter w.Write
+                doubles state.Values
+                w.Write state.Rate
+                doubles state.AdamM
+                doubles state.AdamV
+                w.Write state.AdamStep
+                doubles state.Best
+                w.Write state.BestLoss
+                w.Write state.History.Count
+                state.History |> Seq.iter w.Write
+                w.Write state.Rejected)
+
+        let temporary = path + ".tmp"
+        File.WriteAllBytes(temporary, bytes)
+        File.Move(temporary, path, overwrite = true)
+
+    let private readCheckpoint (path: string) (print: (string * int)[]) =
+        Framed.read path "LowRank training checkpoint" CheckpointMagic 1us (File.ReadAllBytes path) (fun r ->
+            for name, expected in print do
+                let found = r.ReadInt32()
+
+                if found <> expected then
+                    raise (
+                        ArgumentException(
+                            $"The checkpoint {path} was written for {name} = {found}, but this run has {expected}.",
+                            "options"
+                        )
+                    )
+
+            let step = r.ReadInt32()
+            let n = Framed.count r "the number of values" 1 Int32.MaxValue
+            let doubles () = Framed.doubles r n
+            let values = doubles ()
+            let rate = r.ReadDouble()
+            let adamM = doubles ()
+            let adamV = doubles ()
+            let adamStep = r.ReadInt32()
+            let best = doubles ()
+            let bestLoss = r.ReadDouble()
+            let historyCount = Framed.count r "the history length" 0 Int32.MaxValue
+            let history = ResizeArray(Framed.doubles r historyCount)
+
+            {
+                Step = step
+                Values = values
+                Rate = rate
+                AdamM = adamM
+                AdamV = adamV
+                AdamStep = adamStep
+                Best = best
+                BestLoss = bestLoss
+                History = history
+                Rejected = r.ReadInt32()
+            })
+
+    let private validate (options: TrainingOptions) (matrices: Matrix<float>[]) =
+        if matrices.Length = 0 then
+            raise (ArgumentException("Expected at least one training matrix, but matrices is empty.", nameof matrices))
+
+        matrices
+        |> Array.iteri (fun i a ->
+            try
+                Guard.notNull "matrix" a
+                Guard.finiteMatrix "matrix" a
+            with :? ArgumentException as e ->
+                raise (ArgumentException($"matrices[{i}]: {e.Message}", nameof matrices, e)))
+
+        let n, d = matrices[0].RowCount, matrices[0].ColumnCount
+
+        match matrices |> Array.tryFindIndex (fun a -> a.RowCount <> n || a.ColumnCount <> d) with
+        | Some i ->
+            raise (
+                ArgumentException(
+                    $"Expected every training matrix to be {n}x{d} like matrices[0], but matrices[{i}] is {Guard.shape matrices[i]}.",
+                    nameof matrices
+                )
+            )
+        | None -> ()
+
+        let fail (name: string) (expected: string) (value: obj) =
+            raise (
+                ArgumentOutOfRangeException(
+                    $"options.{name}",
+                    value,
+                    $"Expected {expected}, but options.{name} = {value}."
+                )
+            )
+
+        if options.Rank < 1 || options.Rank > min n d then
+            fail "Rank" $"1 <= Rank <= min(n, d) = {min n d}" options.Rank
+
+        if trainedRows options < options.Rank then
+            fail
+                "SketchRows"
+                $"at least Rank = {options.Rank} trained rows ({options.Kind} trains {trainedRows options} of SketchRows)"
+                options.SketchRows
+
+        if options.Steps < 0 then
+            fail "Steps" "Steps >= 0" options.Steps
+
+        if not (options.LearningRate > 0.0 && Double.IsFinite options.LearningRate) then
+            fail "LearningRate" "a finite LearningRate > 0" options.LearningRate
+
+        if options.BatchSize < 1 then
+            fail "BatchSize" "BatchSize >= 1" options.BatchSize
+
+        if options.DecayEvery < 1 then
+            fail "DecayEvery" "DecayEvery >= 1" options.DecayEvery
+
+        if not (options.DecayFactor > 0.0 && options.DecayFactor <= 1.0) then
+            fail "DecayFactor" "0 < DecayFactor <= 1" options.DecayFactor
+
+        if options.CheckpointEvery < 1 then
+            fail "CheckpointEvery" "CheckpointEvery >= 1" options.CheckpointEvery
+
+        match options.Svd with
+        | SvdMethod.PowerMethod t when t < 1 -> fail "Svd" "PowerMethod with at least 1 iteration" t
+        | _ -> ()
+
+        match options.Loss with
+        | TrainingLoss.WeightedFrobenius w ->
+            Guard.notNull "options.Loss" w
+            Guard.weights "options.Loss" w "matrices[0]" matrices[0]
+        | _ -> ()
+
+    /// <summary>Trains a sketch on matrices from one distribution (Indyk, Vakilian and Yuan, NeurIPS 2019,
+    /// Algorithm 1 with the SCW loss of Section 3).</summary>
+    /// <param name="options">The options; see TrainingOptions.</param>
+    /// <param name="progress">Called after every step, on the training thread.</param>
+    /// <param name="cancellation">Checked before every step: when set, training stops cleanly, writes the
+    /// checkpoint (if any) and returns the best sketch so far with Cancelled = true.</param>
+    /// <param name="matrices">The training set: at least one n x d matrix, all of one shape, finite.</param>
+    /// <returns>The best and final sketches, the loss history and counters.</returns>
+    /// <exception cref="System.ArgumentNullException">matrices or one of them is null.</exception>
+    /// <exception cref="System.ArgumentException">matrices is empty, of mixed shapes or not finite (the message
+    /// names the index), weights differ in shape, or ResumeFrom was written for other options or data.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">an option is out of range (named in the message).</exception>
+    /// <exception cref="System.IO.InvalidDataException">ResumeFrom is not a checkpoint, truncated or corrupted.</exception>
+    /// <remarks>Each step draws a batch by a seeded shuffle, sums the loss over it, differentiates through S A (O(n d)
+    /// per matrix: the gradient of value i is the inner product of row i of A with row h(i) of dL/d(SA)), the SVD of
+    /// S A, A V and the top-k SVD of A V, then updates the values. With Exact SVDs a step costs about three SCW
+    /// evaluations per matrix. A step whose loss or gradient is not finite is rejected: its update is discarded,
+    /// a non-finite loss also restores the values from before the previous update, the rate is halved, and the
+    /// step is reported with Rejected = true and counted. Positions (the hash) never change.</remarks>
+    [<CompiledName("Train")>]
+    let train
+        (options: TrainingOptions)
+        (progress: TrainingProgress -> unit)
+        (cancellation: CancellationToken)
+        (matrices: seq<Matrix<float>>)
+        =
+        Guard.notNull (nameof matrices) matrices
+        Guard.notNull (nameof progress) progress
+        let matrices = Seq.toArray matrices
+        validate options matrices
+        let n, d = matrices[0].RowCount, matrices[0].ColumnCount
+
+        let data =
+            match options.Normalization with
+            | Normalization.None -> matrices
+            | Normalization.TopSingularValue ->
+                matrices
+                |> Array.map (fun a ->
+                    let top = (Dense.singularValues a)[0]
+                    if top > 0.0 then a / top else a)
+
+        let _, hash, initial, random = start options n
+        let print = fingerprint options n d matrices.Length
+
+        let state =
+            match options.ResumeFrom with
+            | Some path -> readCheckpoint path print
+            | None -> {
+                Step = 0
+                Values = initial
+                Rate = options.LearningRate
+                AdamM = Array.zeroCreate n
+                AdamV = Array.zeroCreate n
+                AdamStep = 0
+                Best = Array.copy initial
+                BestLoss = Double.PositiveInfinity
+                History = ResizeArray()
+                Rejected = 0
+              }
+
+        let checkpoint () =
+            options.CheckpointPath
+            |> Option.iter (fun path -> writeCheckpoint path print state)
+
+        let clock = Stopwatch.StartNew()
+        let mutable previous = None
+
+        while state.Step < options.Steps && not cancellation.IsCancellationRequested do
+            let step = state.Step
+            let batch = batchOf options data.Length step
+            let mutable loss, frobenius = 0.0, 0.0
+            let gradient = Array.zeroCreate<float> n
+
+            for i in batch do
+                let l, f, g =
+                    lossAndGradient options hash random (mix options.Seed step i) state.Values data[i]
+
+                loss <- loss + l
+                frobenius <- frobenius + f
+
+                for j in 0 .. n - 1 do
+                    gradient[j] <- gradient[j] + g[j]
+
+            let mean = frobenius / float batch.Length
+            let finiteLoss = Double.IsFinite loss && Double.IsFinite mean
+            let rejected = not finiteLoss || not (Guard.allFinite gradient)
+
+            if rejected then
+                state.Rejected <- state.Rejected + 1
+                state.Rate <- state.Rate / 2.0
+                state.History.Add nan
+
+                match previous with
+                | Some(values, m, v, t) when not finiteLoss ->
+                    state.Values <- values
+                    state.AdamM <- m
+                    state.AdamV <- v
+                    state.AdamStep <- t
+                | _ -> ()
+            else
+                state.History.Add mean
+
+                if mean < state.BestLoss then
+                    state.BestLoss <- mean
+                    state.Best <- Array.copy state.Values
+
+                previous <-
+                    Some(Array.copy state.Values, Array.copy state.AdamM, Array.copy state.AdamV, state.AdamStep)
+
+                let values = Array.copy state.Values
+
+                match options.Optimizer with
+                | Optimizer.Sgd ->
+                    for j in 0 .. n - 1 do
+                        values[j] <- values[j] - state.Rate * gradient[j]
+                | Optimizer.Adam ->
+                    state.AdamStep <- state.AdamStep + 1
+                    let m, v = Array.copy state.AdamM, Array.copy state.AdamV
+                    let correction1 = 1.0 - Math.Pow(0.9, float state.AdamStep)
+                    let correction2 = 1.0 - Math.Pow(0.999, float state.AdamStep)
+
+                    for j in 0 .. n - 1 do
+                        m[j] <- 0.9 * m[j] + 0.1 * gradient[j]
+                        v[j] <- 0.999 * v[j] + 0.001 * gradient[j] * gradient[j]
+
+                        values[j] <-
+                            values[j]
+                            - state.Rate * (m[j] / correction1) / (sqrt (v[j] / correction2) + 1e-8)
+
+                    state.AdamM <- m
+                    state.AdamV <- v
+
+                state.Values <- values
+
+            state.Step <- step + 1
+
+            if
+                options.Optimizer = Optimizer.Sgd
+                && state.Step % options.DecayEvery = 0
+                && state.Rate > options.MinimumLearningRate
+            then
+                state.Rate <- state.Rate * options.DecayFactor
+
+            if state.Step % options.CheckpointEvery = 0 then
+                checkpoint ()
+
+            progress {
+                Step = state.Step
+                Steps = options.Steps
+                Loss = (if rejected then nan else mean)
+                BestLoss = state.BestLoss
+                LearningRate = state.Rate
+                Elapsed = clock.Elapsed
+                Rejected = rejected
+            }
+
+        checkpoint ()
+
+        {
+            Sketch = sketchOf options hash random state.Best
+            Final = sketchOf options hash random state.Values
+            BestLoss = state.BestLoss
+            LossHistory = state.History.ToArray()
+            StepsCompleted = state.Step
+            Cancelled = state.Step < options.Steps
+            RejectedSteps = state.Rejected
+        }
