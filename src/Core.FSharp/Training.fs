@@ -307,43 +307,46 @@ module Training =
         File.Move(temporary, path, overwrite = true)
 
     let private readCheckpoint (path: string) (print: (string * int)[]) =
-        Framed.read path "LowRank training checkpoint" CheckpointMagic 1us (File.ReadAllBytes path) (fun r ->
-            for name, expected in print do
-                let found = r.ReadInt32()
+        let found, state =
+            Framed.read path "LowRank training checkpoint" CheckpointMagic 1us (File.ReadAllBytes path) (fun r ->
+                let found = print |> Array.map (fun _ -> r.ReadInt32())
+                let step = r.ReadInt32()
+                let n = Framed.count r "the number of values" 1 Int32.MaxValue
+                let doubles () = Framed.doubles r n
+                let values = doubles ()
+                let rate = r.ReadDouble()
+                let adamM = doubles ()
+                let adamV = doubles ()
+                let adamStep = r.ReadInt32()
+                let best = doubles ()
+                let bestLoss = r.ReadDouble()
+                let historyCount = Framed.count r "the history length" 0 Int32.MaxValue
+                let history = ResizeArray(Framed.doubles r historyCount)
 
-                if found <> expected then
-                    raise (
-                        ArgumentException(
-                            $"The checkpoint {path} was written for {name} = {found}, but this run has {expected}.",
-                            "options"
-                        )
+                found,
+                {
+                    Step = step
+                    Values = values
+                    Rate = rate
+                    AdamM = adamM
+                    AdamV = adamV
+                    AdamStep = adamStep
+                    Best = best
+                    BestLoss = bestLoss
+                    History = history
+                    Rejected = r.ReadInt32()
+                })
+
+        for (name, expected), value in Array.zip print found do
+            if value <> expected then
+                raise (
+                    ArgumentException(
+                        $"The checkpoint {path} was written for {name} = {value}, but this run has {expected}.",
+                        "options"
                     )
+                )
 
-            let step = r.ReadInt32()
-            let n = Framed.count r "the number of values" 1 Int32.MaxValue
-            let doubles () = Framed.doubles r n
-            let values = doubles ()
-            let rate = r.ReadDouble()
-            let adamM = doubles ()
-            let adamV = doubles ()
-            let adamStep = r.ReadInt32()
-            let best = doubles ()
-            let bestLoss = r.ReadDouble()
-            let historyCount = Framed.count r "the history length" 0 Int32.MaxValue
-            let history = ResizeArray(Framed.doubles r historyCount)
-
-            {
-                Step = step
-                Values = values
-                Rate = rate
-                AdamM = adamM
-                AdamV = adamV
-                AdamStep = adamStep
-                Best = best
-                BestLoss = bestLoss
-                History = history
-                Rejected = r.ReadInt32()
-            })
+        state
 
     let private validate (options: TrainingOptions) (matrices: Matrix<float>[]) =
         if matrices.Length = 0 then
@@ -500,13 +503,42 @@ module Training =
 
             let mean = frobenius / float batch.Length
             let finiteLoss = Double.IsFinite loss && Double.IsFinite mean
-            let rejected = not finiteLoss || not (Guard.allFinite gradient)
+
+            // The candidate update, kept only when everything about it is finite.
+            let values, adamM, adamV, adamStep =
+                let values = Array.copy state.Values
+
+                match options.Optimizer with
+                | Optimizer.Sgd ->
+                    for j in 0 .. n - 1 do
+                        values[j] <- values[j] - state.Rate * gradient[j]
+
+                    values, state.AdamM, state.AdamV, state.AdamStep
+                | Optimizer.Adam ->
+                    let t = state.AdamStep + 1
+                    let m, v = Array.copy state.AdamM, Array.copy state.AdamV
+                    let correction1 = 1.0 - Math.Pow(0.9, float t)
+                    let correction2 = 1.0 - Math.Pow(0.999, float t)
+
+                    for j in 0 .. n - 1 do
+                        m[j] <- 0.9 * m[j] + 0.1 * gradient[j]
+                        v[j] <- 0.999 * v[j] + 0.001 * gradient[j] * gradient[j]
+                        let step = (m[j] / correction1) / (sqrt (v[j] / correction2) + 1e-8)
+                        values[j] <- values[j] - state.Rate * step
+
+                    values, m, v, t
+
+            let rejected =
+                not finiteLoss
+                || not (Guard.allFinite gradient)
+                || not (Guard.allFinite values && Guard.allFinite adamV)
 
             if rejected then
                 state.Rejected <- state.Rejected + 1
                 state.Rate <- state.Rate / 2.0
                 state.History.Add nan
 
+                // A non-finite loss means the last update went somewhere bad: return to the values before it.
                 match previous with
                 | Some(values, m, v, t) when not finiteLoss ->
                     state.Values <- values
@@ -519,35 +551,13 @@ module Training =
 
                 if mean < state.BestLoss then
                     state.BestLoss <- mean
-                    state.Best <- Array.copy state.Values
+                    state.Best <- state.Values
 
-                previous <-
-                    Some(Array.copy state.Values, Array.copy state.AdamM, Array.copy state.AdamV, state.AdamStep)
-
-                let values = Array.copy state.Values
-
-                match options.Optimizer with
-                | Optimizer.Sgd ->
-                    for j in 0 .. n - 1 do
-                        values[j] <- values[j] - state.Rate * gradient[j]
-                | Optimizer.Adam ->
-                    state.AdamStep <- state.AdamStep + 1
-                    let m, v = Array.copy state.AdamM, Array.copy state.AdamV
-                    let correction1 = 1.0 - Math.Pow(0.9, float state.AdamStep)
-                    let correction2 = 1.0 - Math.Pow(0.999, float state.AdamStep)
-
-                    for j in 0 .. n - 1 do
-                        m[j] <- 0.9 * m[j] + 0.1 * gradient[j]
-                        v[j] <- 0.999 * v[j] + 0.001 * gradient[j] * gradient[j]
-
-                        values[j] <-
-                            values[j]
-                            - state.Rate * (m[j] / correction1) / (sqrt (v[j] / correction2) + 1e-8)
-
-                    state.AdamM <- m
-                    state.AdamV <- v
-
+                previous <- Some(state.Values, state.AdamM, state.AdamV, state.AdamStep)
                 state.Values <- values
+                state.AdamM <- adamM
+                state.AdamV <- adamV
+                state.AdamStep <- adamStep
 
             state.Step <- step + 1
 

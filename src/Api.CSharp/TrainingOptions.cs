@@ -1,0 +1,138 @@
+using MathNet.Numerics.LinearAlgebra;
+using Microsoft.FSharp.Core;
+
+namespace LowRank;
+
+/// <summary>The per-matrix loss minimised when a sketch is trained; summed over the mini-batch.</summary>
+public enum TrainingLoss
+{
+    /// <summary>||A - SCW(S, A)||_F, the loss of Indyk, Vakilian and Yuan (NeurIPS 2019, Section 3).</summary>
+    Frobenius = 0,
+
+    /// <summary>||A - SCW(S, A)||_V, the sum of the residual's row 2-norms.</summary>
+    VNorm = 1,
+
+    /// <summary>||W o (A - SCW(S, A))||_F with W = <see cref="TrainingOptions.LossWeights"/>.</summary>
+    WeightedFrobenius = 2,
+}
+
+/// <summary>The update rule of sketch training.</summary>
+public enum Optimizer
+{
+    /// <summary>Gradient descent whose rate is multiplied by <see cref="TrainingOptions.DecayFactor"/> every
+    /// <see cref="TrainingOptions.DecayEvery"/> steps while above <see cref="TrainingOptions.MinimumLearningRate"/>.</summary>
+    Sgd = 0,
+
+    /// <summary>Adam (Kingma and Ba 2015), beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, bias-corrected.</summary>
+    Adam = 1,
+}
+
+/// <summary>Which sketch training produces (Indyk, Vakilian and Yuan, NeurIPS 2019, Sections 3 and 4).</summary>
+public enum LearnedSketchKind
+{
+    /// <summary>All m rows are a CountSketch whose values are trained; positions stay those of the random start.</summary>
+    Learned = 0,
+
+    /// <summary>Mixed (J): floor(m/2) trained rows over m - floor(m/2) fixed random rows, trained together.</summary>
+    MixedJoint = 1,
+
+    /// <summary>Mixed (S): floor(m/2) rows trained alone, then m - floor(m/2) random rows appended.</summary>
+    MixedSeparate = 2,
+}
+
+/// <summary>How the SVDs inside SCW are differentiated.</summary>
+public enum SvdMethod
+{
+    /// <summary>LAPACK's SVD with its analytic adjoint, broadened so equal singular values give finite gradients.</summary>
+    Exact = 0,
+
+    /// <summary>Algorithm 2 of the paper: <see cref="TrainingOptions.PowerIterations"/> power iterations per singular
+    /// vector, differentiated through the unrolled iterations.</summary>
+    PowerMethod = 1,
+}
+
+/// <summary>Options of <see cref="Training.Train"/>. <see cref="Rank"/> and <see cref="SketchRows"/> are required; the
+/// rest default to the values of <see cref="Training.Defaults"/>.</summary>
+public sealed record TrainingOptions
+{
+    private static readonly Core.TrainingOptions CoreDefaults = Core.Training.Defaults(1, 1);
+
+    /// <summary>k, the target rank, 1 &lt;= k &lt;= min(n, d).</summary>
+    public required int Rank { get; init; }
+
+    /// <summary>m, the sketch's rows; the trained rows (m, or floor(m/2) for mixed kinds) must be at least k.</summary>
+    public required int SketchRows { get; init; }
+
+    /// <summary>Total steps, one mini-batch each; a resumed run continues up to this count. Default 500.</summary>
+    public int Steps { get; init; } = CoreDefaults.Steps;
+
+    /// <summary>The initial learning rate. Default 0.05.</summary>
+    public double LearningRate { get; init; } = CoreDefaults.LearningRate;
+
+    /// <summary>Default <see cref="LowRank.Optimizer.Adam"/>.</summary>
+    public Optimizer Optimizer { get; init; } = Optimizer.Adam;
+
+    /// <summary>Default <see cref="TrainingLoss.Frobenius"/>.</summary>
+    public TrainingLoss Loss { get; init; } = TrainingLoss.Frobenius;
+
+    /// <summary>W (n x d, finite, nonnegative) for <see cref="TrainingLoss.WeightedFrobenius"/>; otherwise ignored.</summary>
+    public Matrix<double>? LossWeights { get; init; }
+
+    /// <summary>Default <see cref="LearnedSketchKind.Learned"/>.</summary>
+    public LearnedSketchKind Kind { get; init; } = LearnedSketchKind.Learned;
+
+    /// <summary>Default <see cref="LowRank.SvdMethod.Exact"/>.</summary>
+    public SvdMethod Svd { get; init; } = SvdMethod.Exact;
+
+    /// <summary>Power iterations per singular vector for <see cref="SvdMethod.PowerMethod"/>. Default 10.</summary>
+    public int PowerIterations { get; init; } = 10;
+
+    /// <summary>Matrices per step, drawn by a seeded shuffle; capped at the training set's size. Default 8.</summary>
+    public int BatchSize { get; init; } = CoreDefaults.BatchSize;
+
+    /// <summary>Seeds the random start, the mixed kinds' random rows, the batches and the power method. Default 0.</summary>
+    public int Seed { get; init; } = CoreDefaults.Seed;
+
+    /// <summary>Default <see cref="Normalization.TopSingularValue"/>, as in the paper.</summary>
+    public Normalization Normalization { get; init; } = Normalization.TopSingularValue;
+
+    /// <summary>Sgd's decay period in steps. Default 1000.</summary>
+    public int DecayEvery { get; init; } = CoreDefaults.DecayEvery;
+
+    /// <summary>Sgd's decay factor in (0, 1]. Default 0.3.</summary>
+    public double DecayFactor { get; init; } = CoreDefaults.DecayFactor;
+
+    /// <summary>Sgd decays only while the rate is above this. Default 1e-6.</summary>
+    public double MinimumLearningRate { get; init; } = CoreDefaults.MinimumLearningRate;
+
+    /// <summary>A checkpoint file written every <see cref="CheckpointEvery"/> steps and when training stops; null for none.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>The checkpoint period in steps. Default 100.</summary>
+    public int CheckpointEvery { get; init; } = CoreDefaults.CheckpointEvery;
+
+    /// <summary>A checkpoint to continue from; the run then ends as an uninterrupted run with the same options would.</summary>
+    public string? ResumeFrom { get; init; }
+
+    private static FSharpOption<string> Option(string? value) => value is null ? FSharpOption<string>.None : FSharpOption<string>.Some(value);
+
+    internal Core.TrainingOptions ToCore() =>
+        new(Rank, SketchRows, Steps, LearningRate,
+            Optimizer == Optimizer.Sgd ? Core.Optimizer.Sgd : Core.Optimizer.Adam,
+            Loss switch
+            {
+                TrainingLoss.VNorm => Core.TrainingLoss.VNorm,
+                TrainingLoss.WeightedFrobenius => Core.TrainingLoss.NewWeightedFrobenius(LossWeights!),
+                _ => Core.TrainingLoss.Frobenius,
+            },
+            Kind switch
+            {
+                LearnedSketchKind.MixedJoint => Core.LearnedSketchKind.MixedJoint,
+                LearnedSketchKind.MixedSeparate => Core.LearnedSketchKind.MixedSeparate,
+                _ => Core.LearnedSketchKind.Learned,
+            },
+            Svd == SvdMethod.PowerMethod ? Core.SvdMethod.NewPowerMethod(PowerIterations) : Core.SvdMethod.Exact,
+            BatchSize, Seed,
+            Normalization == Normalization.TopSingularValue ? Core.Normalization.TopSingularValue : Core.Normalization.None,
+            DecayEvery, DecayFactor, MinimumLearningRate, Option(CheckpointPath), CheckpointEvery, Option(ResumeFrom));
+}

@@ -1,0 +1,141 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using MathNet.Numerics.LinearAlgebra;
+using Xunit;
+
+namespace LowRank.Unit;
+
+/// <summary>Sketch training from C#: cancellation, checkpoints and resume, rejected steps and bad input.</summary>
+public class TrainingTests : ScratchDirectory
+{
+    // Low rank plus noise, with a heavy block of rows that every matrix shares, so training has something to learn.
+    private static Matrix<double> Sample(int seed)
+    {
+        var left = Matrix<double>.Build.Random(40, 4, 7).MapIndexed((i, _, x) => i < 10 ? 5 * x : 0.3 * x);
+        return left * Matrix<double>.Build.Random(4, 30, seed) + 0.1 * Matrix<double>.Build.Random(40, 30, seed + 1000);
+    }
+
+    private static readonly Matrix<double>[] TrainingSet = Enumerable.Range(0, 6).Select(Sample).ToArray();
+
+    private static readonly TrainingOptions Options = Training.Defaults(rank: 2, sketchRows: 6) with { Steps = 20, BatchSize = 3, Seed = 5 };
+
+    /// <summary>An IProgress that runs on the training thread, so a test can act at an exact step.</summary>
+    private sealed class Synchronous(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+
+    [Fact]
+    public void Train_StopsCleanly_WhenCancelled_AndReturnsTheBestSketchSoFar()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var progress = new Synchronous(p => { if (p.Step == 3) cancellation.Cancel(); });
+
+        var result = Training.Train(TrainingSet, Options, progress, cancellation.Token);
+
+        Assert.True(result.Cancelled);
+        Assert.Equal(3, result.StepsCompleted);
+        Assert.Equal(3, result.LossHistory.Count);
+        Assert.Equal(result.LossHistory.Min(), result.BestLoss);
+        Assert.Equal(40, result.Sketch.Columns);
+    }
+
+    [Fact]
+    public void Train_ResumedFromACheckpoint_EndsExactlyAsAnUninterruptedRun()
+    {
+        var uninterrupted = Training.Train(TrainingSet, Options);
+
+        var checkpoint = Scratch("run.ckpt");
+        using var cancellation = new CancellationTokenSource();
+        var progress = new Synchronous(p => { if (p.Step == 7) cancellation.Cancel(); });
+        var interrupted = Training.Train(TrainingSet, Options with { CheckpointPath = checkpoint, CheckpointEvery = 5 }, progress, cancellation.Token);
+        Assert.Equal(7, interrupted.StepsCompleted);
+
+        var resumed = Training.Train(TrainingSet, Options with { ResumeFrom = checkpoint });
+
+        Assert.False(resumed.Cancelled);
+        Assert.Equal(uninterrupted.LossHistory, resumed.LossHistory);
+        Assert.Equal(SketchFile.ToBytes(uninterrupted.Final), SketchFile.ToBytes(resumed.Final));
+        Assert.Equal(SketchFile.ToBytes(uninterrupted.Sketch), SketchFile.ToBytes(resumed.Sketch));
+    }
+
+    [Fact]
+    public void Train_Throws_WhenResumingACheckpointOfOtherOptions()
+    {
+        var checkpoint = Scratch("run.ckpt");
+        Training.Train(TrainingSet, Options with { Steps = 2, CheckpointPath = checkpoint });
+
+        var error = Assert.Throws<ArgumentException>(() => Training.Train(TrainingSet, Options with { Seed = 6, ResumeFrom = checkpoint }));
+        Assert.Contains("Seed = 5, but this run has 6", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_Throws_WhenTheCheckpointIsCorrupted()
+    {
+        var checkpoint = Scratch("run.ckpt");
+        Training.Train(TrainingSet, Options with { Steps = 2, CheckpointPath = checkpoint });
+        var bytes = File.ReadAllBytes(checkpoint);
+        bytes[bytes.Length / 2] ^= 0x40;
+        File.WriteAllBytes(checkpoint, bytes);
+
+        var error = Assert.Throws<InvalidDataException>(() => Training.Train(TrainingSet, Options with { ResumeFrom = checkpoint }));
+        Assert.Contains("CRC-32", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_RejectsStepsThatAreNotFinite_AndKeepsFiniteValues()
+    {
+        // Rate 1e305: the first update overflows, so the step must be discarded and the rate lowered.
+        var options = Options with { Optimizer = Optimizer.Sgd, LearningRate = 1e305, Steps = 12 };
+        var reports = new System.Collections.Generic.List<TrainingProgress>();
+
+        var result = Training.Train(TrainingSet, options, new Synchronous(reports.Add));
+
+        Assert.True(result.RejectedSteps > 0);
+        Assert.Equal(result.RejectedSteps, reports.Count(r => r.Rejected));
+        Assert.All(reports.Where(r => r.Rejected), r => Assert.True(double.IsNaN(r.Loss)));
+        Assert.True(reports[^1].LearningRate < 1e305);
+        Assert.True(double.IsFinite(Scw.Error(TrainingSet[0], result.Final, rank: 2)));
+        Assert.True(double.IsFinite(Scw.Error(TrainingSet[0], result.Sketch, rank: 2)));
+    }
+
+    [Fact]
+    public void Train_Throws_WhenAMatrixIsNotFinite()
+    {
+        var bad = TrainingSet.Select(m => m.Clone()).ToArray();
+        bad[1][2, 3] = double.NaN;
+
+        var error = Assert.Throws<ArgumentException>(() => Training.Train(bad, Options));
+        Assert.Equal("matrices", error.ParamName);
+        Assert.Contains("matrices[1]", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_Throws_WhenTheRankExceedsTheTrainedRows()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Training.Train(TrainingSet, Options with { Kind = LearnedSketchKind.MixedSeparate, SketchRows = 3 }));
+        Assert.Equal("options.SketchRows", error.ParamName);
+    }
+
+    [Fact]
+    public void Train_Throws_WhenTheWeightedLossHasNoWeights()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Training.Train(TrainingSet, Options with { Loss = TrainingLoss.WeightedFrobenius }));
+        Assert.Equal("options", error.ParamName);
+    }
+
+    [Fact]
+    public async Task TrainAsync_ReportsProgress_AndLowersTheTrainingLoss()
+    {
+        var steps = 0;
+        var result = await Training.TrainAsync(TrainingSet, Options with { Kind = LearnedSketchKind.MixedJoint }, new Synchronous(_ => Interlocked.Increment(ref steps)));
+
+        Assert.Equal(20, steps);
+        Assert.Equal(12, result.Sketch.Rows + 6);
+        Assert.True(result.BestLoss < result.LossHistory[0]);
+    }
+}
