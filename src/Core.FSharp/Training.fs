@@ -194,8 +194,7 @@ module Training =
             let _, _, w =
                 DiffSvd.top svd (seed + 1) (min rank (min av.Value.RowCount av.Value.ColumnCount)) av
 
-            let z = Diff.mul false v false w
-            Diff.sub data (Diff.mul false (Diff.mul false data false z) true z)
+            Diff.projectionResidual a (Diff.mul false v false w)
 
     /// The training loss of a residual node.
     let internal lossOf (loss: TrainingLoss) (residual: Node) =

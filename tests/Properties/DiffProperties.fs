@@ -283,3 +283,10 @@ module GradientMatchesFiniteDifferences =
                 difference
                 (1e-5 * (Dense.twoNorm numeric + lossAt values)))
         |> checkWith 40
+
+    [<Fact>]
+    let ``the fused projection residual A - (A Z) Z^T, in Z`` () =
+        // A is data, a constant, as in training: only Z is differentiated.
+        checkCases (cases (fun a b c -> [ b, c; a, 1 ])) random (fun case xs ->
+            let a = case.Scale * gaussian (Random(case.Seed + 1)) (fst case.Shapes[1]) (fst case.Shapes[0])
+            [ Diff.projectionResidual a xs[0] ])

@@ -1,0 +1,61 @@
+/// One training step of a learned sketch at the paper's shape (a 576 x 768 frame, k = 10, m = 20) for each way of
+/// differentiating the SVDs, against one SCW evaluation with the same sketch on the same backend.
+namespace LowRank.Benchmarks
+
+open BenchmarkDotNet.Attributes
+open MathNet.Numerics.LinearAlgebra
+open LowRank.Core
+
+[<MemoryDiagnoser>]
+type TrainingBenchmarks() =
+    let mutable a = Matrix<float>.Build.Dense(1, 1)
+    let mutable hash = [||]
+    let mutable values = [||]
+    let mutable sketch = Sketch.identity 1
+    let options = Training.defaults 10 20
+
+    [<Params("native", "managed")>]
+    member val Backend = "" with get, set
+
+    [<GlobalSetup>]
+    member this.Setup() =
+        Inputs.select this.Backend
+        a <- Inputs.frame 5 576 768
+        let _, h, v, _ = Training.start options 576
+        hash <- h
+        values <- v
+        sketch <- Sketch.ofCountSketch 20 h v
+
+    /// One SCW evaluation: the forward pass alone, without differentiation.
+    [<Benchmark(Baseline = true)>]
+    member _.ScwError() = Scw.error 10 sketch a
+
+    [<Benchmark>]
+    member _.StepExact() =
+        Training.lossAndGradient options hash None 1 values a
+
+    [<Benchmark>]
+    member _.StepPowerMethod10() =
+        Training.lossAndGradient
+            {
+                options with
+                    Svd = SvdMethod.PowerMethod 10
+            }
+            hash
+            None
+            1
+            values
+            a
+
+    [<Benchmark>]
+    member _.StepPowerMethod100() =
+        Training.lossAndGradient
+            {
+                options with
+                    Svd = SvdMethod.PowerMethod 100
+            }
+            hash
+            None
+            1
+            values
+            a
