@@ -227,16 +227,28 @@ module Training =
                 Diff.stackRows [ learned; Diff.constant (Sketch.applyUnchecked r 0 a) ]
             | _ -> learned
 
-        let r = residual options.Svd seed options.Rank sa a
-        let loss = lossOf options.Loss r
-        tape.Backward loss
+        // Values that overflow S A make the step non-finite: report NaN (the caller rejects the step) rather than
+        // hand inf/NaN to an SVD, which may throw instead (MathNet's does not converge on them).
+        let failed = nan, nan, Array.create values.Length nan
 
-        let gradient =
-            match parameters.Adjoint with
-            | null -> Array.zeroCreate values.Length
-            | g -> g.ToColumnMajorArray()
+        if not (Guard.allFinite (Diff.entries sa.Value)) then
+            failed
+        else
+            try
+                let r = residual options.Svd seed options.Rank sa a
+                let loss = lossOf options.Loss r
+                tape.Backward loss
 
-        loss.Value[0, 0], Dense.twoNorm (Dense.storedValues r.Value), gradient
+                let gradient =
+                    match parameters.Adjoint with
+                    | null -> Array.zeroCreate values.Length
+                    | g -> g.ToColumnMajorArray()
+
+                loss.Value[0, 0], Dense.twoNorm (Dense.storedValues r.Value), gradient
+            with
+            // An SVD that does not converge on extreme finite values: the same outcome as an overflow.
+            | :? ArithmeticException
+            | :? MathNet.Numerics.NonConvergenceException -> failed
 
     let private sketchOf (options: TrainingOptions) (hash: int[]) (random: Sketch option) (values: float[]) =
         let learned = CountSketch(trainedRows options, hash, Array.copy values)
