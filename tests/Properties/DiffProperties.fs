@@ -288,5 +288,8 @@ module GradientMatchesFiniteDifferences =
     let ``the fused projection residual A - (A Z) Z^T, in Z`` () =
         // A is data, a constant, as in training: only Z is differentiated.
         checkCases (cases (fun a b c -> [ b, c; a, 1 ])) random (fun case xs ->
-            let a = case.Scale * gaussian (Random(case.Seed + 1)) (fst case.Shapes[1]) (fst case.Shapes[0])
+            let a =
+                case.Scale
+                * gaussian (Random(case.Seed + 1)) (fst case.Shapes[1]) (fst case.Shapes[0])
+
             [ Diff.projectionResidual a xs[0] ])
