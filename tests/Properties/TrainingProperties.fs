@@ -83,7 +83,26 @@ module LearnedBeatsRandomOnItsDistribution =
                 Scw.testError Normalization.TopSingularValue spec.Rank sketch test
 
             let learned, initial = error result.Sketch, error start
-            holds (sprintf "learned test error %.6g < random start's %.6g" learned initial) (learned < initial))
+
+            // A mixed sketch keeps its random rows' worst-case guarantee: its row space contains theirs, so on
+            // every matrix its SCW error is at most theirs (MixedSketchWorstCase, for a trained sketch).
+            let worstCase =
+                match random with
+                | None -> []
+                | Some r ->
+                    test
+                    |> Array.toList
+                    |> List.map (fun a ->
+                        atMost
+                            (medium |> scaledTo (Norm.frobenius a))
+                            "SCW error of the trained mixed sketch <= that of its random rows alone"
+                            (Scw.error spec.Rank result.Sketch a)
+                            (Scw.error spec.Rank r a))
+
+            all (
+                holds (sprintf "learned test error %.6g < random start's %.6g" learned initial) (learned < initial)
+                :: worstCase
+            ))
         |> checkWith 8
 
     [<Fact>]
