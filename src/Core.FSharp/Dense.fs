@@ -39,6 +39,13 @@ let gemm (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) : M
 
         wrap m n c
 
+/// A standard normal draw by the Box-Muller transform, from two uniforms drawn in order. 1 - NextDouble() lies in
+/// (0, 1], so the logarithm is finite.
+let standardNormal (random: Random) =
+    let u1 = 1.0 - random.NextDouble()
+    let u2 = random.NextDouble()
+    sqrt (-2.0 * log u1) * cos (2.0 * Math.PI * u2)
+
 /// A B.
 let multiply (a: Matrix<float>) (b: Matrix<float>) = gemm false a false b
 

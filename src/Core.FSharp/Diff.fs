@@ -335,13 +335,8 @@ module internal Diff =
 
         let v = entries values.Value
         let x = entries a.Value
-        let result = Array.zeroCreate<float>(rows * d)
 
-        for j in 0 .. d - 1 do
-            for i in 0 .. n - 1 do
-                result[j * rows + hash[i]] <- result[j * rows + hash[i]] + v[i] * x[j * n + i]
-
-        record (build.Dense(rows, d, result)) [ values; a ] (fun g ->
+        record (Sketch.applyUnchecked (CountSketch(rows, hash, v)) 0 a.Value) [ values; a ] (fun g ->
             let gs = entries g
 
             push values (fun () ->

@@ -39,7 +39,7 @@ module internal DiffSvd =
     /// F_ij = 1/(s_j^2 - s_i^2) off the diagonal, over all p triplets with the adjoints of the dropped p - k set to
     /// 0 (truncation). The formula is linear in (dU, ds, dV), so each output carries its own part. Cost: the SVD,
     /// O(m n p), plus O((m + n) p^2) per output in the reverse sweep.
-    let exact (k: int) (x: Node) : Node * Node * Node =
+    let private exactOf (svd: Dense.ThinSvd) (k: int) (x: Node) : Node * Node * Node =
         let m, n = x.Value.RowCount, x.Value.ColumnCount
         let p = min m n
 
@@ -48,7 +48,6 @@ module internal DiffSvd =
                 ArgumentOutOfRangeException(nameof k, k, $"Expected 1 <= k <= {p} for a {Guard.shape x.Value} matrix.")
             )
 
-        let svd = Dense.thinSvd x.Value
         let u, s, v = svd.U, svd.S, svd.Vt.Transpose()
         let top = if p = 0 then 0.0 else s[0] * s[0]
         let gap = Broadening * top
@@ -117,6 +116,9 @@ module internal DiffSvd =
 
         uNode, sNode, vNode
 
+    /// exactOf with X's SVD computed here.
+    let exact (k: int) (x: Node) = exactOf (Dense.thinSvd x.Value) k x
+
     /// Algorithm 2 of Indyk, Vakilian and Yuan (NeurIPS 2019), recorded operation by operation so that the reverse
     /// sweep runs back through every power iteration and deflation. The start vectors are Gaussian from
     /// System.Random(seed). Cost: k T products with X and X^T forward, the same again backward, and O(k T) tape
@@ -138,16 +140,12 @@ module internal DiffSvd =
 
         let random = Random(seed)
 
-        let normal () =
-            let u1 = 1.0 - random.NextDouble()
-            Math.Sqrt(-2.0 * Math.Log u1) * Math.Cos(2.0 * Math.PI * random.NextDouble())
-
         let norm (a: Node) = Diff.sqrt (Diff.squaredNorm a)
 
         let triplets =
             ((x, []), [ 1..k ])
             ||> List.fold (fun (a, found) _ ->
-                let start = build.Dense(n, 1, fun _ _ -> normal ())
+                let start = build.Dense(n, 1, fun _ _ -> Dense.standardNormal random)
                 let mutable v = Diff.constant (start / start.L2Norm())
 
                 for _ in 1..iterations do
@@ -173,3 +171,16 @@ module internal DiffSvd =
         match method with
         | SvdMethod.Exact -> exact k x
         | SvdMethod.PowerMethod iterations -> powerMethod iterations seed k x
+
+    /// The r triplets of X above its numerical-rank threshold (Svd.numericalRank's), by the chosen method, or None
+    /// when r = 0. One LAPACK SVD decides r and, for Exact, is the SVD that is differentiated.
+    let aboveRank (method: SvdMethod) (seed: int) (x: Node) =
+        let svd = Dense.thinSvd x.Value
+        let r = Dense.numericalRankOf x.Value.RowCount x.Value.ColumnCount svd.S
+
+        if r = 0 then
+            None
+        else
+            match method with
+            | SvdMethod.Exact -> Some(exactOf svd r x)
+            | SvdMethod.PowerMethod iterations -> Some(powerMethod iterations seed r x)

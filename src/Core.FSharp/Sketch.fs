@@ -147,13 +147,7 @@ module Sketch =
         let random = Random(seed)
         let sd = 1.0 / sqrt (float rows)
 
-        let normal () =
-            // 1 - NextDouble() lies in (0, 1], so the logarithm is finite.
-            let u1 = 1.0 - random.NextDouble()
-            let u2 = random.NextDouble()
-            sqrt (-2.0 * log u1) * cos (2.0 * Math.PI * u2)
-
-        DenseSketch(Matrix<float>.Build.Dense(rows, columns, fun _ _ -> sd * normal ()))
+        DenseSketch(Matrix<float>.Build.Dense(rows, columns, fun _ _ -> sd * Dense.standardNormal random))
 
     /// <summary>A dense sketch with the given entries.</summary>
     /// <param name="matrix">S: nonempty, finite. It is copied.</param>

@@ -44,6 +44,13 @@ module internal Framed =
         writer.Flush()
         stream.ToArray()
 
+    /// Writes bytes to `path` under a temporary name, then renames it over `path`, so an interrupted write never
+    /// leaves a half-written file where a reader will look.
+    let writeFile (path: string) (bytes: byte[]) =
+        let temporary = path + ".tmp"
+        File.WriteAllBytes(temporary, bytes)
+        File.Move(temporary, path, overwrite = true)
+
     /// Parses framed bytes from `source` (a file name, for messages), requiring every payload byte to be consumed.
     /// Throws InvalidDataException naming the source and the problem.
     let read
@@ -199,10 +206,7 @@ module SketchFile =
     [<CompiledName("Save")>]
     let save (path: string) (sketch: Sketch) =
         Guard.notNull (nameof path) path
-        let bytes = toBytes sketch
-        let temporary = path + ".tmp"
-        File.WriteAllBytes(temporary, bytes)
-        File.Move(temporary, path, overwrite = true)
+        Framed.writeFile path (toBytes sketch)
 
     /// <summary>Reads a sketch file written by save.</summary>
     /// <param name="path">The file.</param>

@@ -182,13 +182,10 @@ module Training =
     /// gives the residual A, with zero gradient.
     let internal residual (svd: SvdMethod) (seed: int) (rank: int) (sa: Node) (a: Matrix<float>) =
         let data = Diff.constant a
-        let s = sa.Value
-        let r = Dense.numericalRankOf s.RowCount s.ColumnCount (Dense.singularValues s)
 
-        if r = 0 then
-            data
-        else
-            let _, _, v = DiffSvd.top svd seed r sa
+        match DiffSvd.aboveRank svd seed sa with
+        | None -> data
+        | Some(_, _, v) ->
             let av = Diff.mul false data false v
 
             let _, _, w =
@@ -313,9 +310,7 @@ module Training =
                 state.History |> Seq.iter w.Write
                 w.Write state.Rejected)
 
-        let temporary = path + ".tmp"
-        File.WriteAllBytes(temporary, bytes)
-        File.Move(temporary, path, overwrite = true)
+        Framed.writeFile path bytes
 
     let private readCheckpoint (path: string) (print: (string * int)[]) =
         let found, state =
