@@ -26,6 +26,15 @@ public static class Npy
     /// <exception cref="System.IO.InvalidDataException">As for <see cref="ReadMatrix"/>, or the array is not 3-D.</exception>
     public static Matrix<double>[] ReadStack(string path) => Core.Npy.ReadStack(path);
 
+    /// <summary>The shape of the array in a .npy file, from its header alone (the data is not read).</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The dimensions, outermost first: (rows, columns) for a matrix, (count, rows, columns) for a stack.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="System.IO.InvalidDataException">The header is not a valid .npy header; the message names the file
+    /// and the byte offset.</exception>
+    public static int[] Shape(string path) => Core.Npy.Shape(path);
+
     /// <summary>Writes a matrix as a 2-D float64 .npy file (format 1.0, Fortran order), byte for byte as NumPy's np.save
     /// writes the same Fortran-ordered array.</summary>
     /// <param name="path">The file to create or overwrite.</param>

@@ -176,6 +176,19 @@ let readMatrix (path: string) =
 
         invalid path header.DataOffset $"expected a 2-D array, but the shape is ({text}){hint}"
 
+/// <summary>The shape of the array in a .npy file, read from its header alone (the data is not read), so a caller can
+/// choose between readMatrix and readStack or check sizes before loading.</summary>
+/// <param name="path">The file.</param>
+/// <returns>The dimensions, outermost first, as the header states them (() for a scalar gives an empty array).</returns>
+/// <exception cref="System.ArgumentNullException">path is null.</exception>
+/// <exception cref="System.IO.FileNotFoundException">the file does not exist.</exception>
+/// <exception cref="System.IO.InvalidDataException">the header is not a valid .npy header; the message names the file
+/// and the byte offset.</exception>
+[<CompiledName("Shape")>]
+let shape (path: string) : int[] =
+    use reader = open' path
+    (readHeader path reader).Shape |> Array.copy
+
 /// <summary>Reads a 3-D array (count x rows x columns) from a .npy file as a stack of matrices, for example video frames.</summary>
 /// <param name="path">The file, as for readMatrix.</param>
 /// <returns>count matrices of rows x columns.</returns>

@@ -113,4 +113,35 @@ public sealed class DataFileTests : ScratchDirectory
         File.WriteAllText(path, "1,2\n3\n");
         Assert.Contains("line 2 has 1 fields, but the first row has 2", Assert.Throws<InvalidDataException>(() => Csv.ReadMatrix(path)).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Npy_Shape_ReadsTheHeader_OfMatricesAndStacks()
+    {
+        Npy.WriteMatrix(Scratch("m.npy"), Matrix<double>.Build.Dense(3, 5));
+        Npy.WriteStack(Scratch("s.npy"), new[] { Matrix<double>.Build.Dense(2, 4), Matrix<double>.Build.Dense(2, 4) });
+
+        Assert.Equal(new[] { 3, 5 }, Npy.Shape(Scratch("m.npy")));
+        Assert.Equal(new[] { 2, 2, 4 }, Npy.Shape(Scratch("s.npy")));
+        Assert.Throws<FileNotFoundException>(() => Npy.Shape(Scratch("absent.npy")));
+    }
+
+    [Fact]
+    public void Synthetic_VideoLike_IsFixedBySeed_AndLowRankUpToItsObjectsAndNoise()
+    {
+        const int height = 60, width = 72;
+        var frames = Synthetic.VideoLike(4, height, width, 7);
+
+        Assert.Equal(frames, Synthetic.VideoLike(4, height, width, 7));
+        Assert.NotEqual(frames[0], Synthetic.VideoLike(4, height, width, 8)[0]);
+        foreach (var frame in frames)
+        {
+            Assert.Equal((height, width), (frame.RowCount, frame.ColumnCount));
+            // Rank 4 background plus three rectangles (each at most rank 2 when it wraps around the edge): at rank 10
+            // only the noise remains, whose norm is about 2 sqrt(height width).
+            var noise = 2 * Math.Sqrt(height * width);
+            Assert.InRange(Svd.OptimalError(frame, 10), 0.5 * noise, 1.05 * noise);
+            Assert.True(Svd.OptimalError(frame, 1) > 3 * noise, "a rank-1 approximation leaves the objects and components");
+        }
+        Assert.Equal("frames", Assert.Throws<ArgumentOutOfRangeException>(() => Synthetic.VideoLike(0, 2, 2, 1)).ParamName);
+    }
 }

@@ -1,0 +1,133 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace LowRank.Cli;
+
+/// <summary>Reading the matrices a command works on, by file type, through the facade's readers.</summary>
+internal static class Inputs
+{
+    private static readonly string[] VideoExtensions = [".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".ogv"];
+
+    private const string Accepted =
+        "a .npy file (2-D, or a 3-D stack), a folder of .npy files, an IDX file (.idx, -ubyte or .gz), a .csv file, "
+        + "or a video (.avi, .mp4, .mkv, ...; needs ffmpeg)";
+
+    /// <summary>A stack of matrices (a training or test set), optionally sliced by a NumPy-style start:stop:step.</summary>
+    public static Matrix<double>[] ReadStack(string path, string? select, string argument)
+    {
+        var all = ReadAll(path, argument);
+        return select is null ? all : Slice(all, select);
+    }
+
+    private static Matrix<double>[] ReadAll(string path, string argument)
+    {
+        if (Directory.Exists(path))
+        {
+            var files = Directory.GetFiles(path, "*.npy").OrderBy(file => file, StringComparer.Ordinal).ToArray();
+            if (files.Length == 0)
+                throw new ArgumentException($"{argument}: the folder '{path}' has no .npy file.");
+            return files.SelectMany(ReadNpy).ToArray();
+        }
+
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{argument}: '{path}' does not exist; expected {Accepted}.", path);
+
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension == ".npy")
+            return ReadNpy(path);
+        if (extension is ".idx" or ".gz" || path.EndsWith("-ubyte", StringComparison.Ordinal))
+            return Idx.ReadStack(path);
+        if (extension == ".csv")
+            return [Csv.ReadMatrix(path)];
+        if (VideoExtensions.Contains(extension))
+            return Video.Read(path);
+        throw new ArgumentException($"{argument}: cannot read '{path}'; expected {Accepted}.");
+    }
+
+    private static Matrix<double>[] ReadNpy(string path) =>
+        Npy.Shape(path).Length == 3 ? Npy.ReadStack(path) : [Npy.ReadMatrix(path)];
+
+    /// <summary>One matrix: a 2-D .npy or a .csv file (or a one-matrix stack of another kind).</summary>
+    public static Matrix<double> ReadMatrix(string path, string argument)
+    {
+        var all = ReadAll(path, argument);
+        if (all.Length != 1)
+            throw new ArgumentException(
+                $"{argument}: expected one matrix, but '{path}' holds {all.Length}; pick one with a 2-D file."
+            );
+        return all[0];
+    }
+
+    /// <summary>NumPy slicing of the stack's first axis: "start:stop:step", each part optional, negatives counting
+    /// from the end ("0:400:4", "400:", "-16:", "::10"); a single index "7" selects one matrix.</summary>
+    public static Matrix<double>[] Slice(Matrix<double>[] all, string select)
+    {
+        var indices = SliceIndices(all.Length, select);
+        if (indices.Length == 0)
+            throw new ArgumentException($"--select: '{select}' selects none of the {all.Length} matrices.");
+        return indices.Select(i => all[i]).ToArray();
+    }
+
+    public static int[] SliceIndices(int count, string select)
+    {
+        var parts = select.Split(':');
+        int? Part(int index)
+        {
+            if (index >= parts.Length || parts[index].Trim().Length == 0)
+                return null;
+            if (int.TryParse(parts[index].Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+                return value;
+            throw new ArgumentException(
+                $"--select: expected start:stop:step with integer parts (like 0:400:4), but got '{select}'."
+            );
+        }
+
+        if (parts.Length > 3)
+            throw new ArgumentException($"--select: expected at most start:stop:step, but got '{select}'.");
+
+        if (parts.Length == 1)
+        {
+            var single = Part(0) ?? throw new ArgumentException("--select: expected an index or start:stop:step, but got ''.");
+            var index = single < 0 ? count + single : single;
+            if (index < 0 || index >= count)
+                throw new ArgumentException($"--select: index {single} is outside the {count} matrices.");
+            return [index];
+        }
+
+        var step = Part(2) ?? 1;
+        if (step == 0)
+            throw new ArgumentException($"--select: the step must not be 0 (in '{select}').");
+
+        // Python's rules: clamp to [0, count] (or [-1, count - 1] going backwards).
+        int Resolve(int? value, int whenMissing, int low, int high)
+        {
+            if (value is not int v)
+                return whenMissing;
+            if (v < 0)
+                v += count;
+            return Math.Clamp(v, low, high);
+        }
+
+        var indices = new List<int>();
+        if (step > 0)
+        {
+            var start = Resolve(Part(0), 0, 0, count);
+            var stop = Resolve(Part(1), count, 0, count);
+            for (var i = start; i < stop; i += step)
+                indices.Add(i);
+        }
+        else
+        {
+            var start = Resolve(Part(0), count - 1, -1, count - 1);
+            var stop = Resolve(Part(1), -1, -1, count - 1);
+            for (var i = start; i > stop; i += step)
+                indices.Add(i);
+        }
+
+        return indices.ToArray();
+    }
+}

@@ -1,0 +1,197 @@
+using System;
+using System.CommandLine;
+using System.Threading;
+using System.Threading.Tasks;
+using Spectre.Console;
+
+namespace LowRank.Cli;
+
+/// <summary><c>lowrank train</c>: learns a sketch from a stack of matrices and writes it as a sketch file.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var defaults = Training.Defaults(rank: 10, sketchRows: 20);
+        var data = new Argument<string>("data")
+        {
+            Description = "The training matrices: a 3-D .npy stack, a folder of .npy files, an IDX file or a video.",
+        };
+        var select = Options.Select();
+        var output = new Option<string>("--out", "-o")
+        {
+            Description = "The sketch file to write (the best sketch seen, also after Ctrl+C).",
+            DefaultValueFactory = _ => "learned.sketch",
+        };
+        var rank = Options.Rank();
+        var rows = new Option<int>("--rows", "-m") { Description = "Sketch rows m.", DefaultValueFactory = _ => 20 };
+        var steps = new Option<int>("--steps")
+        {
+            Description = "Gradient steps.",
+            DefaultValueFactory = _ => defaults.Steps,
+        };
+        var rate = new Option<double>("--learning-rate", "--lr")
+        {
+            Description = "Initial learning rate.",
+            DefaultValueFactory = _ => defaults.LearningRate,
+        };
+        var batch = new Option<int>("--batch")
+        {
+            Description = "Matrices per step (a seeded shuffle).",
+            DefaultValueFactory = _ => defaults.BatchSize,
+        };
+        var optimizer = Options.Choice("--optimizer", "Adam, or SGD with step decay.", "adam", "adam", "sgd");
+        var loss = Options.Choice(
+            "--loss",
+            "Training loss: Frobenius, V-norm (sum of row norms), or weighted Frobenius (needs --loss-weights).",
+            "frobenius",
+            "frobenius",
+            "vnorm",
+            "weighted"
+        );
+        var lossWeights = new Option<string?>("--loss-weights")
+        {
+            Description = "A 2-D .npy file of nonnegative weights (n x d) for --loss weighted.",
+        };
+        var kind = Options.Choice(
+            "--kind",
+            "learned: all m rows trained; mixed-j: m/2 rows trained together with m - m/2 fixed random rows; mixed-s: "
+                + "m/2 rows trained, random rows appended afterwards (mixed kinds keep the random sketch's worst-case "
+                + "guarantee).",
+            "learned",
+            "learned",
+            "mixed-j",
+            "mixed-s"
+        );
+        var svd = Options.Choice(
+            "--svd",
+            "Differentiable SVD: the exact adjoint, or the paper's power method.",
+            "exact",
+            "exact",
+            "power"
+        );
+        var powerIterations = new Option<int>("--power-iterations")
+        {
+            Description = "Iterations of --svd power.",
+            DefaultValueFactory = _ => 10,
+        };
+        var normalize = Options.Normalize();
+        var seed = Options.Seed("the initial random sketch and the batch order");
+        var checkpoint = new Option<string?>("--checkpoint")
+        {
+            Description = "Write a checkpoint here every --checkpoint-every steps and on Ctrl+C.",
+        };
+        var checkpointEvery = new Option<int>("--checkpoint-every")
+        {
+            Description = "Steps between checkpoints.",
+            DefaultValueFactory = _ => defaults.CheckpointEvery,
+        };
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Continue from this checkpoint (written with the same options); the result equals an "
+                + "uninterrupted run.",
+        };
+
+        var command = new Command(
+            "train",
+            "Learn a sketch S from training matrices by gradient descent through SCW (Indyk, Vakilian and Yuan 2019), and "
+                + "write it as a sketch file. Ctrl+C stops after the current step and still writes the best sketch."
+        );
+        Options.Add(
+            command,
+            data,
+            select,
+            output,
+            rank,
+            rows,
+            steps,
+            rate,
+            batch,
+            optimizer,
+            loss,
+            lossWeights,
+            kind,
+            svd,
+            powerIterations,
+            normalize,
+            seed,
+            checkpoint,
+            checkpointEvery,
+            resume
+        );
+
+        command.SetAction(
+            async (parsed, cancellationToken) =>
+            {
+                var dataPath = parsed.GetRequiredValue(data);
+                var matrices = Inputs.ReadStack(dataPath, parsed.GetValue(select), "data");
+                var lossWord = parsed.GetRequiredValue(loss);
+                var weightsPath = parsed.GetValue(lossWeights);
+                if (lossWord == "weighted" && weightsPath is null)
+                    throw new ArgumentException("--loss weighted needs --loss-weights <file.npy> (an n x d matrix of weights).");
+                if (lossWord != "weighted" && weightsPath is not null)
+                    throw new ArgumentException($"--loss-weights is only used with --loss weighted, but --loss is '{lossWord}'.");
+
+                var options = new TrainingOptions
+                {
+                    Rank = parsed.GetValue(rank),
+                    SketchRows = parsed.GetValue(rows),
+                    Steps = parsed.GetValue(steps),
+                    LearningRate = parsed.GetValue(rate),
+                    BatchSize = parsed.GetValue(batch),
+                    Optimizer = parsed.GetRequiredValue(optimizer) == "sgd" ? Optimizer.Sgd : Optimizer.Adam,
+                    Loss = lossWord switch
+                    {
+                        "vnorm" => TrainingLoss.VNorm,
+                        "weighted" => TrainingLoss.WeightedFrobenius,
+                        _ => TrainingLoss.Frobenius,
+                    },
+                    LossWeights = weightsPath is null ? null : Inputs.ReadMatrix(weightsPath, "--loss-weights"),
+                    Kind = KindOf(parsed.GetRequiredValue(kind)),
+                    Svd = parsed.GetRequiredValue(svd) == "power" ? SvdMethod.PowerMethod : SvdMethod.Exact,
+                    PowerIterations = parsed.GetValue(powerIterations),
+                    Normalization = Options.NormalizationOf(parsed.GetRequiredValue(normalize)),
+                    Seed = parsed.GetValue(seed),
+                    CheckpointPath = parsed.GetValue(checkpoint),
+                    CheckpointEvery = parsed.GetValue(checkpointEvery),
+                    ResumeFrom = parsed.GetValue(resume),
+                };
+
+                var (n, d) = (matrices[0].RowCount, matrices[0].ColumnCount);
+                terminal.Console.WriteLine(
+                    $"Training a {options.SketchRows} x {n} sketch ({parsed.GetRequiredValue(kind)}) at rank {options.Rank} on "
+                        + $"{matrices.Length} matrices of {n} x {d} from {dataPath}."
+                );
+                var result = await TrainingRun.RunAsync(terminal, "train", matrices, options, cancellationToken);
+                var path = parsed.GetRequiredValue(output);
+                SketchFile.Save(path, result.Sketch);
+
+                terminal.Console.Write(
+                    Tables.Facts(
+                        ("steps", $"{result.StepsCompleted} of {options.Steps}"),
+                        ("first step's loss", result.LossHistory.Count > 0 ? $"{result.LossHistory[0]:0.000000}" : "-"),
+                        ("best training loss", $"{result.BestLoss:0.000000}"),
+                        ("rejected steps", $"{result.RejectedSteps}"),
+                        ("sketch", $"{result.Sketch.Rows} x {result.Sketch.Columns}, written to {path}")
+                    )
+                );
+
+                if (!result.Cancelled)
+                    return 0;
+                terminal.Console.WriteLine(
+                    $"Interrupted at step {result.StepsCompleted}; the best sketch so far is in {path}."
+                        + (options.CheckpointPath is null ? "" : $" Resume with --resume {options.CheckpointPath}.")
+                );
+                return App.Interrupted;
+            }
+        );
+        return command;
+    }
+
+    public static LearnedSketchKind KindOf(string word) =>
+        word switch
+        {
+            "mixed-j" => LearnedSketchKind.MixedJoint,
+            "mixed-s" => LearnedSketchKind.MixedSeparate,
+            _ => LearnedSketchKind.Learned,
+        };
+}

@@ -1,0 +1,75 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using MathNet.Numerics.LinearAlgebra;
+using Spectre.Console;
+
+namespace LowRank.Cli;
+
+/// <summary>One training run with its progress shown: a live bar on a terminal, a line every tenth of the run when the
+/// output is redirected (a log file should not fill with redraws).</summary>
+internal static class TrainingRun
+{
+    public static async Task<TrainingResult> RunAsync(
+        Terminal terminal,
+        string label,
+        IReadOnlyList<Matrix<double>> matrices,
+        TrainingOptions options,
+        CancellationToken cancellationToken
+    )
+    {
+        if (!terminal.Interactive)
+        {
+            var lines = new LineReporter(terminal, label);
+            return await Training.TrainAsync(matrices, options, lines, cancellationToken);
+        }
+
+        return await terminal
+            .Console.Progress()
+            .AutoClear(false)
+            .Columns(
+                new TaskDescriptionColumn { Alignment = Justify.Left },
+                new ProgressBarColumn(),
+                new PercentageColumn(),
+                new ElapsedTimeColumn(),
+                new RemainingTimeColumn()
+            )
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(Markup.Escape(label), maxValue: options.Steps);
+                var bar = new BarReporter(task, label);
+                var result = await Training.TrainAsync(matrices, options, bar, cancellationToken);
+                task.Value = task.MaxValue;
+                return result;
+            });
+    }
+
+    /// <summary>Reports straight from the training thread: Spectre's ProgressTask is thread-safe, and Progress&lt;T&gt;
+    /// would post to the thread pool and could show steps out of order.</summary>
+    private sealed class BarReporter(ProgressTask task, string label) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            task.Value = value.Step;
+            task.Description = Markup.Escape($"{label}  loss {value.Loss:0.000000}  best {value.BestLoss:0.000000}");
+        }
+    }
+
+    private sealed class LineReporter(Terminal terminal, string label) : IProgress<TrainingProgress>
+    {
+        private int lastTenth = -1;
+
+        public void Report(TrainingProgress value)
+        {
+            var tenth = value.Steps == 0 ? 10 : 10 * value.Step / value.Steps;
+            if (tenth == lastTenth)
+                return;
+            lastTenth = tenth;
+            terminal.Console.WriteLine(
+                $"{label}: step {value.Step}/{value.Steps}, loss {value.Loss:0.000000}, best {value.BestLoss:0.000000}, "
+                    + $"{value.Elapsed.TotalSeconds:0.0} s"
+            );
+        }
+    }
+}

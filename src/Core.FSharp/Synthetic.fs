@@ -1,0 +1,93 @@
+namespace LowRank.Core
+
+open System
+open MathNet.Numerics.LinearAlgebra
+
+/// Generated data sets with the structure of the paper's experiments, fixed by a seed, for demos, tests and
+/// benchmarks that must not depend on downloads.
+[<RequireQualifiedAccess>]
+module Synthetic =
+
+    /// <summary>Frames of a video-like sequence: a slowly changing low-rank background, a few moving sparse objects,
+    /// and noise, on the 0..255 scale of 8-bit video (the kind of data of Indyk, Vakilian and Yuan 2019, Section 5,
+    /// whose train and test matrices are frames of one video).</summary>
+    /// <remarks>Frame t (t = 0, 1, ...) is B(t) + F(t) + N(t):
+    /// <list type="bullet">
+    /// <item>B(t) = sum over q = 1..4 of a_q(t) u_q v_q^T, with smooth nonnegative profiles u_q (rows) and v_q
+    /// (columns), each 0.5 + 0.5 cos of a low frequency with a random phase, and weights a_q(t) = c_q (1 + 0.2 sin(2 pi
+    /// t / P_q + phi_q)) with c = 100, 40, 20, 10 and periods P_q of 150 to 400 frames: rank 4 at every t, changing
+    /// slowly;</item>
+    /// <item>F(t): three rectangles of height/5 x width/12 pixels (at least 1 x 1), each of intensity +60 to +100,
+    /// moving horizontally at 1 to 3 pixels a frame and wrapping around: sparse, and not low rank over time;</item>
+    /// <item>N(t): independent Gaussian noise of standard deviation 2.</item>
+    /// </list>
+    /// Cost: O(frames height width). Consecutive frames are close, as in real video, so the first frames suit
+    /// training and later ones testing.</remarks>
+    /// <param name="seed">Fixes the profiles, phases, objects and noise (System.Random(seed)).</param>
+    /// <param name="frames">How many frames, >= 1.</param>
+    /// <param name="height">Rows of each frame, >= 1.</param>
+    /// <param name="width">Columns of each frame, >= 1.</param>
+    /// <returns>frames matrices of height x width.</returns>
+    /// <exception cref="System.ArgumentOutOfRangeException">frames, height or width is below 1.</exception>
+    [<CompiledName("VideoLike")>]
+    let videoLike (seed: int) (frames: int) (height: int) (width: int) : Matrix<float>[] =
+        Guard.positive (nameof frames) frames
+        Guard.positive (nameof height) height
+        Guard.positive (nameof width) width
+        let random = Random(seed)
+
+        let profile length =
+            let frequency = 0.5 + 2.5 * random.NextDouble()
+            let phase = 2.0 * Math.PI * random.NextDouble()
+
+            Array.init length (fun i ->
+                0.5
+                + 0.5
+                  * cos (phase + 2.0 * Math.PI * frequency * float i / float (max 1 (length - 1))))
+
+        let scales = [| 100.0; 40.0; 20.0; 10.0 |]
+
+        let components =
+            scales
+            |> Array.map (fun scale ->
+                let u = profile height
+                let v = profile width
+                let period = 150.0 + 250.0 * random.NextDouble()
+                let phase = 2.0 * Math.PI * random.NextDouble()
+                u, v, (fun t -> scale * (1.0 + 0.2 * sin (2.0 * Math.PI * float t / period + phase))))
+
+        let objectHeight = max 1 (height / 5)
+        let objectWidth = max 1 (width / 12)
+
+        let objects =
+            Array.init 3 (fun _ ->
+                let top = random.Next(max 1 (height - objectHeight + 1))
+                let left = random.Next width
+                let speed = 1 + random.Next 3
+                let intensity = 60.0 + 40.0 * random.NextDouble()
+                top, left, speed, intensity)
+
+        Array.init frames (fun t ->
+            let frame = Matrix<float>.Build.Dense(height, width)
+            let data = frame.AsColumnMajorArray()
+
+            for u, v, weight in components do
+                let a = weight t
+
+                for j in 0 .. width - 1 do
+                    let avj = a * v[j]
+
+                    for i in 0 .. height - 1 do
+                        data[j * height + i] <- data[j * height + i] + avj * u[i]
+
+            for top, left, speed, intensity in objects do
+                for dj in 0 .. objectWidth - 1 do
+                    let j = (left + speed * t + dj) % width
+
+                    for i in top .. min (height - 1) (top + objectHeight - 1) do
+                        data[j * height + i] <- data[j * height + i] + intensity
+
+            for q in 0 .. data.Length - 1 do
+                data[q] <- data[q] + 2.0 * Dense.standardNormal random
+
+            frame)

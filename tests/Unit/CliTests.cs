@@ -1,0 +1,276 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using LowRank.Cli;
+using MathNet.Numerics.LinearAlgebra;
+using Xunit;
+
+namespace LowRank.Unit;
+
+/// <summary>The lowrank command line, run in process with captured output (and as a real process where signals and
+/// the environment matter): each command's results agree with the facade called directly, and every failure is one
+/// line and a nonzero exit code.</summary>
+public class CliTests : ScratchDirectory
+{
+    private sealed record Run(int ExitCode, string Output, string Error);
+
+    private static async Task<Run> Lowrank(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await App.RunAsync(args, Terminal.Captured(output, error), handleSignals: false, CancellationToken.None);
+        return new Run(code, output.ToString(), error.ToString());
+    }
+
+    private static string Invariant(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    private string WriteStack(string name, int count, int rows, int columns, int seed)
+    {
+        var path = Scratch(name);
+        Npy.WriteStack(path, Synthetic.VideoLike(count, rows, columns, seed));
+        return path;
+    }
+
+    [Fact]
+    public async Task Demo_PrintsTheFiveSketchesAndTheFourWeightedMethods()
+    {
+        var run = await Lowrank("demo", "--height", "30", "--width", "36", "--train", "10", "--test", "4", "--steps", "20", "-k", "4", "-m", "8");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        foreach (var row in new[] { "random CountSketch", "dense Gaussian", "learned", "mixed (J)", "mixed (S)", "svd-w", "em-w" })
+            Assert.Contains(row, run.Output);
+        Assert.Equal("", run.Error);
+    }
+
+    [Theory]
+    [InlineData("demo")]
+    [InlineData("train")]
+    [InlineData("eval")]
+    [InlineData("approx")]
+    [InlineData("wlra")]
+    public async Task Help_OfEveryCommand_ShowsItsUsageAndExitsZero(string command)
+    {
+        var run = await Lowrank(command, "--help");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains($"{command}", run.Output);
+        Assert.Contains("--verbose", run.Output);
+    }
+
+    [Fact]
+    public async Task Train_ThenEval_ReportsTheFacadesTestErrors_AsJson()
+    {
+        var trainSet = WriteStack("train.npy", 12, 24, 20, 1);
+        var testSet = WriteStack("test.npy", 5, 24, 20, 2);
+        var sketchPath = Scratch("learned.sketch");
+
+        var train = await Lowrank("train", trainSet, "--out", sketchPath, "-k", "3", "-m", "6", "--steps", "40", "--seed", "3");
+        Assert.True(train.ExitCode == 0, train.Error + train.Output);
+        var eval = await Lowrank("eval", testSet, "--sketch", sketchPath, "-k", "3", "--random-seed", "9", "--json");
+        Assert.True(eval.ExitCode == 0, eval.Error + eval.Output);
+
+        using var json = JsonDocument.Parse(eval.Output);
+        var results = json.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(2, results.Length);
+        var test = Npy.ReadStack(testSet);
+        var learned = Scw.TestError(test, SketchFile.Load(sketchPath), 3, Normalization.TopSingularValue);
+        var random = Scw.TestError(test, Sketch.CountSketch(6, 24, 9), 3, Normalization.TopSingularValue);
+        Assert.Equal(learned, results[0].GetProperty("testError").GetDouble());
+        Assert.Equal(random, results[1].GetProperty("testError").GetDouble());
+        Assert.Equal(sketchPath, results[0].GetProperty("sketch").GetString());
+        Assert.Equal(5, json.RootElement.GetProperty("testMatrices").GetInt32());
+    }
+
+    [Fact]
+    public async Task Train_WithSelect_UsesOnlyTheSelectedMatrices()
+    {
+        var stack = WriteStack("frames.npy", 10, 16, 12, 4);
+        var cli = Scratch("cli.sketch");
+
+        var run = await Lowrank("train", stack, "--select", "2:8:2", "--out", cli, "-k", "2", "-m", "4", "--steps", "15");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var frames = Npy.ReadStack(stack);
+        var direct = Training.Train(new[] { frames[2], frames[4], frames[6] }, Training.Defaults(2, 4) with { Steps = 15 });
+        Assert.Equal(SketchFile.ToBytes(direct.Sketch), File.ReadAllBytes(cli));
+    }
+
+    [Fact]
+    public async Task Approx_WritesFactorsWhoseProductIsTheScwApproximation()
+    {
+        var a = Synthetic.VideoLike(1, 30, 25, 5)[0];
+        Npy.WriteMatrix(Scratch("a.npy"), a);
+
+        var run = await Lowrank("approx", Scratch("a.npy"), "-k", "4", "-m", "10", "--seed", "6", "--out", Scratch("scw"));
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var product = Npy.ReadMatrix(Scratch("scw.left.npy")) * Npy.ReadMatrix(Scratch("scw.right.npy"));
+        var expected = Scw.Approximate(a, Sketch.CountSketch(10, 30, 6), 4).ToMatrix();
+        Assert.True((product - expected).FrobeniusNorm() <= 1e-12 * expected.FrobeniusNorm(), run.Output);
+    }
+
+    [Fact]
+    public async Task Wlra_AllMethods_ReportTheFacadesLosses_AsJson()
+    {
+        var a = Matrix<double>.Build.Random(30, 20, 7);
+        var w = Matrix<double>.Build.Dense(30, 20, (i, j) => (1 + i % 3) * (1 + j % 4));
+        Npy.WriteMatrix(Scratch("a.npy"), a);
+        Npy.WriteMatrix(Scratch("w.npy"), w);
+
+        var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "-k", "2", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        using var json = JsonDocument.Parse(run.Output);
+        var results = json.RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("method").GetString()!);
+        Assert.Equal(WlraCommand.Methods.Keys.OrderBy(k => k), results.Keys.OrderBy(k => k));
+        Assert.Equal(Wlra.SvdW(a, Weights.FromMatrix(w), 2).Loss, results["svd-w"].GetProperty("loss").GetDouble());
+        Assert.Equal(Wlra.Em(a, Weights.FromMatrix(w), 2).Loss, results["em"].GetProperty("loss").GetDouble());
+        Assert.Equal(1, json.RootElement.GetProperty("weightRank").GetInt32());
+    }
+
+    [Fact]
+    public async Task AMissingFile_IsOneLineNamingIt_WithExitCode1()
+    {
+        var run = await Lowrank("eval", Scratch("absent.npy"), "-k", "3");
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        var line = Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("lowrank: test-data: ", line);
+        Assert.Contains("absent.npy", line);
+        Assert.DoesNotContain(" at ", line);
+    }
+
+    [Fact]
+    public async Task Verbose_ShowsTheStackTrace()
+    {
+        var run = await Lowrank("eval", Scratch("absent.npy"), "--verbose");
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains("FileNotFoundException", run.Error);
+        Assert.Contains(" at ", run.Error);
+    }
+
+    [Fact]
+    public async Task ABadRank_IsOneLineNamingTheExpectation()
+    {
+        var stack = WriteStack("s.npy", 3, 8, 6, 1);
+
+        var run = await Lowrank("eval", stack, "-k", "7");
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        var line = Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("rank", line);
+        Assert.Contains("7", line);
+    }
+
+    [Theory]
+    [InlineData("--rank", "x")]
+    [InlineData("--kind", "mixed")]
+    [InlineData("--no-such-option", "1")]
+    public async Task AnUnparsableCommandLine_IsOneLineWithExitCode2(string option, string value)
+    {
+        var run = await Lowrank("train", "data.npy", option, value);
+
+        Assert.Equal(App.UsageError, run.ExitCode);
+        var line = Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("see 'lowrank train --help'", line);
+    }
+
+    [Fact]
+    public async Task WeightedLoss_WithoutWeights_IsRejectedNamingTheOption()
+    {
+        var stack = WriteStack("s.npy", 3, 8, 6, 1);
+
+        var run = await Lowrank("train", stack, "--loss", "weighted");
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains("--loss-weights", run.Error);
+    }
+
+    [Theory]
+    [InlineData("0:4", new[] { 0, 1, 2, 3 })]
+    [InlineData("2:", new[] { 2, 3, 4, 5, 6, 7 })]
+    [InlineData("::3", new[] { 0, 3, 6 })]
+    [InlineData("-3:", new[] { 5, 6, 7 })]
+    [InlineData("5:1:-1", new[] { 5, 4, 3, 2 })]
+    [InlineData("::-2", new[] { 7, 5, 3, 1 })]
+    [InlineData("-100:100", new[] { 0, 1, 2, 3, 4, 5, 6, 7 })]
+    [InlineData("7:3", new int[0])]
+    [InlineData("1:8:2", new[] { 1, 3, 5, 7 })]
+    [InlineData("-1::-3", new[] { 7, 4, 1 })]
+    [InlineData("3:-2", new[] { 3, 4, 5 })]
+    [InlineData("-2", new[] { 6 })]
+    public void Select_SlicesLikeNumPy(string select, int[] expected)
+    {
+        // The expected indices are Python's list(range(8))[select], computed with python3.
+        Assert.Equal(expected, Inputs.SliceIndices(8, select));
+    }
+
+    [Theory]
+    [InlineData("1:2:0")]
+    [InlineData("a:3")]
+    [InlineData("1:2:3:4")]
+    [InlineData("9")]
+    public void Select_RejectsWhatNumPyWouldReject(string select)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Inputs.SliceIndices(8, select));
+        Assert.StartsWith("--select:", e.Message);
+    }
+
+    /// <summary>Runs the built tool as its own process, as a user does.</summary>
+    private static Process Start(string arguments, Action<ProcessStartInfo>? configure = null)
+    {
+        var start = new ProcessStartInfo("dotnet", $"\"{typeof(App).Assembly.Location}\" {arguments}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        configure?.Invoke(start);
+        return Process.Start(start)!;
+    }
+
+    [Fact]
+    public async Task CtrlC_DuringTraining_StopsCleanly_WritesTheBestSketch_AndExits130()
+    {
+        var stack = WriteStack("s.npy", 8, 40, 30, 1);
+        var sketchPath = Scratch("best.sketch");
+        using var process = Start($"train \"{stack}\" --steps 1000000 -k 3 -m 6 --out \"{sketchPath}\" --checkpoint \"{Scratch("c.ckpt")}\"");
+
+        // Redirected output prints a line at the first step; after it, training is under way.
+        var first = await process.StandardOutput.ReadLineAsync();
+        while (first is not null && !first.StartsWith("train: step 1/", StringComparison.Ordinal))
+            first = await process.StandardOutput.ReadLineAsync();
+        Assert.NotNull(first);
+        using (var kill = Process.Start("kill", $"-INT {process.Id}")!)
+            await kill.WaitForExitAsync();
+        var rest = await process.StandardOutput.ReadToEndAsync();
+        var errors = await process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(process.ExitCode == App.Interrupted, $"exit {process.ExitCode}: {errors}\n{rest}");
+        Assert.Contains("Interrupted at step", rest);
+        Assert.Equal(6, SketchFile.Load(sketchPath).Rows);
+        Assert.True(File.Exists(Scratch("c.ckpt")));
+    }
+
+    [Fact]
+    public async Task Video_WithoutFfmpeg_SaysHowToInstallIt()
+    {
+        File.WriteAllText(Scratch("clip.avi"), "not decoded: ffmpeg is missing");
+        using var process = Start(
+            $"eval \"{Scratch("clip.avi")}\"",
+            start => start.Environment["LOWRANK_FFMPEG"] = Scratch("no-ffmpeg-here")
+        );
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(App.Failure, process.ExitCode);
+        Assert.Contains("needs the ffmpeg program", errors);
+        Assert.Contains("apt-get install ffmpeg", errors);
+    }
+}
