@@ -26,6 +26,19 @@ public static class Npy
     /// <exception cref="System.IO.InvalidDataException">As for <see cref="ReadMatrix"/>, or the array is not 3-D.</exception>
     public static Matrix<double>[] ReadStack(string path) => Core.Npy.ReadStack(path);
 
+    /// <summary>
+    /// Reads some matrices of a 3-D stack. For a C-order file (NumPy's default) only their bytes are read, so a few
+    /// frames of a long video cost a few frames' time and memory.
+    /// </summary>
+    /// <param name="path">The .npy file.</param>
+    /// <param name="indices">Indices into the stack, each in [0, count), in the order wanted; repeats give copies.</param>
+    /// <returns>One matrix per index.</returns>
+    /// <exception cref="System.ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">An index is outside [0, count).</exception>
+    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="System.IO.InvalidDataException">As for <see cref="ReadStack"/>.</exception>
+    public static Matrix<double>[] ReadStackAt(string path, int[] indices) => Core.Npy.ReadStackAt(indices, path);
+
     /// <summary>The shape of the array in a .npy file, from its header alone (the data is not read).</summary>
     /// <param name="path">The file.</param>
     /// <returns>The dimensions, outermost first: (rows, columns) for a matrix, (count, rows, columns) for a stack.</returns>

@@ -8,7 +8,11 @@ internal static class ApproxCommand
 {
     public static Command Create(Terminal terminal)
     {
-        var matrix = new Argument<string>("matrix") { Description = "The matrix A (n x d): a 2-D .npy or a .csv file." };
+        var matrix = new Argument<string>("matrix")
+        {
+            Description = "The matrix A (n x d): a 2-D .npy or a .csv file, or a stack with --select choosing one.",
+        };
+        var select = new Option<string?>("--select") { Description = "The index of the matrix in a stack (e.g. 500, or -1 for the last)." };
         var sketch = new Option<string?>("--sketch", "-s")
         {
             Description = "The sketch file (m x n); without it, a random CountSketch of --rows rows and --seed.",
@@ -32,11 +36,11 @@ internal static class ApproxCommand
             "Approximate a matrix by SCW(S, A) = [A V]_k V^T, with V from the SVD of S A (Sarlos; Clarkson and Woodruff), "
                 + "and write the rank-k factors as .npy files."
         );
-        Options.Add(command, matrix, sketch, rows, seed, rank, output);
+        Options.Add(command, matrix, select, sketch, rows, seed, rank, output);
 
         command.SetAction(parsed =>
         {
-            var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix");
+            var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix", parsed.GetValue(select));
             var file = parsed.GetValue(sketch);
             var s = file is null
                 ? Sketch.CountSketch(parsed.GetValue(rows), a.RowCount, parsed.GetValue(seed))

@@ -19,6 +19,14 @@ internal static class Inputs
     /// <summary>A stack of matrices (a training or test set), optionally sliced by a NumPy-style start:stop:step.</summary>
     public static Matrix<double>[] ReadStack(string path, string? select, string argument)
     {
+        // A C-order .npy stack is read frame by frame, so a selection from a long video loads only its frames.
+        if (select is not null && File.Exists(path) && Path.GetExtension(path).Equals(".npy", StringComparison.OrdinalIgnoreCase))
+        {
+            var shape = Npy.Shape(path);
+            if (shape.Length == 3)
+                return Npy.ReadStackAt(path, Selected(shape[0], select));
+        }
+
         var all = ReadAll(path, argument);
         return select is null ? all : Slice(all, select);
     }
@@ -51,25 +59,28 @@ internal static class Inputs
     private static Matrix<double>[] ReadNpy(string path) =>
         Npy.Shape(path).Length == 3 ? Npy.ReadStack(path) : [Npy.ReadMatrix(path)];
 
-    /// <summary>One matrix: a 2-D .npy or a .csv file (or a one-matrix stack of another kind).</summary>
-    public static Matrix<double> ReadMatrix(string path, string argument)
+    /// <summary>One matrix: a 2-D .npy or a .csv file, or the one matrix that --select picks from a stack.</summary>
+    public static Matrix<double> ReadMatrix(string path, string argument, string? select = null)
     {
-        var all = ReadAll(path, argument);
+        var all = ReadStack(path, select, argument);
         if (all.Length != 1)
             throw new ArgumentException(
-                $"{argument}: expected one matrix, but '{path}' holds {all.Length}; pick one with a 2-D file."
+                $"{argument}: expected one matrix, but '{path}' holds {all.Length}; pick one with --select (e.g. --select 0)."
             );
         return all[0];
     }
 
     /// <summary>NumPy slicing of the stack's first axis: "start:stop:step", each part optional, negatives counting
     /// from the end ("0:400:4", "400:", "-16:", "::10"); a single index "7" selects one matrix.</summary>
-    public static Matrix<double>[] Slice(Matrix<double>[] all, string select)
+    public static Matrix<double>[] Slice(Matrix<double>[] all, string select) =>
+        Selected(all.Length, select).Select(i => all[i]).ToArray();
+
+    private static int[] Selected(int count, string select)
     {
-        var indices = SliceIndices(all.Length, select);
+        var indices = SliceIndices(count, select);
         if (indices.Length == 0)
-            throw new ArgumentException($"--select: '{select}' selects none of the {all.Length} matrices.");
-        return indices.Select(i => all[i]).ToArray();
+            throw new ArgumentException($"--select: '{select}' selects none of the {count} matrices.");
+        return indices;
     }
 
     public static int[] SliceIndices(int count, string select)

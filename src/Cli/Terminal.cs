@@ -15,8 +15,9 @@ internal sealed record Terminal(IAnsiConsole Console, TextWriter Output, TextWri
             ? new(Plain(System.Console.Out), System.Console.Out, System.Console.Error)
             : new(AnsiConsole.Console, System.Console.Out, System.Console.Error);
 
-    private static IAnsiConsole Plain(TextWriter output) =>
-        AnsiConsole.Create(
+    private static IAnsiConsole Plain(TextWriter output)
+    {
+        var console = AnsiConsole.Create(
             new AnsiConsoleSettings
             {
                 Ansi = AnsiSupport.No,
@@ -25,6 +26,10 @@ internal sealed record Terminal(IAnsiConsole Console, TextWriter Output, TextWri
                 Out = new AnsiConsoleOutput(output),
             }
         );
+        // Spectre assumes 80 columns without a terminal; logs and files have no width, so tables need not wrap.
+        console.Profile.Width = 120;
+        return console;
+    }
 
     public static Terminal Captured(StringWriter output, StringWriter error) => new(Plain(output), output, error);
 

@@ -110,9 +110,11 @@ let private readHeader (path: string) (reader: BinaryReader) : Header =
         DataOffset = stream.Position
     }
 
-/// Reads the data of an n-dimensional array into `matrices` (count x rows x columns), after checking that the file
-/// holds exactly the announced number of bytes, so a truncated file fails before anything is returned.
-let private readData (path: string) (reader: BinaryReader) (header: Header) count rows columns =
+/// Reads the matrices `selected` (indices into the first axis, distinct) of a count x rows x columns array, after
+/// checking that the file holds exactly the announced number of bytes, so a truncated file fails before anything is
+/// returned. In C order each matrix is contiguous, so only the selected ones are read; in Fortran order the matrices
+/// interleave, so the whole array is read and the others are dropped.
+let private readData (path: string) (reader: BinaryReader) (header: Header) count rows columns (selected: int[]) =
     let size, read = elementReader path header.DataOffset header.Descr
     let total = int64 count * int64 rows * int64 columns
     let expected = total * int64 size
@@ -129,19 +131,32 @@ let private readData (path: string) (reader: BinaryReader) (header: Header) coun
     if present > expected then
         invalid path (header.DataOffset + expected) $"{present - expected} bytes of trailing data after the array"
 
-    let data = Array.init count (fun _ -> Array.zeroCreate<float>(rows * columns))
+    let data =
+        Array.init selected.Length (fun _ -> Array.zeroCreate<float>(rows * columns))
 
     // Column-major destination (MathNet's storage); C order runs j fastest, then i, then k; Fortran order the reverse.
     if header.Fortran then
+        let slot = Array.create count -1
+        selected |> Array.iteri (fun s k -> slot[k] <- s)
+
         for j in 0 .. columns - 1 do
             for i in 0 .. rows - 1 do
                 for k in 0 .. count - 1 do
-                    data[k][i + j * rows] <- read reader
+                    let value = read reader
+
+                    if slot[k] >= 0 then
+                        data[slot[k]][i + j * rows] <- value
     else
-        for k in 0 .. count - 1 do
+        let matrixBytes = int64 rows * int64 columns * int64 size
+
+        selected
+        |> Array.iteri (fun s k ->
+            reader.BaseStream.Seek(header.DataOffset + int64 k * matrixBytes, SeekOrigin.Begin)
+            |> ignore
+
             for i in 0 .. rows - 1 do
                 for j in 0 .. columns - 1 do
-                    data[k][i + j * rows] <- read reader
+                    data[s][i + j * rows] <- read reader)
 
     data
     |> Array.map (fun values -> Matrix<float>.Build.Dense(rows, columns, values))
@@ -164,7 +179,7 @@ let readMatrix (path: string) =
     let header = readHeader path reader
 
     match header.Shape with
-    | [| rows; columns |] -> (readData path reader header 1 rows columns)[0]
+    | [| rows; columns |] -> (readData path reader header 1 rows columns [| 0 |])[0]
     | shape ->
         let text = Guard.dimensions shape
 
@@ -201,7 +216,50 @@ let readStack (path: string) =
     let header = readHeader path reader
 
     match header.Shape with
-    | [| count; rows; columns |] -> readData path reader header count rows columns
+    | [| count; rows; columns |] -> readData path reader header count rows columns (Array.init count id)
+    | shape ->
+        let text = Guard.dimensions shape
+        invalid path header.DataOffset $"expected a 3-D array (count, rows, columns), but the shape is ({text})"
+
+/// <summary>Reads some matrices of a 3-D .npy stack: for a C-order file (NumPy's default) only those matrices' bytes
+/// are read, so a few frames of a long video stack cost a few frames' time and memory.</summary>
+/// <param name="indices">Indices into the stack's first axis, each in [0, count), in the order wanted; repeats give
+/// separate copies.</param>
+/// <param name="path">The file, as for readStack.</param>
+/// <returns>One matrix of rows x columns per index.</returns>
+/// <exception cref="System.ArgumentNullException">indices or path is null.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">an index is outside [0, count); the message gives it and
+/// count.</exception>
+/// <exception cref="System.IO.FileNotFoundException">the file does not exist.</exception>
+/// <exception cref="System.IO.InvalidDataException">as for readStack.</exception>
+[<CompiledName("ReadStackAt")>]
+let readStackAt (indices: int[]) (path: string) =
+    Guard.notNull (nameof indices) indices
+    use reader = open' path
+    let header = readHeader path reader
+
+    match header.Shape with
+    | [| count; rows; columns |] ->
+        match indices |> Array.tryFind (fun k -> k < 0 || k >= count) with
+        | Some k ->
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof indices,
+                    k,
+                    $"Expected indices in [0, {count}) for the stack of {count} matrices in {path}, but one is {k}."
+                )
+            )
+        | None -> ()
+
+        let distinct = Array.distinct indices
+        let matrices = readData path reader header count rows columns distinct
+        let position = distinct |> Array.mapi (fun s k -> k, s) |> dict
+        let used = Collections.Generic.HashSet<int>()
+
+        indices
+        |> Array.map (fun k ->
+            let matrix = matrices[position[k]]
+            if used.Add k then matrix else matrix.Clone())
     | shape ->
         let text = Guard.dimensions shape
         invalid path header.DataOffset $"expected a 3-D array (count, rows, columns), but the shape is ({text})"

@@ -59,6 +59,31 @@ public sealed class NpyTests : ScratchDirectory
     }
 
     [Fact]
+    public void ReadStackAt_ReadsTheChosenMatrices_InTheirOrder_FromCAndFortranFixtures()
+    {
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(Fixture("x"))!, "*-2x3x4.npy"))
+        {
+            var chosen = Npy.ReadStackAt(file, [1, 0, 1]);
+
+            Assert.Equal(3, chosen.Length);
+            AssertValues(chosen[0], 1);
+            AssertValues(chosen[1], 0);
+            AssertValues(chosen[2], 1);
+            Assert.NotSame(chosen[0], chosen[2]);
+        }
+    }
+
+    [Fact]
+    public void ReadStackAt_Throws_NamingAnIndexOutsideTheStack()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Npy.ReadStackAt(Fixture("f8-C-2x3x4.npy"), [0, 2]));
+
+        Assert.Equal("indices", e.ParamName);
+        Assert.Contains("[0, 2)", e.Message);
+        Assert.Throws<InvalidDataException>(() => Npy.ReadStackAt(Fixture("f8-C-3x4.npy"), [0]));
+    }
+
+    [Fact]
     public void WriteMatrix_WritesTheBytesNumPyWrites()
     {
         Npy.WriteMatrix(Scratch("m.npy"), Matrix<double>.Build.Dense(3, 4, (i, j) => Expected(0, i, j)));

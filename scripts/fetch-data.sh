@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Fetches the real datasets of LowRank's experiments from Debian's packages into data/ (which git ignores), without
+# root: `apt-get download` fetches the .deb files and `dpkg -x` unpacks them into a temporary folder.
+#
+#   data/fashion-mnist/*-ubyte.gz   Fashion-MNIST (package dataset-fashion-mnist), IDX files that lowrank reads as is
+#   data/vtest.avi                  OpenCV's 768 x 576 street video (package opencv-doc, examples/data/vtest.avi)
+#   data/vtest.npy                  its frames as a (frames, 576, 768) uint8 .npy stack of grayscale frames
+#
+# The conversion to .npy runs the ffmpeg program. Installing it needs root and apt: sudo apt-get install ffmpeg.
+# Without it, everything else is still fetched and the script says what is missing (exit status 1).
+# Idempotent: files that are already there are kept, and a second run downloads nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=data
+mkdir -p "$data"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Downloads and unpacks one Debian package into $work/root (apt-get download writes into the current folder).
+unpack() {
+  local package=$1
+  if ! (cd "$work" && apt-get download -qq "$package" > /dev/null 2>&1); then
+    echo "fetch-data: could not download the Debian package '$package'. Its package lists may be missing: run" >&2
+    echo "            'sudo apt-get update' once, then this script again." >&2
+    exit 2
+  fi
+  dpkg -x "$work/$package"_*.deb "$work/root"
+}
+
+fashion=$data/fashion-mnist
+if [ -f "$fashion/train-images-idx3-ubyte.gz" ] && [ -f "$fashion/t10k-images-idx3-ubyte.gz" ]; then
+  echo "kept    $fashion/ (already there)"
+else
+  unpack dataset-fashion-mnist
+  mkdir -p "$fashion"
+  cp "$work"/root/usr/share/datasets/fashion-mnist/*.gz "$fashion"/
+  for file in "$fashion"/*.gz; do
+    echo "wrote   $file ($(stat -c %s "$file") bytes)"
+  done
+fi
+
+video=$data/vtest.avi
+if [ -f "$video" ]; then
+  echo "kept    $video (already there)"
+else
+  unpack opencv-doc
+  cp "$work/root/usr/share/doc/opencv-doc/examples/data/vtest.avi" "$video"
+  echo "wrote   $video ($(stat -c %s "$video") bytes)"
+fi
+
+stack=$data/vtest.npy
+if [ -f "$stack" ]; then
+  echo "kept    $stack (already there)"
+  exit 0
+fi
+if ! command -v ffmpeg > /dev/null || ! command -v ffprobe > /dev/null; then
+  echo "fetch-data: $stack was not written: converting the video needs ffmpeg, which is not installed." >&2
+  echo "            Install it with 'sudo apt-get install ffmpeg' (needs root), then run this script again." >&2
+  exit 1
+fi
+
+size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$video")
+width=${size%%,*}
+height=${size##*,}
+ffmpeg -v error -i "$video" -map 0:v:0 -f rawvideo -pix_fmt gray "$work/frames.raw"
+bytes=$(stat -c %s "$work/frames.raw")
+frames=$((bytes / (width * height)))
+if [ $((frames * width * height)) -ne "$bytes" ] || [ "$frames" -eq 0 ]; then
+  echo "fetch-data: ffmpeg wrote $bytes bytes, not a whole number of $width x $height frames." >&2
+  exit 2
+fi
+
+# A .npy version 1.0 header: magic, version, little-endian header length, then a Python dict padded with spaces and
+# ended by a newline so that the data starts at a multiple of 64 bytes.
+dict="{'descr': '|u1', 'fortran_order': False, 'shape': ($frames, $height, $width), }"
+pad=$(((64 - (10 + ${#dict} + 1) % 64) % 64))
+length=$((${#dict} + pad + 1))
+{
+  printf '\x93NUMPY\x01\x00'
+  printf "\\x$(printf %02x $((length & 255)))\\x$(printf %02x $((length >> 8)))"
+  printf '%s%*s\n' "$dict" "$pad" ""
+  cat "$work/frames.raw"
+} > "$stack.partial"
+mv "$stack.partial" "$stack"
+echo "wrote   $stack ($frames grayscale frames of $height x $width, uint8, $(stat -c %s "$stack") bytes)"
