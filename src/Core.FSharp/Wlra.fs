@@ -268,7 +268,7 @@ let emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
     emFrom "em_w" options rank w matrix (start.ToMatrix())
 
 /// Rows of X (n x k) minimising sum_j W2_ij (A_ij - x_i . V_j)^2 + lambda ||x_i||^2 for fixed V (d x k).
-let private weightedRows (w2: Matrix<float>) (a: Matrix<float>) (v: Matrix<float>) (lambda: float) =
+let internal weightedRows (w2: Matrix<float>) (a: Matrix<float>) (v: Matrix<float>) (lambda: float) =
     let k = v.ColumnCount
     let x = Matrix<float>.Build.Dense(a.RowCount, k)
     let ridge = lambda * Matrix<float>.Build.DenseIdentity k

@@ -239,6 +239,44 @@ module EmNeverIncreasesLoss =
             |> all)
         |> checkWith 50
 
+/// als's half-step is the exact weighted least-squares optimum: with V fixed, U solves the normal equations
+/// (W2 o (U V^T - A)) V + lambda U = 0 of the convex objective sum W2_ij (A - U V^T)_ij^2 + lambda ||U||^2, up to the
+/// backward error of the solve (checked against ||W2|| ||V||^2 ||U|| + ||(W2 o A) V|| + lambda ||U||).
+module AlsHalfStepsAreExact =
+
+    [<Fact>]
+    let ``each als half-step satisfies the weighted normal equations`` () =
+        let case =
+            gen {
+                let! weighted = WeightedCases.generator
+                let! k = Gen.choose (1, 6)
+                let! ridge = Gen.elements [ 0.0; 1e-8; 0.3 ]
+                let! seed = seed
+                return weighted, k, ridge, seed
+            }
+
+        forAll case (fun (weighted, k, ridge, seed) ->
+            let a = weighted.Matrix.Build()
+            let w = Weights.dense (weighted.Weights())
+            let w2 = w.PointwiseMultiply w
+            let v = gaussian (Random seed) a.ColumnCount k
+            let lambda = ridge * Seq.max (w2.Enumerate())
+            let u = Wlra.weightedRows w2 a v lambda
+            let gradient = (w2.PointwiseMultiply(u * v.Transpose() - a)) * v + lambda * u
+
+            let scale =
+                w2.FrobeniusNorm() * v.FrobeniusNorm() ** 2.0 * u.FrobeniusNorm()
+                + (w2.PointwiseMultiply a * v).FrobeniusNorm()
+                + lambda * u.FrobeniusNorm()
+
+            let accuracy = medium |> scaledTo scale
+
+            all [
+                close accuracy "normal-equation residual = 0" (gradient.FrobeniusNorm()) 0.0
+                holds "U is finite" (u.ForAll(fun x -> Double.IsFinite x))
+            ])
+        |> checkWith 100
+
 /// Corollary 1.3 of Woodruff and Yasuda (2024) with a deterministic guarantee: when the selected columns miss less
 /// than 1 of the rank-t leverage (epsilon < 1), the CSS loss is within sqrt(1 + 1/(1 - epsilon)) of svd_w's (positive
 /// weights, so svd_w's loss is ||W o A - [W o A]_t||_F).
