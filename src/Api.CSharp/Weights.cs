@@ -47,6 +47,36 @@ public sealed class Weights
     public static Weights RankOne(double[] rowWeights, double[] columnWeights) =>
         new(LowRank.Core.WeightsModule.RankOne(rowWeights, columnWeights));
 
-    /// <summary>The rank r of W: the factors' inner dimension, or the numerical rank of dense weights.</summary>
+    /// <summary>
+    /// A block-diagonal 0/1 mask: 1 on B diagonal blocks, block b covering the next <paramref name="rowSizes"/>[b] rows
+    /// and the next <paramref name="columnSizes"/>[b] columns, 0 elsewhere. No n x d matrix is stored; svd_w with it
+    /// takes one SVD per block and keeps the largest B k singular triplets over all blocks.
+    /// </summary>
+    /// <param name="rowSizes">The blocks' row counts, each at least 1, summing to n.</param>
+    /// <param name="columnSizes">The blocks' column counts, each at least 1, summing to d; as many as rowSizes.</param>
+    /// <returns>The weights, of rank B.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The arrays are empty, differ in length, or hold a size below 1.</exception>
+    public static Weights BlockMask(int[] rowSizes, int[] columnSizes) =>
+        new(LowRank.Core.WeightsModule.BlockMask(rowSizes, columnSizes));
+
+    /// <summary>
+    /// Low rank plus sparse weights W = left * right + sparse, entrywise nonnegative. Only the factors and the nonzeros of
+    /// <paramref name="sparse"/> are stored (a MathNet sparse matrix is read without densifying it).
+    /// </summary>
+    /// <param name="left">L (n x r), finite.</param>
+    /// <param name="right">R (r x d), finite.</param>
+    /// <param name="sparse">S (n x d), finite.</param>
+    /// <returns>The weights; their <see cref="Rank"/> is the bound r + min(rows, columns of S with a nonzero).</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The shapes disagree, an entry is not finite, or W has a negative entry or is
+    /// all zero.</exception>
+    public static Weights LowRankPlusSparse(Matrix<double> left, Matrix<double> right, Matrix<double> sparse) =>
+        new(LowRank.Core.WeightsModule.LowRankPlusSparse(left, right, sparse));
+
+    /// <summary>
+    /// The rank r that svd_w uses: the factors' inner dimension, the number of blocks of a mask, a bound for low rank
+    /// plus sparse weights, or the numerical rank of dense weights.
+    /// </summary>
     public int Rank => LowRank.Core.WeightsModule.Rank(Core);
 }

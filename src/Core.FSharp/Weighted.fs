@@ -3,13 +3,131 @@ namespace LowRank.Core
 open System
 open MathNet.Numerics.LinearAlgebra
 
-/// Nonnegative weights W (n x d) for weighted low-rank approximation, dense or in low-rank factored form W = L R
-/// (L n x r, R r x d; a rank-one w u^T is the r = 1 case). Build them with the Weights module.
+/// The nonzeros of a sparse n x d matrix by column (compressed sparse columns): column j's entries are
+/// Rows[ColumnStarts[j] .. ColumnStarts[j + 1] - 1] with their Values, rows ascending.
+[<NoComparison; NoEquality>]
+type internal SparseColumns = {
+    RowCount: int
+    ColumnStarts: int[]
+    Rows: int[]
+    Values: float[]
+}
+
+/// One block of a block-diagonal mask: W is 1 on rows RowStart .. RowStart + RowCount - 1 times columns
+/// ColumnStart .. ColumnStart + ColumnCount - 1, and 0 outside every block.
+[<NoComparison; NoEquality>]
+type internal MaskBlock = {
+    RowStart: int
+    RowCount: int
+    ColumnStart: int
+    ColumnCount: int
+}
+
+/// Nonnegative weights W (n x d) for weighted low-rank approximation: dense, low rank in factored form W = L R (L n x r,
+/// R r x d; a rank-one w u^T is the r = 1 case), a block-diagonal 0/1 mask, or low rank plus sparse W = L R + S.
+/// Build them with the Weights module. Only dense weights hold an n x d matrix: the others are applied from their
+/// structure (Woodruff and Yasuda 2024, Lemma A.1: W o A and its products never need W itself).
 [<NoComparison; NoEquality>]
 type Weights =
     internal
     | DenseWeights of Matrix<float>
-    | FactoredWeights of left: Matrix<float> * right: Matrix<float> * dense: Lazy<Matrix<float>>
+    | FactoredWeights of left: Matrix<float> * right: Matrix<float>
+    | BlockMask of rows: int * columns: int * blocks: MaskBlock[]
+    | LowRankPlusSparse of left: Matrix<float> * right: Matrix<float> * sparse: SparseColumns
+
+/// Weights read column by column from their structure, so that no n x d matrix of weights is ever formed for
+/// factored, block-mask or low-rank-plus-sparse weights (Woodruff and Yasuda 2024, Lemma A.1).
+module internal WeightColumns =
+
+    /// (n, d).
+    let shape (weights: Weights) =
+        match weights with
+        | DenseWeights w -> w.RowCount, w.ColumnCount
+        | FactoredWeights(left, right)
+        | LowRankPlusSparse(left, right, _) -> left.RowCount, right.ColumnCount
+        | BlockMask(rows, columns, _) -> rows, columns
+
+    /// Column j of L R into `into` (overwritten): O(n r).
+    let private lowRankColumn (left: Matrix<float>) (right: Matrix<float>) (j: int) (into: float[]) =
+        Array.Clear into
+        let n = left.RowCount
+        let l = left.AsColumnMajorArray()
+
+        for q in 0 .. left.ColumnCount - 1 do
+            let r = right[q, j]
+
+            if r <> 0.0 then
+                match l with
+                | null ->
+                    for i in 0 .. n - 1 do
+                        into[i] <- into[i] + left[i, q] * r
+                | l ->
+                    let offset = q * n
+
+                    for i in 0 .. n - 1 do
+                        into[i] <- into[i] + l[offset + i] * r
+
+    /// Column j of W into `into` (length n, overwritten): O(n) dense, O(n r) factored, O(n + nnz) otherwise.
+    let into (weights: Weights) (j: int) (into: float[]) =
+        match weights with
+        | DenseWeights w ->
+            for i in 0 .. into.Length - 1 do
+                into[i] <- w[i, j]
+        | FactoredWeights(left, right) -> lowRankColumn left right j into
+        | LowRankPlusSparse(left, right, sparse) ->
+            lowRankColumn left right j into
+
+            for p in sparse.ColumnStarts[j] .. sparse.ColumnStarts[j + 1] - 1 do
+                into[sparse.Rows[p]] <- into[sparse.Rows[p]] + sparse.Values[p]
+        | BlockMask(_, _, blocks) ->
+            Array.Clear into
+
+            for b in blocks do
+                if j >= b.ColumnStart && j < b.ColumnStart + b.ColumnCount then
+                    Array.Fill(into, 1.0, b.RowStart, b.RowCount)
+
+    /// f applied to every column j of x with column j of W: x[:, j] <- f w_j x[:, j], in place on a dense copy of x.
+    let private mapColumns (f: float -> float -> float) (weights: Weights) (x: Matrix<float>) =
+        let n, d = x.RowCount, x.ColumnCount
+        let result = Matrix<float>.Build.Dense(n, d)
+        let values = result.AsColumnMajorArray()
+        x.CopyTo result
+        let w = Array.zeroCreate<float> n
+
+        for j in 0 .. d - 1 do
+            into weights j w
+
+            for i in 0 .. n - 1 do
+                values[j * n + i] <- f w[i] values[j * n + i]
+
+        result
+
+    /// W o X without forming W. A sparse X gives a sparse result over X's nonzeros; a dense X a dense result. O(n d r)
+    /// for factored weights (O(nnz(X) r) when X is sparse), O(n d) for the others.
+    let hadamard (weights: Weights) (x: Matrix<float>) : Matrix<float> =
+        match weights, x.Storage with
+        | DenseWeights w, _ -> w.PointwiseMultiply x
+        | _, (:? Storage.SparseCompressedRowMatrixStorage<float>) ->
+            let w = Array.zeroCreate<float> x.RowCount
+            let result = Matrix<float>.Build.Sparse(x.RowCount, x.ColumnCount)
+
+            let byColumn =
+                x.EnumerateIndexed(Zeros.AllowSkip) |> Seq.groupBy (fun struct (_, j, _) -> j)
+
+            for j, entries in byColumn do
+                into weights j w
+
+                for struct (i, _, value) in entries do
+                    result[i, j] <- w[i] * value
+
+            result
+        | _ -> mapColumns (fun w value -> w * value) weights x
+
+    /// X / W entrywise with 1/0 taken as 0 (the reweighting W^(o+) o X), without forming W.
+    let divide (weights: Weights) (x: Matrix<float>) : Matrix<float> =
+        match weights with
+        | DenseWeights w -> Dense.divideByWeights w x
+        | _ -> mapColumns (fun w value -> if w > 0.0 then value / w else 0.0) weights x
 
 /// How a weighted approximation turns its low-rank part Left Right into the approximation of A.
 [<RequireQualifiedAccess; NoComparison; NoEquality>]
@@ -60,13 +178,7 @@ type WeightedApproximation = {
 
         match this.Reweighting with
         | Reweighting.None -> product
-        | Reweighting.DivideByWeights weights ->
-            let w =
-                match weights with
-                | DenseWeights w -> w
-                | FactoredWeights(_, _, dense) -> dense.Value
-
-            Dense.divideByWeights w product
+        | Reweighting.DivideByWeights weights -> WeightColumns.divide weights product
         | Reweighting.MultiplyBy(p, q) -> product.PointwiseMultiply(Dense.multiply p q)
 
 /// Options of the iterative weighted algorithms; each algorithm reads the fields it uses.
@@ -103,6 +215,44 @@ type WlraOptions = {
 [<RequireQualifiedAccess>]
 module Weights =
 
+    /// Rejects structured weights with a negative entry or with no positive one, reading W a column at a time
+    /// (O(n d r) time, O(n) memory). `parameter` is the argument named in the message, `what` the expression shown.
+    let private checkNonnegative (parameter: string) (what: string) (weights: Weights) =
+        let n, d = WeightColumns.shape weights
+        let column = Array.zeroCreate<float> n
+        let mutable positive = false
+
+        for j in 0 .. d - 1 do
+            WeightColumns.into weights j column
+
+            for i in 0 .. n - 1 do
+                if column[i] < 0.0 then
+                    raise (
+                        ArgumentException(
+                            $"Expected {what} to be nonnegative weights, but its entry [{i}, {j}] = {column[i]}.",
+                            parameter
+                        )
+                    )
+
+                if column[i] > 0.0 then
+                    positive <- true
+
+        if not positive then
+            raise (ArgumentException($"Expected some positive weight, but {what} is all zero.", parameter))
+
+    /// Rejects factors L (n x r), R (r x d) that are not finite or whose inner dimensions differ.
+    let private checkFactors (left: Matrix<float>) (right: Matrix<float>) =
+        Guard.finiteMatrix (nameof left) left
+        Guard.finiteMatrix (nameof right) right
+
+        if left.ColumnCount <> right.RowCount then
+            raise (
+                ArgumentException(
+                    $"Expected right to have as many rows as left has columns ({left.ColumnCount}), but right is {Guard.shape right}.",
+                    nameof right
+                )
+            )
+
     /// <summary>Dense weights.</summary>
     /// <param name="weights">W: finite and nonnegative, not all zero. It is copied.</param>
     /// <returns>The weights.</returns>
@@ -125,39 +275,16 @@ module Weights =
     /// <exception cref="System.ArgumentNullException">left or right is null.</exception>
     /// <exception cref="System.ArgumentException">the inner dimensions differ, an entry is not finite, or L R has a
     /// negative entry or is all zero.</exception>
-    /// <remarks>O(n d r) once, to check nonnegativity and to form W for the losses.</remarks>
+    /// <remarks>O(n d r) time and O(n) memory once, to check nonnegativity a column at a time; W itself is never
+    /// formed by svd_w, its budget form, sample, column subset selection or the losses, which read it column by column
+    /// from the factors. The iterative baselines (em, em_w, als, adam, greedy) and practical svd_w form it once.</remarks>
     [<CompiledName("FromFactors")>]
     let ofFactors (left: Matrix<float>) (right: Matrix<float>) =
-        Guard.finiteMatrix (nameof left) left
-        Guard.finiteMatrix (nameof right) right
+        checkFactors left right
 
-        if left.ColumnCount <> right.RowCount then
-            raise (
-                ArgumentException(
-                    $"Expected right to have as many rows as left has columns ({left.ColumnCount}), but right is {Guard.shape right}.",
-                    nameof right
-                )
-            )
-
-        let w = Dense.multiply left right
-
-        match
-            w.EnumerateIndexed(Zeros.AllowSkip)
-            |> Seq.tryFind (fun struct (_, _, x) -> x < 0.0)
-        with
-        | Some(struct (i, j, x)) ->
-            raise (
-                ArgumentException(
-                    $"Expected left * right to be nonnegative weights, but its entry [{i}, {j}] = {x}.",
-                    nameof right
-                )
-            )
-        | None -> ()
-
-        if Dense.storedValues w |> Array.forall ((=) 0.0) then
-            raise (ArgumentException("Expected some positive weight, but left * right is all zero.", nameof right))
-
-        FactoredWeights(left.Clone(), right.Clone(), lazy w)
+        let weights = FactoredWeights(left.Clone(), right.Clone())
+        checkNonnegative (nameof right) "left * right" weights
+        weights
 
     /// <summary>The rank-one weights w u^T (for instance Fisher-weighted SVD), for which svd_w is the exact rank-k optimum.</summary>
     /// <param name="rowWeights">w (length n), finite and nonnegative.</param>
@@ -192,25 +319,156 @@ module Weights =
             (Matrix<float>.Build.Dense(rowWeights.Length, 1, rowWeights))
             (Matrix<float>.Build.Dense(1, columnWeights.Length, columnWeights))
 
-    /// The dense n x d weights; O(1) for dense weights, formed once for factored ones.
+    /// <summary>A block-diagonal 0/1 mask: W is 1 on B diagonal blocks and 0 elsewhere, block b covering the next
+    /// rowSizes[b] rows and the next columnSizes[b] columns (the first block starts at row 0 and column 0). The weighted
+    /// problem then asks for A only on the blocks, for example when rows and columns come in groups that are observed
+    /// only together.</summary>
+    /// <param name="rowSizes">The blocks' row counts, each &gt;= 1, summing to n.</param>
+    /// <param name="columnSizes">The blocks' column counts, each &gt;= 1, summing to d; as many as rowSizes.</param>
+    /// <returns>The weights, of rank B. svd_w with them takes one SVD per block and keeps the largest B k singular
+    /// triplets over all blocks, O(sum_b n_b d_b min(n_b, d_b)) instead of O(n d min(n, d)), with no n x d weights.
+    /// </returns>
+    /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+    /// <exception cref="System.ArgumentException">the arrays are empty, differ in length, or have a size below 1.</exception>
+    [<CompiledName("BlockMask")>]
+    let blockMask (rowSizes: int[]) (columnSizes: int[]) =
+        Guard.notNull (nameof rowSizes) rowSizes
+        Guard.notNull (nameof columnSizes) columnSizes
+
+        if rowSizes.Length = 0 || rowSizes.Length <> columnSizes.Length then
+            raise (
+                ArgumentException(
+                    $"Expected as many column sizes as row sizes, at least one, but there are {rowSizes.Length} row sizes and {columnSizes.Length} column sizes.",
+                    nameof columnSizes
+                )
+            )
+
+        for name, sizes in [ nameof rowSizes, rowSizes; nameof columnSizes, columnSizes ] do
+            match sizes |> Array.tryFindIndex (fun size -> size < 1) with
+            | Some b ->
+                raise (ArgumentException($"Expected every block size >= 1, but {name}[{b}] = {sizes[b]}.", name))
+            | None -> ()
+
+        let starts (sizes: int[]) = Array.scan (+) 0 sizes
+
+        let rowStarts, columnStarts = starts rowSizes, starts columnSizes
+
+        BlockMask(
+            Array.sum rowSizes,
+            Array.sum columnSizes,
+            Array.init rowSizes.Length (fun b -> {
+                RowStart = rowStarts[b]
+                RowCount = rowSizes[b]
+                ColumnStart = columnStarts[b]
+                ColumnCount = columnSizes[b]
+            })
+        )
+
+    /// <summary>Low rank plus sparse weights W = left right + sparse, for example smooth weights with a few entries
+    /// raised or lowered; they must be entrywise nonnegative.</summary>
+    /// <param name="left">L (n x r), finite.</param>
+    /// <param name="right">R (r x d), finite.</param>
+    /// <param name="sparse">S (n x d), finite; only its nonzeros are kept (a MathNet sparse matrix is read without
+    /// densifying it).</param>
+    /// <returns>The weights. Their rank for svd_w is the bound r + min(rows, columns of S with a nonzero) &gt;= rank(W),
+    /// which keeps Theorem 1.2 valid (it needs r k &gt;= rank(W o A') for rank-k A'); use svdWBudget to choose the total
+    /// rank directly.</returns>
+    /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+    /// <exception cref="System.ArgumentException">the shapes disagree, an entry is not finite, or W has a negative
+    /// entry or is all zero.</exception>
+    /// <remarks>Stores (n + d) r + nnz(S) numbers; checking nonnegativity costs O(n d r + nnz(S)) time and O(n) memory.
+    /// </remarks>
+    [<CompiledName("LowRankPlusSparse")>]
+    let lowRankPlusSparse (left: Matrix<float>) (right: Matrix<float>) (sparse: Matrix<float>) =
+        checkFactors left right
+        Guard.notNull (nameof sparse) sparse
+
+        if sparse.RowCount <> left.RowCount || sparse.ColumnCount <> right.ColumnCount then
+            raise (
+                ArgumentException(
+                    $"Expected sparse to be {left.RowCount}x{right.ColumnCount} like left * right, but it is {Guard.shape sparse}.",
+                    nameof sparse
+                )
+            )
+
+        let entries =
+            sparse.EnumerateIndexed(Zeros.AllowSkip)
+            |> Seq.filter (fun struct (_, _, x) -> x <> 0.0)
+            |> Seq.toArray
+            |> Array.sortBy (fun struct (i, j, _) -> j, i)
+
+        match entries |> Array.tryFind (fun struct (_, _, x) -> not (Double.IsFinite x)) with
+        | Some(struct (i, j, x)) ->
+            raise (
+                ArgumentException($"Expected only finite entries in sparse, but sparse[{i}, {j}] = {x}.", nameof sparse)
+            )
+        | None -> ()
+
+        let counts = Array.zeroCreate<int>(sparse.ColumnCount + 1)
+
+        for struct (_, j, _) in entries do
+            counts[j + 1] <- counts[j + 1] + 1
+
+        let columns = {
+            RowCount = sparse.RowCount
+            ColumnStarts = Array.scan (+) 0 counts[1..]
+            Rows = entries |> Array.map (fun struct (i, _, _) -> i)
+            Values = entries |> Array.map (fun struct (_, _, x) -> x)
+        }
+
+        let weights = LowRankPlusSparse(left.Clone(), right.Clone(), columns)
+        checkNonnegative (nameof sparse) "left * right + sparse" weights
+        weights
+
+    /// The dense n x d weights, formed column by column for structured ones: only the baselines that iterate on dense
+    /// n x d matrices (em, em_w, als, adam, greedy, practical svd_w) and the protocol call it.
     let internal dense (weights: Weights) =
         match weights with
         | DenseWeights w -> w
-        | FactoredWeights(_, _, w) -> w.Value
+        | _ ->
+            let n, d = WeightColumns.shape weights
+            let w = Matrix<float>.Build.Dense(n, d)
+            let values = w.AsColumnMajorArray()
+            let column = Array.zeroCreate<float> n
 
-    /// The rank of W: the factors' inner dimension, or the numerical rank of dense weights (Svd.numericalRank's threshold).
+            for j in 0 .. d - 1 do
+                WeightColumns.into weights j column
+                Array.blit column 0 values (j * n) n
+
+            w
+
+    /// <summary>The rank r that svd_w uses: the factors' inner dimension for factored weights, the number of blocks for
+    /// a block mask, the bound r + min(rows, columns of S with a nonzero) for low rank plus sparse, and the numerical
+    /// rank of dense weights (Svd.numericalRank's threshold, max(n, d) 2^-52 sigma_1).</summary>
+    /// <param name="weights">W.</param>
+    /// <returns>r; O(n d min(n, d)) for dense weights, O(nnz) at most otherwise.</returns>
+    /// <exception cref="System.ArgumentNullException">weights is null.</exception>
     [<CompiledName("Rank")>]
     let rank (weights: Weights) =
         Guard.notNull (nameof weights) weights
 
         match weights with
-        | FactoredWeights(left, _, _) -> left.ColumnCount
+        | FactoredWeights(left, _) -> left.ColumnCount
+        | BlockMask(_, _, blocks) -> blocks.Length
+        | LowRankPlusSparse(left, _, sparse) ->
+            let rows = sparse.Rows |> Array.distinct |> Array.length
+
+            let columns =
+                Seq.pairwise sparse.ColumnStarts
+                |> Seq.filter (fun (start, stop) -> stop > start)
+                |> Seq.length
+
+            left.ColumnCount + min rows columns
         | DenseWeights w -> Dense.singularValues w |> Dense.numericalRankOf w.RowCount w.ColumnCount
 
-    /// Numbers needed to store the weights: (n + d) r when factored, n d when dense.
+    /// Numbers needed to store the weights: (n + d) r when factored, (n + d) r + nnz(S) for low rank plus sparse, two
+    /// sizes a block for a mask, n d when dense.
     let internal storage (weights: Weights) =
         match weights with
-        | FactoredWeights(left, right, _) -> (left.RowCount + right.ColumnCount) * left.ColumnCount
+        | FactoredWeights(left, right) -> (left.RowCount + right.ColumnCount) * left.ColumnCount
+        | LowRankPlusSparse(left, right, sparse) ->
+            (left.RowCount + right.ColumnCount) * left.ColumnCount + sparse.Values.Length
+        | BlockMask(_, _, blocks) -> 2 * blocks.Length
         | DenseWeights w -> w.RowCount * w.ColumnCount
 
 /// The result of column subset selection on W o A (Woodruff and Yasuda 2024, Corollary 1.3).

@@ -7,14 +7,26 @@ module LowRank.Core.Wlra
 open System
 open MathNet.Numerics.LinearAlgebra
 
-let private check (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+/// Checks the arguments every method shares. Weights were checked finite and nonnegative when built; only their
+/// shape is left to check, and it is read from their structure, so no n x d weights are formed here.
+let private checkShapes (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     Guard.notNull (nameof weights) weights
     Guard.finiteMatrix (nameof matrix) matrix
     Guard.rank (nameof rank) rank (nameof matrix) matrix
-    let w = Weights.dense weights
-    // Weights were checked finite and nonnegative when built; only their shape is left to check.
-    Guard.sameShape (nameof weights) w (nameof matrix) matrix (nameof weights)
-    w
+    let n, d = WeightColumns.shape weights
+
+    if n <> matrix.RowCount || d <> matrix.ColumnCount then
+        raise (
+            ArgumentException(
+                $"Expected weights to have the shape of matrix ({Guard.shape matrix}), but weights is {n}x{d}.",
+                nameof weights
+            )
+        )
+
+/// checkShapes, then the dense weights for the methods that iterate on dense n x d matrices.
+let private check (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    checkShapes rank weights matrix
+    Weights.dense weights
 
 let private checkOptions (options: WlraOptions) =
     Guard.notNull (nameof options) options
@@ -44,7 +56,65 @@ let private checkOptions (options: WlraOptions) =
 let private lossOf (w: Matrix<float>) (a: Matrix<float>) (x: Matrix<float>) =
     Dense.twoNorm ((a - x).PointwiseMultiply(w).AsColumnMajorArray())
 
-/// The weighted loss of an approximation: ||W o (A - A~)||_F.
+/// ||W o (A - A~)||_F read a block of columns at a time: W's columns from its structure, A~'s from its factors and
+/// reweighting, so no n x d matrix is formed; O(n d (t + r)) time, O(n b) memory for blocks of b = 256 columns.
+let private streamedLoss (weights: Weights) (a: Matrix<float>) (approximation: WeightedApproximation) =
+    let n, d = a.RowCount, a.ColumnCount
+    let width = 256
+    let w = Array.zeroCreate<float> n
+    let residual = Array.zeroCreate<float> n
+    let columnNorms = Array.zeroCreate<float> d
+
+    // The reweighting's own weights W^(o+) divides by; they are the loss's weights in every method here, so their
+    // columns are read once for both.
+    let divisor =
+        match approximation.Reweighting with
+        | Reweighting.DivideByWeights v -> Some v
+        | _ -> Option.None
+
+    let shared = divisor |> Option.forall (fun v -> obj.ReferenceEquals(v, weights))
+
+    let divisorColumn = if shared then w else Array.zeroCreate<float> n
+
+    for start in 0..width .. d - 1 do
+        let count = min width (d - start)
+
+        let low =
+            if approximation.Rank = 0 then
+                Matrix<float>.Build.Dense(n, count)
+            else
+                Dense.multiply approximation.Left (approximation.Right.SubMatrix(0, approximation.Rank, start, count))
+
+        let scale =
+            match approximation.Reweighting with
+            | Reweighting.MultiplyBy(p, q) -> Some(Dense.multiply p (q.SubMatrix(0, q.RowCount, start, count)))
+            | _ -> Option.None
+
+        for c in 0 .. count - 1 do
+            let j = start + c
+            WeightColumns.into weights j w
+
+            match divisor with
+            | Some v when not shared -> WeightColumns.into v j divisorColumn
+            | _ -> ()
+
+            let column = a.Column(j)
+
+            for i in 0 .. n - 1 do
+                let x =
+                    match approximation.Reweighting, scale with
+                    | Reweighting.DivideByWeights _, _ ->
+                        let v = divisorColumn[i]
+                        if v > 0.0 then low[i, c] / v else 0.0
+                    | Reweighting.MultiplyBy _, Some s -> low[i, c] * s[i, c]
+                    | _ -> low[i, c]
+
+                residual[i] <- w[i] * (column[i] - x)
+
+            columnNorms[j] <- Dense.twoNorm residual
+
+    Dense.twoNorm columnNorms
+
 /// <summary>The weighted loss ||W o (A - A~)||_F of an approximation returned by this module.</summary>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A.</param>
@@ -55,12 +125,12 @@ let private lossOf (w: Matrix<float>) (a: Matrix<float>) (x: Matrix<float>) =
 [<CompiledName("Loss")>]
 let loss (weights: Weights) (matrix: Matrix<float>) (approximation: WeightedApproximation) =
     Guard.notNull (nameof approximation) approximation
-    let w = check 1 weights matrix
-    lossOf w matrix (approximation.ToMatrix())
+    checkShapes 1 weights matrix
+    streamedLoss weights matrix approximation
 
 let private result
     name
-    (w: Matrix<float>)
+    (weights: Weights)
     (a: Matrix<float>)
     left
     right
@@ -82,7 +152,7 @@ let private result
         LossHistory = [||]
     }
 
-    let loss = lossOf w a (approximation.ToMatrix())
+    let loss = streamedLoss weights a approximation
 
     {
         approximation with
@@ -93,8 +163,8 @@ let private result
 /// Storage of W's own factors when the reweighting needs W and W came factored; dense W is the caller's.
 let private weightFactorStorage (weights: Weights) =
     match weights with
-    | FactoredWeights _ -> Weights.storage weights
     | DenseWeights _ -> 0
+    | _ -> Weights.storage weights
 
 /// <summary>The unweighted baseline `svd`: the best rank-k approximation [A]_k, ignoring the weights.</summary>
 /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
@@ -106,14 +176,47 @@ let private weightFactorStorage (weights: Weights) =
 /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)].</exception>
 [<CompiledName("Svd")>]
 let svd (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    let w = check rank weights matrix
+    checkShapes rank weights matrix
     let best = Svd.bestRankK rank matrix
-    result "svd" w matrix best.Left best.Right Reweighting.None 0 1 true [||]
+    result "svd" weights matrix best.Left best.Right Reweighting.None 0 1 true [||]
 
 /// svd_w with a total rank budget t (validated by the callers).
-let private reweighted name (total: int) (weights: Weights) (w: Matrix<float>) (matrix: Matrix<float>) =
-    let best = Svd.bestRankK total (w.PointwiseMultiply matrix)
-    result name w matrix best.Left best.Right (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
+/// [W o A]_t for a block-diagonal mask: W o A is block diagonal, so its singular triplets are those of the blocks
+/// A_b, and the top t over all blocks (ties kept in block order) give [W o A]_t with factors supported on the blocks.
+/// O(sum_b n_b d_b min(n_b, d_b)).
+let private blockTruncatedSvd (total: int) (blocks: MaskBlock[]) (matrix: Matrix<float>) =
+    let parts =
+        blocks
+        |> Array.map (fun b ->
+            let block = matrix.SubMatrix(b.RowStart, b.RowCount, b.ColumnStart, b.ColumnCount)
+            b, Svd.bestRankK (min total (min b.RowCount b.ColumnCount)) block)
+
+    let chosen =
+        parts
+        |> Array.collect (fun (b, best) -> best.SingularValues |> Array.mapi (fun i s -> s, b, best, i))
+        |> Array.sortBy (fun (s, _, _, _) -> -s)
+        |> Array.truncate total
+
+    let left = Matrix<float>.Build.Dense(matrix.RowCount, chosen.Length)
+    let right = Matrix<float>.Build.Dense(chosen.Length, matrix.ColumnCount)
+
+    chosen
+    |> Array.iteri (fun c (_, b, best, i) ->
+        left.SetSubMatrix(b.RowStart, b.RowCount, c, 1, best.Left.SubMatrix(0, b.RowCount, i, 1))
+        right.SetSubMatrix(c, 1, b.ColumnStart, b.ColumnCount, best.Right.SubMatrix(i, 1, 0, b.ColumnCount)))
+
+    left, right
+
+/// svd_w with a total rank budget t (validated by the callers): W o A from W's structure, never W itself.
+let private reweighted name (total: int) (weights: Weights) (matrix: Matrix<float>) =
+    let left, right =
+        match weights with
+        | BlockMask(_, _, blocks) -> blockTruncatedSvd total blocks matrix
+        | _ ->
+            let best = Svd.bestRankK total (WeightColumns.hadamard weights matrix)
+            best.Left, best.Right
+
+    result name weights matrix left right (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
 
 /// <summary>svd_w with a total rank budget: A~ = W^(o+) o [W o A]_t, the rank-t truncated SVD of W o A divided
 /// entrywise by W (1/0 taken as 0).</summary>
@@ -129,8 +232,8 @@ let private reweighted name (total: int) (weights: Weights) (w: Matrix<float>) (
 let svdWBudget (totalRank: int) (weights: Weights) (matrix: Matrix<float>) =
     Guard.notNull (nameof weights) weights
     Guard.rank (nameof totalRank) totalRank (nameof matrix) matrix
-    let w = check 1 weights matrix
-    reweighted "svd_w" totalRank weights w matrix
+    checkShapes 1 weights matrix
+    reweighted "svd_w" totalRank weights matrix
 
 /// The total rank r k that svd_w uses, or an exception saying why it cannot.
 let private totalRankFor (rank: int) (weights: Weights) (matrix: Matrix<float>) =
@@ -162,8 +265,8 @@ let private totalRankFor (rank: int) (weights: Weights) (matrix: Matrix<float>) 
 /// <remarks>O(n d min(n, d)). With rank-one weights w u^T it is the exact weighted rank-k optimum.</remarks>
 [<CompiledName("SvdW")>]
 let svdW (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    let w = check rank weights matrix
-    reweighted "svd_w" (totalRankFor rank weights matrix) weights w matrix
+    checkShapes rank weights matrix
+    reweighted "svd_w" (totalRankFor rank weights matrix) weights matrix
 
 /// Entrywise pseudo-inverse: 1/x, with 1/0 taken as 0.
 let private pseudoInverse (m: Matrix<float>) =
@@ -190,7 +293,7 @@ let svdWPractical (rank: int) (weights: Weights) (matrix: Matrix<float>) =
 
     result
         "svd_w practical"
-        w
+        weights
         matrix
         best.Left
         best.Right
@@ -201,7 +304,15 @@ let svdWPractical (rank: int) (weights: Weights) (matrix: Matrix<float>) =
         [||]
 
 /// EM iterations X <- [W2 o A + (1 - W2) o X]_k from `start`, W2 = W^2 / max W^2 (Srebro and Jaakkola 2003).
-let private emFrom name (options: WlraOptions) rank (w: Matrix<float>) (matrix: Matrix<float>) (start: Matrix<float>) =
+let private emFrom
+    name
+    (options: WlraOptions)
+    rank
+    (weights: Weights)
+    (w: Matrix<float>)
+    (matrix: Matrix<float>)
+    (start: Matrix<float>)
+    =
     let w2 = w.PointwiseMultiply w
     let w2 = w2 / (Dense.storedValues w2 |> Array.max)
     let complement = w2.Map(fun x -> 1.0 - x)
@@ -222,7 +333,7 @@ let private emFrom name (options: WlraOptions) rank (w: Matrix<float>) (matrix: 
         converged <- previous - current <= options.Tolerance * previous
         previous <- current
 
-    result name w matrix best.Left best.Right Reweighting.None 0 iteration converged (history.ToArray())
+    result name weights matrix best.Left best.Right Reweighting.None 0 iteration converged (history.ToArray())
 
 /// <summary>The `em` baseline (Srebro and Jaakkola 2003): X &lt;- [W2 o A + (1 - W2) o X]_k with W2 = W^2 / max W^2,
 /// from options.WarmStart or 0, until the loss decreases by less than options.Tolerance times itself or
@@ -249,7 +360,7 @@ let em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<flo
             start
         | None -> Matrix<float>.Build.Dense(matrix.RowCount, matrix.ColumnCount)
 
-    emFrom "em" options rank w matrix start
+    emFrom "em" options rank weights w matrix start
 
 /// <summary>The `em_w` method: em started from svd_w's solution truncated to rank k.</summary>
 /// <param name="options">MaxIterations and Tolerance (WarmStart is ignored).</param>
@@ -265,24 +376,115 @@ let emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
     checkOptions options
     let w = check rank weights matrix
     let start = (svdW rank weights matrix).ToMatrix() |> Svd.bestRankK rank
-    emFrom "em_w" options rank w matrix (start.ToMatrix())
+    emFrom "em_w" options rank weights w matrix (start.ToMatrix())
 
-/// Rows of X (n x k) minimising sum_j W2_ij (A_ij - x_i . V_j)^2 + lambda ||x_i||^2 for fixed V (d x k).
+/// Solves (G + lambda I) x = b in place in `b` by Cholesky, G symmetric k x k in column-major `g` (overwritten);
+/// false when a pivot is not safely positive (G + lambda I singular to working precision), leaving b unusable.
+let private choleskySolve (k: int) (g: float[]) (b: float[]) =
+    let mutable ok = true
+    let mutable largest = 0.0
+
+    for c in 0 .. k - 1 do
+        largest <- max largest g[c + c * k]
+
+    let floor = largest * 1e-13
+    let mutable c = 0
+
+    while ok && c < k do
+        let mutable pivot = g[c + c * k]
+
+        for q in 0 .. c - 1 do
+            pivot <- pivot - g[c + q * k] * g[c + q * k]
+
+        if not (pivot > floor) then
+            ok <- false
+        else
+            let root = sqrt pivot
+            g[c + c * k] <- root
+
+            for row in c + 1 .. k - 1 do
+                let mutable value = g[row + c * k]
+
+                for q in 0 .. c - 1 do
+                    value <- value - g[row + q * k] * g[c + q * k]
+
+                g[row + c * k] <- value / root
+
+            c <- c + 1
+
+    if ok then
+        // L y = b, then L^T x = y; L is the lower triangle of g.
+        for row in 0 .. k - 1 do
+            let mutable value = b[row]
+
+            for q in 0 .. row - 1 do
+                value <- value - g[row + q * k] * b[q]
+
+            b[row] <- value / g[row + row * k]
+
+        for row in k - 1 .. -1 .. 0 do
+            let mutable value = b[row]
+
+            for q in row + 1 .. k - 1 do
+                value <- value - g[q + row * k] * b[q]
+
+            b[row] <- value / g[row + row * k]
+
+    ok
+
+/// Rows of X (n x k) minimising sum_j W2_ij (A_ij - x_i . V_j)^2 + lambda ||x_i||^2 for fixed V (d x k), batched: all n
+/// Gram matrices V^T diag(W2_i) V come from one product W2 P, where column (c, c') of P (d x k(k+1)/2) holds the
+/// products V_jc V_jc', and all right-hand sides from one product (W2 o A) V; then n k x k Cholesky solves. Cost
+/// O(n d k^2 + n k^3) in two gemms and a loop, instead of n separate least-squares calls. A row whose Gram matrix is
+/// singular to working precision (its weights vanish on V's support and lambda = 0) falls back to a least-squares
+/// solve, which gives the minimum-norm optimum.
 let internal weightedRows (w2: Matrix<float>) (a: Matrix<float>) (v: Matrix<float>) (lambda: float) =
-    let k = v.ColumnCount
-    let x = Matrix<float>.Build.Dense(a.RowCount, k)
-    let ridge = lambda * Matrix<float>.Build.DenseIdentity k
+    let n, d, k = a.RowCount, v.RowCount, v.ColumnCount
+    let pairs = k * (k + 1) / 2
+    let x = Matrix<float>.Build.Dense(n, k)
 
-    for i in 0 .. a.RowCount - 1 do
-        let weightsRow = w2.Row i
+    if k > 0 then
+        let products = Matrix<float>.Build.Dense(d, pairs)
+        let mutable pair = 0
 
-        let weighted =
-            Matrix<float>.Build.Dense(v.RowCount, k, fun j c -> weightsRow[j] * v[j, c])
+        for c in 0 .. k - 1 do
+            for c' in c .. k - 1 do
+                for j in 0 .. d - 1 do
+                    products[j, pair] <- v[j, c] * v[j, c']
 
-        let gram = Dense.gemm true weighted false v + ridge
-        let rhs = weighted.TransposeThisAndMultiply(a.Row i)
-        let solution = Dense.leastSquares gram (rhs.ToColumnMatrix()) |> fst
-        x.SetRow(i, solution.Column 0)
+                pair <- pair + 1
+
+        let grams = Dense.multiply w2 products
+        let rhs = Dense.multiply (w2.PointwiseMultiply a) v
+        let g = Array.zeroCreate<float>(k * k)
+        let b = Array.zeroCreate<float> k
+
+        // g = V^T diag(W2_i) V + lambda I and b = row i of (W2 o A) V, unpacked from the batched products.
+        let fill i =
+            let mutable pair = 0
+
+            for c in 0 .. k - 1 do
+                for c' in c .. k - 1 do
+                    g[c + c' * k] <- grams[i, pair]
+                    g[c' + c * k] <- grams[i, pair]
+                    pair <- pair + 1
+
+                g[c + c * k] <- g[c + c * k] + lambda
+                b[c] <- rhs[i, c]
+
+        for i in 0 .. n - 1 do
+            fill i
+
+            let solution =
+                if choleskySolve k g b then
+                    b
+                else
+                    fill i
+                    let gram = Matrix<float>.Build.Dense(k, k, Array.copy g)
+                    (Dense.leastSquares gram (Matrix<float>.Build.Dense(k, 1, Array.copy b)) |> fst).Column(0).ToArray()
+
+            for c in 0 .. k - 1 do
+                x[i, c] <- solution[c]
 
     x
 
@@ -311,16 +513,18 @@ let als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
     let mutable converged = false
     let mutable iteration = 0
 
+    let w2t, at = w2.Transpose(), matrix.Transpose()
+
     while not converged && iteration < options.MaxIterations do
         iteration <- iteration + 1
         u <- weightedRows w2 matrix v lambda
-        v <- weightedRows (w2.Transpose()) (matrix.Transpose()) u lambda
+        v <- weightedRows w2t at u lambda
         let current = lossOf w matrix (Dense.gemm false u true v)
         history.Add current
         converged <- abs (previous - current) <= options.Tolerance * previous
         previous <- current
 
-    result "als" w matrix u (v.Transpose()) Reweighting.None 0 iteration converged (history.ToArray())
+    result "als" weights matrix u (v.Transpose()) Reweighting.None 0 iteration converged (history.ToArray())
 
 /// <summary>The `adam` baseline: U V^T optimised by Adam (beta1 0.9, beta2 0.999) on ||W o (A - U V^T)||_F^2 from
 /// the balanced factors of [A]_k, step options.LearningRate times the root-mean-square entry of A.</summary>
@@ -391,7 +595,7 @@ let adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<f
         converged <- abs (previous - current) <= options.Tolerance * previous
         previous <- current
 
-    result "adam" w matrix bestU (bestV.Transpose()) Reweighting.None 0 t converged (history.ToArray())
+    result "adam" weights matrix bestU (bestV.Transpose()) Reweighting.None 0 t converged (history.ToArray())
 
 /// <summary>The `greedy` baseline (Bhaskara, Ruwanpathirana and Wijewardena 2021): k times, add the top right singular
 /// vector of the gradient W^2 o (A - X) to an orthonormal basis V, then refit the rows of X = U V^T by weighted least
@@ -436,7 +640,7 @@ let greedy (rank: int) (weights: Weights) (matrix: Matrix<float>) =
         u <- weightedRows w2 matrix basis 0.0
         history.Add(lossOf w matrix (Dense.gemm false u true basis))
 
-    result "greedy" w matrix u (basis.Transpose()) Reweighting.None 0 rank true (history.ToArray())
+    result "greedy" weights matrix u (basis.Transpose()) Reweighting.None 0 rank true (history.ToArray())
 
 /// <summary>The `sample` baseline (row-norm sampling of W o A, Frieze, Kannan and Vempala; Dai 2023): sample s rows of
 /// M = W o A with probability proportional to their squared norms, scaled by 1/sqrt(s p_i); V spans the sample's top
@@ -452,7 +656,7 @@ let greedy (rank: int) (weights: Weights) (matrix: Matrix<float>) =
 [<CompiledName("Sample")>]
 let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
-    let w = check rank weights matrix
+    checkShapes rank weights matrix
     let total = totalRankFor rank weights matrix
 
     if options.Samples < 0 then
@@ -470,7 +674,7 @@ let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
         else
             int (4.0 * float total * log (float total + 1.0)) + 10
 
-    let m = w.PointwiseMultiply matrix
+    let m = WeightColumns.hadamard weights matrix
     let squares = Dense.rowTwoNorms m |> Array.map (fun x -> x * x)
     let totalMass = Array.sum squares
     let random = Random(options.Seed)
@@ -497,7 +701,7 @@ let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
     let t = min total svd.S.Length
     let vt = svd.Vt.SubMatrix(0, t, 0, m.ColumnCount)
     let left = Dense.gemm false m true vt
-    result "sample" w matrix left vt (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
+    result "sample" weights matrix left vt (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
 
 /// <summary>Column subset selection (Woodruff and Yasuda 2024, Corollary 1.3) by deterministic leverage scores: with
 /// M = W o A and t = r k, choose the c columns of M with the largest leverage scores l_j = ||V_t^T e_j||^2 (V_t the top-t
@@ -519,7 +723,7 @@ let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
 /// Cost: a thin SVD of M, O(n d min(n, d)), and a least-squares solve, O(n c d).</remarks>
 [<CompiledName("ColumnSubset")>]
 let columnSubset (columns: int) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    let w = check rank weights matrix
+    checkShapes rank weights matrix
     let total = totalRankFor rank weights matrix
     let d = matrix.ColumnCount
 
@@ -532,7 +736,7 @@ let columnSubset (columns: int) (rank: int) (weights: Weights) (matrix: Matrix<f
             )
         )
 
-    let m = w.PointwiseMultiply matrix
+    let m = WeightColumns.hadamard weights matrix
     let top = (Dense.thinSvd m).Vt.SubMatrix(0, total, 0, d)
     let leverage = Array.init d (fun j -> top.Column(j).DotProduct(top.Column j))
 
@@ -548,6 +752,6 @@ let columnSubset (columns: int) (rank: int) (weights: Weights) (matrix: Matrix<f
     {
         Columns = chosen
         Approximation =
-            result "css" w matrix c x (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
+            result "css" weights matrix c x (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
         LeverageDeficit = max 0.0 deficit
     }

@@ -58,6 +58,52 @@ public class WlraTests
     }
 
     [Fact]
+    public void Weights_BlockMask_Throws_NamingTheBadSize()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Weights.BlockMask(new[] { 3, 0 }, new[] { 2, 2 }));
+        Assert.Equal("rowSizes", error.ParamName);
+        Assert.Contains("rowSizes[1] = 0", error.Message, StringComparison.Ordinal);
+
+        var count = Assert.Throws<ArgumentException>(() => Weights.BlockMask(new[] { 3, 1 }, new[] { 4 }));
+        Assert.Equal("columnSizes", count.ParamName);
+        Assert.Contains("2 row sizes and 1 column sizes", count.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Weights_BlockMask_HasRankB_AndSvdWIsZeroOffTheBlocks()
+    {
+        var mask = Weights.BlockMask(new[] { 25, 15 }, new[] { 6, 10 });
+        var result = Wlra.SvdW(A, mask, rank: 3);
+
+        Assert.Equal(2, mask.Rank);
+        Assert.Equal(6, result.Rank);
+        var formed = result.ToMatrix();
+        Assert.Equal(0.0, formed.SubMatrix(0, 25, 6, 10).FrobeniusNorm());
+        Assert.Equal(0.0, formed.SubMatrix(25, 15, 0, 6).FrobeniusNorm());
+        Assert.Equal(Wlra.Loss(A, mask, result), result.Loss, 12);
+    }
+
+    [Fact]
+    public void Weights_LowRankPlusSparse_Throws_WhenTheSumHasANegativeEntry()
+    {
+        var sparse = Matrix<double>.Build.Sparse(40, 16);
+        sparse[3, 4] = -10;
+        var error = Assert.Throws<ArgumentException>(() => Weights.LowRankPlusSparse(
+            Matrix<double>.Build.Dense(40, 1, 1.0), Matrix<double>.Build.Dense(1, 16, 1.0), sparse));
+        Assert.Equal("sparse", error.ParamName);
+        Assert.Contains("[3, 4] = -9", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Weights_LowRankPlusSparse_Throws_WhenSparseHasTheWrongShape()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Weights.LowRankPlusSparse(
+            Matrix<double>.Build.Dense(40, 1, 1.0), Matrix<double>.Build.Dense(1, 16, 1.0), Matrix<double>.Build.Sparse(16, 40)));
+        Assert.Equal("sparse", error.ParamName);
+        Assert.Contains("40x16", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Wlra_Throws_WhenWeightsDifferInShape()
     {
         var error = Assert.Throws<ArgumentException>(() => Wlra.Svd(A, Weights.FromMatrix(Matrix<double>.Build.Dense(16, 40, 1.0)), 2));
