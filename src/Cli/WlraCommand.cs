@@ -31,10 +31,17 @@ internal static class WlraCommand
     public static Command Create(Terminal terminal)
     {
         var matrix = new Argument<string>("matrix") { Description = "The matrix A (n x d): a 2-D .npy or a .csv file." };
-        var weights = new Option<string>("--weights", "-w")
+        var weights = new Option<string?>("--weights", "-w")
         {
             Description = "The nonnegative weights W (n x d): a 2-D .npy or a .csv file.",
-            Required = true,
+        };
+        var factors = new Option<string[]>("--weight-factors")
+        {
+            Description = "Instead of --weights: W = L R from two files, L (n x r) and R (r x d); W is then never formed "
+                + "by svd-w, sample or the losses.",
+            Arity = new ArgumentArity(2, 2),
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "left.npy right.npy",
         };
         var rank = Options.Rank(5);
         var methods = new Option<string[]>("--method")
@@ -62,13 +69,24 @@ internal static class WlraCommand
             "Weighted low-rank approximation: minimise ||W o (A - A~)||_F. svd-w reweights a rank r k approximation of W o A "
                 + "by W^(o-1) (Woodruff and Yasuda 2024, Algorithm 1); the others are the classic baselines."
         );
-        Options.Add(command, matrix, weights, rank, methods, iterations, seed, output, json);
+        Options.Add(command, matrix, weights, factors, rank, methods, iterations, seed, output, json);
 
         command.SetAction(
             (parsed, cancellationToken) =>
             {
                 var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix");
-                var w = Weights.FromMatrix(Inputs.ReadMatrix(parsed.GetRequiredValue(weights), "--weights"));
+                // An array option that is absent reads as empty, not null.
+                var factorFiles = parsed.GetValue(factors) is { Length: > 0 } given ? given : null;
+                var w = (parsed.GetValue(weights), factorFiles) switch
+                {
+                    ({ } path, null) => Weights.FromMatrix(Inputs.ReadMatrix(path, "--weights")),
+                    (null, [var left, var right]) => Weights.FromFactors(
+                        Inputs.ReadMatrix(left, "--weight-factors"),
+                        Inputs.ReadMatrix(right, "--weight-factors")
+                    ),
+                    (null, _) => throw new ArgumentException("wlra needs the weights: --weights w.npy, or --weight-factors left.npy right.npy."),
+                    _ => throw new ArgumentException("Give the weights once: --weights or --weight-factors, not both."),
+                };
                 var chosen = parsed.GetValue(methods) ?? ["all"];
                 var names = chosen.Contains("all") ? Methods.Keys.ToArray() : chosen.Distinct().ToArray();
                 var options = new WlraOptions { MaxIterations = parsed.GetValue(iterations), Seed = parsed.GetValue(seed) };

@@ -133,6 +133,36 @@ public class CliTests : ScratchDirectory
     }
 
     [Fact]
+    public async Task Wlra_WithWeightFactors_MatchesTheFacadesFactoredWeights()
+    {
+        var a = Matrix<double>.Build.Random(30, 20, 8);
+        var left = Matrix<double>.Build.Random(30, 2, 9).PointwiseAbs();
+        var right = Matrix<double>.Build.Random(2, 20, 10).PointwiseAbs();
+        Npy.WriteMatrix(Scratch("a.npy"), a);
+        Npy.WriteMatrix(Scratch("l.npy"), left);
+        Npy.WriteMatrix(Scratch("r.npy"), right);
+
+        var run = await Lowrank("wlra", Scratch("a.npy"), "--weight-factors", Scratch("l.npy"), Scratch("r.npy"), "-k", "3", "--method", "svd-w", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        using var json = JsonDocument.Parse(run.Output);
+        var result = Assert.Single(json.RootElement.GetProperty("results").EnumerateArray());
+        Assert.Equal(Wlra.SvdW(a, Weights.FromFactors(left, right), 3).Loss, result.GetProperty("loss").GetDouble());
+        Assert.Equal(6, result.GetProperty("rank").GetInt32());
+    }
+
+    [Fact]
+    public async Task Wlra_WithoutWeights_SaysWhichOptionsGiveThem()
+    {
+        Npy.WriteMatrix(Scratch("a.npy"), Matrix<double>.Build.Random(5, 4, 1));
+
+        var run = await Lowrank("wlra", Scratch("a.npy"));
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains("--weights w.npy, or --weight-factors", run.Error);
+    }
+
+    [Fact]
     public async Task AMissingFile_IsOneLineNamingIt_WithExitCode1()
     {
         var run = await Lowrank("eval", Scratch("absent.npy"), "-k", "3");
