@@ -121,6 +121,9 @@ type internal TrainingState = {
     mutable BestLoss: float
     History: ResizeArray<float>
     mutable Rejected: int
+    /// Values, Adam moments and Adam step from before the last accepted update: where a step whose loss or gradient
+    /// is not finite returns to. A checkpoint holds it, so a resumed run reverts exactly as an uninterrupted one.
+    mutable Previous: (float[] * float[] * float[] * int) option
 }
 
 /// Learned sketches (Indyk, Vakilian and Yuan, "Learning-Based Low-Rank Approximations", NeurIPS 2019): the n
@@ -273,6 +276,10 @@ module Training =
     [<Literal>]
     let private CheckpointMagic = "LRCHECKP"
 
+    /// Version 2 added the state before the last update (TrainingState.Previous); version 1 checkpoints lacked it.
+    [<Literal>]
+    let private CheckpointVersion = 2us
+
     let private fingerprint (options: TrainingOptions) (n: int) (d: int) (count: int) = [|
         "n", n
         "d", d
@@ -294,7 +301,7 @@ module Training =
 
     let private writeCheckpoint (path: string) (print: (string * int)[]) (state: TrainingState) =
         let bytes =
-            Framed.write CheckpointMagic 1us (fun w ->
+            Framed.write CheckpointMagic CheckpointVersion (fun w ->
                 print |> Array.iter (snd >> w.Write)
                 w.Write state.Step
                 w.Write state.Values.Length
@@ -308,40 +315,66 @@ module Training =
                 w.Write state.BestLoss
                 w.Write state.History.Count
                 state.History |> Seq.iter w.Write
-                w.Write state.Rejected)
+                w.Write state.Rejected
+
+                match state.Previous with
+                | None -> w.Write false
+                | Some(values, m, v, t) ->
+                    w.Write true
+                    doubles values
+                    doubles m
+                    doubles v
+                    w.Write t)
 
         Framed.writeFile path bytes
 
     let private readCheckpoint (path: string) (print: (string * int)[]) =
         let found, state =
-            Framed.read path "LowRank training checkpoint" CheckpointMagic 1us (File.ReadAllBytes path) (fun r ->
-                let found = print |> Array.map (fun _ -> r.ReadInt32())
-                let step = r.ReadInt32()
-                let n = Framed.count r "the number of values" 1 Int32.MaxValue
-                let doubles () = Framed.doubles r n
-                let values = doubles ()
-                let rate = r.ReadDouble()
-                let adamM = doubles ()
-                let adamV = doubles ()
-                let adamStep = r.ReadInt32()
-                let best = doubles ()
-                let bestLoss = r.ReadDouble()
-                let historyCount = Framed.count r "the history length" 0 Int32.MaxValue
-                let history = ResizeArray(Framed.doubles r historyCount)
+            Framed.read
+                path
+                "LowRank training checkpoint"
+                CheckpointMagic
+                CheckpointVersion
+                (File.ReadAllBytes path)
+                (fun r ->
+                    let found = print |> Array.map (fun _ -> r.ReadInt32())
+                    let step = r.ReadInt32()
+                    let n = Framed.count r "the number of values" 1 Int32.MaxValue
+                    let doubles () = Framed.doubles r n
+                    let values = doubles ()
+                    let rate = r.ReadDouble()
+                    let adamM = doubles ()
+                    let adamV = doubles ()
+                    let adamStep = r.ReadInt32()
+                    let best = doubles ()
+                    let bestLoss = r.ReadDouble()
+                    let historyCount = Framed.count r "the history length" 0 Int32.MaxValue
+                    let history = ResizeArray(Framed.doubles r historyCount)
+                    let rejected = r.ReadInt32()
 
-                found,
-                {
-                    Step = step
-                    Values = values
-                    Rate = rate
-                    AdamM = adamM
-                    AdamV = adamV
-                    AdamStep = adamStep
-                    Best = best
-                    BestLoss = bestLoss
-                    History = history
-                    Rejected = r.ReadInt32()
-                })
+                    let previous =
+                        if r.ReadBoolean() then
+                            let values = doubles ()
+                            let m = doubles ()
+                            let v = doubles ()
+                            Some(values, m, v, r.ReadInt32())
+                        else
+                            None
+
+                    found,
+                    {
+                        Step = step
+                        Values = values
+                        Rate = rate
+                        AdamM = adamM
+                        AdamV = adamV
+                        AdamStep = adamStep
+                        Best = best
+                        BestLoss = bestLoss
+                        History = history
+                        Rejected = rejected
+                        Previous = previous
+                    })
 
         for (name, expected), value in Array.zip print found do
             if value <> expected then
@@ -440,9 +473,11 @@ module Training =
     /// <remarks>Each step draws a batch by a seeded shuffle, sums the loss over it, differentiates through S A (O(n d)
     /// per matrix: the gradient of value i is the inner product of row i of A with row h(i) of dL/d(SA)), the SVD of
     /// S A, A V and the top-k SVD of A V, then updates the values. With Exact SVDs a step costs about three SCW
-    /// evaluations per matrix. A step whose loss or gradient is not finite is rejected: its update is discarded,
-    /// a non-finite loss also restores the values from before the previous update, the rate is halved, and the
-    /// step is reported with Rejected = true and counted. Positions (the hash) never change.</remarks>
+    /// evaluations per matrix. A step whose loss, gradient or update is not finite is rejected: its update is
+    /// discarded, the rate is halved, and the step is reported with Rejected = true and counted; when the loss or
+    /// gradient at the current values is not finite, the values (and Adam's moments) also return to those before the
+    /// last accepted update, which checkpoints keep, so a resumed run rejects and reverts exactly as an uninterrupted
+    /// one. Positions (the hash) never change.</remarks>
     [<CompiledName("Train")>]
     let train
         (options: TrainingOptions)
@@ -482,6 +517,7 @@ module Training =
                 BestLoss = Double.PositiveInfinity
                 History = ResizeArray()
                 Rejected = 0
+                Previous = None
               }
 
         let checkpoint () =
@@ -489,7 +525,6 @@ module Training =
             |> Option.iter (fun path -> writeCheckpoint path print state)
 
         let clock = Stopwatch.StartNew()
-        let mutable previous = None
 
         while state.Step < options.Steps && not cancellation.IsCancellationRequested do
             let step = state.Step
@@ -544,9 +579,11 @@ module Training =
                 state.Rate <- state.Rate / 2.0
                 state.History.Add nan
 
-                // A non-finite loss means the last update went somewhere bad: return to the values before it.
-                match previous with
-                | Some(values, m, v, t) when not finiteLoss ->
+                // A non-finite loss or gradient at the current values means the last update went somewhere bad, and
+                // staying there would reject every later step: return to the values before it. (A candidate that is
+                // not finite from finite values only needs the lower rate.)
+                match state.Previous with
+                | Some(values, m, v, t) when not finiteLoss || not (Guard.allFinite gradient) ->
                     state.Values <- values
                     state.AdamM <- m
                     state.AdamV <- v
@@ -559,7 +596,7 @@ module Training =
                     state.BestLoss <- mean
                     state.Best <- state.Values
 
-                previous <- Some(state.Values, state.AdamM, state.AdamV, state.AdamStep)
+                state.Previous <- Some(state.Values, state.AdamM, state.AdamV, state.AdamStep)
                 state.Values <- values
                 state.AdamM <- adamM
                 state.AdamV <- adamV

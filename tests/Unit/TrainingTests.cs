@@ -103,6 +103,32 @@ public class TrainingTests : ScratchDirectory
     }
 
     [Fact]
+    public void Train_ResumedAtAnyStep_OfARunWithRejectedSteps_EndsExactlyAsTheUninterruptedRun()
+    {
+        // Rate 1e160 takes the first update to values whose gradient overflows, so the next step is rejected and
+        // reverted, and so on while the halved rate stays too large; the checkpoint must hold what a revert needs (the
+        // values before the last update) for a resume to match.
+        var options = Options with { Optimizer = Optimizer.Sgd, LearningRate = 1e160, Steps = 40 };
+        var uninterrupted = Training.Train(TrainingSet, options);
+        Assert.InRange(uninterrupted.RejectedSteps, 2, options.Steps - 2);
+        Assert.True(double.IsFinite(uninterrupted.LossHistory[^1]), "the run recovers once the rate is small enough");
+
+        for (var cut = 1; cut < options.Steps; cut++)
+        {
+            var checkpoint = Scratch($"cut{cut}.ckpt");
+            using var cancellation = new CancellationTokenSource();
+            var stopAt = cut;
+            var progress = new Synchronous(p => { if (p.Step == stopAt) cancellation.Cancel(); });
+            Training.Train(TrainingSet, options with { CheckpointPath = checkpoint, CheckpointEvery = 1 }, progress, cancellation.Token);
+
+            var resumed = Training.Train(TrainingSet, options with { ResumeFrom = checkpoint });
+
+            Assert.Equal(uninterrupted.LossHistory, resumed.LossHistory);
+            Assert.Equal(SketchFile.ToBytes(uninterrupted.Final), SketchFile.ToBytes(resumed.Final));
+        }
+    }
+
+    [Fact]
     public void Train_Throws_WhenAMatrixIsNotFinite()
     {
         var bad = TrainingSet.Select(m => m.Clone()).ToArray();
