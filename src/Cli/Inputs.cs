@@ -19,6 +19,11 @@ internal static class Inputs
     /// <summary>A stack of matrices (a training or test set), optionally sliced by a NumPy-style start:stop:step.</summary>
     public static Matrix<double>[] ReadStack(string path, string? select, string argument)
     {
+        // A video is decoded only up to the selection's stop when that is known (start:stop:step with step > 0 and
+        // stop >= 0), since decoding and holding all frames is what costs.
+        if (select is not null && File.Exists(path) && VideoExtensions.Contains(Path.GetExtension(path).ToLowerInvariant()))
+            return Slice(Video.Read(path, VideoPixels.Gray, FramesNeeded(select)), select);
+
         // A C-order .npy stack is read frame by frame, so a selection from a long video loads only its frames.
         if (select is not null && File.Exists(path) && Path.GetExtension(path).Equals(".npy", StringComparison.OrdinalIgnoreCase))
         {
@@ -54,6 +59,18 @@ internal static class Inputs
         if (VideoExtensions.Contains(extension))
             return Video.Read(path);
         throw new ArgumentException($"{argument}: cannot read '{path}'; expected {Accepted}.");
+    }
+
+    /// <summary>How many leading frames a selection can touch, or 0 (all) when that depends on the count.</summary>
+    internal static int FramesNeeded(string select)
+    {
+        var parts = select.Split(':');
+        static int? Parse(string text) =>
+            int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : null;
+        if (parts.Length == 1)
+            return Parse(parts[0]) is int index and >= 0 ? index + 1 : 0;
+        var step = parts.Length > 2 && parts[2].Trim().Length > 0 ? Parse(parts[2]) : 1;
+        return step > 0 && Parse(parts[1]) is int stop and >= 0 ? stop : 0;
     }
 
     private static Matrix<double>[] ReadNpy(string path) =>

@@ -228,10 +228,13 @@ module Training =
             | _ -> learned
 
         // Values that overflow S A make the step non-finite: report NaN (the caller rejects the step) rather than
-        // hand inf/NaN to an SVD, which may throw instead (MathNet's does not converge on them).
+        // hand inf/NaN to an SVD, which may throw instead (MathNet's does not converge on them). Entries above 1e150
+        // count as overflow too: their squares, which the SVD forms, overflow, and MathNet's managed SVD was seen to
+        // loop without end on such input.
         let failed = nan, nan, Array.create values.Length nan
+        let entries = Diff.entries sa.Value
 
-        if not (Guard.allFinite (Diff.entries sa.Value)) then
+        if not (Guard.allFinite entries) || Array.exists (fun x -> abs x > 1e150) entries then
             failed
         else
             try

@@ -162,6 +162,24 @@ public class CliTests : ScratchDirectory
         Assert.Contains("--weights w.npy, or --weight-factors", run.Error);
     }
 
+    [FfmpegFact]
+    public async Task Eval_OnAVideo_UsesTheSelectedFrames()
+    {
+        var frames = Synthetic.VideoLike(10, 24, 32, 3)
+            .Select(m => m.ToRowMajorArray().Select(x => (byte)Math.Clamp(x, 0, 255)).ToArray())
+            .ToArray();
+        var video = FfmpegVideos.Encode(Scratch("clip.mkv"), frames, 32, 24, "gray");
+
+        var run = await Lowrank("eval", video, "--select", "2:8:3", "-k", "2", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        using var json = JsonDocument.Parse(run.Output);
+        Assert.Equal(2, json.RootElement.GetProperty("testMatrices").GetInt32());
+        var decoded = Video.Read(video);
+        var expected = Scw.TestError(new[] { decoded[2], decoded[5] }, Sketch.CountSketch(20, 24, 0), 2, Normalization.TopSingularValue);
+        Assert.Equal(expected, json.RootElement.GetProperty("results")[0].GetProperty("testError").GetDouble());
+    }
+
     [Fact]
     public async Task AMissingFile_IsOneLineNamingIt_WithExitCode1()
     {
@@ -238,6 +256,19 @@ public class CliTests : ScratchDirectory
     {
         // The expected indices are Python's list(range(8))[select], computed with python3.
         Assert.Equal(expected, Inputs.SliceIndices(8, select));
+    }
+
+    [Theory]
+    [InlineData("0:400:8", 400)]
+    [InlineData("5", 6)]
+    [InlineData("400:", 0)]
+    [InlineData("-16:", 0)]
+    [InlineData("10:2:-1", 0)]
+    [InlineData(":-3", 0)]
+    [InlineData("::2", 0)]
+    public void FramesNeeded_IsTheSelectionsStop_WhenItDoesNotDependOnTheCount(string select, int frames)
+    {
+        Assert.Equal(frames, Inputs.FramesNeeded(select));
     }
 
     [Theory]

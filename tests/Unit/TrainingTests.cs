@@ -105,10 +105,10 @@ public class TrainingTests : ScratchDirectory
     [Fact]
     public void Train_ResumedAtAnyStep_OfARunWithRejectedSteps_EndsExactlyAsTheUninterruptedRun()
     {
-        // Rate 1e160 takes the first update to values whose gradient overflows, so the next step is rejected and
+        // Rate 1e155 takes the first update to values whose S A overflows, so the next step is rejected and
         // reverted, and so on while the halved rate stays too large; the checkpoint must hold what a revert needs (the
         // values before the last update) for a resume to match.
-        var options = Options with { Optimizer = Optimizer.Sgd, LearningRate = 1e160, Steps = 40 };
+        var options = Options with { Optimizer = Optimizer.Sgd, LearningRate = 1e155, Steps = 40 };
         var uninterrupted = Training.Train(TrainingSet, options);
         Assert.InRange(uninterrupted.RejectedSteps, 2, options.Steps - 2);
         Assert.True(double.IsFinite(uninterrupted.LossHistory[^1]), "the run recovers once the rate is small enough");

@@ -18,13 +18,12 @@ public sealed class FfmpegFactAttribute : FactAttribute
     }
 }
 
-/// <summary>Video frames through ffmpeg: frames encoded losslessly come back exactly, in order and layout.</summary>
-public class VideoTests : ScratchDirectory
+/// <summary>Test videos made with the ffmpeg program.</summary>
+public static class FfmpegVideos
 {
     /// <summary>Encodes raw frames (8-bit, row-major) losslessly with FFV1 into a Matroska file.</summary>
-    private string Encode(string name, byte[][] frames, int width, int height, string pixelFormat)
+    public static string Encode(string path, byte[][] frames, int width, int height, string pixelFormat)
     {
-        var path = Scratch(name);
         var start = new ProcessStartInfo(
             "ffmpeg",
             $"-v error -f rawvideo -pix_fmt {pixelFormat} -s {width}x{height} -r 10 -i - -c:v ffv1 -y \"{path}\""
@@ -42,6 +41,14 @@ public class VideoTests : ScratchDirectory
         Assert.True(process.ExitCode == 0, errors);
         return path;
     }
+
+}
+
+/// <summary>Video frames through ffmpeg: frames encoded losslessly come back exactly, in order and layout.</summary>
+public class VideoTests : ScratchDirectory
+{
+    private string Encode(string name, byte[][] frames, int width, int height, string pixelFormat) =>
+        FfmpegVideos.Encode(Scratch(name), frames, width, height, pixelFormat);
 
     private static byte[][] Frames(int count, int bytesPerFrame, int seed)
     {
