@@ -64,13 +64,10 @@ internal static class Inputs
     /// <summary>How many leading frames a selection can touch, or 0 (all) when that depends on the count.</summary>
     internal static int FramesNeeded(string select)
     {
-        var parts = select.Split(':');
-        static int? Parse(string text) =>
-            int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : null;
-        if (parts.Length == 1)
-            return Parse(parts[0]) is int index and >= 0 ? index + 1 : 0;
-        var step = parts.Length > 2 && parts[2].Trim().Length > 0 ? Parse(parts[2]) : 1;
-        return step > 0 && Parse(parts[1]) is int stop and >= 0 ? stop : 0;
+        var slice = ParseSlice(select);
+        if (slice.Single)
+            return slice.Start is int index and >= 0 ? index + 1 : 0;
+        return (slice.Step ?? 1) > 0 && slice.Stop is int stop and >= 0 ? stop : 0;
     }
 
     private static Matrix<double>[] ReadNpy(string path) =>
@@ -100,7 +97,10 @@ internal static class Inputs
         return indices;
     }
 
-    public static int[] SliceIndices(int count, string select)
+    /// <summary>The parts of a --select text: an index (Single, in Start) or start:stop:step, each part optional.</summary>
+    private sealed record SliceParts(bool Single, int? Start, int? Stop, int? Step);
+
+    private static SliceParts ParseSlice(string select)
     {
         var parts = select.Split(':');
         int? Part(int index)
@@ -116,17 +116,29 @@ internal static class Inputs
 
         if (parts.Length > 3)
             throw new ArgumentException($"--select: expected at most start:stop:step, but got '{select}'.");
-
         if (parts.Length == 1)
+            return new SliceParts(
+                true,
+                Part(0) ?? throw new ArgumentException("--select: expected an index or start:stop:step, but got ''."),
+                null,
+                null
+            );
+        return new SliceParts(false, Part(0), Part(1), Part(2));
+    }
+
+    public static int[] SliceIndices(int count, string select)
+    {
+        var slice = ParseSlice(select);
+        if (slice.Single)
         {
-            var single = Part(0) ?? throw new ArgumentException("--select: expected an index or start:stop:step, but got ''.");
+            var single = slice.Start!.Value;
             var index = single < 0 ? count + single : single;
             if (index < 0 || index >= count)
                 throw new ArgumentException($"--select: index {single} is outside the {count} matrices.");
             return [index];
         }
 
-        var step = Part(2) ?? 1;
+        var step = slice.Step ?? 1;
         if (step == 0)
             throw new ArgumentException($"--select: the step must not be 0 (in '{select}').");
 
@@ -143,15 +155,15 @@ internal static class Inputs
         var indices = new List<int>();
         if (step > 0)
         {
-            var start = Resolve(Part(0), 0, 0, count);
-            var stop = Resolve(Part(1), count, 0, count);
+            var start = Resolve(slice.Start, 0, 0, count);
+            var stop = Resolve(slice.Stop, count, 0, count);
             for (var i = start; i < stop; i += step)
                 indices.Add(i);
         }
         else
         {
-            var start = Resolve(Part(0), count - 1, -1, count - 1);
-            var stop = Resolve(Part(1), -1, -1, count - 1);
+            var start = Resolve(slice.Start, count - 1, -1, count - 1);
+            var stop = Resolve(slice.Stop, -1, -1, count - 1);
             for (var i = start; i > stop; i += step)
                 indices.Add(i);
         }

@@ -40,7 +40,9 @@ internal static class TrainingRun
                 var task = context.AddTask(Markup.Escape(label), maxValue: options.Steps);
                 var bar = new BarReporter(task, label);
                 var result = await Training.TrainAsync(matrices, options, bar, cancellationToken);
-                task.Value = task.MaxValue;
+                // A cancelled run keeps its bar where it stopped; a finished one may have skipped the last report.
+                if (!result.Cancelled)
+                    task.Value = task.MaxValue;
                 return result;
             });
     }
