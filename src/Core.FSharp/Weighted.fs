@@ -1,6 +1,7 @@
 namespace LowRank.Core
 
 open System
+open System.Threading
 open MathNet.Numerics.LinearAlgebra
 
 /// The nonzeros of a sparse n x d matrix by column (compressed sparse columns): column j's entries are
@@ -123,11 +124,24 @@ module internal WeightColumns =
             result
         | _ -> mapColumns (fun w value -> w * value) weights x
 
-    /// X / W entrywise with 1/0 taken as 0 (the reweighting W^(o+) o X), without forming W.
-    let divide (weights: Weights) (x: Matrix<float>) : Matrix<float> =
-        match weights with
-        | DenseWeights w -> Dense.divideByWeights w x
-        | _ -> mapColumns (fun w value -> if w > 0.0 then value / w else 0.0) weights x
+    /// X / max(W, floor) entrywise with 1/0 taken as 0 (the reweighting W^(o+) o X, with positive weights below
+    /// `floor` raised to it), without forming W.
+    let divide (floor: float) (weights: Weights) (x: Matrix<float>) : Matrix<float> =
+        mapColumns (fun w value -> if w > 0.0 then value / max w floor else 0.0) weights x
+
+    /// The largest weight, read a column at a time: O(n d r) for factored weights, O(n d) otherwise.
+    let maximum (weights: Weights) =
+        let n, d = shape weights
+        let column = Array.zeroCreate<float> n
+        let mutable top = 0.0
+
+        for j in 0 .. d - 1 do
+            into weights j column
+
+            for i in 0 .. n - 1 do
+                top <- max top column[i]
+
+        top
 
 /// How a weighted approximation turns its low-rank part Left Right into the approximation of A.
 [<RequireQualifiedAccess; NoComparison; NoEquality>]
@@ -135,8 +149,9 @@ type Reweighting =
     /// The approximation is Left Right itself.
     | None
     /// The approximation is W^(o+) o (Left Right): entrywise division by the weights, with 1/0 taken as 0, so it is 0
-    /// wherever W is 0 (Woodruff and Yasuda 2024, Algorithm 1).
-    | DivideByWeights of Weights
+    /// wherever W is 0 (Woodruff and Yasuda 2024, Algorithm 1). Positive weights below `floor` (0: none) divide as
+    /// `floor` (WlraOptions.WeightFloor), which bounds the amplification of tiny weights.
+    | DivideByWeights of weights: Weights * floor: float
     /// The approximation is (P Q) o (Left Right), P Q a low-rank approximation of W^(o+) (Algorithm 2).
     | MultiplyBy of p: Matrix<float> * q: Matrix<float>
 
@@ -163,6 +178,14 @@ type WeightedApproximation = {
     Converged: bool
     /// The loss after each iteration, for convergence plots; one entry for one-shot methods.
     LossHistory: float[]
+    /// r, the weights' rank that svd_w and the methods built on it (practical svd_w, sample, css, em_w's start)
+    /// multiplied k by; 0 for the other methods, and for a total rank given directly.
+    WeightRank: int
+    /// Why r (or the total rank) is what it is, in one sentence; empty for methods that do not choose one.
+    RankChoice: string
+    /// max |A~_ij| / max |A_ij|: how far the approximation's entries reach beyond A's (0 when both are 0). Dividing by
+    /// tiny weights can make it large where those weights leave A~ unconstrained.
+    Amplification: float
 } with
 
     /// The rank t of the low-rank part.
@@ -178,10 +201,23 @@ type WeightedApproximation = {
 
         match this.Reweighting with
         | Reweighting.None -> product
-        | Reweighting.DivideByWeights weights -> WeightColumns.divide weights product
+        | Reweighting.DivideByWeights(weights, floor) -> WeightColumns.divide floor weights product
         | Reweighting.MultiplyBy(p, q) -> product.PointwiseMultiply(Dense.multiply p q)
 
-/// Options of the iterative weighted algorithms; each algorithm reads the fields it uses.
+/// One iteration of a weighted low-rank approximation method, reported through WlraOptions.Progress.
+[<NoComparison; NoEquality>]
+type WlraProgress = {
+    /// The method, as in WeightedApproximation.Method.
+    Method: string
+    /// Iterations done, from 1.
+    Iteration: int
+    /// The iteration limit.
+    Limit: int
+    /// The weighted loss after this iteration.
+    Loss: float
+}
+
+/// Options of the weighted algorithms; each algorithm reads the fields it uses.
 [<NoComparison; NoEquality>]
 type WlraOptions = {
     /// Iteration limit (em, em_w, als, adam). Default 25.
@@ -196,11 +232,30 @@ type WlraOptions = {
     Seed: int
     /// sample's number of sampled rows; 0 chooses 4 t log(t + 1) + 10 for total rank t. Default 0.
     Samples: int
-    /// em's starting point (n x d); None starts from 0. em_w sets it from svd_w.
+    /// em's starting point (n x d); None starts from [A]_k (a zero matrix starts from 0). em_w sets it from svd_w.
     WarmStart: Matrix<float> option
+    /// adam's number of steps (MaxIterations bounds em, em_w and als). Default 500.
+    AdamSteps: int
+    /// r for svd_w and the methods built on it; 0 chooses it (see EnergyFraction). Default 0.
+    WeightRank: int
+    /// When r is chosen and W's rank r_W has r_W k &lt;= min(n, d), r = r_W (Theorem 1.2 holds); otherwise r is the
+    /// smallest whose rank-r approximation of W holds this fraction of ||W||_F^2, at most min(n, d) / k. Default 0.99.
+    EnergyFraction: float
+    /// svd_w's total rank t directly, overriding r k; 0 for r k. Default 0.
+    TotalRank: int
+    /// Positive weights below WeightFloor max W divide as if they were that large (0 = exact division). A floor f
+    /// bounds |A~| by |W o A| / (f max W) where a weight is tiny, at the price of a higher loss there. Default 0.
+    WeightFloor: float
+    /// Called after each iteration of the iterative methods (and once by the one-shot ones).
+    Progress: WlraProgress -> unit
+    /// Checked before every iteration: a cancelled token stops the method within one iteration with
+    /// OperationCanceledException.
+    Cancellation: CancellationToken
 } with
 
-    /// MaxIterations 25, Tolerance 1e-6, Ridge 1e-8, LearningRate 1e-2, Seed 0, Samples 0, no warm start.
+    /// MaxIterations 25, Tolerance 1e-6, Ridge 1e-8, LearningRate 1e-2, Seed 0, Samples 0, no warm start (em starts
+    /// from [A]_k), AdamSteps 500, r chosen with EnergyFraction 0.99, no total rank, no weight floor, no progress, no
+    /// cancellation.
     static member Default = {
         MaxIterations = 25
         Tolerance = 1e-6
@@ -209,6 +264,13 @@ type WlraOptions = {
         Seed = 0
         Samples = 0
         WarmStart = None
+        AdamSteps = 500
+        WeightRank = 0
+        EnergyFraction = 0.99
+        TotalRank = 0
+        WeightFloor = 0.0
+        Progress = ignore
+        Cancellation = CancellationToken.None
     }
 
 /// Builds weights for weighted low-rank approximation.

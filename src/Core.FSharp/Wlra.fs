@@ -30,34 +30,62 @@ let private check (rank: int) (weights: Weights) (matrix: Matrix<float>) =
 
 let private checkOptions (options: WlraOptions) =
     Guard.notNull (nameof options) options
+    Guard.notNull "options.Progress" options.Progress
+
+    let outOfRange (field: string) (value: obj) (expected: string) =
+        raise (
+            ArgumentOutOfRangeException(
+                nameof options,
+                value,
+                $"Expected options.{field} {expected}, but it is {value}."
+            )
+        )
 
     if options.MaxIterations < 1 then
-        raise (
-            ArgumentOutOfRangeException(
-                nameof options,
-                options.MaxIterations,
-                $"Expected options.MaxIterations >= 1, but it is {options.MaxIterations}."
-            )
-        )
+        outOfRange "MaxIterations" options.MaxIterations ">= 1"
 
-    if
-        not (options.Tolerance >= 0.0)
-        || not (options.Ridge >= 0.0)
-        || not (options.LearningRate > 0.0)
-    then
-        raise (
-            ArgumentOutOfRangeException(
-                nameof options,
-                $"Expected Tolerance >= 0, Ridge >= 0 and LearningRate > 0, but they are {options.Tolerance}, {options.Ridge} and {options.LearningRate}."
-            )
-        )
+    if options.AdamSteps < 1 then
+        outOfRange "AdamSteps" options.AdamSteps ">= 1"
+
+    if not (options.Tolerance >= 0.0) then
+        outOfRange "Tolerance" options.Tolerance ">= 0"
+
+    if not (options.Ridge >= 0.0 && Double.IsFinite options.Ridge) then
+        outOfRange "Ridge" options.Ridge "finite and >= 0"
+
+    if not (options.LearningRate > 0.0 && Double.IsFinite options.LearningRate) then
+        outOfRange "LearningRate" options.LearningRate "finite and > 0"
+
+    if options.WeightRank < 0 then
+        outOfRange "WeightRank" options.WeightRank ">= 0 (0 chooses r)"
+
+    if options.TotalRank < 0 then
+        outOfRange "TotalRank" options.TotalRank ">= 0 (0 uses r k)"
+
+    if not (options.EnergyFraction > 0.0 && options.EnergyFraction <= 1.0) then
+        outOfRange "EnergyFraction" options.EnergyFraction "in (0, 1]"
+
+    if not (options.WeightFloor >= 0.0 && options.WeightFloor < 1.0) then
+        outOfRange "WeightFloor" options.WeightFloor "in [0, 1)"
+
+/// Reports one finished iteration, then stops if cancellation was requested, so that a cancelled call returns within
+/// one iteration.
+let private iterationDone (options: WlraOptions) name iteration limit loss =
+    options.Progress {
+        Method = name
+        Iteration = iteration
+        Limit = limit
+        Loss = loss
+    }
+
+    options.Cancellation.ThrowIfCancellationRequested()
 
 /// ||W o (A - X)||_F for a dense X.
 let private lossOf (w: Matrix<float>) (a: Matrix<float>) (x: Matrix<float>) =
     Dense.twoNorm ((a - x).PointwiseMultiply(w).AsColumnMajorArray())
 
-/// ||W o (A - A~)||_F read a block of columns at a time: W's columns from its structure, A~'s from its factors and
-/// reweighting, so no n x d matrix is formed; O(n d (t + r)) time, O(n b) memory for blocks of b = 256 columns.
+/// ||W o (A - A~)||_F and max |A~_ij| read a block of columns at a time: W's columns from its structure, A~'s from its
+/// factors and reweighting, so no n x d matrix is formed; O(n d (t + r)) time, O(n b) memory for blocks of b = 256.
 let private streamedLoss (weights: Weights) (a: Matrix<float>) (approximation: WeightedApproximation) =
     let n, d = a.RowCount, a.ColumnCount
     let width = 256
@@ -67,10 +95,12 @@ let private streamedLoss (weights: Weights) (a: Matrix<float>) (approximation: W
 
     // The reweighting's own weights W^(o+) divides by; they are the loss's weights in every method here, so their
     // columns are read once for both.
-    let divisor =
+    let mutable largest = 0.0
+
+    let divisor, floor =
         match approximation.Reweighting with
-        | Reweighting.DivideByWeights v -> Some v
-        | _ -> Option.None
+        | Reweighting.DivideByWeights(v, floor) -> Some v, floor
+        | _ -> Option.None, 0.0
 
     let shared = divisor |> Option.forall (fun v -> obj.ReferenceEquals(v, weights))
 
@@ -105,15 +135,16 @@ let private streamedLoss (weights: Weights) (a: Matrix<float>) (approximation: W
                     match approximation.Reweighting, scale with
                     | Reweighting.DivideByWeights _, _ ->
                         let v = divisorColumn[i]
-                        if v > 0.0 then low[i, c] / v else 0.0
+                        if v > 0.0 then low[i, c] / max v floor else 0.0
                     | Reweighting.MultiplyBy _, Some s -> low[i, c] * s[i, c]
                     | _ -> low[i, c]
 
+                largest <- max largest (abs x)
                 residual[i] <- w[i] * (column[i] - x)
 
             columnNorms[j] <- Dense.twoNorm residual
 
-    Dense.twoNorm columnNorms
+    Dense.twoNorm columnNorms, largest
 
 /// <summary>The weighted loss ||W o (A - A~)||_F of an approximation returned by this module.</summary>
 /// <param name="weights">W.</param>
@@ -126,7 +157,19 @@ let private streamedLoss (weights: Weights) (a: Matrix<float>) (approximation: W
 let loss (weights: Weights) (matrix: Matrix<float>) (approximation: WeightedApproximation) =
     Guard.notNull (nameof approximation) approximation
     checkShapes 1 weights matrix
-    streamedLoss weights matrix approximation
+
+    if
+        approximation.Left.RowCount <> matrix.RowCount
+        || approximation.Right.ColumnCount <> matrix.ColumnCount
+    then
+        raise (
+            ArgumentException(
+                $"Expected an approximation of matrix's shape ({Guard.shape matrix}), but approximation is {approximation.Left.RowCount}x{approximation.Right.ColumnCount}.",
+                nameof approximation
+            )
+        )
+
+    streamedLoss weights matrix approximation |> fst
 
 let private result
     name
@@ -150,14 +193,22 @@ let private result
         Iterations = iterations
         Converged = converged
         LossHistory = [||]
+        WeightRank = 0
+        RankChoice = ""
+        Amplification = 0.0
     }
 
-    let loss = streamedLoss weights a approximation
+    let loss, largest = streamedLoss weights a approximation
+    let top = Dense.storedValues a |> Array.fold (fun m x -> max m (abs x)) 0.0
 
     {
         approximation with
             Loss = loss
             LossHistory = (if Array.isEmpty history then [| loss |] else history)
+            Amplification =
+                if top > 0.0 then largest / top
+                elif largest > 0.0 then infinity
+                else 0.0
     }
 
 /// Storage of W's own factors when the reweighting needs W and W came factored; dense W is the caller's.
@@ -207,8 +258,15 @@ let private blockTruncatedSvd (total: int) (blocks: MaskBlock[]) (matrix: Matrix
 
     left, right
 
-/// svd_w with a total rank budget t (validated by the callers): W o A from W's structure, never W itself.
-let private reweighted name (total: int) (weights: Weights) (matrix: Matrix<float>) =
+/// The absolute floor below which positive weights divide as the floor: options.WeightFloor max W, or 0.
+let private floorOf (options: WlraOptions) (weights: Weights) =
+    if options.WeightFloor > 0.0 then
+        options.WeightFloor * WeightColumns.maximum weights
+    else
+        0.0
+
+/// svd_w with a total rank t (validated by the callers): W o A from W's structure, never W itself.
+let private reweighted name (total: int) floor (weights: Weights) (matrix: Matrix<float>) =
     let left, right =
         match weights with
         | BlockMask(_, _, blocks) -> blockTruncatedSvd total blocks matrix
@@ -216,7 +274,124 @@ let private reweighted name (total: int) (weights: Weights) (matrix: Matrix<floa
             let best = Svd.bestRankK total (WeightColumns.hadamard weights matrix)
             best.Left, best.Right
 
-    result name weights matrix left right (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
+    result
+        name
+        weights
+        matrix
+        left
+        right
+        (Reweighting.DivideByWeights(weights, floor))
+        (weightFactorStorage weights)
+        1
+        true
+        [||]
+
+/// The top `count` singular values of W (descending; fewer when min(n, d) is smaller). Without a full SVD when count
+/// is small against min(n, d): randomized subspace iteration (Halko, Martinsson and Tropp 2011, Algorithm 4.4) with 10
+/// extra columns and 3 power iterations from a fixed seed, O(n d (count + 10)) a pass; its values are accurate to
+/// a relative 1e-8 or better when the spectrum decays past count, and never above the true ones.
+let internal topSingularValues (count: int) (w: Matrix<float>) =
+    let n, d = w.RowCount, w.ColumnCount
+    let p = min n d
+
+    if 4 * (count + 10) >= p then
+        Dense.singularValues w |> Array.truncate count
+    else
+        let random = Random(0)
+        let columns = count + 10
+        let omega = Matrix<float>.Build.Dense(d, columns, fun _ _ -> Dense.standardNormal random)
+        let mutable q = fst (Dense.qr (Dense.multiply w omega))
+
+        for _ in 1..3 do
+            let z = fst (Dense.qr (Dense.gemm true w false q))
+            q <- fst (Dense.qr (Dense.multiply w z))
+
+        Dense.singularValues (Dense.gemm true q false w) |> Array.truncate count
+
+/// svd_w's total rank t, the weights' rank r behind it (0 when t is given), and why, for rank k.
+let private chooseTotalRank (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    let n, d = matrix.RowCount, matrix.ColumnCount
+    let limit = min n d
+
+    if options.TotalRank > 0 then
+        if options.TotalRank > limit then
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof options,
+                    options.TotalRank,
+                    $"Expected options.TotalRank <= min(n, d) = {limit}, but it is {options.TotalRank}."
+                )
+            )
+
+        options.TotalRank, 0, $"total rank t = {options.TotalRank} given"
+    elif options.WeightRank > 0 then
+        let r = options.WeightRank
+
+        if r * rank > limit then
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof rank,
+                    rank,
+                    $"options.WeightRank = {r} needs r*k = {r * rank} <= min(n, d) = {limit}; use k <= {limit / r}, a smaller WeightRank, or 0 to choose it."
+                )
+            )
+
+        r * rank, r, $"r = {r} given"
+    else
+        let cap = limit / rank
+
+        // The exact rank when it fits (Theorem 1.2 then holds); otherwise the energy rule on W's top singular values.
+        let exact, top =
+            match weights with
+            | DenseWeights w ->
+                let top = topSingularValues (cap + 1) w
+                let threshold = top[0] * Dense.rankTolerance n d
+                let above = top |> Array.sumBy (fun s -> if s > threshold then 1 else 0)
+                (if above <= cap then Some above else Option.None), Some top
+            | _ ->
+                let r = Weights.rank weights
+                (if r <= cap then Some r else Option.None), Option.None
+
+        match exact with
+        | Some r ->
+            let what =
+                match weights with
+                | DenseWeights _ -> "the numerical rank of W"
+                | FactoredWeights _ -> "the inner dimension of W's factors"
+                | BlockMask _ -> "the number of blocks of the mask"
+                | LowRankPlusSparse _ -> "the rank bound of W = L R + S"
+
+            r * rank, r, $"r = {r}, {what} (Theorem 1.2 holds)"
+        | Option.None ->
+            let w = Weights.dense weights
+            let top = top |> Option.defaultWith (fun () -> topSingularValues cap w)
+            let total = Dense.twoNorm (Dense.storedValues w) ** 2.0
+            let held = Array.scan (fun sum s -> sum + s * s / total) 0.0 top
+
+            let r =
+                match Array.tryFindIndex (fun h -> h >= options.EnergyFraction) held with
+                | Some r when r >= 1 && r <= cap -> r
+                | _ -> cap
+
+            let reached =
+                if held[r] >= options.EnergyFraction then
+                    $"the smallest r holding {options.EnergyFraction:P1} of ||W||_F^2"
+                else
+                    $"capped by min(n, d)/k = {cap}; {options.EnergyFraction:P1} needs more"
+
+            r * rank,
+            r,
+            $"r = {r}: W has rank above min(n, d)/k = {cap}; the top {r} singular values of W hold {held[r]:P1} of ||W||_F^2 ({reached}); Theorem 1.2 does not apply"
+
+/// svd_w with the total rank chosen by chooseTotalRank, then r and the reason recorded in the result.
+let private svdWFor name (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    let total, r, why = chooseTotalRank options rank weights matrix
+
+    {
+        reweighted name total (floorOf options weights) weights matrix with
+            WeightRank = r
+            RankChoice = why
+    }
 
 /// <summary>svd_w with a total rank budget: A~ = W^(o+) o [W o A]_t, the rank-t truncated SVD of W o A divided
 /// entrywise by W (1/0 taken as 0).</summary>
@@ -233,77 +408,139 @@ let svdWBudget (totalRank: int) (weights: Weights) (matrix: Matrix<float>) =
     Guard.notNull (nameof weights) weights
     Guard.rank (nameof totalRank) totalRank (nameof matrix) matrix
     checkShapes 1 weights matrix
-    reweighted "svd_w" totalRank weights matrix
 
-/// The total rank r k that svd_w uses, or an exception saying why it cannot.
-let private totalRankFor (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    let r = Weights.rank weights
-    let limit = min matrix.RowCount matrix.ColumnCount
+    {
+        reweighted "svd_w" totalRank 0.0 weights matrix with
+            RankChoice = $"total rank t = {totalRank} given"
+    }
 
-    if r * rank > limit then
-        raise (
-            ArgumentOutOfRangeException(
-                nameof rank,
-                rank,
-                $"The weights have rank r = {r}, so svd_w needs rank r*k = {r * rank}, more than min(n, d) = {limit}. Use a rank k <= {limit / r}, or svdWBudget with a total rank <= {limit}."
-            )
-        )
-
-    r * rank
-
-/// <summary>svd_w (Algorithm 1 of Woodruff and Yasuda 2024): with r = rank(W), A~ = W^(o+) o [W o A]_(r k). Its weighted
-/// error is at most that of every rank-k matrix (Theorem 1.2), because rank(W o A') &lt;= r k for rank-k A' (Lemma 2.1).</summary>
-/// <param name="rank">k &gt;= 1, with r k &lt;= min(n, d).</param>
-/// <param name="weights">W; r is the factors' inner dimension for factored weights, else the numerical rank of W
-/// (Svd.numericalRank's threshold, max(n, d) 2^-52 sigma_1).</param>
+/// <summary>svd_w (Algorithm 1 of Woodruff and Yasuda 2024) with options: A~ = W^(o+) o [W o A]_(r k). When W has rank
+/// r with r k &lt;= min(n, d), its weighted error is at most that of every rank-k matrix (Theorem 1.2), because
+/// rank(W o A') &lt;= r k for rank-k A' (Lemma 2.1).</summary>
+/// <param name="options">How r is chosen: WeightRank (r given), TotalRank (t given), else W's own rank when r_W k
+/// &lt;= min(n, d), else the smallest r whose rank-r approximation of W holds EnergyFraction of ||W||_F^2 (at most
+/// min(n, d)/k; found from W's top singular values by randomized subspace iteration, not a full SVD of W). WeightFloor
+/// bounds the division by tiny weights.</param>
+/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+/// <param name="weights">W.</param>
 /// <param name="matrix">A (n x d), finite.</param>
-/// <returns>The approximation: rank r k factors of W o A, divided by W; 0 on entries of zero weight.</returns>
+/// <returns>The approximation: rank t = r k factors of W o A, divided by W; 0 on entries of zero weight. WeightRank and
+/// RankChoice say which r was used and why.</returns>
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
-/// <exception cref="System.ArgumentOutOfRangeException">rank &lt; 1, or r k &gt; min(n, d) (the rank estimate is reported,
-/// not clipped).</exception>
-/// <remarks>O(n d min(n, d)). With rank-one weights w u^T it is the exact weighted rank-k optimum.</remarks>
+/// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)], a given r has r k &gt; min(n, d),
+/// or an option is out of range.</exception>
+/// <remarks>O(n d min(n, d)) for the SVD of W o A, plus O(n d r) to choose r for dense weights. With rank-one weights
+/// w u^T it is the exact weighted rank-k optimum.</remarks>
+[<CompiledName("SvdWWith")>]
+let svdWWith (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    checkOptions options
+    checkShapes rank weights matrix
+    svdWFor "svd_w" options rank weights matrix
+
+/// <summary>svd_w (Algorithm 1 of Woodruff and Yasuda 2024) with the default options: svdWWith WlraOptions.Default.</summary>
+/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+/// <param name="weights">W; r is its rank when r k &lt;= min(n, d) (the factors' inner dimension for factored weights,
+/// else the numerical rank), otherwise the energy rule of svdWWith.</param>
+/// <param name="matrix">A (n x d), finite.</param>
+/// <returns>As for svdWWith.</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)].</exception>
 [<CompiledName("SvdW")>]
 let svdW (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    checkShapes rank weights matrix
-    reweighted "svd_w" (totalRankFor rank weights matrix) weights matrix
+    svdWWith WlraOptions.Default rank weights matrix
 
-/// Entrywise pseudo-inverse: 1/x, with 1/0 taken as 0.
-let private pseudoInverse (m: Matrix<float>) =
-    m.Map((fun x -> if x = 0.0 then 0.0 else 1.0 / x), Zeros.Include)
+/// One majorise-minimise step of rank k: the best rank-k approximation of `m` whose rows lie in span(B), B an
+/// orthonormal basis of span([V, M^T M V]) for the previous iterate's right factor V (k x d rows). The previous iterate
+/// has its rows in span(V), so the result is at least as close to m as it is (which keeps em monotone), and one block
+/// power step moves V towards m's top right singular subspace. O(n d k) in four products, against O(n d min(n, d)) for
+/// a full SVD; without a previous factor, or when 2k >= d, it is the exact [m]_k.
+let private rankKStep (rank: int) (previous: Matrix<float> option) (m: Matrix<float>) : LowRankApproximation =
+    match previous with
+    | Some right when 2 * rank < m.ColumnCount && right.RowCount = rank ->
+        let v = right.Transpose()
+        let power = Dense.gemm true m false (Dense.multiply m v)
+        let basis = fst (Dense.qr (v.Append power))
+        let svd = Dense.thinSvd (Dense.multiply m basis)
+        let k = min rank svd.S.Length
+        let s = svd.S[.. k - 1]
 
-/// <summary>Practical svd_w (Algorithm 2 of Woodruff and Yasuda 2024): P Q = [W^(o+)]_t, then
-/// A~ = (P Q) o [(P Q)^(o+) o A]_t with t = r k, so that W^(o-1) is never stored densely.</summary>
-/// <param name="rank">k &gt;= 1, with r k &lt;= min(n, d).</param>
-/// <param name="weights">W (r as for svdW).</param>
+        {
+            Left = Dense.scaleColumnsInPlace s (svd.U.SubMatrix(0, m.RowCount, 0, k))
+            Right = Dense.gemm false (svd.Vt.SubMatrix(0, k, 0, basis.ColumnCount)) true basis
+            SingularValues = s
+        }
+    | _ -> Svd.bestRankK rank m
+
+/// A rank-t approximation P Q of the entrywise inverse 1 / max(W, floor) on W's support. Entries of zero weight are
+/// free (the loss never reads A~ there), so they are filled with the low-rank fit itself, by masked EM (matrix
+/// completion: X &lt;- [S o V + (1 - S) o X]_t, S the support), until the filled values move by less than 1e-10 of
+/// V's norm or 200 steps. Without zero weights this is the exact [V]_t in one step.
+let private inverseWeightsFactors (total: int) (floor: float) (w: Matrix<float>) =
+    let inverse = w.Map((fun x -> if x > 0.0 then 1.0 / max x floor else 0.0), Zeros.Include)
+    let support = w.Map((fun x -> if x > 0.0 then 1.0 else 0.0), Zeros.Include)
+    let missing = support.Map((fun s -> 1.0 - s), Zeros.Include)
+    let scale = Norm.frobenius inverse
+    let mutable fit = Svd.bestRankK total inverse
+
+    if Dense.storedValues missing |> Array.exists (fun x -> x > 0.0) then
+        let mutable filled = missing.PointwiseMultiply(fit.ToMatrix())
+        let mutable moved = infinity
+        let mutable step = 0
+
+        while moved > 1e-10 * scale && step < 200 do
+            step <- step + 1
+            fit <- rankKStep total (Some fit.Right) (inverse + filled)
+            let next = missing.PointwiseMultiply(fit.ToMatrix())
+            moved <- Norm.frobenius (next - filled)
+            filled <- next
+
+    fit
+
+/// <summary>Practical svd_w (after Algorithm 2 of Woodruff and Yasuda 2024): P Q = a rank-t approximation of the
+/// entrywise inverse of W, and A~ = (P Q) o [W o A]_t with t = r k, so that W^(o-1) is never needed at reconstruction.
+/// </summary>
+/// <param name="options">r (or t) as for svdWWith; WeightFloor, which also bounds 1 / W.</param>
+/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+/// <param name="weights">W (r as for svdWWith).</param>
 /// <param name="matrix">A, finite.</param>
 /// <returns>The approximation; it stores 2 (n + d) t numbers (the factors of both rank-t parts).</returns>
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
-/// <exception cref="System.ArgumentOutOfRangeException">rank &lt; 1 or r k &gt; min(n, d).</exception>
-/// <remarks>O(n d min(n, d)). Zero weights make W^(o+) 0 there, so A~ is 0 on them as in svdW.</remarks>
+/// <exception cref="System.ArgumentOutOfRangeException">as for svdWWith.</exception>
+/// <remarks>What 1/W means where W = 0: nothing is asked of A~ there, so those entries of the inverse are free and are
+/// set to the values that make the inverse on the support best fit by rank t (masked EM, at most 200 truncated-SVD
+/// steps of O(n d t) each). The low-rank part is [W o A]_t itself, not [(P Q)^(o-1) o A]_t: dividing A by P Q would
+/// blow up wherever P Q is near 0. When 1/W on the support is exactly of rank &lt;= t, A~ equals svd_w's on every entry
+/// of positive weight. O(n d min(n, d)) for the SVDs.</remarks>
 [<CompiledName("SvdWPractical")>]
-let svdWPractical (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+let svdWPractical (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    checkOptions options
     let w = check rank weights matrix
-    let total = totalRankFor rank weights matrix
-    let inverse = Svd.bestRankK total (pseudoInverse w)
-    let pq = inverse.ToMatrix()
-    let best = Svd.bestRankK total ((pseudoInverse pq).PointwiseMultiply matrix)
+    let total, r, why = chooseTotalRank options rank weights matrix
+    let inverse = inverseWeightsFactors total (floorOf options weights) w
+    let best = Svd.bestRankK total (WeightColumns.hadamard weights matrix)
     let extra = (matrix.RowCount + matrix.ColumnCount) * total
 
-    result
-        "svd_w practical"
-        weights
-        matrix
-        best.Left
-        best.Right
-        (Reweighting.MultiplyBy(inverse.Left, inverse.Right))
-        extra
-        1
-        true
-        [||]
+    {
+        result
+            "svd_w practical"
+            weights
+            matrix
+            best.Left
+            best.Right
+            (Reweighting.MultiplyBy(inverse.Left, inverse.Right))
+            extra
+            1
+            true
+            [||] with
+            WeightRank = r
+            RankChoice = why
+    }
 
-/// EM iterations X <- [W2 o A + (1 - W2) o X]_k from `start`, W2 = W^2 / max W^2 (Srebro and Jaakkola 2003).
+/// EM iterations X <- [W2 o A + (1 - W2) o X]_k from `start`, W2 = W^2 / max W^2 (Srebro and Jaakola 2003), each
+/// step restricted to the previous iterate's row space widened by one power step (rankKStep).
 let private emFrom
     name
     (options: WlraOptions)
@@ -311,42 +548,50 @@ let private emFrom
     (weights: Weights)
     (w: Matrix<float>)
     (matrix: Matrix<float>)
-    (start: Matrix<float>)
+    (start: LowRankApproximation)
     =
     let w2 = w.PointwiseMultiply w
     let w2 = w2 / (Dense.storedValues w2 |> Array.max)
-    let complement = w2.Map(fun x -> 1.0 - x)
     let filled = w2.PointwiseMultiply matrix
     let history = ResizeArray()
-    let mutable x = start
-    let mutable best = Unchecked.defaultof<LowRankApproximation>
+    let mutable best = start
+    let mutable x = start.ToMatrix()
     let mutable previous = lossOf w matrix x
     let mutable converged = false
     let mutable iteration = 0
 
     while not converged && iteration < options.MaxIterations do
         iteration <- iteration + 1
-        best <- Svd.bestRankK rank (filled + complement.PointwiseMultiply x)
+        // W2 o A + (1 - W2) o X = X + W2 o (A - X) written as filled + X - W2 o X, one pass.
+        let target = filled + x - w2.PointwiseMultiply x
+
+        let basis = if best.Rank = rank then Some best.Right else Option.None
+
+        best <- rankKStep rank basis target
         x <- best.ToMatrix()
         let current = lossOf w matrix x
         history.Add current
         converged <- previous - current <= options.Tolerance * previous
         previous <- current
+        iterationDone options name iteration options.MaxIterations current
 
     result name weights matrix best.Left best.Right Reweighting.None 0 iteration converged (history.ToArray())
 
 /// <summary>The `em` baseline (Srebro and Jaakkola 2003): X &lt;- [W2 o A + (1 - W2) o X]_k with W2 = W^2 / max W^2,
-/// from options.WarmStart or 0, until the loss decreases by less than options.Tolerance times itself or
+/// from options.WarmStart or [A]_k, until the loss decreases by less than options.Tolerance times itself or
 /// options.MaxIterations is reached.</summary>
-/// <param name="options">MaxIterations, Tolerance, WarmStart.</param>
+/// <param name="options">MaxIterations, Tolerance, WarmStart (a zero matrix starts from 0), Progress, Cancellation.</param>
 /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A, finite.</param>
-/// <returns>Rank-k factors. Each iteration costs a truncated SVD, O(n d min(n, d)), and never increases the loss (it is a
-/// majorise-minimise step for sum W2_ij (A - X)_ij^2).</returns>
+/// <returns>Rank-k factors. Each iteration is a majorise-minimise step for sum W2_ij (A - X)_ij^2 and never increases
+/// the loss: its rank-k step is the best approximation of the filled matrix with rows in span([V, M^T M V]) (V the
+/// previous iterate's row space, M the filled matrix), O(n d k) instead of a full SVD's O(n d min(n, d)); the first
+/// step from a zero start is an exact SVD.</returns>
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">matrix or the warm start is not finite or of the wrong shape.</exception>
 /// <exception cref="System.ArgumentOutOfRangeException">rank or an option is out of range.</exception>
+/// <exception cref="System.OperationCanceledException">options.Cancellation was cancelled (checked every iteration).</exception>
 [<CompiledName("Em")>]
 let em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
@@ -357,26 +602,42 @@ let em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<flo
         | Some start ->
             Guard.finiteMatrix "options.WarmStart" start
             Guard.sameShape "options.WarmStart" start (nameof matrix) matrix (nameof options)
-            start
-        | None -> Matrix<float>.Build.Dense(matrix.RowCount, matrix.ColumnCount)
+
+            if Dense.storedValues start |> Array.forall ((=) 0.0) then
+                {
+                    Left = Matrix<float>.Build.Dense(matrix.RowCount, 0)
+                    Right = Matrix<float>.Build.Dense(0, matrix.ColumnCount)
+                    SingularValues = [||]
+                }
+            else
+                Svd.bestRankK rank start
+        | None -> Svd.bestRankK rank matrix
 
     emFrom "em" options rank weights w matrix start
 
 /// <summary>The `em_w` method: em started from svd_w's solution truncated to rank k.</summary>
-/// <param name="options">MaxIterations and Tolerance (WarmStart is ignored).</param>
-/// <param name="rank">k &gt;= 1, with r k &lt;= min(n, d).</param>
+/// <param name="options">MaxIterations, Tolerance, Progress, Cancellation, and svd_w's options (WarmStart is ignored).
+/// </param>
+/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A, finite.</param>
-/// <returns>Rank-k factors; the cost of svd_w plus em's.</returns>
+/// <returns>Rank-k factors, with svd_w's WeightRank and RankChoice; the cost of svd_w plus em's.</returns>
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">as for em.</exception>
-/// <exception cref="System.ArgumentOutOfRangeException">as for svdW and em.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">as for svdWWith and em.</exception>
+/// <exception cref="System.OperationCanceledException">options.Cancellation was cancelled.</exception>
 [<CompiledName("EmW")>]
 let emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     let w = check rank weights matrix
-    let start = (svdW rank weights matrix).ToMatrix() |> Svd.bestRankK rank
-    emFrom "em_w" options rank weights w matrix (start.ToMatrix())
+    let reweightedStart = svdWFor "svd_w" options rank weights matrix
+    let start = reweightedStart.ToMatrix() |> Svd.bestRankK rank
+
+    {
+        emFrom "em_w" options rank weights w matrix start with
+            WeightRank = reweightedStart.WeightRank
+            RankChoice = reweightedStart.RankChoice
+    }
 
 /// Solves (G + lambda I) x = b in place in `b` by Cholesky, G symmetric k x k in column-major `g` (overwritten);
 /// false when a pivot is not safely positive (G + lambda I singular to working precision), leaving b unusable.
@@ -523,12 +784,13 @@ let als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
         history.Add current
         converged <- abs (previous - current) <= options.Tolerance * previous
         previous <- current
+        iterationDone options "als" iteration options.MaxIterations current
 
     result "als" weights matrix u (v.Transpose()) Reweighting.None 0 iteration converged (history.ToArray())
 
 /// <summary>The `adam` baseline: U V^T optimised by Adam (beta1 0.9, beta2 0.999) on ||W o (A - U V^T)||_F^2 from
 /// the balanced factors of [A]_k, step options.LearningRate times the root-mean-square entry of A.</summary>
-/// <param name="options">MaxIterations (Adam steps), Tolerance, LearningRate.</param>
+/// <param name="options">AdamSteps, Tolerance, LearningRate, Progress, Cancellation.</param>
 /// <param name="rank">k.</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A.</param>
@@ -577,7 +839,7 @@ let adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<f
             s[i, j] <- 0.999 * s[i, j] + 0.001 * g * g
             parameter[i, j] <- parameter[i, j] - step * (m[i, j] / c1) / (sqrt (s[i, j] / c2) + 1e-12)
 
-    while not converged && t < options.MaxIterations do
+    while not converged && t < options.AdamSteps do
         t <- t + 1
         let residual = w2.PointwiseMultiply(Dense.gemm false u true v - matrix)
         let gu = 2.0 * Dense.multiply residual v
@@ -594,12 +856,14 @@ let adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<f
 
         converged <- abs (previous - current) <= options.Tolerance * previous
         previous <- current
+        iterationDone options "adam" t options.AdamSteps current
 
     result "adam" weights matrix bestU (bestV.Transpose()) Reweighting.None 0 t converged (history.ToArray())
 
 /// <summary>The `greedy` baseline (Bhaskara, Ruwanpathirana and Wijewardena 2021): k times, add the top right singular
 /// vector of the gradient W^2 o (A - X) to an orthonormal basis V, then refit the rows of X = U V^T by weighted least
 /// squares.</summary>
+/// <param name="options">Progress and Cancellation.</param>
 /// <param name="rank">k.</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A.</param>
@@ -608,7 +872,8 @@ let adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<f
 /// <exception cref="System.ArgumentException">as for svd.</exception>
 /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)].</exception>
 [<CompiledName("Greedy")>]
-let greedy (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+let greedy (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    checkOptions options
     let w = check rank weights matrix
     let w2 = w.PointwiseMultiply w
     let d = matrix.ColumnCount
@@ -616,7 +881,7 @@ let greedy (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     let mutable basis = Matrix<float>.Build.Dense(d, 0)
     let mutable u = Matrix<float>.Build.Dense(matrix.RowCount, 0)
 
-    for _ in 1..rank do
+    for step in 1..rank do
         let x =
             if basis.ColumnCount = 0 then
                 Matrix<float>.Build.Dense(matrix.RowCount, d)
@@ -638,15 +903,18 @@ let greedy (rank: int) (weights: Weights) (matrix: Matrix<float>) =
             basis <- basis.Append((v / norm).ToColumnMatrix())
 
         u <- weightedRows w2 matrix basis 0.0
-        history.Add(lossOf w matrix (Dense.gemm false u true basis))
+        let current = lossOf w matrix (Dense.gemm false u true basis)
+        history.Add current
+        iterationDone options "greedy" step rank current
 
     result "greedy" weights matrix u (basis.Transpose()) Reweighting.None 0 rank true (history.ToArray())
 
 /// <summary>The `sample` baseline (row-norm sampling of W o A, Frieze, Kannan and Vempala; Dai 2023): sample s rows of
 /// M = W o A with probability proportional to their squared norms, scaled by 1/sqrt(s p_i); V spans the sample's top
 /// t = r k right singular vectors; A~ = W^(o+) o (M V V^T).</summary>
-/// <param name="options">Samples (0 chooses 4 t ln(t + 1) + 10) and Seed.</param>
-/// <param name="rank">k &gt;= 1, with r k &lt;= min(n, d).</param>
+/// <param name="options">Samples (0 chooses 4 t ln(t + 1) + 10), Seed, and r (or t) and WeightFloor as for svdWWith.
+/// </param>
+/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A.</param>
 /// <returns>The approximation; O(n d) to sample plus O(s d min(s, d) + n d t).</returns>
@@ -657,7 +925,7 @@ let greedy (rank: int) (weights: Weights) (matrix: Matrix<float>) =
 let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     checkShapes rank weights matrix
-    let total = totalRankFor rank weights matrix
+    let total, r, why = chooseTotalRank options rank weights matrix
 
     if options.Samples < 0 then
         raise (
@@ -701,13 +969,27 @@ let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
     let t = min total svd.S.Length
     let vt = svd.Vt.SubMatrix(0, t, 0, m.ColumnCount)
     let left = Dense.gemm false m true vt
-    result "sample" weights matrix left vt (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
+    {
+        result
+            "sample"
+            weights
+            matrix
+            left
+            vt
+            (Reweighting.DivideByWeights(weights, floorOf options weights))
+            (weightFactorStorage weights)
+            1
+            true
+            [||] with
+            WeightRank = r
+            RankChoice = why
+    }
 
 /// <summary>Column subset selection (Woodruff and Yasuda 2024, Corollary 1.3) by deterministic leverage scores: with
 /// M = W o A and t = r k, choose the c columns of M with the largest leverage scores l_j = ||V_t^T e_j||^2 (V_t the top-t
 /// right singular vectors of M), set C = M restricted to them and X = C^+ M, and return A~ = W^(o+) o (C X).</summary>
 /// <param name="columns">c, with t &lt;= c &lt;= d.</param>
-/// <param name="rank">k &gt;= 1, with r k &lt;= min(n, d).</param>
+/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d); r as svdW chooses it, with r k &lt;= min(n, d).</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A, finite.</param>
 /// <returns>The column indices, the approximation (storing (n + d) c numbers: C and X) and epsilon = t - sum of the
@@ -724,7 +1006,7 @@ let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
 [<CompiledName("ColumnSubset")>]
 let columnSubset (columns: int) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkShapes rank weights matrix
-    let total = totalRankFor rank weights matrix
+    let total, r, why = chooseTotalRank WlraOptions.Default rank weights matrix
     let d = matrix.ColumnCount
 
     if columns < total || columns > d then
@@ -751,7 +1033,20 @@ let columnSubset (columns: int) (rank: int) (weights: Weights) (matrix: Matrix<f
 
     {
         Columns = chosen
-        Approximation =
-            result "css" weights matrix c x (Reweighting.DivideByWeights weights) (weightFactorStorage weights) 1 true [||]
+        Approximation = {
+            result
+                "css"
+                weights
+                matrix
+                c
+                x
+                (Reweighting.DivideByWeights(weights, 0.0))
+                (weightFactorStorage weights)
+                1
+                true
+                [||] with
+                WeightRank = r
+                RankChoice = why
+        }
         LeverageDeficit = max 0.0 deficit
     }

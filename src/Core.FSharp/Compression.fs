@@ -1,0 +1,228 @@
+namespace LowRank.Core
+
+open System
+open MathNet.Numerics.LinearAlgebra
+
+/// A compressed layer A~ = Left Right (n x k times k x d) with the objective its method minimised.
+[<NoComparison; NoEquality>]
+type CompressedLayer = {
+    /// "data-aware", "data-and-weights" or "two-sided".
+    Method: string
+    /// n x k.
+    Left: Matrix<float>
+    /// k x d.
+    Right: Matrix<float>
+    /// The minimised objective at the result: ||C_l^(1/2) (A - A~) R||_F (R = I for data-aware, diag(g) for
+    /// data-and-weights, G_l^(1/2) for two-sided).
+    Objective: float
+    /// Objective divided by its value at A~ = 0, ||C_lambda^(1/2) A D||_F (0 when that is 0).
+    RelativeObjective: float
+    /// The ridge lambda added to C's eigenvalues.
+    Ridge: float
+} with
+
+    /// The rank k.
+    member this.Rank = this.Left.ColumnCount
+
+    /// Numbers stored: (n + d) k.
+    member this.Parameters = (this.Left.RowCount + this.Right.ColumnCount) * this.Left.ColumnCount
+
+    /// The dense n x d approximation, O(n d k).
+    member this.ToMatrix() : Matrix<float> = Dense.multiply this.Left this.Right
+
+/// Compressing a linear layer y = x A (A: inputs n x outputs d, x a row of inputs) to rank k using what the layer sees.
+///
+/// Objectives, from least to most information:
+/// - Wlra with W = 1: ||A - A~||_F, blind to the data ([A]_k).
+/// - Wlra with Fisher weights W = sqrt(F): sum F_ab (A - A~)_ab^2, the diagonal second-order estimate of the loss
+///   increase (Hsu et al., ICLR 2022). It sees each entry's importance but no correlation between inputs.
+/// - dataAware: ||X (A - A~)||_F^2 / N = tr((A - A~)^T C (A - A~)), C = X^T X / N: the mean squared change of the
+///   layer's outputs on its training inputs X. It sees the inputs' correlations (most pixels move together), which the
+///   diagonal Fisher discards, but treats all outputs alike.
+/// - dataAndWeights: ||C^(1/2) (A - A~) D||_F with D = diag(g) an output scale fitted to the Fisher weights, F_ab ~ C_aa
+///   g_b^2 (least squares over a for each b): the Kronecker (K-FAC-like) approximation of the Fisher, C (x) diag(g^2),
+///   whose diagonal matches the elementwise Fisher's as closely as a product can. This is how elementwise weights and
+///   inputs combine here: the inputs give the row-side metric with its correlations, the weights the output side.
+/// - twoSided: ||C^(1/2) (A - A~) G^(1/2)||_F with G = E[delta delta^T] the gradient's second moment at the outputs:
+///   the Kronecker-factored Fisher C (x) G (K-FAC), which keeps the correlations on both sides.
+/// Each has the closed form A~ = C^(-1/2) [C^(1/2) A R]_k R^(-1) (Eckart-Young in the whitened coordinates).
+[<RequireQualifiedAccess>]
+module Compression =
+
+    /// C + lambda I's square root and inverse square root through C's eigendecomposition, lambda = ridge tr(C) / n (or
+    /// ridge when tr(C) = 0); negative rounding-level eigenvalues count as 0.
+    let private roots (ridge: float) (covariance: Matrix<float>) =
+        let n = covariance.RowCount
+        let trace = covariance.Diagonal().Sum()
+        let lambda = if trace > 0.0 then ridge * trace / float n else ridge
+        let values, vectors = Dense.symmetricEigen covariance
+        let s = values |> Array.map (fun e -> sqrt (max e 0.0 + lambda))
+
+        let scaled (f: float -> float) =
+            let v = vectors.Clone()
+            Dense.scaleColumnsInPlace (s |> Array.map f) v |> ignore
+            Dense.gemm false v true vectors
+
+        scaled id, scaled (fun x -> 1.0 / x), lambda
+
+    let private check (ridge: float) (rank: int) (covariance: Matrix<float>) (layer: Matrix<float>) =
+        Guard.finiteMatrix (nameof layer) layer
+        Guard.rank (nameof rank) rank (nameof layer) layer
+        Guard.finiteMatrix (nameof covariance) covariance
+
+        if covariance.RowCount <> layer.RowCount || covariance.ColumnCount <> layer.RowCount then
+            raise (
+                ArgumentException(
+                    $"Expected covariance to be {layer.RowCount}x{layer.RowCount} (layer's inputs), but it is {Guard.shape covariance}.",
+                    nameof covariance
+                )
+            )
+
+        if not (ridge > 0.0 && Double.IsFinite ridge) then
+            raise (
+                ArgumentOutOfRangeException(nameof ridge, ridge, $"Expected a finite ridge > 0, but it is {ridge}.")
+            )
+
+    /// A~ = C^(-1/2) [C^(1/2) A R]_k R^(-1) for the output-side factor R and its inverse (identity when None).
+    let private whitened name ridge rank (covariance: Matrix<float>) output (layer: Matrix<float>) =
+        let root, inverseRoot, lambda = roots ridge covariance
+        let z = Dense.multiply root layer
+
+        let z =
+            match output with
+            | Some(right: Matrix<float>, _) -> Dense.multiply z right
+            | None -> z
+
+        let best = Svd.bestRankK rank z
+
+        let right =
+            match output with
+            | Some(_, inverse) -> Dense.multiply best.Right inverse
+            | None -> best.Right
+
+        let objective = Svd.optimalError rank z
+        let whole = Norm.frobenius z
+
+        {
+            Method = name
+            Left = Dense.multiply inverseRoot best.Left
+            Right = right
+            Objective = objective
+            RelativeObjective = (if whole > 0.0 then objective / whole else 0.0)
+            Ridge = lambda
+        }
+
+    /// <summary>The second-moment matrix C = X^T X / N of a layer's inputs X (N x n, an example per row).</summary>
+    /// <param name="inputs">X, finite.</param>
+    /// <returns>C (n x n), symmetric positive semidefinite; O(N n^2).</returns>
+    /// <exception cref="System.ArgumentException">inputs is empty or not finite.</exception>
+    [<CompiledName("InputCovariance")>]
+    let inputCovariance (inputs: Matrix<float>) =
+        Guard.finiteMatrix (nameof inputs) inputs
+        Dense.gemm true inputs false inputs / float inputs.RowCount
+
+    /// <summary>Data-aware compression: the rank-k A~ minimising tr((A - A~)^T (C + lambda I) (A - A~)), i.e. the mean
+    /// squared change ||X (A - A~)||_F^2 / N of the layer's outputs on its inputs, plus lambda ||A - A~||_F^2. Closed form
+    /// A~ = C_l^(-1/2) [C_l^(1/2) A]_k with C_l = C + lambda I.</summary>
+    /// <param name="ridge">lambda relative to C's mean eigenvalue tr(C)/n, &gt; 0 (1e-4 is a good default): it makes C_l
+    /// invertible when C is singular (inputs that are always 0, or fewer examples than inputs), where A~ then keeps A's
+    /// component shrunk instead of dividing by 0.</param>
+    /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="covariance">C = X^T X / N (n x n), from inputCovariance.</param>
+    /// <param name="layer">A (n x d), inputs by outputs.</param>
+    /// <returns>Rank-k factors with the objective's value; O(n^3 + n^2 d) (an eigendecomposition of C and an SVD).
+    /// </returns>
+    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or covariance is not n x n.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">rank or ridge is out of range.</exception>
+    [<CompiledName("DataAware")>]
+    let dataAware (ridge: float) (rank: int) (covariance: Matrix<float>) (layer: Matrix<float>) =
+        check ridge rank covariance layer
+        whitened "data-aware" ridge rank covariance None layer
+
+    /// <summary>Compression with both the inputs' covariance and elementwise (Fisher) weights: the rank-k A~ minimising
+    /// ||C_l^(1/2) (A - A~) diag(g)||_F, with g_b^2 the least-squares fit of F_ab ~ C_aa g_b^2 for F = W^2 (the
+    /// Kronecker approximation of the elementwise Fisher with the inputs' correlations kept). Closed form
+    /// A~ = C_l^(-1/2) [C_l^(1/2) A diag(g)]_k diag(g)^(-1).</summary>
+    /// <param name="ridge">As for dataAware; it also floors g_b^2 at ridge times its largest value, so that an output
+    /// with no weight stays finite.</param>
+    /// <param name="rank">k.</param>
+    /// <param name="covariance">C (n x n).</param>
+    /// <param name="weights">W (n x d), the elementwise weights (e.g. the square root of the empirical Fisher).</param>
+    /// <param name="layer">A (n x d).</param>
+    /// <returns>Rank-k factors; O(n^3 + n^2 d).</returns>
+    /// <exception cref="System.ArgumentException">as for dataAware, or weights differ in shape.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">rank or ridge is out of range.</exception>
+    [<CompiledName("DataAndWeights")>]
+    let dataAndWeights (ridge: float) (rank: int) (covariance: Matrix<float>) (weights: Weights) (layer: Matrix<float>) =
+        check ridge rank covariance layer
+        Guard.notNull (nameof weights) weights
+        let n, d = WeightColumns.shape weights
+
+        if n <> layer.RowCount || d <> layer.ColumnCount then
+            raise (
+                ArgumentException(
+                    $"Expected weights to have the shape of layer ({Guard.shape layer}), but weights is {n}x{d}.",
+                    nameof weights
+                )
+            )
+
+        let diagonal = covariance.Diagonal().ToArray()
+        let denominator = diagonal |> Array.sumBy (fun c -> c * c)
+        let column = Array.zeroCreate<float> n
+
+        let g2 =
+            Array.init d (fun j ->
+                WeightColumns.into weights j column
+                let mutable sum = 0.0
+
+                for a in 0 .. n - 1 do
+                    sum <- sum + column[a] * column[a] * diagonal[a]
+
+                if denominator > 0.0 then sum / denominator else 1.0)
+
+        let top = Array.max g2
+        let floor = if top > 0.0 then ridge * top else 1.0
+        let g = g2 |> Array.map (fun x -> sqrt (max x floor))
+        let diagonal (values: float[]) = Matrix<float>.Build.DenseOfDiagonalArray values
+        whitened "data-and-weights" ridge rank covariance (Some(diagonal g, diagonal (Array.map (fun x -> 1.0 / x) g))) layer
+
+    /// <summary>Compression with the Kronecker-factored Fisher (K-FAC; Martens and Grosse 2015): the rank-k A~ minimising
+    /// ||C_l^(1/2) (A - A~) G_l^(1/2)||_F^2 = E[(x (A - A~) delta^T)^2]-style second-order estimate of the loss increase,
+    /// with C the inputs' second moment and G = E[delta delta^T] the second moment of the loss gradient at the layer's
+    /// outputs (Mlp.outputGradientCovariance), both ridged as in dataAware. Closed form
+    /// A~ = C_l^(-1/2) [C_l^(1/2) A G_l^(1/2)]_k G_l^(-1/2). Of the objectives here it is the only one that sees both the
+    /// inputs' correlations and which outputs the loss is sensitive to, and the one LowRank recommends for compressing a
+    /// layer when gradients are at hand (EXPERIMENTS.md, "Compressing a Fisher-weighted layer").</summary>
+    /// <param name="ridge">lambda relative to each covariance's mean eigenvalue, &gt; 0 (1e-4 is a good default).</param>
+    /// <param name="rank">k.</param>
+    /// <param name="inputCovariance">C (n x n).</param>
+    /// <param name="outputCovariance">G (d x d), symmetric positive semidefinite.</param>
+    /// <param name="layer">A (n x d).</param>
+    /// <returns>Rank-k factors; O(n^3 + d^3 + n^2 d).</returns>
+    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or a covariance has the wrong shape.
+    /// </exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">rank or ridge is out of range.</exception>
+    [<CompiledName("TwoSided")>]
+    let twoSided
+        (ridge: float)
+        (rank: int)
+        (inputCovariance: Matrix<float>)
+        (outputCovariance: Matrix<float>)
+        (layer: Matrix<float>)
+        =
+        check ridge rank inputCovariance layer
+        Guard.finiteMatrix (nameof outputCovariance) outputCovariance
+
+        if
+            outputCovariance.RowCount <> layer.ColumnCount
+            || outputCovariance.ColumnCount <> layer.ColumnCount
+        then
+            raise (
+                ArgumentException(
+                    $"Expected outputCovariance to be {layer.ColumnCount}x{layer.ColumnCount} (layer's outputs), but it is {Guard.shape outputCovariance}.",
+                    nameof outputCovariance
+                )
+            )
+
+        let root, inverseRoot, _ = roots ridge outputCovariance
+        { whitened "two-sided" ridge rank inputCovariance (Some(root, inverseRoot)) layer with Method = "two-sided" }
