@@ -36,7 +36,9 @@ type StructuredWeightsBenchmarks() =
         dense <- Weights.ofMatrix (Weights.dense structured)
 
     [<Benchmark(Baseline = true)>]
-    member _.Dense() = Wlra.svdW 10 dense a
+    member _.Dense() =
+        Wlra.svdW WlraOptions.Default 10 dense a
 
     [<Benchmark>]
-    member _.Structured() = Wlra.svdW 10 structured a
+    member _.Structured() =
+        Wlra.svdW WlraOptions.Default 10 structured a

@@ -37,7 +37,7 @@ module WlraProblem =
     let run (name: string) (k: int) (weights: Weights) (a: Matrix<float>) =
         match name with
         | "svd" -> Wlra.svd k weights a
-        | "svd_w" -> Wlra.svdW k weights a
+        | "svd_w" -> Wlra.svdW WlraOptions.Default k weights a
         | "em" -> Wlra.em options k weights a
         | "em_w" -> Wlra.emW options k weights a
         | "als" -> Wlra.als options k weights a

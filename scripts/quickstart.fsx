@@ -19,7 +19,7 @@ printfn "SCW error %.4f, optimal rank-10 error %.4f" (Scw.error 10 sketch a) (Sv
 let weights =
     Weights.rankOne (Array.init 200 (fun i -> 1.0 + float (i % 5))) (Array.create 100 1.0)
 
-let svdW = a |> Wlra.svdW 10 weights
+let svdW = a |> Wlra.svdW WlraOptions.Default 10 weights
 let plain = a |> Wlra.svd 10 weights
 printfn "weighted loss: svd_w %.4f, unweighted svd %.4f" svdW.Loss plain.Loss
 

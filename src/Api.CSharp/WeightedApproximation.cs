@@ -49,9 +49,24 @@ public sealed class WeightedApproximation
     /// <summary>The loss after each iteration.</summary>
     public IReadOnlyList<double> LossHistory => System.Array.AsReadOnly(core.LossHistory);
 
+    /// <summary>r, the weights' rank that svd_w (and practical svd_w, sample, css, em_w's start) multiplied k by; 0 for
+    /// the other methods and for a total rank given directly.</summary>
+    public int WeightRank => core.WeightRank;
+
+    /// <summary>Why r (or the total rank) is what it is, in one sentence; empty for methods that do not choose one.</summary>
+    public string RankChoice => core.RankChoice;
+
+    /// <summary>max |A~_ij| / max |A_ij|: how far the approximation reaches beyond A (0 when both are 0). Dividing by tiny
+    /// weights can make it large; <see cref="WlraOptions.WeightFloor"/> bounds it.</summary>
+    public double Amplification => core.Amplification;
+
     /// <summary>Forms the dense n x d approximation in O(n d t).</summary>
     /// <returns>A new matrix.</returns>
     public Matrix<double> ToMatrix() => core.ToMatrix();
+
+    /// <summary>Forms the dense n x d approximation as an array, in O(n d t).</summary>
+    /// <returns>A new array.</returns>
+    public double[,] ToArray() => core.ToMatrix().ToArray();
 
     /// <summary>The method, rank and loss.</summary>
     /// <returns>For example "svd_w: rank 20, loss 1.2345".</returns>

@@ -2,10 +2,10 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace LowRank;
 
-/// <summary>Options of the iterative weighted algorithms; each algorithm reads the properties it uses.</summary>
+/// <summary>Options of the weighted algorithms; each algorithm reads the properties it uses.</summary>
 public sealed record WlraOptions
 {
-    /// <summary>Iteration limit of em, em_w, als and adam. Default 25.</summary>
+    /// <summary>Iteration limit of em, em_w and als. Default 25.</summary>
     public int MaxIterations { get; init; } = 25;
 
     /// <summary>Stop when an iteration lowers the loss by less than this fraction of it. Default 1e-6.</summary>
@@ -17,16 +17,50 @@ public sealed record WlraOptions
     /// <summary>adam's learning rate, relative to the root-mean-square entry of A. Default 1e-2.</summary>
     public double LearningRate { get; init; } = 1e-2;
 
+    /// <summary>adam's number of steps. Default 500.</summary>
+    public int AdamSteps { get; init; } = 500;
+
     /// <summary>Seed of sample's row sampling. Default 0.</summary>
     public int Seed { get; init; }
 
     /// <summary>sample's number of rows; 0 chooses 4 t ln(t + 1) + 10 for total rank t. Default 0.</summary>
     public int Samples { get; init; }
 
-    /// <summary>em's starting point (n x d); null starts from 0.</summary>
+    /// <summary>em's starting point (n x d); null starts from [A]_k, a zero matrix from 0.</summary>
     public Matrix<double>? WarmStart { get; init; }
 
-    internal Core.WlraOptions ToCore() =>
+    /// <summary>r, the weights' rank for svd_w and the methods built on it; 0 chooses it (see
+    /// <see cref="EnergyFraction"/>). Default 0.</summary>
+    public int WeightRank { get; init; }
+
+    /// <summary>When r is chosen: W's own rank r_W if r_W k &lt;= min(n, d) (Theorem 1.2 then holds), else the smallest r
+    /// whose rank-r approximation of W holds this fraction of ||W||_F^2, at most min(n, d) / k. Default 0.99.</summary>
+    public double EnergyFraction { get; init; } = 0.99;
+
+    /// <summary>svd_w's total rank t directly, overriding r k; 0 for r k. Default 0.</summary>
+    public int TotalRank { get; init; }
+
+    /// <summary>Positive weights below this fraction of the largest divide as if they were that large (0 = exact
+    /// division); bounds the amplification of tiny weights at some cost in loss. Default 0.</summary>
+    public double WeightFloor { get; init; }
+
+    internal Core.WlraOptions ToCore(System.IProgress<WlraProgress>? progress, System.Threading.CancellationToken cancellationToken) =>
         new(MaxIterations, Tolerance, Ridge, LearningRate, Seed, Samples,
-            WarmStart is null ? null : Microsoft.FSharp.Core.FSharpOption<Matrix<double>>.Some(WarmStart));
+            WarmStart is null ? null : Microsoft.FSharp.Core.FSharpOption<Matrix<double>>.Some(WarmStart),
+            AdamSteps, WeightRank, EnergyFraction, TotalRank, WeightFloor,
+            progress is null
+                ? Microsoft.FSharp.Core.FSharpFunc<Core.WlraProgress, Microsoft.FSharp.Core.Unit>.FromConverter(_ => null!)
+                : Microsoft.FSharp.Core.FSharpFunc<Core.WlraProgress, Microsoft.FSharp.Core.Unit>.FromConverter(p =>
+                {
+                    progress.Report(new WlraProgress(p.Method, p.Iteration, p.Limit, p.Loss));
+                    return null!;
+                }),
+            cancellationToken);
 }
+
+/// <summary>One finished iteration of a weighted method.</summary>
+/// <param name="Method">The method, as in <see cref="WeightedApproximation.Method"/>.</param>
+/// <param name="Iteration">Iterations done, from 1.</param>
+/// <param name="Limit">The iteration limit.</param>
+/// <param name="Loss">The weighted loss after this iteration.</param>
+public sealed record WlraProgress(string Method, int Iteration, int Limit, double Loss);

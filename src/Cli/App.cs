@@ -43,6 +43,8 @@ internal static class App
         root.Subcommands.Add(EvalCommand.Create(terminal));
         root.Subcommands.Add(ApproxCommand.Create(terminal));
         root.Subcommands.Add(WlraCommand.Create(terminal));
+        root.Subcommands.Add(CompressCommand.Create(terminal));
+        root.Subcommands.Add(ReproduceCommand.Create(terminal));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

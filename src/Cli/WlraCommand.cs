@@ -14,18 +14,18 @@ namespace LowRank.Cli;
 internal static class WlraCommand
 {
     /// <summary>The methods by their command-line names, in the order a table lists them.</summary>
-    public static readonly IReadOnlyDictionary<string, Func<Matrix<double>, Weights, int, WlraOptions, WeightedApproximation>> Methods =
-        new Dictionary<string, Func<Matrix<double>, Weights, int, WlraOptions, WeightedApproximation>>
+    public static readonly IReadOnlyDictionary<string, Func<Matrix<double>, Weights, int, WlraOptions, CancellationToken, WeightedApproximation>> Methods =
+        new Dictionary<string, Func<Matrix<double>, Weights, int, WlraOptions, CancellationToken, WeightedApproximation>>
         {
-            ["svd"] = (a, w, k, _) => Wlra.Svd(a, w, k),
-            ["svd-w"] = (a, w, k, _) => Wlra.SvdW(a, w, k),
-            ["svd-w-practical"] = (a, w, k, _) => Wlra.SvdWPractical(a, w, k),
-            ["em"] = Wlra.Em,
-            ["em-w"] = Wlra.EmW,
-            ["als"] = Wlra.Als,
-            ["adam"] = Wlra.Adam,
-            ["greedy"] = (a, w, k, _) => Wlra.Greedy(a, w, k),
-            ["sample"] = Wlra.Sample,
+            ["svd"] = (a, w, k, _, _) => Wlra.Svd(a, w, k),
+            ["svd-w"] = (a, w, k, o, _) => Wlra.SvdW(a, w, k, o),
+            ["svd-w-practical"] = (a, w, k, o, _) => Wlra.SvdWPractical(a, w, k, o),
+            ["em"] = (a, w, k, o, t) => Wlra.Em(a, w, k, o, null, t),
+            ["em-w"] = (a, w, k, o, t) => Wlra.EmW(a, w, k, o, null, t),
+            ["als"] = (a, w, k, o, t) => Wlra.Als(a, w, k, o, null, t),
+            ["adam"] = (a, w, k, o, t) => Wlra.Adam(a, w, k, o, null, t),
+            ["greedy"] = (a, w, k, _, t) => Wlra.Greedy(a, w, k, null, t),
+            ["sample"] = (a, w, k, o, t) => Wlra.Sample(a, w, k, o, null, t),
         };
 
     public static Command Create(Terminal terminal)
@@ -52,11 +52,46 @@ internal static class WlraCommand
             HelpName = "name",
         };
         methods.AcceptOnlyFromAmong([.. Methods.Keys, "all"]);
+        var defaults = new WlraOptions();
         var iterations = new Option<int>("--max-iterations")
         {
-            Description = "Iteration limit of em, em-w, als and adam.",
-            DefaultValueFactory = _ => new WlraOptions().MaxIterations,
+            Description = "Iteration limit of em, em-w and als.",
+            DefaultValueFactory = _ => defaults.MaxIterations,
         };
+        var adamSteps = new Option<int>("--adam-steps")
+        {
+            Description = "Steps of adam.",
+            DefaultValueFactory = _ => defaults.AdamSteps,
+        };
+        var learningRate = new Option<double>("--learning-rate")
+        {
+            Description = "adam's step, relative to the root-mean-square entry of A.",
+            DefaultValueFactory = _ => defaults.LearningRate,
+        };
+        var weightRank = new Option<string>("--weight-rank")
+        {
+            Description = "r for svd-w, svd-w-practical, em-w and sample: a number, or 'auto' (W's rank when r k <= min(n, d), "
+                + "else the --energy rule).",
+            DefaultValueFactory = _ => "auto",
+            HelpName = "N|auto",
+        };
+        var budget = new Option<int>("--budget")
+        {
+            Description = "svd-w's total rank t directly, instead of r k (0: r k).",
+            DefaultValueFactory = _ => 0,
+        };
+        var energy = new Option<double>("--energy")
+        {
+            Description = "With --weight-rank auto and W of rank above min(n, d)/k: the smallest r whose rank-r "
+                + "approximation of W holds this fraction of ||W||_F^2.",
+            DefaultValueFactory = _ => defaults.EnergyFraction,
+        };
+        var floor = new Option<double>("--weight-floor")
+        {
+            Description = "Divide by max(W, f max W) on positive weights: bounds the amplification of tiny weights (0: exact).",
+            DefaultValueFactory = _ => 0.0,
+        };
+        var emStart = Options.Choice("--em-start", "em's start: [A]_k ('svd') or 0 ('zero').", "svd", "svd", "zero");
         var seed = Options.Seed("sample's row sampling");
         var output = new Option<string?>("--out", "-o")
         {
@@ -69,7 +104,25 @@ internal static class WlraCommand
             "Weighted low-rank approximation: minimise ||W o (A - A~)||_F. svd-w reweights a rank r k approximation of W o A "
                 + "by W^(o-1) (Woodruff and Yasuda 2024, Algorithm 1); the others are the classic baselines."
         );
-        Options.Add(command, matrix, weights, factors, rank, methods, iterations, seed, output, json);
+        Options.Add(
+            command,
+            matrix,
+            weights,
+            factors,
+            rank,
+            methods,
+            iterations,
+            adamSteps,
+            learningRate,
+            weightRank,
+            budget,
+            energy,
+            floor,
+            emStart,
+            seed,
+            output,
+            json
+        );
 
         command.SetAction(
             (parsed, cancellationToken) =>
@@ -89,29 +142,52 @@ internal static class WlraCommand
                 };
                 var chosen = parsed.GetValue(methods) ?? ["all"];
                 var names = chosen.Contains("all") ? Methods.Keys.ToArray() : chosen.Distinct().ToArray();
-                var options = new WlraOptions { MaxIterations = parsed.GetValue(iterations), Seed = parsed.GetValue(seed) };
+                var rankWord = parsed.GetValue(weightRank) ?? "auto";
+                int r = 0;
+                if (rankWord != "auto" && !(int.TryParse(rankWord, out r) && r >= 1))
+                    throw new ArgumentException($"--weight-rank: expected a whole number >= 1 or 'auto', but it is '{rankWord}'.");
+                var options = new WlraOptions
+                {
+                    MaxIterations = parsed.GetValue(iterations),
+                    AdamSteps = parsed.GetValue(adamSteps),
+                    LearningRate = parsed.GetValue(learningRate),
+                    Seed = parsed.GetValue(seed),
+                    WeightRank = r,
+                    TotalRank = parsed.GetValue(budget),
+                    EnergyFraction = parsed.GetValue(energy),
+                    WeightFloor = parsed.GetValue(floor),
+                    WarmStart = parsed.GetValue(emStart) == "zero" ? Matrix<double>.Build.Dense(a.RowCount, a.ColumnCount) : null,
+                };
                 var runs = Run(a, w, parsed.GetValue(rank), names, options, cancellationToken);
+                var succeeded = runs.Where(run => run.Result is not null).ToList();
+                if (succeeded.Count == 0)
+                    throw new ArgumentException(runs.Count == 1 ? runs[0].Error! : $"every method failed; {runs[0].Method}: {runs[0].Error}");
 
                 var prefix = parsed.GetValue(output);
                 if (prefix is not null)
                 {
                     if (runs.Count != 1)
                         throw new ArgumentException($"--out writes one approximation, but {runs.Count} methods ran; choose one with --method.");
-                    Npy.WriteMatrix($"{prefix}.npy", runs[0].Result.ToMatrix());
+                    Npy.WriteMatrix($"{prefix}.npy", runs[0].Result!.ToMatrix());
                 }
 
                 if (parsed.GetValue(json))
                 {
-                    var report = runs.Select(run => new
-                    {
-                        method = run.Method,
-                        loss = run.Result.Loss,
-                        seconds = run.Time.TotalSeconds,
-                        parameters = run.Result.Parameters,
-                        rank = run.Result.Rank,
-                        iterations = run.Result.Iterations,
-                        converged = run.Result.Converged,
-                    });
+                    var report = runs.Select(run => run.Result is { } result
+                        ? (object)new
+                        {
+                            method = run.Method,
+                            loss = result.Loss,
+                            seconds = run.Time.TotalSeconds,
+                            parameters = result.Parameters,
+                            rank = result.Rank,
+                            weightRank = result.WeightRank,
+                            rankChoice = result.RankChoice,
+                            amplification = result.Amplification,
+                            iterations = result.Iterations,
+                            converged = result.Converged,
+                        }
+                        : new { method = run.Method, error = run.Error });
                     terminal.Output.WriteLine(
                         JsonSerializer.Serialize(new { rows = a.RowCount, columns = a.ColumnCount, weightRank = w.Rank, results = report }, Json.Options)
                     );
@@ -123,6 +199,8 @@ internal static class WlraCommand
                         + $"weights of rank {w.Rank}."
                 );
                 terminal.Console.Write(Table(runs));
+                foreach (var choice in succeeded.Select(run => run.Result!.RankChoice).Where(c => c.Length > 0).Distinct())
+                    terminal.Console.MarkupLineInterpolated($"svd-w's {choice}.");
                 if (prefix is not null)
                     terminal.Console.WriteLine($"Wrote {prefix}.npy.");
                 return System.Threading.Tasks.Task.FromResult(0);
@@ -131,9 +209,11 @@ internal static class WlraCommand
         return command;
     }
 
-    internal sealed record WlraRun(string Method, WeightedApproximation Result, TimeSpan Time);
+    /// <summary>One method's result, or the one-line reason it could not run.</summary>
+    internal sealed record WlraRun(string Method, WeightedApproximation? Result, TimeSpan Time, string? Error = null);
 
-    /// <summary>Runs the named methods in order, timing each; Ctrl+C stops between methods.</summary>
+    /// <summary>Runs the named methods in order, timing each. A method that rejects the problem (ArgumentException) becomes
+    /// a run with its message, so one failing method does not hide the others; Ctrl+C stops within one iteration.</summary>
     public static List<WlraRun> Run(
         Matrix<double> a,
         Weights w,
@@ -148,8 +228,14 @@ internal static class WlraCommand
         {
             cancellationToken.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
-            var result = Methods[name](a, w, rank, options);
-            runs.Add(new WlraRun(name, result, clock.Elapsed));
+            try
+            {
+                runs.Add(new WlraRun(name, Methods[name](a, w, rank, options, cancellationToken), clock.Elapsed));
+            }
+            catch (ArgumentException e)
+            {
+                runs.Add(new WlraRun(name, null, clock.Elapsed, App.OneLine(e.Message)));
+            }
         }
         return runs;
     }
@@ -157,26 +243,33 @@ internal static class WlraCommand
     /// <summary>Loss, time and storage of each run; the lowest loss is marked.</summary>
     public static Table Table(IReadOnlyList<WlraRun> runs)
     {
-        var best = runs.Min(run => run.Result.Loss);
+        var best = runs.Where(run => run.Result is not null).Select(run => run.Result!.Loss).DefaultIfEmpty().Min();
         var table = new Table()
             .AddColumn("method")
             .AddColumn(new TableColumn("weighted loss").RightAligned())
             .AddColumn(new TableColumn("time (ms)").RightAligned())
             .AddColumn(new TableColumn("parameters").RightAligned())
             .AddColumn(new TableColumn("rank").RightAligned())
+            .AddColumn(new TableColumn("amplification").RightAligned())
             .AddColumn(new TableColumn("iterations").RightAligned())
             .AddColumn("converged");
         foreach (var run in runs)
         {
-            var loss = $"{run.Result.Loss:G6}";
+            if (run.Result is not { } result)
+            {
+                table.AddRow(run.Method, $"[red]failed: {Markup.Escape(run.Error ?? "")}[/]", "", "", "", "", "", "");
+                continue;
+            }
+            var loss = $"{result.Loss:G6}";
             table.AddRow(
                 run.Method,
-                run.Result.Loss == best ? $"[bold]{loss}[/] *" : loss,
+                result.Loss == best ? $"[bold]{loss}[/] *" : loss,
                 $"{run.Time.TotalMilliseconds:0.0}",
-                $"{run.Result.Parameters}",
-                $"{run.Result.Rank}",
-                $"{run.Result.Iterations}",
-                run.Result.Converged ? "yes" : "no"
+                $"{result.Parameters}",
+                $"{result.Rank}",
+                $"{result.Amplification:G3}",
+                $"{result.Iterations}",
+                result.Converged ? "yes" : "no"
             );
         }
         return table;

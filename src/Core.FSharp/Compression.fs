@@ -25,7 +25,8 @@ type CompressedLayer = {
     member this.Rank = this.Left.ColumnCount
 
     /// Numbers stored: (n + d) k.
-    member this.Parameters = (this.Left.RowCount + this.Right.ColumnCount) * this.Left.ColumnCount
+    member this.Parameters =
+        (this.Left.RowCount + this.Right.ColumnCount) * this.Left.ColumnCount
 
     /// The dense n x d approximation, O(n d k).
     member this.ToMatrix() : Matrix<float> = Dense.multiply this.Left this.Right
@@ -70,7 +71,10 @@ module Compression =
         Guard.rank (nameof rank) rank (nameof layer) layer
         Guard.finiteMatrix (nameof covariance) covariance
 
-        if covariance.RowCount <> layer.RowCount || covariance.ColumnCount <> layer.RowCount then
+        if
+            covariance.RowCount <> layer.RowCount
+            || covariance.ColumnCount <> layer.RowCount
+        then
             raise (
                 ArgumentException(
                     $"Expected covariance to be {layer.RowCount}x{layer.RowCount} (layer's inputs), but it is {Guard.shape covariance}.",
@@ -79,9 +83,7 @@ module Compression =
             )
 
         if not (ridge > 0.0 && Double.IsFinite ridge) then
-            raise (
-                ArgumentOutOfRangeException(nameof ridge, ridge, $"Expected a finite ridge > 0, but it is {ridge}.")
-            )
+            raise (ArgumentOutOfRangeException(nameof ridge, ridge, $"Expected a finite ridge > 0, but it is {ridge}."))
 
     /// A~ = C^(-1/2) [C^(1/2) A R]_k R^(-1) for the output-side factor R and its inverse (identity when None).
     let private whitened name ridge rank (covariance: Matrix<float>) output (layer: Matrix<float>) =
@@ -153,7 +155,13 @@ module Compression =
     /// <exception cref="System.ArgumentException">as for dataAware, or weights differ in shape.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">rank or ridge is out of range.</exception>
     [<CompiledName("DataAndWeights")>]
-    let dataAndWeights (ridge: float) (rank: int) (covariance: Matrix<float>) (weights: Weights) (layer: Matrix<float>) =
+    let dataAndWeights
+        (ridge: float)
+        (rank: int)
+        (covariance: Matrix<float>)
+        (weights: Weights)
+        (layer: Matrix<float>)
+        =
         check ridge rank covariance layer
         Guard.notNull (nameof weights) weights
         let n, d = WeightColumns.shape weights
@@ -183,8 +191,17 @@ module Compression =
         let top = Array.max g2
         let floor = if top > 0.0 then ridge * top else 1.0
         let g = g2 |> Array.map (fun x -> sqrt (max x floor))
-        let diagonal (values: float[]) = Matrix<float>.Build.DenseOfDiagonalArray values
-        whitened "data-and-weights" ridge rank covariance (Some(diagonal g, diagonal (Array.map (fun x -> 1.0 / x) g))) layer
+
+        let diagonal (values: float[]) =
+            Matrix<float>.Build.DenseOfDiagonalArray values
+
+        whitened
+            "data-and-weights"
+            ridge
+            rank
+            covariance
+            (Some(diagonal g, diagonal (Array.map (fun x -> 1.0 / x) g)))
+            layer
 
     /// <summary>Compression with the Kronecker-factored Fisher (K-FAC; Martens and Grosse 2015): the rank-k A~ minimising
     /// ||C_l^(1/2) (A - A~) G_l^(1/2)||_F^2 = E[(x (A - A~) delta^T)^2]-style second-order estimate of the loss increase,
@@ -225,4 +242,8 @@ module Compression =
             )
 
         let root, inverseRoot, _ = roots ridge outputCovariance
-        { whitened "two-sided" ridge rank inputCovariance (Some(root, inverseRoot)) layer with Method = "two-sided" }
+
+        {
+            whitened "two-sided" ridge rank inputCovariance (Some(root, inverseRoot)) layer with
+                Method = "two-sided"
+        }

@@ -63,7 +63,10 @@ module Mlp =
         match labels |> Array.tryFindIndex (fun y -> y < 0 || y >= classes) with
         | Some i ->
             raise (
-                ArgumentException($"Expected labels in [0, {classes - 1}], but labels[{i}] = {labels[i]}.", nameof labels)
+                ArgumentException(
+                    $"Expected labels in [0, {classes - 1}], but labels[{i}] = {labels[i]}.",
+                    nameof labels
+                )
             )
         | None -> ()
 
@@ -142,10 +145,12 @@ module Mlp =
         Guard.notNull (nameof options) options
 
         for name, value in
-            [ "options.Hidden", options.Hidden
-              "options.Epochs", options.Epochs
-              "options.BatchSize", options.BatchSize
-              nameof classes, classes ] do
+            [
+                "options.Hidden", options.Hidden
+                "options.Epochs", options.Epochs
+                "options.BatchSize", options.BatchSize
+                nameof classes, classes
+            ] do
             if value < 1 then
                 raise (ArgumentOutOfRangeException(name, value, $"Expected {name} >= 1, but it is {value}."))
 
@@ -161,7 +166,10 @@ module Mlp =
         checkData inputs labels classes
         let n, d, h = inputs.RowCount, inputs.ColumnCount, options.Hidden
         let random = Random(options.Seed)
-        let uniform bound = (2.0 * random.NextDouble() - 1.0) * bound
+
+        let uniform bound =
+            (2.0 * random.NextDouble() - 1.0) * bound
+
         let b1, b2 = 1.0 / sqrt (float d), 1.0 / sqrt (float h)
 
         let network = {

@@ -299,7 +299,10 @@ let internal topSingularValues (count: int) (w: Matrix<float>) =
     else
         let random = Random(0)
         let columns = count + 10
-        let omega = Matrix<float>.Build.Dense(d, columns, fun _ _ -> Dense.standardNormal random)
+
+        let omega =
+            Matrix<float>.Build.Dense(d, columns, fun _ _ -> Dense.standardNormal random)
+
         let mutable q = fst (Dense.qr (Dense.multiply w omega))
 
         for _ in 1..3 do
@@ -414,7 +417,7 @@ let svdWBudget (totalRank: int) (weights: Weights) (matrix: Matrix<float>) =
             RankChoice = $"total rank t = {totalRank} given"
     }
 
-/// <summary>svd_w (Algorithm 1 of Woodruff and Yasuda 2024) with options: A~ = W^(o+) o [W o A]_(r k). When W has rank
+/// <summary>svd_w (Algorithm 1 of Woodruff and Yasuda 2024): A~ = W^(o+) o [W o A]_(r k). When W has rank
 /// r with r k &lt;= min(n, d), its weighted error is at most that of every rank-k matrix (Theorem 1.2), because
 /// rank(W o A') &lt;= r k for rank-k A' (Lemma 2.1).</summary>
 /// <param name="options">How r is chosen: WeightRank (r given), TotalRank (t given), else W's own rank when r_W k
@@ -432,24 +435,11 @@ let svdWBudget (totalRank: int) (weights: Weights) (matrix: Matrix<float>) =
 /// or an option is out of range.</exception>
 /// <remarks>O(n d min(n, d)) for the SVD of W o A, plus O(n d r) to choose r for dense weights. With rank-one weights
 /// w u^T it is the exact weighted rank-k optimum.</remarks>
-[<CompiledName("SvdWWith")>]
-let svdWWith (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+[<CompiledName("SvdW")>]
+let svdW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     checkShapes rank weights matrix
     svdWFor "svd_w" options rank weights matrix
-
-/// <summary>svd_w (Algorithm 1 of Woodruff and Yasuda 2024) with the default options: svdWWith WlraOptions.Default.</summary>
-/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
-/// <param name="weights">W; r is its rank when r k &lt;= min(n, d) (the factors' inner dimension for factored weights,
-/// else the numerical rank), otherwise the energy rule of svdWWith.</param>
-/// <param name="matrix">A (n x d), finite.</param>
-/// <returns>As for svdWWith.</returns>
-/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
-/// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
-/// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)].</exception>
-[<CompiledName("SvdW")>]
-let svdW (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    svdWWith WlraOptions.Default rank weights matrix
 
 /// One majorise-minimise step of rank k: the best rank-k approximation of `m` whose rows lie in span(B), B an
 /// orthonormal basis of span([V, M^T M V]) for the previous iterate's right factor V (k x d rows). The previous iterate
@@ -472,72 +462,6 @@ let private rankKStep (rank: int) (previous: Matrix<float> option) (m: Matrix<fl
             SingularValues = s
         }
     | _ -> Svd.bestRankK rank m
-
-/// A rank-t approximation P Q of the entrywise inverse 1 / max(W, floor) on W's support. Entries of zero weight are
-/// free (the loss never reads A~ there), so they are filled with the low-rank fit itself, by masked EM (matrix
-/// completion: X &lt;- [S o V + (1 - S) o X]_t, S the support), until the filled values move by less than 1e-10 of
-/// V's norm or 200 steps. Without zero weights this is the exact [V]_t in one step.
-let private inverseWeightsFactors (total: int) (floor: float) (w: Matrix<float>) =
-    let inverse = w.Map((fun x -> if x > 0.0 then 1.0 / max x floor else 0.0), Zeros.Include)
-    let support = w.Map((fun x -> if x > 0.0 then 1.0 else 0.0), Zeros.Include)
-    let missing = support.Map((fun s -> 1.0 - s), Zeros.Include)
-    let scale = Norm.frobenius inverse
-    let mutable fit = Svd.bestRankK total inverse
-
-    if Dense.storedValues missing |> Array.exists (fun x -> x > 0.0) then
-        let mutable filled = missing.PointwiseMultiply(fit.ToMatrix())
-        let mutable moved = infinity
-        let mutable step = 0
-
-        while moved > 1e-10 * scale && step < 200 do
-            step <- step + 1
-            fit <- rankKStep total (Some fit.Right) (inverse + filled)
-            let next = missing.PointwiseMultiply(fit.ToMatrix())
-            moved <- Norm.frobenius (next - filled)
-            filled <- next
-
-    fit
-
-/// <summary>Practical svd_w (after Algorithm 2 of Woodruff and Yasuda 2024): P Q = a rank-t approximation of the
-/// entrywise inverse of W, and A~ = (P Q) o [W o A]_t with t = r k, so that W^(o-1) is never needed at reconstruction.
-/// </summary>
-/// <param name="options">r (or t) as for svdWWith; WeightFloor, which also bounds 1 / W.</param>
-/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
-/// <param name="weights">W (r as for svdWWith).</param>
-/// <param name="matrix">A, finite.</param>
-/// <returns>The approximation; it stores 2 (n + d) t numbers (the factors of both rank-t parts).</returns>
-/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
-/// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
-/// <exception cref="System.ArgumentOutOfRangeException">as for svdWWith.</exception>
-/// <remarks>What 1/W means where W = 0: nothing is asked of A~ there, so those entries of the inverse are free and are
-/// set to the values that make the inverse on the support best fit by rank t (masked EM, at most 200 truncated-SVD
-/// steps of O(n d t) each). The low-rank part is [W o A]_t itself, not [(P Q)^(o-1) o A]_t: dividing A by P Q would
-/// blow up wherever P Q is near 0. When 1/W on the support is exactly of rank &lt;= t, A~ equals svd_w's on every entry
-/// of positive weight. O(n d min(n, d)) for the SVDs.</remarks>
-[<CompiledName("SvdWPractical")>]
-let svdWPractical (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    checkOptions options
-    let w = check rank weights matrix
-    let total, r, why = chooseTotalRank options rank weights matrix
-    let inverse = inverseWeightsFactors total (floorOf options weights) w
-    let best = Svd.bestRankK total (WeightColumns.hadamard weights matrix)
-    let extra = (matrix.RowCount + matrix.ColumnCount) * total
-
-    {
-        result
-            "svd_w practical"
-            weights
-            matrix
-            best.Left
-            best.Right
-            (Reweighting.MultiplyBy(inverse.Left, inverse.Right))
-            extra
-            1
-            true
-            [||] with
-            WeightRank = r
-            RankChoice = why
-    }
 
 /// EM iterations X <- [W2 o A + (1 - W2) o X]_k from `start`, W2 = W^2 / max W^2 (Srebro and Jaakola 2003), each
 /// step restricted to the previous iterate's row space widened by one power step (rankKStep).
@@ -624,7 +548,7 @@ let em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<flo
 /// <returns>Rank-k factors, with svd_w's WeightRank and RankChoice; the cost of svd_w plus em's.</returns>
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">as for em.</exception>
-/// <exception cref="System.ArgumentOutOfRangeException">as for svdWWith and em.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">as for svdW and em.</exception>
 /// <exception cref="System.OperationCanceledException">options.Cancellation was cancelled.</exception>
 [<CompiledName("EmW")>]
 let emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
@@ -788,6 +712,55 @@ let als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
 
     result "als" weights matrix u (v.Transpose()) Reweighting.None 0 iteration converged (history.ToArray())
 
+/// <summary>Practical svd_w (after Algorithm 2 of Woodruff and Yasuda 2024): P Q, a rank-t approximation of the
+/// entrywise inverse of W, and A~ = (P Q) o [W o A]_t with t = r k, so that W^(o-1) is never needed at reconstruction.
+/// </summary>
+/// <param name="options">r (or t) and WeightFloor as for svdW; MaxIterations and Tolerance for the fit of P Q.</param>
+/// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+/// <param name="weights">W (r as for svdW).</param>
+/// <param name="matrix">A, finite.</param>
+/// <returns>The approximation; it stores 2 (n + d) t numbers (the factors of both rank-t parts).</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">as for svdW.</exception>
+/// <remarks>P Q minimises ||W o (P Q) - S||_F (S the 0/1 support of W), the weighted fit of 1 / max(W, floor) with
+/// weights W, by als: on entries of positive weight W o A~ = (W o P Q) o [W o A]_t, so the loss is svd_w's plus at most
+/// max |1 - W o P Q| ||[W o A]_t||_F, and relative errors of the inverse are what matter. Entries of zero weight carry no
+/// weight in that fit, so the inverse is free there, which is what 1/0 means here: nothing is asked of A~ there. (An
+/// unweighted [W^(o+)]_t would be dominated by the largest 1/W, i.e. the tiniest weights, and dividing A by P Q, as
+/// [(P Q)^(o+) o A]_t would, blows up where P Q is near 0.) The low-rank part is [W o A]_t itself. O(n d min(n, d))
+/// for the SVD, plus MaxIterations als sweeps of O(n d t^2).</remarks>
+[<CompiledName("SvdWPractical")>]
+let svdWPractical (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+    checkOptions options
+    let w = check rank weights matrix
+    let total, r, why = chooseTotalRank options rank weights matrix
+    // 1e-300 keeps 1 / W finite for subnormal weights.
+    let floor = max (floorOf options weights) 1e-300
+
+    let inverse =
+        w.Map((fun x -> if x > 0.0 then 1.0 / max x floor else 0.0), Zeros.Include)
+
+    let fit = als { options with WarmStart = None } total weights inverse
+    let best = Svd.bestRankK total (WeightColumns.hadamard weights matrix)
+    let extra = (matrix.RowCount + matrix.ColumnCount) * total
+
+    {
+        result
+            "svd_w practical"
+            weights
+            matrix
+            best.Left
+            best.Right
+            (Reweighting.MultiplyBy(fit.Left, fit.Right))
+            extra
+            1
+            true
+            [||] with
+            WeightRank = r
+            RankChoice = why
+    }
+
 /// <summary>The `adam` baseline: U V^T optimised by Adam (beta1 0.9, beta2 0.999) on ||W o (A - U V^T)||_F^2 from
 /// the balanced factors of [A]_k, step options.LearningRate times the root-mean-square entry of A.</summary>
 /// <param name="options">AdamSteps, Tolerance, LearningRate, Progress, Cancellation.</param>
@@ -912,7 +885,7 @@ let greedy (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
 /// <summary>The `sample` baseline (row-norm sampling of W o A, Frieze, Kannan and Vempala; Dai 2023): sample s rows of
 /// M = W o A with probability proportional to their squared norms, scaled by 1/sqrt(s p_i); V spans the sample's top
 /// t = r k right singular vectors; A~ = W^(o+) o (M V V^T).</summary>
-/// <param name="options">Samples (0 chooses 4 t ln(t + 1) + 10), Seed, and r (or t) and WeightFloor as for svdWWith.
+/// <param name="options">Samples (0 chooses 4 t ln(t + 1) + 10), Seed, and r (or t) and WeightFloor as for svdW.
 /// </param>
 /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
 /// <param name="weights">W.</param>
@@ -969,6 +942,7 @@ let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
     let t = min total svd.S.Length
     let vt = svd.Vt.SubMatrix(0, t, 0, m.ColumnCount)
     let left = Dense.gemm false m true vt
+
     {
         result
             "sample"

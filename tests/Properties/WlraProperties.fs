@@ -86,7 +86,7 @@ module ReweightedBeatsAnyRankK =
             let weights = case.Weights()
             let w = Weights.dense weights
             let k = case.K
-            let reweighted = Wlra.svdW k weights a
+            let reweighted = Wlra.svdW WlraOptions.Default k weights a
             let scale = Norm.weightedFrobenius w a
             let accuracy = medium |> scaledTo scale
             let random = Random(seed)
@@ -110,7 +110,7 @@ module ReweightedBeatsAnyRankK =
 
             // The tight case: for a rank-k A some rank-k matrix (A itself) has loss 0, so svd_w must reach 0 too.
             let planted = (Svd.bestRankK k a).ToMatrix()
-            let plantedLoss = (Wlra.svdW k weights planted).Loss
+            let plantedLoss = (Wlra.svdW WlraOptions.Default k weights planted).Loss
 
             let tight =
                 atMost
@@ -132,7 +132,7 @@ module ReweightedBeatsAnyRankK =
             let a = case.Matrix.Build()
             let weights = case.Weights()
             let w = Weights.dense weights
-            let result = Wlra.svdW case.K weights a
+            let result = Wlra.svdW WlraOptions.Default case.K weights a
             let formed = result.ToMatrix()
             let scale = Norm.weightedFrobenius w a
 
@@ -178,7 +178,7 @@ module RankOneWeightsExact =
             let w, u = positive a.RowCount, positive a.ColumnCount
             w[0] <- 1.0
             u[0] <- 1.0
-            let result = Wlra.svdW k (Weights.rankOne w u) a
+            let result = Wlra.svdW WlraOptions.Default k (Weights.rankOne w u) a
             let dw = Matrix<float>.Build.DenseOfDiagonalArray w
             let du = Matrix<float>.Build.DenseOfDiagonalArray u
 
@@ -401,7 +401,7 @@ module StructuredWeightsAgreeWithDense =
                 let structured, formed = build a.RowCount a.ColumnCount seed structure
                 let blocks = rowSizes.Length
                 let k = max 1 (min a.RowCount a.ColumnCount / blocks)
-                let result = Wlra.svdW k structured a
+                let result = Wlra.svdW WlraOptions.Default k structured a
                 // Lemma 2.1's tight case: W o A has rank at most the sum over blocks of min(n_b, d_b), and the loss of
                 // svd_w is the tail of the merged block spectra beyond B k.
                 let tail =
@@ -438,7 +438,7 @@ module ColumnSubsetWithinEpsilon =
             let total = Weights.rank weights * case.K
             let columns = min a.ColumnCount (total + extra)
             let css = Wlra.columnSubset columns case.K weights a
-            let reference = Wlra.svdW case.K weights a
+            let reference = Wlra.svdW WlraOptions.Default case.K weights a
             let accuracy = medium |> scaledTo (Norm.weightedFrobenius (Weights.dense weights) a)
             let epsilon = css.LeverageDeficit
 

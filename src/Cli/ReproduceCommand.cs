@@ -1,0 +1,215 @@
+using System;
+using System.Collections.Generic;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using MathNet.Numerics.LinearAlgebra;
+using Spectre.Console;
+
+namespace LowRank.Cli;
+
+/// <summary><c>lowrank reproduce</c>: the experiments of EXPERIMENTS.md, each writing its tables into a folder.</summary>
+internal static class ReproduceCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var command = new Command("reproduce", "Reproduce an experiment of EXPERIMENTS.md, writing its table as Markdown and CSV.");
+        command.Subcommands.Add(FisherMlp(terminal));
+        return command;
+    }
+
+    /// <summary>One compressed first layer: how it scores on the weighted loss and on the network's test accuracy.</summary>
+    internal sealed record Row(
+        int Rank,
+        string Method,
+        double? RelativeLoss,
+        double? Amplification,
+        int? Parameters,
+        double Milliseconds,
+        double? Accuracy,
+        string? Error = null
+    );
+
+    private static Command FisherMlp(Terminal terminal)
+    {
+        var data = new Option<string>("--data")
+        {
+            Description = "The Fashion-MNIST folder (IDX files) that scripts/fetch-data.sh writes.",
+            DefaultValueFactory = _ => "data/fashion-mnist",
+        };
+        var output = new Option<string>("--out", "-o")
+        {
+            Description = "Folder for table.md and results.csv.",
+            DefaultValueFactory = _ => "results/fisher-mlp",
+        };
+        var quick = new Option<bool>("--quick")
+        {
+            Description = "A small version: 5000 training and 2000 test images, 2 epochs, k = 5 (seconds instead of minutes).",
+        };
+        var seed = Options.Seed("the network's initialisation and shuffling");
+        var command = new Command(
+            "fisher-mlp",
+            "Train a 784-128-10 MLP on Fashion-MNIST, compress its first layer with every weighted method (Fisher weights) and "
+                + "every data-aware one at k = 5, 10, 20, and report weighted loss, amplification, time and test accuracy."
+        );
+        Options.Add(command, data, output, quick, seed);
+        command.SetAction(
+            (parsed, cancellationToken) =>
+            {
+                var folder = parsed.GetRequiredValue(output);
+                Directory.CreateDirectory(folder);
+                var rows = RunFisherMlp(
+                    parsed.GetRequiredValue(data),
+                    parsed.GetValue(quick),
+                    parsed.GetValue(seed),
+                    line => terminal.Console.MarkupLineInterpolated($"[grey]{line}[/]"),
+                    cancellationToken
+                );
+                File.WriteAllText(Path.Combine(folder, "table.md"), Markdown(rows));
+                File.WriteAllText(Path.Combine(folder, "results.csv"), Csv(rows));
+                terminal.Console.Write(Table(rows));
+                terminal.Console.WriteLine($"Wrote {Path.Combine(folder, "table.md")} and {Path.Combine(folder, "results.csv")}.");
+                return System.Threading.Tasks.Task.FromResult(0);
+            }
+        );
+        return command;
+    }
+
+    private static (Matrix<double> Images, int[] Labels) Load(string folder, string set, int limit)
+    {
+        var images = Path.Combine(folder, $"{set}-images-idx3-ubyte.gz");
+        var labels = Path.Combine(folder, $"{set}-labels-idx1-ubyte.gz");
+        foreach (var file in new[] { images, labels })
+        {
+            if (!File.Exists(file))
+                throw new ArgumentException($"--data: '{file}' does not exist; run scripts/fetch-data.sh to fetch Fashion-MNIST.");
+        }
+        var x = Idx.ReadRows(images);
+        var y = Idx.ReadRows(labels).Column(0).Select(v => (int)v).ToArray();
+        var count = Math.Min(limit, x.RowCount);
+        return (x.SubMatrix(0, count, 0, x.ColumnCount) / 255.0, y[..count]);
+    }
+
+    /// <summary>The experiment itself, on the facade only; `log` is told each stage.</summary>
+    internal static List<Row> RunFisherMlp(string folder, bool quick, int seed, Action<string> log, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var (train, trainLabels) = Load(folder, "train", quick ? 5000 : int.MaxValue);
+        var (test, testLabels) = Load(folder, "t10k", quick ? 2000 : int.MaxValue);
+        log($"{train.RowCount} training and {test.RowCount} test images of {train.ColumnCount} pixels, loaded in {clock.Elapsed.TotalSeconds:0.0} s.");
+
+        var options = new MlpOptions { Epochs = quick ? 2 : 5, Seed = seed };
+        var network = Mlp.Train(train, trainLabels, 10, options, cancellationToken);
+        var a = network.FirstLayer;
+        log($"Trained {a.RowCount}-{a.ColumnCount}-10 ({options.Epochs} epochs, batch {options.BatchSize}, Adam {options.LearningRate}) "
+            + $"by {clock.Elapsed.TotalSeconds:0.0} s; test accuracy {network.Accuracy(test, testLabels):0.0000}.");
+
+        var fisher = network.FirstLayerFisher(train, trainLabels);
+        var sqrtFisher = Norm.SqrtWeights(fisher);
+        var weights = Weights.FromMatrix(sqrtFisher);
+        var inputCovariance = Compression.InputCovariance(train);
+        var outputCovariance = network.OutputGradientCovariance(train, trainLabels);
+        var zeros = sqrtFisher.Enumerate().Count(v => v == 0);
+        log($"W = sqrt(empirical Fisher): {100.0 * zeros / (a.RowCount * a.ColumnCount):0.0}% zeros, numerical rank {weights.Rank}.");
+        var weightedNorm = Norm.WeightedFrobenius(a, sqrtFisher);
+        var largest = a.Enumerate().Max(Math.Abs);
+
+        var rows = new List<Row> { new(a.ColumnCount, "full layer", 0, 1, a.RowCount * a.ColumnCount, 0, network.Accuracy(test, testLabels)) };
+        foreach (var k in quick ? new[] { 5 } : new[] { 5, 10, 20 })
+        {
+            foreach (var (name, method) in WlraCommand.Methods)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var timer = Stopwatch.StartNew();
+                try
+                {
+                    var result = method(a, weights, k, new WlraOptions(), cancellationToken);
+                    var time = timer.Elapsed.TotalMilliseconds;
+                    var accuracy = network.WithFirstLayer(result.ToMatrix()).Accuracy(test, testLabels);
+                    rows.Add(new(k, name, result.Loss / weightedNorm, result.Amplification, result.Parameters, time, accuracy));
+                }
+                catch (ArgumentException e)
+                {
+                    rows.Add(new(k, name, null, null, null, timer.Elapsed.TotalMilliseconds, null, App.OneLine(e.Message)));
+                }
+            }
+
+            var compressions = new (string Name, Func<CompressedLayer> Run)[]
+            {
+                ("data-aware", () => Compression.DataAware(a, inputCovariance, k)),
+                ("data-and-weights", () => Compression.DataAndWeights(a, inputCovariance, weights, k)),
+                ("two-sided", () => Compression.TwoSided(a, inputCovariance, outputCovariance, k)),
+            };
+            foreach (var (name, run) in compressions)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var timer = Stopwatch.StartNew();
+                var result = run();
+                var time = timer.Elapsed.TotalMilliseconds;
+                var approximation = result.ToMatrix();
+                var loss = Norm.WeightedFrobenius(a - approximation, sqrtFisher) / weightedNorm;
+                var amplification = approximation.Enumerate().Max(Math.Abs) / largest;
+                var accuracy = network.WithFirstLayer(approximation).Accuracy(test, testLabels);
+                rows.Add(new(k, name, loss, amplification, result.Parameters, time, accuracy));
+            }
+            log($"k = {k} done by {clock.Elapsed.TotalSeconds:0.0} s.");
+        }
+        return rows;
+    }
+
+    private static string Format(double? value, string format) =>
+        value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "";
+
+    private static string[] Cells(Row row) =>
+    [
+        row.Rank.ToString(CultureInfo.InvariantCulture),
+        row.Method,
+        Format(row.RelativeLoss, "0.0000"),
+        Format(row.Amplification, "G3"),
+        row.Parameters?.ToString(CultureInfo.InvariantCulture) ?? "",
+        Format(row.Milliseconds, "0"),
+        row.Error is null ? Format(row.Accuracy, "0.0000") : $"failed: {row.Error}",
+    ];
+
+    private static readonly string[] Header =
+        ["k", "method", "relative weighted loss", "amplification", "parameters", "time (ms)", "test accuracy"];
+
+    internal static string Markdown(IEnumerable<Row> rows)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| " + string.Join(" | ", Header) + " |");
+        text.AppendLine("|" + string.Concat(Header.Select(_ => "---|")));
+        foreach (var row in rows)
+            text.AppendLine("| " + string.Join(" | ", Cells(row)) + " |");
+        return text.ToString();
+    }
+
+    internal static string Csv(IEnumerable<Row> rows)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("k,method,relative_weighted_loss,amplification,parameters,milliseconds,test_accuracy,error");
+        foreach (var row in rows)
+        {
+            var error = row.Error is null ? "" : "\"" + row.Error.Replace("\"", "\"\"") + "\"";
+            text.AppendLine(string.Join(',',
+                row.Rank, row.Method, Format(row.RelativeLoss, "R"), Format(row.Amplification, "R"),
+                row.Parameters?.ToString(CultureInfo.InvariantCulture) ?? "", Format(row.Milliseconds, "0.0"),
+                Format(row.Accuracy, "R"), error));
+        }
+        return text.ToString();
+    }
+
+    private static Table Table(IEnumerable<Row> rows)
+    {
+        var table = new Table();
+        foreach (var (title, i) in Header.Select((h, i) => (h, i)))
+            table.AddColumn(i is 0 or 1 ? new TableColumn(title) : new TableColumn(title).RightAligned());
+        foreach (var row in rows)
+            table.AddRow(Cells(row).Select(cell => Markup.Escape(cell)).ToArray());
+        return table;
+    }
+}
