@@ -724,7 +724,7 @@ let als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
 /// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
 /// <exception cref="System.ArgumentOutOfRangeException">as for svdW.</exception>
 /// <remarks>P Q minimises ||W o (P Q) - S||_F (S the 0/1 support of W), the weighted fit of 1 / max(W, floor) with
-/// weights W, by als: on entries of positive weight W o A~ = (W o P Q) o [W o A]_t, so the loss is svd_w's plus at most
+/// weights W, by als without a ridge (MaxIterations sweeps): on entries of positive weight W o A~ = (W o P Q) o [W o A]_t, so the loss is svd_w's plus at most
 /// max |1 - W o P Q| ||[W o A]_t||_F, and relative errors of the inverse are what matter. Entries of zero weight carry no
 /// weight in that fit, so the inverse is free there, which is what 1/0 means here: nothing is asked of A~ there. (An
 /// unweighted [W^(o+)]_t would be dominated by the largest 1/W, i.e. the tiniest weights, and dividing A by P Q, as
@@ -741,7 +741,19 @@ let svdWPractical (options: WlraOptions) (rank: int) (weights: Weights) (matrix:
     let inverse =
         w.Map((fun x -> if x > 0.0 then 1.0 / max x floor else 0.0), Zeros.Include)
 
-    let fit = als { options with WarmStart = None } total weights inverse
+    // No ridge: the weights span orders of magnitude, and a ridge relative to max W^2 would swamp the fit where W is
+    // small; als falls back to least squares where a row's Gram matrix is singular.
+    let fit =
+        als
+            {
+                options with
+                    WarmStart = None
+                    Ridge = 0.0
+            }
+            total
+            weights
+            inverse
+
     let best = Svd.bestRankK total (WeightColumns.hadamard weights matrix)
     let extra = (matrix.RowCount + matrix.ColumnCount) * total
 

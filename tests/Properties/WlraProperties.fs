@@ -203,31 +203,95 @@ module RankOneWeightsExact =
             ])
         |> check
 
+/// Practical svd_w with zero weights (Woodruff and Yasuda 2024, Algorithm 2, as LowRank defines it): entries of zero
+/// weight leave the inverse of W free, so when 1/W on the support is exactly rank one, P Q fits it exactly and A~ equals
+/// svd_w's wherever the weight is positive: the two losses agree. Weights here have a zero row, a zero column and
+/// scattered zeros, and range over four orders of magnitude.
+module PracticalSvdWWithZeroWeights =
+
+    [<Fact>]
+    let ``practical svd_w's loss equals svd_w's when 1/W is rank one on the support, whatever the zeros`` () =
+        let case =
+            gen {
+                let! spec = matrix
+                let! total = Gen.choose (1, min spec.Rows spec.Columns)
+                let! seed = seed
+                return spec, total, seed
+            }
+
+        forAll case (fun (spec, total, seed) ->
+            let a = spec.Build()
+            let n, d = a.RowCount, a.ColumnCount
+            let random = Random(seed)
+            let u = Array.init n (fun _ -> 10.0 ** (2.0 * random.NextDouble() - 1.0))
+            let v = Array.init d (fun _ -> 10.0 ** (2.0 * random.NextDouble() - 1.0))
+            let zeroRow, zeroColumn = random.Next n, random.Next d
+
+            let w =
+                Matrix<float>
+                    .Build.Dense(
+                        n,
+                        d,
+                        fun i j ->
+                            if (n > 1 && i = zeroRow) || (d > 1 && j = zeroColumn) || random.NextDouble() < 0.2 then
+                                0.0
+                            else
+                                1.0 / (u[i] * v[j])
+                    )
+
+            // Keep one positive weight, outside the zero row and column where there is room.
+            let i0, j0 =
+                (if n > 1 then (zeroRow + 1) % n else 0), (if d > 1 then (zeroColumn + 1) % d else 0)
+
+            w[i0, j0] <- 1.0 / (u[i0] * v[j0])
+            let weights = Weights.ofMatrix w
+
+            let options = {
+                WlraOptions.Default with
+                    TotalRank = total
+                    MaxIterations = 300
+                    Tolerance = 0.0
+            }
+
+            let practical = Wlra.svdWPractical options 1 weights a
+            let exact = Wlra.svdWBudget total weights a
+            // als's ridge (1e-8 of max W^2) is what separates the two.
+            let accuracy =
+                { Absolute = 1e-7; Relative = 1e-6 } |> scaledTo (Norm.weightedFrobenius w a)
+
+            all [
+                close accuracy "practical loss = svd_w loss" practical.Loss exact.Loss
+                close accuracy "reported = formed" practical.Loss (Norm.weightedFrobenius w (a - practical.ToMatrix()))
+            ])
+        |> checkWith 50
+
+
 /// Each em iteration is a majorise-minimise step, so the weighted loss never increases.
 module EmNeverIncreasesLoss =
 
     [<Fact>]
     let ``em's loss history is non-increasing and starts at or below the starting point's loss`` () =
-        forAll (Gen.zip WeightedCases.generator (Gen.elements [ true; false ])) (fun (case, warm) ->
+        // "svd" passes [A]_k explicitly, "zero" a zero matrix, "default" nothing (em then starts from [A]_k).
+        forAll (Gen.zip WeightedCases.generator (Gen.elements [ "svd"; "zero"; "default" ])) (fun (case, start) ->
             let a = case.Matrix.Build()
             let weights = case.Weights()
             let w = Weights.dense weights
 
-            let start =
-                if warm then
-                    (Svd.bestRankK case.K a).ToMatrix()
-                else
+            let startMatrix =
+                if start = "zero" then
                     Matrix<float>.Build.Dense(a.RowCount, a.ColumnCount)
+                else
+                    (Svd.bestRankK case.K a).ToMatrix()
 
             let options = {
                 WlraOptions.Default with
                     MaxIterations = 8
                     Tolerance = 0.0
-                    WarmStart = (if warm then Some start else None)
+                    WarmStart = (if start = "default" then None else Some startMatrix)
             }
 
             let result = Wlra.em options case.K weights a
-            let initial = Norm.weightedFrobenius w (a - start)
+            let initial = Norm.weightedFrobenius w (a - startMatrix)
             let accuracy = medium |> scaledTo (Norm.weightedFrobenius w a)
             let steps = Array.append [| initial |] result.LossHistory
 
