@@ -52,6 +52,8 @@ public class CliTests : ScratchDirectory
     [InlineData("eval")]
     [InlineData("approx")]
     [InlineData("wlra")]
+    [InlineData("compress")]
+    [InlineData("reproduce")]
     public async Task Help_OfEveryCommand_ShowsItsUsageAndExitsZero(string command)
     {
         var run = await Lowrank(command, "--help");
@@ -149,6 +151,129 @@ public class CliTests : ScratchDirectory
         var result = Assert.Single(json.RootElement.GetProperty("results").EnumerateArray());
         Assert.Equal(Wlra.SvdW(a, Weights.FromFactors(left, right), 3).Loss, result.GetProperty("loss").GetDouble());
         Assert.Equal(6, result.GetProperty("rank").GetInt32());
+    }
+
+    [Fact]
+    public async Task Wlra_All_ShowsAFailingMethodAsARow_AndRunsTheOthers()
+    {
+        var a = Matrix<double>.Build.Random(30, 20, 7);
+        Npy.WriteMatrix(Scratch("a.npy"), a);
+        Npy.WriteMatrix(Scratch("w.npy"), Matrix<double>.Build.Random(30, 20, 8).PointwiseAbs());
+
+        // r = 7 given: r k = 21 > min(n, d) = 20, so svd-w, svd-w-practical, em-w and sample cannot run.
+        var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "-k", "3", "--weight-rank", "7", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        using var json = JsonDocument.Parse(run.Output);
+        var results = json.RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("method").GetString()!);
+        Assert.Equal(WlraCommand.Methods.Count, results.Count);
+        foreach (var failed in new[] { "svd-w", "svd-w-practical", "em-w", "sample" })
+            Assert.Contains("r*k = 21", results[failed].GetProperty("error").GetString());
+        Assert.Equal(Wlra.Als(a, Weights.FromMatrix(Npy.ReadMatrix(Scratch("w.npy"))), 3).Loss, results["als"].GetProperty("loss").GetDouble());
+    }
+
+    [Fact]
+    public async Task Wlra_FullRankWeights_ChoosesR_AndPrintsWhy()
+    {
+        var a = Matrix<double>.Build.Random(30, 20, 7);
+        var w = Matrix<double>.Build.Dense(30, 20, (i, j) => (1 + i % 3) * (1 + j % 4)) + 0.01 * Matrix<double>.Build.Random(30, 20, 9).PointwiseAbs();
+        Npy.WriteMatrix(Scratch("a.npy"), a);
+        Npy.WriteMatrix(Scratch("w.npy"), w);
+
+        var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "-k", "5", "--method", "svd-w", "--weight-floor", "1e-3");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var expected = Wlra.SvdW(a, Weights.FromMatrix(w), 5, new WlraOptions { WeightFloor = 1e-3 });
+        Assert.Equal(1, expected.WeightRank);
+        Assert.Contains("r = 1: W has rank above min(n, d)/k = 4", run.Output);
+        Assert.Contains($"{expected.Loss:G6}", run.Output);
+        Assert.Contains("amplification", run.Output);
+    }
+
+    [Fact]
+    public async Task Compress_TwoSided_WritesTheFacadesFactors()
+    {
+        var a = Matrix<double>.Build.Random(12, 8, 1);
+        var x = Matrix<double>.Build.Random(50, 12, 2);
+        var delta = Matrix<double>.Build.Random(50, 8, 3);
+        var g = delta.TransposeThisAndMultiply(delta) / 50;
+        Npy.WriteMatrix(Scratch("a.npy"), a);
+        Npy.WriteMatrix(Scratch("x.npy"), x);
+        Npy.WriteMatrix(Scratch("g.npy"), g);
+
+        var run = await Lowrank("compress", Scratch("a.npy"), "--inputs", Scratch("x.npy"), "--output-covariance", Scratch("g.npy"), "-k", "3", "--out", Scratch("c"));
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var expected = Compression.TwoSided(a, Compression.InputCovariance(x), g, 3);
+        var product = Npy.ReadMatrix(Scratch("c.left.npy")) * Npy.ReadMatrix(Scratch("c.right.npy"));
+        Assert.True((product - expected.ToMatrix()).FrobeniusNorm() <= 1e-12 * a.FrobeniusNorm(), run.Output);
+        Assert.Contains("two-sided", run.Output);
+    }
+
+    [Fact]
+    public async Task Compress_WithoutInputs_SaysWhatItNeeds()
+    {
+        Npy.WriteMatrix(Scratch("a.npy"), Matrix<double>.Build.Random(5, 4, 1));
+
+        var run = await Lowrank("compress", Scratch("a.npy"));
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains("--inputs X.npy or --covariance C.npy", run.Error);
+        Assert.Single(run.Error.TrimEnd().Split('\n'));
+    }
+
+    /// <summary>Writes an IDX file (uint8, gzip) as the Fashion-MNIST files are.</summary>
+    private static void WriteIdx(string path, byte[] data, params int[] dimensions)
+    {
+        using var file = File.Create(path);
+        using var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest);
+        gzip.Write([0, 0, 0x08, (byte)dimensions.Length]);
+        foreach (var dimension in dimensions)
+            gzip.Write([(byte)(dimension >> 24), (byte)(dimension >> 16), (byte)(dimension >> 8), (byte)dimension]);
+        gzip.Write(data);
+    }
+
+    [Fact]
+    public async Task ReproduceFisherMlp_Quick_WritesEveryMethodsRow()
+    {
+        // Generated images whose label is the brightest of ten pixel bands, so the network has something to learn.
+        var random = new Random(3);
+        var folder = Scratch("fashion");
+        Directory.CreateDirectory(folder);
+        foreach (var (set, count) in new[] { ("train", 400), ("t10k", 100) })
+        {
+            var images = new byte[count * 784];
+            var labels = new byte[count];
+            for (var i = 0; i < count; i++)
+            {
+                labels[i] = (byte)random.Next(10);
+                for (var p = 0; p < 784; p++)
+                    images[i * 784 + p] = (byte)(p % 10 == labels[i] ? 200 + random.Next(56) : random.Next(100));
+            }
+            WriteIdx(Path.Combine(folder, $"{set}-images-idx3-ubyte.gz"), images, count, 28, 28);
+            WriteIdx(Path.Combine(folder, $"{set}-labels-idx1-ubyte.gz"), labels, count);
+        }
+
+        var run = await Lowrank("reproduce", "fisher-mlp", "--data", folder, "--out", Scratch("out"), "--quick");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var csv = File.ReadAllLines(Path.Combine(Scratch("out"), "results.csv"));
+        var methods = csv.Skip(1).Select(line => line.Split(',')[1]).ToArray();
+        Assert.Equal(
+            new[] { "full layer" }.Concat(WlraCommand.Methods.Keys).Concat(new[] { "data-aware", "data-and-weights", "two-sided" }),
+            methods);
+        Assert.True(File.Exists(Path.Combine(Scratch("out"), "table.md")));
+        var full = double.Parse(csv[1].Split(',')[6], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(full > 0.5, $"the network learned nothing: accuracy {full}");
+    }
+
+    [Fact]
+    public async Task ReproduceFisherMlp_WithoutData_SaysHowToFetchIt()
+    {
+        var run = await Lowrank("reproduce", "fisher-mlp", "--data", Scratch("missing"), "--out", Scratch("out"));
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains("scripts/fetch-data.sh", run.Error);
     }
 
     [Fact]
