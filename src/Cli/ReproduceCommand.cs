@@ -43,7 +43,8 @@ internal static class ReproduceCommand
         };
         var output = new Option<string>("--out", "-o")
         {
-            Description = "Folder for table.md and results.csv.",
+            Description = "Folder for table.md, results.csv, and layer.npy, weights.npy (sqrt Fisher), input-covariance.npy and "
+                + "output-covariance.npy.",
             DefaultValueFactory = _ => "results/fisher-mlp",
         };
         var quick = new Option<bool>("--quick")
@@ -66,6 +67,7 @@ internal static class ReproduceCommand
                     parsed.GetRequiredValue(data),
                     parsed.GetValue(quick),
                     parsed.GetValue(seed),
+                    folder,
                     line => terminal.Console.MarkupLineInterpolated($"[grey]{line}[/]"),
                     cancellationToken
                 );
@@ -94,8 +96,16 @@ internal static class ReproduceCommand
         return (x.SubMatrix(0, count, 0, x.ColumnCount) / 255.0, y[..count]);
     }
 
-    /// <summary>The experiment itself, on the facade only; `log` is told each stage.</summary>
-    internal static List<Row> RunFisherMlp(string folder, bool quick, int seed, Action<string> log, CancellationToken cancellationToken)
+    /// <summary>The experiment itself, on the facade only; `log` is told each stage. The layer, its Fisher weights and
+    /// both covariances go to `output` as .npy files, for <c>lowrank wlra</c> and <c>lowrank compress</c>.</summary>
+    internal static List<Row> RunFisherMlp(
+        string folder,
+        bool quick,
+        int seed,
+        string output,
+        Action<string> log,
+        CancellationToken cancellationToken
+    )
     {
         var clock = Stopwatch.StartNew();
         var (train, trainLabels) = Load(folder, "train", quick ? 5000 : int.MaxValue);
@@ -115,6 +125,10 @@ internal static class ReproduceCommand
         var outputCovariance = network.OutputGradientCovariance(train, trainLabels);
         var zeros = sqrtFisher.Enumerate().Count(v => v == 0);
         log($"W = sqrt(empirical Fisher): {100.0 * zeros / (a.RowCount * a.ColumnCount):0.0}% zeros, numerical rank {weights.Rank}.");
+        Npy.WriteMatrix(Path.Combine(output, "layer.npy"), a);
+        Npy.WriteMatrix(Path.Combine(output, "weights.npy"), sqrtFisher);
+        Npy.WriteMatrix(Path.Combine(output, "input-covariance.npy"), inputCovariance);
+        Npy.WriteMatrix(Path.Combine(output, "output-covariance.npy"), outputCovariance);
         var weightedNorm = Norm.WeightedFrobenius(a, sqrtFisher);
         var largest = a.Enumerate().Max(Math.Abs);
 

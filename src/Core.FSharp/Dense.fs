@@ -39,6 +39,37 @@ let gemm (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) : M
 
         wrap m n c
 
+/// op(A) op(B) into the dense matrix `into` (overwritten), for loops that would otherwise allocate an n x d product per
+/// iteration; A and B dense. Returns `into`.
+let gemmInto (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) (into: Matrix<float>) =
+    let m = if transA then a.ColumnCount else a.RowCount
+    let k = if transA then a.RowCount else a.ColumnCount
+    let n = if transB then b.RowCount else b.ColumnCount
+    let c = into.AsColumnMajorArray()
+
+    if k = 0 then
+        Array.Clear c
+    else
+        Kernels
+            .current()
+            .Gemm(
+                transA,
+                transB,
+                m,
+                n,
+                k,
+                1.0,
+                a.ToColumnMajorArray(),
+                a.RowCount,
+                b.ToColumnMajorArray(),
+                b.RowCount,
+                0.0,
+                c,
+                max 1 m
+            )
+
+    into
+
 /// A standard normal draw by the Box-Muller transform, from two uniforms drawn in order. 1 - NextDouble() lies in
 /// (0, 1], so the logarithm is finite.
 let standardNormal (random: Random) =

@@ -464,7 +464,9 @@ let private rankKStep (rank: int) (previous: Matrix<float> option) (m: Matrix<fl
     | _ -> Svd.bestRankK rank m
 
 /// EM iterations X <- [W2 o A + (1 - W2) o X]_k from `start`, W2 = W^2 / max W^2 (Srebro and Jaakola 2003), each
-/// step restricted to the previous iterate's row space widened by one power step (rankKStep).
+/// step restricted to the previous iterate's row space widened by one power step (rankKStep). The n x d iterate, the
+/// filled matrix and the scaled residual live in three buffers allocated once, so an iteration allocates only its
+/// n x k and d x k factors.
 let private emFrom
     name
     (options: WlraOptions)
@@ -474,26 +476,45 @@ let private emFrom
     (matrix: Matrix<float>)
     (start: LowRankApproximation)
     =
-    let w2 = w.PointwiseMultiply w
-    let w2 = w2 / (Dense.storedValues w2 |> Array.max)
-    let filled = w2.PointwiseMultiply matrix
+    let n, d = matrix.RowCount, matrix.ColumnCount
+    let target = matrix.ToColumnMajorArray()
+    let weight = w.ToColumnMajorArray()
+    let top = weight |> Array.fold (fun m x -> max m (x * x)) 0.0
+    let w2 = weight |> Array.map (fun x -> x * x / top)
+    let x = Matrix<float>.Build.Dense(n, d)
+    let xs = x.AsColumnMajorArray()
+    let filled = Matrix<float>.Build.Dense(n, d)
+    let fs = filled.AsColumnMajorArray()
+    let scaled = Array.zeroCreate<float>(n * d)
+
+    let loss () =
+        for i in 0 .. xs.Length - 1 do
+            scaled[i] <- weight[i] * (target[i] - xs[i])
+
+        Dense.twoNorm scaled
+
     let history = ResizeArray()
     let mutable best = start
-    let mutable x = start.ToMatrix()
-    let mutable previous = lossOf w matrix x
+
+    if start.Rank > 0 then
+        Dense.gemmInto false start.Left false start.Right x |> ignore
+
+    let mutable previous = loss ()
     let mutable converged = false
     let mutable iteration = 0
 
     while not converged && iteration < options.MaxIterations do
         iteration <- iteration + 1
-        // W2 o A + (1 - W2) o X = X + W2 o (A - X) written as filled + X - W2 o X, one pass.
-        let target = filled + x - w2.PointwiseMultiply x
+
+        // W2 o A + (1 - W2) o X = X + W2 o (A - X).
+        for i in 0 .. xs.Length - 1 do
+            fs[i] <- xs[i] + w2[i] * (target[i] - xs[i])
 
         let basis = if best.Rank = rank then Some best.Right else Option.None
 
-        best <- rankKStep rank basis target
-        x <- best.ToMatrix()
-        let current = lossOf w matrix x
+        best <- rankKStep rank basis filled
+        Dense.gemmInto false best.Left false best.Right x |> ignore
+        let current = loss ()
         history.Add current
         converged <- previous - current <= options.Tolerance * previous
         previous <- current
@@ -787,7 +808,6 @@ let svdWPractical (options: WlraOptions) (rank: int) (weights: Weights) (matrix:
 let adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     let w = check rank weights matrix
-    let w2 = w.PointwiseMultiply w
     let start = Svd.bestRankK rank matrix
     let roots = start.SingularValues |> Array.map sqrt
     // Balanced start: U = U_k Sigma^(1/2), V = V_k Sigma^(1/2).
@@ -801,37 +821,56 @@ let adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<f
 
     let step = options.LearningRate * (if rms > 0.0 then rms else 1.0)
 
-    let moments (m: Matrix<float>) =
-        m.Map(fun _ -> 0.0), m.Map(fun _ -> 0.0)
+    let n, d = matrix.RowCount, matrix.ColumnCount
+    let target = matrix.ToColumnMajorArray()
+    let weight = w.ToColumnMajorArray()
+    let scaled = Array.zeroCreate<float>(n * d)
+    let residual = Matrix<float>.Build.Dense(n, d)
+    let r = residual.AsColumnMajorArray()
 
-    let mu, su = moments u
-    let mv, sv = moments v
+    // One product U V^T per step, into one buffer, gives both the loss ||W o (U V^T - A)||_F and the gradient's
+    // residual W^2 o (U V^T - A), in place.
+    let evaluate (u: Matrix<float>) (v: Matrix<float>) =
+        Dense.gemmInto false u true v residual |> ignore
+
+        for i in 0 .. r.Length - 1 do
+            let e = weight[i] * (r[i] - target[i])
+            scaled[i] <- e
+            r[i] <- weight[i] * e
+
+        Dense.twoNorm scaled
+
+    let moment (m: Matrix<float>) =
+        Array.zeroCreate<float>(m.RowCount * m.ColumnCount)
+
+    let mu, su, mv, sv = moment u, moment u, moment v, moment v
     let history = ResizeArray()
-    let mutable bestLoss = lossOf w matrix (Dense.gemm false u true v)
+    let mutable current = evaluate u v
+    let mutable bestLoss = current
     let mutable bestU, bestV = u.Clone(), v.Clone()
-    let mutable previous = bestLoss
     let mutable converged = false
     let mutable t = 0
 
-    let update (parameter: Matrix<float>) (gradient: Matrix<float>) (m: Matrix<float>) (s: Matrix<float>) =
+    let update (parameter: Matrix<float>) (gradient: Matrix<float>) (m: float[]) (s: float[]) =
         let c1 = 1.0 - Math.Pow(0.9, float t)
         let c2 = 1.0 - Math.Pow(0.999, float t)
+        let p, g = parameter.AsColumnMajorArray(), gradient.AsColumnMajorArray()
 
-        for index in 0 .. parameter.RowCount * parameter.ColumnCount - 1 do
-            let i, j = index % parameter.RowCount, index / parameter.RowCount
-            let g = gradient[i, j]
-            m[i, j] <- 0.9 * m[i, j] + 0.1 * g
-            s[i, j] <- 0.999 * s[i, j] + 0.001 * g * g
-            parameter[i, j] <- parameter[i, j] - step * (m[i, j] / c1) / (sqrt (s[i, j] / c2) + 1e-12)
+        for i in 0 .. p.Length - 1 do
+            // The gradient of the squared loss is 2 R V (and 2 R^T U); the 2 is folded in here.
+            let gi = 2.0 * g[i]
+            m[i] <- 0.9 * m[i] + 0.1 * gi
+            s[i] <- 0.999 * s[i] + 0.001 * gi * gi
+            p[i] <- p[i] - step * (m[i] / c1) / (sqrt (s[i] / c2) + 1e-12)
 
     while not converged && t < options.AdamSteps do
         t <- t + 1
-        let residual = w2.PointwiseMultiply(Dense.gemm false u true v - matrix)
-        let gu = 2.0 * Dense.multiply residual v
-        let gv = 2.0 * Dense.gemm true residual false u
+        let gu = Dense.multiply residual v
+        let gv = Dense.gemm true residual false u
         update u gu mu su
         update v gv mv sv
-        let current = lossOf w matrix (Dense.gemm false u true v)
+        let previous = current
+        current <- evaluate u v
         history.Add current
 
         if current < bestLoss then
@@ -840,7 +879,6 @@ let adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<f
             bestV <- v.Clone()
 
         converged <- abs (previous - current) <= options.Tolerance * previous
-        previous <- current
         iterationDone options "adam" t options.AdamSteps current
 
     result "adam" weights matrix bestU (bestV.Transpose()) Reweighting.None 0 t converged (history.ToArray())
