@@ -131,7 +131,7 @@ internal static class DemoCommand
         var runs = WlraCommand.Run(a, Weights.FromMatrix(w), s.Rank, ["svd", "svd-w", "em", "em-w"], new WlraOptions(), cancellationToken);
         terminal.Console.Write(WlraCommand.Table(runs));
         terminal.Console.WriteLine(
-            "Loss: ||W o (A - A~)||_F (* marks the lowest). Parameters: numbers stored for A~. em: 25 iterations from 0; "
+            "Loss: ||W o (A - A~)||_F (* marks the lowest). Parameters: numbers stored for A~. em: 25 iterations from [A]_k; "
                 + "em_w: em started from svd_w truncated to rank k."
         );
     }
