@@ -40,6 +40,7 @@ internal static class ApproxCommand
 
         command.SetAction(parsed =>
         {
+            Inputs.RequireFolderOf(parsed.GetRequiredValue(output), "--out");
             var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix", parsed.GetValue(select));
             var file = parsed.GetValue(sketch);
             var s = file is null
@@ -51,7 +52,8 @@ internal static class ApproxCommand
             Npy.WriteMatrix($"{prefix}.left.npy", approximation.Left);
             Npy.WriteMatrix($"{prefix}.right.npy", approximation.Right);
 
-            var error = (a - approximation.ToMatrix()).FrobeniusNorm();
+            // LowRank's scaled norm: MathNet's FrobeniusNorm overflows to Infinity for entries near 1e300 and underflows to 0 near 1e-300.
+            var error = Norm.Frobenius(a - approximation.ToMatrix());
             var optimal = Svd.OptimalError(a, k);
             terminal.Console.Write(
                 Tables.Facts(

@@ -44,6 +44,8 @@ internal static class CompressCommand
 
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(output) is { } outputPrefix)
+                Inputs.RequireFolderOf(outputPrefix, "--out");
             var a = Inputs.ReadMatrix(parsed.GetRequiredValue(layer), "layer");
             var c = (parsed.GetValue(inputs), parsed.GetValue(covariance)) switch
             {

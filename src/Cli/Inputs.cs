@@ -73,6 +73,14 @@ internal static class Inputs
     private static Matrix<double>[] ReadNpy(string path) =>
         Npy.Shape(path).Length == 3 ? Npy.ReadStack(path) : [Npy.ReadMatrix(path)];
 
+    /// <summary>Fails before any work when the folder that is to receive <paramref name="path"/> does not exist.</summary>
+    public static void RequireFolderOf(string path, string argument)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null && !Directory.Exists(folder))
+            throw new ArgumentException($"{argument}: the folder '{folder}' of '{path}' does not exist; create it first.");
+    }
+
     /// <summary>One matrix: a 2-D .npy or a .csv file, or the one matrix that --select picks from a stack.</summary>
     public static Matrix<double> ReadMatrix(string path, string argument, string? select = null)
     {

@@ -122,6 +122,21 @@ internal static class TrainCommand
         command.SetAction(
             async (parsed, cancellationToken) =>
             {
+                // Everything that can be checked before the data is read and the work is done.
+                var path = parsed.GetRequiredValue(output);
+                Inputs.RequireFolderOf(path, "--out");
+                if (parsed.GetValue(checkpoint) is { } checkpointPath)
+                    Inputs.RequireFolderOf(checkpointPath, "--checkpoint");
+                if (parsed.GetValue(rank) < 1)
+                    throw new ArgumentException($"--rank: expected k >= 1, but it is {parsed.GetValue(rank)}.");
+                if (parsed.GetValue(rows) < parsed.GetValue(rank))
+                    throw new ArgumentException(
+                        $"--rows: expected at least --rank = {parsed.GetValue(rank)} sketch rows, but it is {parsed.GetValue(rows)}.");
+                if (parsed.GetValue(steps) < 1)
+                    throw new ArgumentException($"--steps: expected at least 1, but it is {parsed.GetValue(steps)}.");
+                if (parsed.GetValue(batch) < 1)
+                    throw new ArgumentException($"--batch: expected at least 1, but it is {parsed.GetValue(batch)}.");
+
                 var dataPath = parsed.GetRequiredValue(data);
                 var matrices = Inputs.ReadStack(dataPath, parsed.GetValue(select), "data");
                 var lossWord = parsed.GetRequiredValue(loss);
@@ -162,7 +177,13 @@ internal static class TrainCommand
                         + $"{matrices.Length} matrices of {n} x {d} from {dataPath}."
                 );
                 var result = await TrainingRun.RunAsync(terminal, "train", matrices, options, cancellationToken);
-                var path = parsed.GetRequiredValue(output);
+                if (result.Cancelled && !double.IsFinite(result.BestLoss))
+                {
+                    // Interrupted before any step was scored: there is nothing better than the random start, and an
+                    // existing file at --out may hold a trained sketch.
+                    terminal.Console.WriteLine($"Interrupted before the first step; {path} was not written.");
+                    return App.Interrupted;
+                }
                 SketchFile.Save(path, result.Sketch);
 
                 terminal.Console.Write(

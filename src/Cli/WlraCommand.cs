@@ -127,6 +127,8 @@ internal static class WlraCommand
         command.SetAction(
             (parsed, cancellationToken) =>
             {
+                if (parsed.GetValue(output) is { } outputPrefix)
+                    Inputs.RequireFolderOf(outputPrefix, "--out");
                 var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix");
                 // An array option that is absent reads as empty, not null.
                 var factorFiles = parsed.GetValue(factors) is { Length: > 0 } given ? given : null;

@@ -266,7 +266,7 @@ type private NativeKernels(library: Native.Library) =
 type private ManagedKernels() =
     static let wrap (m: int) (n: int) (a: float[]) = Matrix<float>.Build.Dense(m, n, a)
 
-    static let thinSvd (m: int) (n: int) (a: float[]) =
+    static let thinSvdOfNormalized (m: int) (n: int) (a: float[]) =
         // MathNet's Svd forms the full U and V^T; reduce the long side by QR first so only a p x p SVD is done.
         let matrix = wrap m n a
 
@@ -283,6 +283,28 @@ type private ManagedKernels() =
             // A^T = Q R = Q U S V^T, so A = V S (Q U)^T.
             svd.VT.Transpose(), svd.S.ToArray(), (qr.Q * svd.U).Transpose()
 
+    /// A scaled by an exact power of two 2^-e so that its largest entry is in [1, 2), and e. MathNet's managed SVD
+    /// loses accuracy on entries far from 1 (below about 1e-20 its singular values are wrong, above 1e155 it stops
+    /// converging); LAPACK's drivers scale the same way (dlascl). A zero or non-finite A is left as it is (e = 0).
+    static let normalized (a: float[]) =
+        let mutable top = 0.0
+
+        for x in a do
+            top <- max top (abs x)
+
+        if top = 0.0 || not (Double.IsFinite top) then
+            a, 0
+        else
+            let e = Math.ILogB top
+            let factor = Math.ScaleB(1.0, -e)
+            Array.map (fun x -> x * factor) a, e
+
+    /// The thin SVD of A from that of its normalized copy: U and V^T are the same, S scales back by 2^e.
+    static let thinSvd (m: int) (n: int) (a: float[]) =
+        let a, e = normalized a
+        let u, s, vt = thinSvdOfNormalized m n a
+        u, Array.map (fun x -> Math.ScaleB(x, e)) s, vt
+
     interface IKernels with
         member _.Name = "managed"
 
@@ -294,6 +316,7 @@ type private ManagedKernels() =
             u.ToColumnMajorArray(), s, vt.ToColumnMajorArray()
 
         member _.SingularValues(m, n, a) =
+            let a, e = normalized a
             let matrix = wrap m n a
 
             let small =
@@ -304,21 +327,27 @@ type private ManagedKernels() =
                 else
                     matrix
 
-            small.Svd(false).S.ToArray()
+            small.Svd(false).S.ToArray() |> Array.map (fun x -> Math.ScaleB(x, e))
 
         member _.Qr(m, n, a) =
+            // Normalized like the SVD: MathNet's Householder norms overflow near 1e155 and underflow near 1e-160.
+            let a, e = normalized a
             let matrix = wrap m n a
+
+            let back (r: float[]) =
+                Array.map (fun x -> Math.ScaleB(x, e)) r
 
             if m >= n then
                 let qr = matrix.QR(Factorization.QRMethod.Thin)
-                qr.Q.ToColumnMajorArray(), qr.R.ToColumnMajorArray()
+                qr.Q.ToColumnMajorArray(), back (qr.R.ToColumnMajorArray())
             else
                 // A = [A1 A2] with A1 m x m: A1 = Q R1, so R = [R1, Q^T A2] (R1 taken as computed, exactly triangular).
                 let qr = matrix.SubMatrix(0, m, 0, m).QR(Factorization.QRMethod.Thin)
                 let rest = qr.Q.TransposeThisAndMultiply(matrix.SubMatrix(0, m, m, n - m))
-                qr.Q.ToColumnMajorArray(), qr.R.Append(rest).ToColumnMajorArray()
+                qr.Q.ToColumnMajorArray(), back (qr.R.Append(rest).ToColumnMajorArray())
 
         member _.SymmetricEigen(n, a) =
+            let a, e = normalized a
             let matrix = wrap n n a
             // Mirror the lower triangle, as LAPACK reads only that half.
             let symmetric =
@@ -329,7 +358,7 @@ type private ManagedKernels() =
             let order = Array.init n id |> Array.sortBy (fun i -> values[i])
             let vectors = evd.EigenVectors
 
-            Array.map (fun i -> values[i]) order,
+            Array.map (fun i -> Math.ScaleB(values[i], e)) order,
             Matrix<float>.Build.Dense(n, n, fun i j -> vectors[i, order[j]]).ToColumnMajorArray()
 
         member _.LeastSquares(m, n, a, nrhs, b, rcond) =

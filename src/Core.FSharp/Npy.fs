@@ -110,12 +110,29 @@ let private readHeader (path: string) (reader: BinaryReader) : Header =
         DataOffset = stream.Position
     }
 
+/// Rejects dimensions that no matrix of LowRank's can have, before anything is allocated from the header's numbers: a
+/// forged shape such as (2000000000, 0, 0) announces no data at all, yet would size index arrays by its first axis.
+let private checkSizes (path: string) (header: Header) count rows columns =
+    if count < 1 || rows < 1 || columns < 1 then
+        invalid
+            path
+            header.DataOffset
+            $"the shape ({Guard.dimensions header.Shape}) has a zero dimension; matrices need at least one row and one column"
+
+    if int64 rows * int64 columns > int64 Array.MaxLength then
+        invalid
+            path
+            header.DataOffset
+            $"a {rows} x {columns} matrix has more entries than one array holds ({Array.MaxLength})"
+
 /// Reads the matrices `selected` (indices into the first axis, distinct) of a count x rows x columns array, after
 /// checking that the file holds exactly the announced number of bytes, so a truncated file fails before anything is
 /// returned. In C order each matrix is contiguous, so only the selected ones are read; in Fortran order the matrices
 /// interleave, so the whole array is read and the others are dropped.
 let private readData (path: string) (reader: BinaryReader) (header: Header) count rows columns (selected: int[]) =
     let size, read = elementReader path header.DataOffset header.Descr
+
+    checkSizes path header count rows columns
     let total = int64 count * int64 rows * int64 columns
     let expected = total * int64 size
     let present = reader.BaseStream.Length - header.DataOffset
@@ -216,7 +233,9 @@ let readStack (path: string) =
     let header = readHeader path reader
 
     match header.Shape with
-    | [| count; rows; columns |] -> readData path reader header count rows columns (Array.init count id)
+    | [| count; rows; columns |] ->
+        checkSizes path header count rows columns
+        readData path reader header count rows columns (Array.init count id)
     | shape ->
         let text = Guard.dimensions shape
         invalid path header.DataOffset $"expected a 3-D array (count, rows, columns), but the shape is ({text})"

@@ -14,11 +14,12 @@ open MathNet.Numerics.LinearAlgebra
 let internal residualNorm (matrix: Matrix<float>) (approximation: LowRankApproximation) =
     let total = Dense.twoNorm (Dense.storedValues matrix)
     let kept = Dense.twoNorm approximation.SingularValues
-    // (total - kept)(total + kept) avoids squaring huge or tiny norms.
-    let squared = (total - kept) * (total + kept)
+    // Relative to ||A||_F, so that norms near 1e155 do not overflow when squared, nor those near 1e-160 underflow.
+    let ratio = if total > 0.0 then kept / total else 0.0
+    let relative = (1.0 - ratio) * (1.0 + ratio)
 
-    if squared > sqrt (Math.Pow(2.0, -52.0)) * total * total then
-        sqrt squared
+    if relative > sqrt (Math.Pow(2.0, -52.0)) then
+        total * sqrt relative
     else
         Dense.twoNorm (Dense.storedValues (matrix - approximation.ToMatrix()))
 

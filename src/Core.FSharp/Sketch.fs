@@ -190,7 +190,19 @@ module Sketch =
     let private stackRows (blocks: Matrix<float>[]) =
         Matrix<float>.Build.DenseOfMatrixArray(Array2D.init blocks.Length 1 (fun i _ -> blocks[i]))
 
-    /// Rejects a sketch whose column count differs from the matrix's row count, naming the sketch.
+    /// Rejects a product S A whose m x d result would not fit one .NET array (2^31 - 1 elements), before the kernels
+    /// compute m d in 32-bit arithmetic.
+    let internal checkOutput (sketch: Sketch) (columns: int) =
+        if int64 (rows sketch) * int64 columns > int64 Array.MaxLength then
+            raise (
+                ArgumentException(
+                    $"Expected S A to fit one array, but sketch has {rows sketch} rows and the matrix {columns} columns ({int64 (rows sketch) * int64 columns} entries; at most {Array.MaxLength}).",
+                    nameof sketch
+                )
+            )
+
+    /// Rejects a sketch whose column count differs from the matrix's row count, or whose S A would not fit, naming the
+    /// sketch.
     let internal checkFits (sketch: Sketch) (matrix: Matrix<float>) =
         if matrix.RowCount <> columns sketch then
             raise (
@@ -199,6 +211,8 @@ module Sketch =
                     nameof sketch
                 )
             )
+
+        checkOutput sketch matrix.ColumnCount
 
     /// The dense CountSketch kernel: result (m x d) += S[:, offset ..) * data (b x d), four columns per pass so each
     /// hash and value is loaded once per four updates. Pointers, because the scatter's bounds checks cost more than
@@ -287,7 +301,8 @@ module Sketch =
         Guard.finiteMatrix (nameof block) block
         let n = columns sketch
 
-        if rowOffset < 0 || rowOffset + block.RowCount > n then
+        // In 64-bit arithmetic: rowOffset + rows overflows int for offsets near Int32.MaxValue.
+        if rowOffset < 0 || int64 rowOffset + int64 block.RowCount > int64 n then
             raise (
                 ArgumentOutOfRangeException(
                     nameof rowOffset,
@@ -296,6 +311,7 @@ module Sketch =
                 )
             )
 
+        checkOutput sketch block.ColumnCount
         applyUnchecked sketch rowOffset block
 
     /// <summary>S A: the m x d sketch of an n x d matrix A.</summary>

@@ -46,10 +46,27 @@ module internal Framed =
 
     /// Writes bytes to `path` under a temporary name, then renames it over `path`, so an interrupted write never
     /// leaves a half-written file where a reader will look.
+    /// Failures name `path`, the caller's file, not the temporary one.
     let writeFile (path: string) (bytes: byte[]) =
+        let folder = Path.GetDirectoryName(Path.GetFullPath path)
+
+        if not (Directory.Exists folder) then
+            raise (DirectoryNotFoundException($"Cannot write '{path}': the folder '{folder}' does not exist."))
+
         let temporary = path + ".tmp"
-        File.WriteAllBytes(temporary, bytes)
-        File.Move(temporary, path, overwrite = true)
+
+        try
+            File.WriteAllBytes(temporary, bytes)
+            File.Move(temporary, path, overwrite = true)
+        with
+        | :? UnauthorizedAccessException
+        | :? IOException as e ->
+            (try
+                File.Delete temporary
+             with _ ->
+                 ())
+
+            raise (IOException($"Cannot write '{path}': {e.Message}", e))
 
     /// Parses framed bytes from `source` (a file name, for messages), requiring every payload byte to be consumed.
     /// Throws InvalidDataException naming the source and the problem.
@@ -124,7 +141,7 @@ module internal Framed =
 /// <remarks>Format, version 1, little-endian: the ASCII magic "LRSKETCH", uint16 version = 1, one sketch, and the
 /// CRC-32 of all preceding bytes. A sketch is a kind byte then its data: 1 = CountSketch (int32 m, int32 n,
 /// n int32 hashes in [0, m), n float64 values), 2 = dense (int32 m, int32 n, m n float64 entries in column-major
-/// order), 3 = stacked (int32 count &gt;= 1, then that many sketches with one column count).</remarks>
+/// order), 3 = stacked (int32 count &gt;= 1, then that many sketches with one column count), nested at most 64 deep.</remarks>
 [<RequireQualifiedAccess>]
 module SketchFile =
 
@@ -152,7 +169,12 @@ module SketchFile =
             writer.Write parts.Length
             parts |> Array.iter (writeSketch writer)
 
-    let rec private readSketch (reader: BinaryReader) : Sketch =
+    /// How deeply stacked sketches may nest in a file: far beyond any real use (a mixed sketch nests 2 deep), and shallow
+    /// enough that a forged file cannot exhaust the reader's stack.
+    [<Literal>]
+    let private MaxDepth = 64
+
+    let rec private readSketchAt (depth: int) (reader: BinaryReader) : Sketch =
         let remaining () =
             reader.BaseStream.Length - reader.BaseStream.Position
 
@@ -171,8 +193,11 @@ module SketchFile =
                 MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(m, n, Framed.doubles reader (m * n))
             )
         | 3uy ->
+            if depth >= MaxDepth then
+                raise (InvalidDataException($"stacked sketches nest deeper than {MaxDepth} levels."))
+
             let count = Framed.count reader "the number of stacked parts" 1 (remaining ())
-            Sketch.stack (Array.init count (fun _ -> readSketch reader))
+            Sketch.stack (Array.init count (fun _ -> readSketchAt (depth + 1) reader))
         | kind -> raise (InvalidDataException($"unknown sketch kind {kind}; version 1 knows 1, 2 and 3."))
 
     /// <summary>The sketch in the version-1 format.</summary>
@@ -185,7 +210,7 @@ module SketchFile =
         Framed.write Magic Version (fun writer -> writeSketch writer sketch)
 
     let private parse (source: string) (bytes: byte[]) =
-        Framed.read source "LowRank sketch file" Magic Version bytes readSketch
+        Framed.read source "LowRank sketch file" Magic Version bytes (readSketchAt 0)
 
     /// <summary>Reads a sketch from bytes in the version-1 format.</summary>
     /// <param name="bytes">The bytes.</param>

@@ -61,3 +61,45 @@ module SvdLaws =
                 close (medium |> scaledTo norm) "sqrt(sum sigma^2) = ||A||_F" (Dense.twoNorm s) norm
             ])
         |> check
+
+/// Scaling A by c scales every singular value, and SCW's error, by |c| (the SVD and SCW are positively homogeneous),
+/// on every backend and for c from 1e-300 to 1e300: the factorizations scale their input as LAPACK's drivers do, so
+/// neither overflow nor underflow (nor MathNet's managed SVD losing accuracy far from 1) changes the answer.
+module ScaleEquivariance =
+
+    [<Fact>]
+    let ``singular values and SCW's error scale with A from 1e-300 to 1e300`` () =
+        let case =
+            gen {
+                let! spec, k = matrixWithRank
+                let! sketch = sketchWithAtLeast k
+                let! c = Gen.elements [ 1e-300; 1e-160; 1e-20; 1e20; 1e155; 1e300 ]
+                return spec, k, sketch, c
+            }
+
+        forAll case (fun (spec, k, sketch, c) ->
+            let a = spec.Build()
+            let s = sketch.Build a.RowCount
+            let values = Svd.singularValues a
+            let scaled = Svd.singularValues (c * a)
+            let top = if values.Length = 0 then 0.0 else values[0]
+            let error = Scw.error k s a
+
+            // Relative to the largest singular value: small ones carry absolute, not relative, rounding.
+            [
+                for i in 0 .. values.Length - 1 ->
+                    close
+                        (medium |> scaledTo top)
+                        $"sigma_{i + 1}(c A) / c = sigma_{i + 1}(A)"
+                        (scaled[i] / c)
+                        values[i]
+            ]
+            @ [
+                close
+                    (medium |> scaledTo (Norm.frobenius a))
+                    "SCW error(c A) / c = SCW error(A)"
+                    (Scw.error k s (c * a) / c)
+                    error
+            ]
+            |> all)
+        |> check
