@@ -279,10 +279,38 @@ module Training =
     let private CheckpointMagic = "LRCHECKP"
 
     /// Version 2 added the state before the last update (TrainingState.Previous); version 1 checkpoints lacked it.
+    /// Version 3 added the loss, SVD method and normalization to the fingerprint, and a hash of the training data and
+    /// of the real-valued options, so that a resume with other options or data is rejected, not run.
     [<Literal>]
-    let private CheckpointVersion = 2us
+    let private CheckpointVersion = 3us
 
-    let private fingerprint (options: TrainingOptions) (n: int) (d: int) (count: int) = [|
+    /// FNV-1a over the bits of the training matrices (in order) and of the real-valued options, folded to 32 bits: a
+    /// resume with other data of the same shape, another rate or other loss weights changes it. O(total entries), no
+    /// allocation beyond the dense copy of a sparse matrix.
+    let private contentHash (options: TrainingOptions) (matrices: Matrix<float>[]) =
+        let mutable h = 14695981039346656037UL
+
+        let mix (x: float) =
+            h <- (h ^^^ uint64 (BitConverter.DoubleToInt64Bits x)) * 1099511628211UL
+
+        for a in matrices do
+            match a.AsColumnMajorArray() with
+            | null -> a.ToColumnMajorArray() |> Array.iter mix
+            | values -> values |> Array.iter mix
+
+        mix options.LearningRate
+        mix options.DecayFactor
+        mix (float options.DecayEvery)
+        mix options.MinimumLearningRate
+
+        match options.Loss with
+        | TrainingLoss.WeightedFrobenius w -> w.ToColumnMajorArray() |> Array.iter mix
+        | _ -> ()
+
+        int (h ^^^ (h >>> 32))
+
+    let private fingerprint (options: TrainingOptions) (matrices: Matrix<float>[]) = [|
+        let n, d, count = matrices[0].RowCount, matrices[0].ColumnCount, matrices.Length
         "n", n
         "d", d
         "training matrices", count
@@ -299,6 +327,21 @@ module Training =
         (match options.Optimizer with
          | Optimizer.Sgd -> 0
          | Optimizer.Adam -> 1)
+        "Loss",
+        (match options.Loss with
+         | TrainingLoss.Frobenius -> 0
+         | TrainingLoss.VNorm -> 1
+         | TrainingLoss.WeightedFrobenius _ -> 2)
+        "Svd",
+        (match options.Svd with
+         | SvdMethod.Exact -> 0
+         | SvdMethod.PowerMethod t -> t)
+        "Normalization",
+        (match options.Normalization with
+         | Normalization.None -> 0
+         | Normalization.TopSingularValue -> 1)
+        "the hash of the training data, LearningRate, the decay options and the loss weights",
+        contentHash options matrices
     |]
 
     let private writeCheckpoint (path: string) (print: (string * int)[]) (state: TrainingState) =
@@ -330,7 +373,7 @@ module Training =
 
         Framed.writeFile path bytes
 
-    let private readCheckpoint (path: string) (print: (string * int)[]) =
+    let private readCheckpoint (path: string) (print: (string * int)[]) (steps: int) =
         let found, state =
             Framed.read
                 path
@@ -340,7 +383,7 @@ module Training =
                 (File.ReadAllBytes path)
                 (fun r ->
                     let found = print |> Array.map (fun _ -> r.ReadInt32())
-                    let step = r.ReadInt32()
+                    let step = Framed.count r "the step" 0 Int32.MaxValue
                     let n = Framed.count r "the number of values" 1 Int32.MaxValue
                     let doubles () = Framed.doubles r n
                     let values = doubles ()
@@ -386,6 +429,14 @@ module Training =
                         "options"
                     )
                 )
+
+        if state.Step > steps then
+            raise (
+                ArgumentException(
+                    $"The checkpoint {path} is at step {state.Step}, beyond this run's options.Steps = {steps}.",
+                    "options"
+                )
+            )
 
         state
 
@@ -491,7 +542,7 @@ module Training =
         Guard.notNull (nameof progress) progress
         let matrices = Seq.toArray matrices
         validate options matrices
-        let n, d = matrices[0].RowCount, matrices[0].ColumnCount
+        let n = matrices[0].RowCount
 
         let data =
             match options.Normalization with
@@ -503,11 +554,11 @@ module Training =
                     if top > 0.0 then a / top else a)
 
         let _, hash, initial, random = start options n
-        let print = fingerprint options n d matrices.Length
+        let print = fingerprint options matrices
 
         let state =
             match options.ResumeFrom with
-            | Some path -> readCheckpoint path print
+            | Some path -> readCheckpoint path print options.Steps
             | None -> {
                 Step = 0
                 Values = initial

@@ -72,6 +72,70 @@ public class TrainingTests : ScratchDirectory
         Assert.Contains("Seed = 5, but this run has 6", error.Message, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string> ChangedOnResume => new() { "loss", "svd", "normalization", "rate", "data", "decay" };
+
+    [Theory]
+    [MemberData(nameof(ChangedOnResume))]
+    public void Train_Throws_WhenResumingWithAnyOtherOptionOrData(string changed)
+    {
+        var checkpoint = Scratch("run.ckpt");
+        Training.Train(TrainingSet, Options with { Steps = 2, CheckpointPath = checkpoint });
+        var resume = Options with { ResumeFrom = checkpoint };
+        var data = TrainingSet;
+        resume = changed switch
+        {
+            "loss" => resume with { Loss = TrainingLoss.VNorm },
+            "svd" => resume with { Svd = SvdMethod.PowerMethod },
+            "normalization" => resume with { Normalization = Normalization.None },
+            "rate" => resume with { LearningRate = Options.LearningRate * 2 },
+            "decay" => resume with { DecayFactor = 0.5 },
+            _ => resume,
+        };
+        if (changed == "data")
+        {
+            data = (Matrix<double>[])TrainingSet.Clone();
+            data[3] = Sample(77);
+        }
+
+        var error = Assert.Throws<ArgumentException>(() => Training.Train(data, resume));
+        Assert.Equal("options", error.ParamName);
+        Assert.Contains("was written for", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The checkpoint with its step replaced and its CRC-32 recomputed, as a forger would.</summary>
+    private static byte[] WithStep(byte[] bytes, int step)
+    {
+        // Magic (8), version (2), then the fingerprint's 13 int32 entries, then the step.
+        var copy = (byte[])bytes.Clone();
+        BitConverter.GetBytes(step).CopyTo(copy, 8 + 2 + 13 * 4);
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in copy[..^4])
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+        }
+        BitConverter.GetBytes(~crc).CopyTo(copy, copy.Length - 4);
+        return copy;
+    }
+
+    [Fact]
+    public void Train_Throws_WhenACheckpointsStepIsNegativeOrBeyondTheRun()
+    {
+        var checkpoint = Scratch("run.ckpt");
+        Training.Train(TrainingSet, Options with { Steps = 2, CheckpointPath = checkpoint });
+        var bytes = File.ReadAllBytes(checkpoint);
+        Assert.Equal(2, BitConverter.ToInt32(bytes, 8 + 2 + 13 * 4));
+
+        File.WriteAllBytes(checkpoint, WithStep(bytes, -1_000_000));
+        var negative = Assert.Throws<InvalidDataException>(() => Training.Train(TrainingSet, Options with { ResumeFrom = checkpoint }));
+        Assert.Contains("the step = -1000000", negative.Message, StringComparison.Ordinal);
+
+        File.WriteAllBytes(checkpoint, WithStep(bytes, 1_000_000));
+        var beyond = Assert.Throws<ArgumentException>(() => Training.Train(TrainingSet, Options with { ResumeFrom = checkpoint }));
+        Assert.Contains("step 1000000, beyond this run's options.Steps = 20", beyond.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Train_Throws_WhenTheCheckpointIsCorrupted()
     {
