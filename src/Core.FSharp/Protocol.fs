@@ -25,16 +25,17 @@ type ProtocolMessage = {
 }
 
 /// The protocol of Theorem 3.1 (Woodruff and Yasuda 2024) with its binary message format.
-/// Format, little-endian: the 4 ASCII bytes "LRCP", a version byte (1), n, d and c as int32, c column indices as int32,
+/// Format, little-endian: the 4 ASCII bytes "LRCP", a version byte (2), n, d and c as int32, c column indices as int32,
 /// then for each selected column its nonzero count as int32 followed by that many (row int32, value float64) pairs,
-/// then X as c d float64 in column-major order. Nothing else follows.
+/// then X as c d float64 in column-major order, then the CRC-32 (IEEE 802.3) of all preceding bytes. Nothing else
+/// follows. Version 1 had no CRC-32, so a flipped bit in a value decoded to another reconstruction.
 [<RequireQualifiedAccess>]
 module Protocol =
 
     let private magic = Encoding.ASCII.GetBytes "LRCP"
 
     [<Literal>]
-    let private Version = 1uy
+    let private Version = 2uy
 
     /// <summary>Alice's side: column subset selection on W o A (Wlra.columnSubset) and the message carrying the selected
     /// columns of A, sparsely, and X.</summary>
@@ -76,7 +77,7 @@ module Protocol =
     /// <param name="message">Alice's message.</param>
     /// <returns>The dense n x d reconstruction, equal to Alice's column-subset approximation up to rounding.</returns>
     /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
-    /// <exception cref="System.ArgumentException">the message's shape does not match W.</exception>
+    /// <exception cref="System.ArgumentException">the message's shape does not match W, or a value is not finite.</exception>
     [<CompiledName("Receive")>]
     let receive (weights: Weights) (message: ProtocolMessage) =
         Guard.notNull (nameof weights) weights
@@ -87,6 +88,16 @@ module Protocol =
             raise (
                 ArgumentException(
                     $"Expected a message for {Guard.shape w} weights, but it describes a {message.Rows}x{message.Columns} matrix.",
+                    nameof message
+                )
+            )
+
+        Guard.finiteMatrix "message.X" message.X
+
+        if message.Values |> Array.exists (Array.exists (fun v -> not (Double.IsFinite v))) then
+            raise (
+                ArgumentException(
+                    "Expected finite values in message.Values, but one is NaN or infinite.",
                     nameof message
                 )
             )
@@ -125,13 +136,16 @@ module Protocol =
                 message.RowIndices[q]
                 message.Values[q]
 
-        message.X.AsColumnMajorArray() |> Array.iter writer.Write
+        message.X.ToColumnMajorArray() |> Array.iter writer.Write
+        writer.Flush()
+        let body = stream.ToArray()
+        writer.Write(Framed.crc32 body body.Length)
         writer.Flush()
         stream.ToArray()
 
     /// <summary>The exact size of the message in bits: 8 times the length of toBytes.</summary>
     /// <param name="message">The message.</param>
-    /// <returns>Bits, with indices as 32 and values as 64 bits.</returns>
+    /// <returns>Bits, with indices as 32 and values as 64 bits, and the 32-bit CRC.</returns>
     /// <exception cref="System.ArgumentNullException">message is null.</exception>
     [<CompiledName("SizeInBits")>]
     let sizeInBits (message: ProtocolMessage) =
@@ -146,7 +160,8 @@ module Protocol =
            + 4L * c
            + 4L * c
            + 12L * nonzeros
-           + 8L * c * int64 message.Columns)
+           + 8L * c * int64 message.Columns
+           + 4L)
 
     /// <summary>The Theorem 3.1 bound with constant 1, (s r k / eps + r k d) log2(n d) bits, with eps = r k / c for c
     /// selected columns, so it reads (s c + t d) log2(n d) for t = r k.</summary>
@@ -166,12 +181,34 @@ module Protocol =
     /// <param name="bytes">The message's bytes.</param>
     /// <returns>The message.</returns>
     /// <exception cref="System.ArgumentNullException">bytes is null.</exception>
-    /// <exception cref="System.IO.InvalidDataException">the bytes are truncated, have trailing data, a wrong magic or
-    /// version, or an index or count out of range; the message says which field and at which byte offset.</exception>
+    /// <exception cref="System.IO.InvalidDataException">the bytes are truncated, corrupted (CRC-32 mismatch), have
+    /// trailing data, a wrong magic or version, an index or count out of range, or a value that is not finite; the
+    /// message says which field and at which byte offset.</exception>
     [<CompiledName("FromBytes")>]
     let ofBytes (bytes: byte[]) =
         Guard.notNull (nameof bytes) bytes
-        use reader = new BinaryReader(new MemoryStream(bytes))
+
+        let fail what =
+            raise (InvalidDataException($"Invalid protocol message: {what}."))
+
+        if bytes.Length < 9 then
+            fail $"truncated: {bytes.Length} bytes is shorter than the 5-byte header and the 4-byte CRC-32"
+
+        if bytes[..3] <> magic then
+            fail "the magic bytes are not \"LRCP\""
+
+        if bytes[4] <> Version then
+            fail $"version {bytes[4]} is not supported (expected {Version})"
+
+        let stored = BitConverter.ToUInt32(bytes, bytes.Length - 4)
+        let computed = Framed.crc32 bytes (bytes.Length - 4)
+
+        if stored <> computed then
+            fail $"corrupted, truncated or extended: its CRC-32 is {computed:X8} but the message records {stored:X8}"
+
+        // The payload without its CRC-32; every field is still checked, as a CRC only catches accidents.
+        use reader = new BinaryReader(new MemoryStream(bytes, 0, bytes.Length - 4))
+        reader.BaseStream.Position <- 5L
 
         let fail what =
             raise (InvalidDataException($"Invalid protocol message at byte {reader.BaseStream.Position}: {what}."))
@@ -190,16 +227,6 @@ module Protocol =
                 fail $"{what} = {value}, expected {low}..{high}"
 
             value
-
-        need 5L "the header"
-
-        if reader.ReadBytes 4 <> magic then
-            fail "the magic bytes are not \"LRCP\""
-
-        let version = reader.ReadByte()
-
-        if version <> Version then
-            fail $"version {version} is not supported (expected {Version})"
 
         let n = int32 "n" |> inRange "n" 1 Int32.MaxValue
         let d = int32 "d" |> inRange "d" 1 Int32.MaxValue
@@ -224,11 +251,18 @@ module Protocol =
                 rows[p] <- reader.ReadInt32() |> inRange $"row index {p} of column {q}" 0 (n - 1)
                 vals[p] <- reader.ReadDouble()
 
+                if not (Double.IsFinite vals[p]) then
+                    fail $"value {p} of column {q} is {vals[p]}, not finite"
+
             rowIndices[q] <- rows
             values[q] <- vals
 
         need (8L * int64 c * int64 d) "X"
         let x = Array.init (c * d) (fun _ -> reader.ReadDouble())
+
+        match Array.tryFindIndex (fun v -> not (Double.IsFinite v)) x with
+        | Some p -> fail $"X[{p % c}, {p / c}] is {x[p]}, not finite"
+        | None -> ()
 
         if reader.BaseStream.Position <> reader.BaseStream.Length then
             fail $"{reader.BaseStream.Length - reader.BaseStream.Position} bytes of trailing data"

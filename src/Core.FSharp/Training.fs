@@ -318,28 +318,34 @@ module Training =
         "SketchRows", options.SketchRows
         "Seed", options.Seed
         "BatchSize", options.BatchSize
+
         "Kind",
         (match options.Kind with
          | LearnedSketchKind.Learned -> 0
          | LearnedSketchKind.MixedJoint -> 1
          | LearnedSketchKind.MixedSeparate -> 2)
+
         "Optimizer",
         (match options.Optimizer with
          | Optimizer.Sgd -> 0
          | Optimizer.Adam -> 1)
+
         "Loss",
         (match options.Loss with
          | TrainingLoss.Frobenius -> 0
          | TrainingLoss.VNorm -> 1
          | TrainingLoss.WeightedFrobenius _ -> 2)
+
         "Svd",
         (match options.Svd with
          | SvdMethod.Exact -> 0
          | SvdMethod.PowerMethod t -> t)
+
         "Normalization",
         (match options.Normalization with
          | Normalization.None -> 0
          | Normalization.TopSingularValue -> 1)
+
         "the hash of the training data, LearningRate, the decay options and the loss weights",
         contentHash options matrices
     |]
