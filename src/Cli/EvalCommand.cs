@@ -58,6 +58,14 @@ internal static class EvalCommand
             var seed = parsed.GetValue(randomSeed);
             candidates.Add(($"random CountSketch (seed {seed})", Sketch.CountSketch(rows, test[0].RowCount, seed)));
 
+            foreach (var (name, sketch) in candidates)
+            {
+                if (sketch.Columns != test[0].RowCount)
+                    throw new ArgumentException(
+                        $"--sketch: '{name}' is {sketch.Rows} x {sketch.Columns}, but the test matrices have {test[0].RowCount} rows; "
+                            + "a sketch needs as many columns as they have rows.");
+            }
+
             var results = candidates
                 .Select(c => new EvalResult(c.Name, c.Sketch.Rows, c.Sketch.Columns, Scw.TestError(test, c.Sketch, k, normalization)))
                 .ToList();
@@ -68,6 +76,12 @@ internal static class EvalCommand
                 terminal.Output.WriteLine(JsonSerializer.Serialize(report, Json.Options));
                 return 0;
             }
+
+            // Err(Te, S) averages over every test matrix; an all-zero one (a black frame) has error 0 for any sketch.
+            var zeros = test.Count(m => m.Enumerate().All(v => v == 0));
+            if (zeros > 0)
+                terminal.Console.WriteLine(
+                    $"Note: {zeros} of {test.Length} test matrices are all zero; each counts as error 0 in the average for every sketch.");
 
             var table = new Table()
                 .AddColumn("sketch")

@@ -29,11 +29,30 @@ internal static class Inputs
         {
             var shape = Npy.Shape(path);
             if (shape.Length == 3)
-                return Npy.ReadStackAt(path, Selected(shape[0], select));
+                return RequireFinite(Npy.ReadStackAt(path, Selected(shape[0], select)), path, argument);
         }
 
         var all = ReadAll(path, argument);
-        return select is null ? all : Slice(all, select);
+        return RequireFinite(select is null ? all : Slice(all, select), path, argument);
+    }
+
+    /// <summary>Names the file and the entry when data holds NaN or infinity, which every command rejects; the library's
+    /// own message would name only its parameter.</summary>
+    private static Matrix<double>[] RequireFinite(Matrix<double>[] matrices, string path, string argument)
+    {
+        for (var k = 0; k < matrices.Length; k++)
+        {
+            var values = matrices[k].AsColumnMajorArray() ?? matrices[k].ToColumnMajorArray();
+            var p = Array.FindIndex(values, v => !double.IsFinite(v));
+            if (p >= 0)
+            {
+                var rows = matrices[k].RowCount;
+                var where = matrices.Length == 1 ? "" : $"matrix {k}, ";
+                throw new ArgumentException(
+                    $"{argument}: '{path}' has a value that is not finite ({where}row {p % rows}, column {p / rows}: {values[p]}).");
+            }
+        }
+        return matrices;
     }
 
     private static Matrix<double>[] ReadAll(string path, string argument)

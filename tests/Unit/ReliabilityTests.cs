@@ -214,4 +214,46 @@ public class ReliabilityTests : ScratchDirectory
             Assert.DoesNotContain("│ 0 ", run.Output);
         }
     }
+
+    [Fact]
+    public async Task Approx_OnANaNFile_NamesTheFileAndTheEntry()
+    {
+        var a = Matrix<double>.Build.Random(10, 8, 1);
+        a[3, 5] = double.NaN;
+        var path = Scratch("nan.npy");
+        Npy.WriteMatrix(path, a);
+
+        var run = await Lowrank(CancellationToken.None, "approx", path, "-k", "2", "-m", "4", "--out", Scratch("x"));
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains($"matrix: '{path}' has a value that is not finite (row 3, column 5: NaN)", run.Error);
+    }
+
+    [Fact]
+    public async Task Eval_WithSeveralSketches_NamesTheOneThatDoesNotFit()
+    {
+        var data = Scratch("frames.npy");
+        Npy.WriteStack(data, Synthetic.VideoLike(4, 12, 10, 1));
+        SketchFile.Save(Scratch("good.sketch"), Sketch.CountSketch(4, 12, 1));
+        SketchFile.Save(Scratch("bad.sketch"), Sketch.CountSketch(4, 13, 1));
+
+        var run = await Lowrank(CancellationToken.None, "eval", data, "-k", "2", "--sketch", Scratch("good.sketch"), "--sketch", Scratch("bad.sketch"));
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains($"'{Scratch("bad.sketch")}' is 4 x 13, but the test matrices have 12 rows", run.Error);
+    }
+
+    [Fact]
+    public async Task Eval_SaysWhenTestMatricesAreAllZero()
+    {
+        var frames = Synthetic.VideoLike(4, 12, 10, 1);
+        frames[2] = Matrix<double>.Build.Dense(12, 10);
+        var data = Scratch("frames.npy");
+        Npy.WriteStack(data, frames);
+
+        var run = await Lowrank(CancellationToken.None, "eval", data, "-k", "2", "--random-rows", "4");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        Assert.Contains("1 of 4 test matrices are all zero", run.Output);
+    }
 }
