@@ -249,6 +249,16 @@ module internal Diff =
             let c = 2.0 * g[0, 0]
             push a (fun () -> map (fun x -> c * x) a.Value))
 
+    /// ||a||_F, 1 x 1: d/da = G a / ||a||, taken as 0 when a = 0 (the minimum-norm subgradient, as for rowNorms). A
+    /// loss that reaches 0 exactly, as SCW's does when k >= rank(A) (a 1 x 1 or n x 1 matrix at k = 1), then has a zero
+    /// gradient instead of sqrt's infinite one.
+    let norm (a: Node) =
+        let value = Dense.twoNorm (Dense.storedValues a.Value)
+
+        record (build.Dense(1, 1, value)) [ a ] (fun g ->
+            let c = if value > 0.0 then g[0, 0] / value else 0.0
+            push a (fun () -> map (fun x -> c * x) a.Value))
+
     /// sqrt(a) entrywise: d/da = G / (2 sqrt a), infinite at 0 (the reverse sweep then reports a non-finite
     /// gradient rather than hiding it).
     let sqrt (a: Node) =

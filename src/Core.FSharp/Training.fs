@@ -199,9 +199,9 @@ module Training =
     /// The training loss of a residual node.
     let internal lossOf (loss: TrainingLoss) (residual: Node) =
         match loss with
-        | TrainingLoss.Frobenius -> Diff.sqrt (Diff.squaredNorm residual)
+        | TrainingLoss.Frobenius -> Diff.norm residual
         | TrainingLoss.VNorm -> Diff.sum (Diff.rowNorms residual)
-        | TrainingLoss.WeightedFrobenius w -> Diff.sqrt (Diff.squaredNorm (Diff.hadamard residual (Diff.constant w)))
+        | TrainingLoss.WeightedFrobenius w -> Diff.norm (Diff.hadamard residual (Diff.constant w))
 
     /// For one matrix: the optimised loss, ||A - SCW(S, A)||_F, and the gradient of the loss in the trained
     /// values. Cost: one SCW forward and about twice that backward.

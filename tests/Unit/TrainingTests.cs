@@ -136,6 +136,22 @@ public class TrainingTests : ScratchDirectory
         Assert.Contains("step 1000000, beyond this run's options.Steps = 20", beyond.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1, 1, 1, 1)]
+    [InlineData(5, 1, 1, 2)]
+    [InlineData(1, 5, 1, 1)]
+    [InlineData(1, 5, 1, 2)]
+    public void Train_OnDegenerateShapes_WhereSCWIsExact_RejectsNoStep(int rows, int columns, int rank, int sketchRows)
+    {
+        // k = rank(A): SCW is exact and the loss is 0, where the Frobenius norm's gradient is the zero subgradient.
+        var matrices = Enumerable.Range(1, 6).Select(seed => Matrix<double>.Build.Random(rows, columns, seed)).ToArray();
+
+        var result = Training.Train(matrices, Training.Defaults(rank, sketchRows) with { Steps = 10, BatchSize = 2 });
+
+        Assert.Equal(0, result.RejectedSteps);
+        Assert.All(result.LossHistory, loss => Assert.True(loss <= 1e-12, $"loss {loss}"));
+    }
+
     [Fact]
     public void Train_Throws_WhenTheCheckpointIsCorrupted()
     {
