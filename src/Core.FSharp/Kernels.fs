@@ -376,9 +376,42 @@ type private ManagedKernels() =
 
 let managed: IKernels = ManagedKernels()
 
+/// The native kernels with concurrent callers in mind. OpenBLAS's worker threads spin while they wait, so several
+/// multi-threaded calls at once fight over the cores (8 callers measured 2.8 calls/s against 55 from one caller). With
+/// more than one BLAS thread the calls are therefore serialized, which makes concurrent use at least as fast as
+/// sequential use; with one thread (Backend.setNativeThreads 1, for servers with many callers) they run side by side
+/// and scale with the callers.
+type private SerializedKernels(inner: IKernels) =
+    static let gate = obj ()
+
+    static let exclusive (call: unit -> 'T) =
+        if Native.multiThreaded () then lock gate call else call ()
+
+    interface IKernels with
+        member _.Name = inner.Name
+
+        member _.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
+            exclusive (fun () -> inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+
+        member _.ThinSvd(m, n, a) =
+            exclusive (fun () -> inner.ThinSvd(m, n, a))
+
+        member _.SingularValues(m, n, a) =
+            exclusive (fun () -> inner.SingularValues(m, n, a))
+
+        member _.Qr(m, n, a) = exclusive (fun () -> inner.Qr(m, n, a))
+
+        member _.SymmetricEigen(n, a) =
+            exclusive (fun () -> inner.SymmetricEigen(n, a))
+
+        member _.LeastSquares(m, n, a, nrhs, b, rcond) =
+            exclusive (fun () -> inner.LeastSquares(m, n, a, nrhs, b, rcond))
+
 /// The native kernels, when a BLAS/LAPACK with every needed symbol loads.
 let native: Lazy<IKernels option> =
-    lazy (Native.library.Value |> Option.map (fun lib -> NativeKernels(lib) :> IKernels))
+    lazy
+        (Native.library.Value
+         |> Option.map (fun lib -> SerializedKernels(NativeKernels(lib)) :> IKernels))
 
 let private requested () =
     match Environment.GetEnvironmentVariable "LOWRANK_BACKEND" with
