@@ -408,9 +408,9 @@ let private svdWFor name (options: WlraOptions) (rank: int) (weights: Weights) (
 /// <remarks>The approximation is 0 on entries of zero weight: W o A carries no information there.</remarks>
 [<CompiledName("SvdWBudget")>]
 let svdWBudget (totalRank: int) (weights: Weights) (matrix: Matrix<float>) =
-    Guard.notNull (nameof weights) weights
-    Guard.rank (nameof totalRank) totalRank (nameof matrix) matrix
+    // The matrix first: its emptiness would otherwise be reported as totalRank out of [1, 0].
     checkShapes 1 weights matrix
+    Guard.rank (nameof totalRank) totalRank (nameof matrix) matrix
 
     {
         reweighted "svd_w" totalRank 0.0 weights matrix with
