@@ -256,4 +256,16 @@ public class ReliabilityTests : ScratchDirectory
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         Assert.Contains("1 of 4 test matrices are all zero", run.Output);
     }
+
+    [Fact]
+    public async Task Wlra_Cancelled_StopsWithTheInterruptedExitCode()
+    {
+        Npy.WriteMatrix(Scratch("a.npy"), Matrix<double>.Build.Random(30, 20, 7));
+        Npy.WriteMatrix(Scratch("w.npy"), Matrix<double>.Build.Random(30, 20, 8).PointwiseAbs());
+
+        var run = await Lowrank(new CancellationToken(canceled: true), "wlra", Scratch("a.npy"), "-w", Scratch("w.npy"), "-k", "2", "--method", "em");
+
+        Assert.Equal(App.Interrupted, run.ExitCode);
+        Assert.Contains("interrupted", run.Error);
+    }
 }
