@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace LowRank;
@@ -73,5 +75,27 @@ public static class Scw
             normalization == Normalization.TopSingularValue ? Core.Normalization.TopSingularValue : Core.Normalization.None,
             rank,
             Sketch.CoreOf(sketch),
+            testSet);
+
+    /// <summary>
+    /// Err(Te, S) for several sketches at once, sharing each test matrix's SVD (for the normalization and the optimum)
+    /// among them: k sketches cost one SVD per matrix instead of k.
+    /// </summary>
+    /// <param name="testSet">Te: at least one matrix, each nonempty and finite, with n rows.</param>
+    /// <param name="sketches">At least one sketch (m x n), each with m &gt;= k.</param>
+    /// <param name="rank">k, valid for every test matrix.</param>
+    /// <param name="normalization">As for <see cref="TestError"/>.</param>
+    /// <returns>Err(Te, S) of each sketch, in order, each equal to <see cref="TestError"/>'s.</returns>
+    /// <exception cref="System.ArgumentNullException">An argument, a matrix or a sketch is null.</exception>
+    /// <exception cref="System.ArgumentException">A set is empty, or a matrix or sketch fails the checks of
+    /// <see cref="Approximate(Matrix{double}, Sketch, int)"/>; the message names its index.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)].</exception>
+    public static double[] TestErrors(
+        IEnumerable<Matrix<double>> testSet, IEnumerable<Sketch> sketches, int rank, Normalization normalization = Normalization.None) =>
+        Core.Scw.TestErrors(
+            normalization == Normalization.TopSingularValue ? Core.Normalization.TopSingularValue : Core.Normalization.None,
+            rank,
+            (sketches ?? throw new ArgumentNullException(nameof(sketches), "Expected a value for sketches, but it was null."))
+                .Select(Sketch.CoreOf),
             testSet);
 }

@@ -66,8 +66,10 @@ internal static class EvalCommand
                             + "a sketch needs as many columns as they have rows.");
             }
 
+            // One SVD per test matrix for all sketches: their optimum and normalization are shared.
+            var errors = Scw.TestErrors(test, candidates.Select(c => c.Sketch), k, normalization);
             var results = candidates
-                .Select(c => new EvalResult(c.Name, c.Sketch.Rows, c.Sketch.Columns, Scw.TestError(test, c.Sketch, k, normalization)))
+                .Select((c, i) => new EvalResult(c.Name, c.Sketch.Rows, c.Sketch.Columns, errors[i]))
                 .ToList();
 
             if (parsed.GetValue(json))

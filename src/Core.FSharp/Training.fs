@@ -56,7 +56,8 @@ type TrainingOptions = {
     /// Seeds the random start (positions and signs), the random rows of mixed sketches, the batches and the power
     /// method's start vectors. The same seed, options and data give the same sketch.
     Seed: int
-    /// Normalization.TopSingularValue scales every training matrix to sigma_1 = 1 first, as in the paper.
+    /// Normalization.TopSingularValue scales every training matrix to sigma_1 = 1 first, as in the paper (sigma_1 by
+    /// randomized subspace iteration, Dense.topSingularValues, not a full SVD per matrix).
     Normalization: Normalization
     /// Sgd's decay period in steps.
     DecayEvery: int
@@ -554,9 +555,11 @@ module Training =
             match options.Normalization with
             | Normalization.None -> matrices
             | Normalization.TopSingularValue ->
+                // sigma_1 by randomized subspace iteration, not a full SVD per matrix: the scale only has to be the
+                // same on every run, and this costs a few products (a full SVD of 480 video frames took minutes).
                 matrices
                 |> Array.map (fun a ->
-                    let top = (Dense.singularValues a)[0]
+                    let top = (Dense.topSingularValues 1 a)[0]
                     if top > 0.0 then a / top else a)
 
         let _, hash, initial, random = start options n

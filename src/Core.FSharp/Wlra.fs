@@ -286,31 +286,6 @@ let private reweighted name (total: int) floor (weights: Weights) (matrix: Matri
         true
         [||]
 
-/// The top `count` singular values of W (descending; fewer when min(n, d) is smaller). Without a full SVD when count
-/// is small against min(n, d): randomized subspace iteration (Halko, Martinsson and Tropp 2011, Algorithm 4.4) with 10
-/// extra columns and 3 power iterations from a fixed seed, O(n d (count + 10)) a pass; its values are accurate to
-/// a relative 1e-8 or better when the spectrum decays past count, and never above the true ones.
-let internal topSingularValues (count: int) (w: Matrix<float>) =
-    let n, d = w.RowCount, w.ColumnCount
-    let p = min n d
-
-    if 4 * (count + 10) >= p then
-        Dense.singularValues w |> Array.truncate count
-    else
-        let random = Random(0)
-        let columns = count + 10
-
-        let omega =
-            Matrix<float>.Build.Dense(d, columns, fun _ _ -> Dense.standardNormal random)
-
-        let mutable q = fst (Dense.qr (Dense.multiply w omega))
-
-        for _ in 1..3 do
-            let z = fst (Dense.qr (Dense.gemm true w false q))
-            q <- fst (Dense.qr (Dense.multiply w z))
-
-        Dense.singularValues (Dense.gemm true q false w) |> Array.truncate count
-
 /// svd_w's total rank t, the weights' rank r behind it (0 when t is given), and why, for rank k.
 let private chooseTotalRank (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     let n, d = matrix.RowCount, matrix.ColumnCount
@@ -347,7 +322,7 @@ let private chooseTotalRank (options: WlraOptions) (rank: int) (weights: Weights
         let exact, top =
             match weights with
             | DenseWeights w ->
-                let top = topSingularValues (cap + 1) w
+                let top = Dense.topSingularValues (cap + 1) w
                 let threshold = top[0] * Dense.rankTolerance n d
                 let above = top |> Array.sumBy (fun s -> if s > threshold then 1 else 0)
                 (if above <= cap then Some above else Option.None), Some top
@@ -367,7 +342,7 @@ let private chooseTotalRank (options: WlraOptions) (rank: int) (weights: Weights
             r * rank, r, $"r = {r}, {what} (Theorem 1.2 holds)"
         | Option.None ->
             let w = Weights.dense weights
-            let top = top |> Option.defaultWith (fun () -> topSingularValues cap w)
+            let top = top |> Option.defaultWith (fun () -> Dense.topSingularValues cap w)
             let total = Dense.twoNorm (Dense.storedValues w) ** 2.0
             let held = Array.scan (fun sum s -> sum + s * s / total) 0.0 top
 

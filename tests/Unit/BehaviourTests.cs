@@ -99,4 +99,18 @@ public class BehaviourTests
         Assert.True(s.Zip(s.Skip(1)).All(p => p.First >= p.Second));
         Assert.Equal(3, Svd.NumericalRank(lowRank));
     }
+
+    [Fact]
+    public void TestErrors_EqualsTestError_ForEachSketch_AndNamesASketchThatDoesNotFit()
+    {
+        var test = Enumerable.Range(0, 4).Select(i => Matrix<double>.Build.Random(30, 20, 10 + i)).ToArray();
+        var sketches = new[] { Sketch.CountSketch(6, 30, 1), Sketch.Gaussian(8, 30, 2), Sketch.CountSketch(5, 30, 3) };
+
+        var together = Scw.TestErrors(test, sketches, 4, Normalization.TopSingularValue);
+
+        Assert.Equal(sketches.Select(s => Scw.TestError(test, s, 4, Normalization.TopSingularValue)), together);
+        var error = Assert.Throws<ArgumentException>(() => Scw.TestErrors(test, [sketches[0], Sketch.CountSketch(6, 29, 1)], 4));
+        Assert.Equal("sketches", error.ParamName);
+        Assert.StartsWith("sketches[1]:", error.Message, StringComparison.Ordinal);
+    }
 }
