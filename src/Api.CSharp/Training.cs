@@ -16,8 +16,10 @@ namespace LowRank;
 /// <param name="Elapsed">Time since this call started training.</param>
 /// <param name="Rejected">Whether the step's loss or gradient was not finite, so its update was discarded and the
 /// rate halved.</param>
+/// <param name="ValidationError">The mean ||A - SCW(S, A)||_F over the validation matrices after this step; NaN when
+/// none was measured.</param>
 public sealed record TrainingProgress(
-    int Step, int Steps, double Loss, double BestLoss, double LearningRate, TimeSpan Elapsed, bool Rejected);
+    int Step, int Steps, double Loss, double BestLoss, double LearningRate, TimeSpan Elapsed, bool Rejected, double ValidationError);
 
 /// <summary>The outcome of <see cref="Training.Train"/>.</summary>
 public sealed class TrainingResult
@@ -27,20 +29,33 @@ public sealed class TrainingResult
         Sketch = new Sketch(core.Sketch);
         Final = new Sketch(core.Final);
         BestLoss = core.BestLoss;
+        ValidationError = core.ValidationError;
+        FinalValidationError = core.FinalValidationError;
+        ValidationMatrices = core.ValidationMatrices;
         LossHistory = core.LossHistory;
         StepsCompleted = core.StepsCompleted;
         Cancelled = core.Cancelled;
         RejectedSteps = core.RejectedSteps;
     }
 
-    /// <summary>The sketch with the lowest batch loss seen (random rows appended for mixed kinds).</summary>
+    /// <summary>The selected sketch (random rows appended for mixed kinds): the one with the lowest validation error
+    /// measured, or without validation, the one with the lowest batch loss.</summary>
     public Sketch Sketch { get; }
 
     /// <summary>The sketch after the last step.</summary>
     public Sketch Final { get; }
 
-    /// <summary><see cref="Sketch"/>'s batch loss.</summary>
+    /// <summary><see cref="Sketch"/>'s selection criterion: its validation error, or without validation its batch loss.</summary>
     public double BestLoss { get; }
+
+    /// <summary><see cref="Sketch"/>'s mean ||A - SCW(S, A)||_F over the validation matrices; NaN without validation.</summary>
+    public double ValidationError { get; }
+
+    /// <summary><see cref="Final"/>'s mean validation error; NaN without validation.</summary>
+    public double FinalValidationError { get; }
+
+    /// <summary>How many matrices were held out for validation.</summary>
+    public int ValidationMatrices { get; }
 
     /// <summary>The Frobenius batch loss of every completed step, NaN for rejected steps.</summary>
     public IReadOnlyList<double> LossHistory { get; }
@@ -111,7 +126,7 @@ public static class Training
         }
 
         var report = Microsoft.FSharp.Core.FuncConvert.FromAction<Core.TrainingProgress>(p =>
-            progress?.Report(new TrainingProgress(p.Step, p.Steps, p.Loss, p.BestLoss, p.LearningRate, p.Elapsed, p.Rejected)));
+            progress?.Report(new TrainingProgress(p.Step, p.Steps, p.Loss, p.BestLoss, p.LearningRate, p.Elapsed, p.Rejected, p.ValidationError)));
 
         return new TrainingResult(Core.Training.Train(options.ToCore(), report, cancellationToken, matrices));
     }

@@ -114,6 +114,16 @@ public sealed record TrainingOptions
     /// <summary>A checkpoint to continue from; the run then ends as an uninterrupted run with the same options would.</summary>
     public string? ResumeFrom { get; init; }
 
+    /// <summary>
+    /// The fraction of the matrices held out for validation, in [0, 1): they are evenly spaced through the set, not
+    /// trained on, and the sketch returned is the one with the lowest mean validation error. 0, or a set too small to
+    /// hold one out, selects by the batch loss. Default 0.1.
+    /// </summary>
+    public double ValidationFraction { get; init; } = CoreDefaults.ValidationFraction;
+
+    /// <summary>Steps between validations; 0 chooses max(1, Steps / 25). Default 0.</summary>
+    public int ValidationEvery { get; init; } = CoreDefaults.ValidationEvery;
+
     private static FSharpOption<string> Option(string? value) => value is null ? FSharpOption<string>.None : FSharpOption<string>.Some(value);
 
     internal Core.TrainingOptions ToCore() =>
@@ -134,5 +144,6 @@ public sealed record TrainingOptions
             Svd == SvdMethod.PowerMethod ? Core.SvdMethod.NewPowerMethod(PowerIterations) : Core.SvdMethod.Exact,
             BatchSize, Seed,
             Normalization == Normalization.TopSingularValue ? Core.Normalization.TopSingularValue : Core.Normalization.None,
-            DecayEvery, DecayFactor, MinimumLearningRate, Option(CheckpointPath), CheckpointEvery, Option(ResumeFrom));
+            DecayEvery, DecayFactor, MinimumLearningRate, Option(CheckpointPath), CheckpointEvery, Option(ResumeFrom),
+            ValidationFraction, ValidationEvery);
 }

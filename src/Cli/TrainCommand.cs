@@ -91,6 +91,22 @@ internal static class TrainCommand
                 + "uninterrupted run.",
         };
 
+        var validation = new Option<double>("--validation")
+        {
+            Description = "Fraction of the matrices held out (evenly spaced) to choose the sketch that is written: the one "
+                + "with the lowest validation error. 0 chooses by the batch loss.",
+            DefaultValueFactory = _ => defaults.ValidationFraction,
+        };
+        var validationEvery = new Option<int>("--validation-every")
+        {
+            Description = "Steps between validations (0: every Steps/25).",
+            DefaultValueFactory = _ => defaults.ValidationEvery,
+        };
+        var final = new Option<string?>("--final")
+        {
+            Description = "Also write the sketch after the last step to this file.",
+        };
+
         var command = new Command(
             "train",
             "Learn a sketch S from training matrices by gradient descent through SCW (Indyk, Vakilian and Yuan 2019), and "
@@ -116,7 +132,10 @@ internal static class TrainCommand
             seed,
             checkpoint,
             checkpointEvery,
-            resume
+            resume,
+            validation,
+            validationEvery,
+            final
         );
 
         command.SetAction(
@@ -127,6 +146,9 @@ internal static class TrainCommand
                 Inputs.RequireFolderOf(path, "--out");
                 if (parsed.GetValue(checkpoint) is { } checkpointPath)
                     Inputs.RequireFolderOf(checkpointPath, "--checkpoint");
+                var finalPath = parsed.GetValue(final);
+                if (finalPath is not null)
+                    Inputs.RequireFolderOf(finalPath, "--final");
                 if (parsed.GetValue(rank) < 1)
                     throw new ArgumentException($"--rank: expected k >= 1, but it is {parsed.GetValue(rank)}.");
                 if (parsed.GetValue(rows) < parsed.GetValue(rank))
@@ -169,6 +191,8 @@ internal static class TrainCommand
                     CheckpointPath = parsed.GetValue(checkpoint),
                     CheckpointEvery = parsed.GetValue(checkpointEvery),
                     ResumeFrom = parsed.GetValue(resume),
+                    ValidationFraction = parsed.GetValue(validation),
+                    ValidationEvery = parsed.GetValue(validationEvery),
                 };
 
                 var (n, d) = (matrices[0].RowCount, matrices[0].ColumnCount);
@@ -185,16 +209,29 @@ internal static class TrainCommand
                     return App.Interrupted;
                 }
                 SketchFile.Save(path, result.Sketch);
+                if (finalPath is not null)
+                    SketchFile.Save(finalPath, result.Final);
 
-                terminal.Console.Write(
-                    Tables.Facts(
-                        ("steps", $"{result.StepsCompleted} of {options.Steps}"),
-                        ("first step's loss", result.LossHistory.Count > 0 ? $"{result.LossHistory[0]:0.000000}" : "-"),
-                        ("best training loss", $"{result.BestLoss:0.000000}"),
-                        ("rejected steps", $"{result.RejectedSteps}"),
-                        ("sketch", $"{result.Sketch.Rows} x {result.Sketch.Columns}, written to {path}")
-                    )
-                );
+                var facts = new System.Collections.Generic.List<(string, string)>
+                {
+                    ("steps", $"{result.StepsCompleted} of {options.Steps}"),
+                    ("first step's loss", result.LossHistory.Count > 0 ? $"{result.LossHistory[0]:0.000000}" : "-"),
+                };
+                if (result.ValidationMatrices > 0)
+                {
+                    facts.Add(("validation matrices", $"{result.ValidationMatrices} held out of {matrices.Length}"));
+                    facts.Add(("validation error, written sketch", $"{result.ValidationError:0.000000}"));
+                    facts.Add(("validation error, final sketch", $"{result.FinalValidationError:0.000000}"));
+                }
+                else
+                {
+                    facts.Add(("best training loss", $"{result.BestLoss:0.000000}"));
+                }
+                facts.Add(("rejected steps", $"{result.RejectedSteps}"));
+                facts.Add(("sketch", $"{result.Sketch.Rows} x {result.Sketch.Columns}, written to {path}"));
+                if (finalPath is not null)
+                    facts.Add(("final sketch", $"written to {finalPath}"));
+                terminal.Console.Write(Tables.Facts([.. facts]));
 
                 if (!result.Cancelled)
                     return 0;

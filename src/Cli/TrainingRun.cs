@@ -47,6 +47,10 @@ internal static class TrainingRun
             });
     }
 
+    /// <summary>The step's validation error, when one was measured (BestLoss is then the best validation error).</summary>
+    private static string Validation(TrainingProgress value) =>
+        double.IsNaN(value.ValidationError) ? "" : $", validation {value.ValidationError:0.000000}";
+
     /// <summary>Reports straight from the training thread: Spectre's ProgressTask is thread-safe, and Progress&lt;T&gt;
     /// would post to the thread pool and could show steps out of order.</summary>
     private sealed class BarReporter(ProgressTask task, string label) : IProgress<TrainingProgress>
@@ -54,7 +58,7 @@ internal static class TrainingRun
         public void Report(TrainingProgress value)
         {
             task.Value = value.Step;
-            task.Description = Markup.Escape($"{label}  loss {value.Loss:0.000000}  best {value.BestLoss:0.000000}");
+            task.Description = Markup.Escape($"{label}  loss {value.Loss:0.000000}  best {value.BestLoss:0.000000}{Validation(value)}");
         }
     }
 
@@ -69,7 +73,7 @@ internal static class TrainingRun
                 return;
             lastTenth = tenth;
             terminal.Console.WriteLine(
-                $"{label}: step {value.Step}/{value.Steps}, loss {value.Loss:0.000000}, best {value.BestLoss:0.000000}, "
+                $"{label}: step {value.Step}/{value.Steps}, loss {value.Loss:0.000000}, best {value.BestLoss:0.000000}{Validation(value)}, "
                     + $"{value.Elapsed.TotalSeconds:0.0} s"
             );
         }

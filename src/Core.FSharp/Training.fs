@@ -71,6 +71,13 @@ type TrainingOptions = {
     CheckpointEvery: int
     /// A checkpoint to continue from; the run then ends as an uninterrupted run with the same options would.
     ResumeFrom: string option
+    /// The fraction of the matrices held out for validation, in [0, 1): floor(count ValidationFraction) matrices,
+    /// evenly spaced through the set (every (count / v)-th, so a video's held-out frames span its length), are not
+    /// trained on, and the sketch returned is the one with the lowest mean validation error. 0, or a set too small to
+    /// hold one out while training on another, selects by the batch loss instead.
+    ValidationFraction: float
+    /// Steps between validations (and one before the first step and one after the last); 0 chooses max(1, Steps / 25).
+    ValidationEvery: int
 }
 
 /// What training reports after every step.
@@ -90,16 +97,26 @@ type TrainingProgress = {
     Elapsed: TimeSpan
     /// Whether this step's loss or gradient was not finite, so its update was discarded and the rate halved.
     Rejected: bool
+    /// The mean ||A - SCW(S, A)||_F over the validation matrices after this step, NaN when none was measured.
+    ValidationError: float
 }
 
 /// The outcome of Training.train.
 type TrainingResult = {
-    /// The sketch with the lowest batch loss seen (random rows appended for mixed kinds).
+    /// The selected sketch (random rows appended for mixed kinds): the one with the lowest validation error measured,
+    /// or without validation, the one with the lowest batch loss.
     Sketch: Sketch
     /// The sketch after the last step.
     Final: Sketch
-    /// Sketch's batch loss.
+    /// Sketch's selection criterion: its mean validation error, or without validation its batch loss.
     BestLoss: float
+    /// Sketch's mean ||A - SCW(S, A)||_F over the validation matrices; NaN without validation. Err(V, S) is this minus
+    /// the mean optimal error, a constant of the validation set, so the selection is the same.
+    ValidationError: float
+    /// Final's mean validation error; NaN without validation.
+    FinalValidationError: float
+    /// How many matrices were held out for validation.
+    ValidationMatrices: int
     /// The Frobenius batch loss of every step completed, NaN for rejected steps.
     LossHistory: float[]
     /// Steps completed, counting those of a resumed checkpoint.
@@ -135,7 +152,7 @@ module Training =
 
     /// <summary>Options with the defaults: 500 Adam steps at rate 0.05, Frobenius loss, a Learned sketch, Exact
     /// SVD, batches of 8, seed 0, sigma_1 normalisation, Sgd decay 0.3 every 1000 steps above 1e-6, no
-    /// checkpoint.</summary>
+    /// checkpoint, a tenth of the matrices held out for validation (checked 25 times).</summary>
     /// <param name="rank">k.</param>
     /// <param name="sketchRows">m.</param>
     /// <returns>The options.</returns>
@@ -158,6 +175,8 @@ module Training =
         CheckpointPath = None
         CheckpointEvery = 100
         ResumeFrom = None
+        ValidationFraction = 0.1
+        ValidationEvery = 0
     }
 
     /// The rows trained: m, or floor(m/2) for the mixed kinds.
@@ -281,9 +300,10 @@ module Training =
 
     /// Version 2 added the state before the last update (TrainingState.Previous); version 1 checkpoints lacked it.
     /// Version 3 added the loss, SVD method and normalization to the fingerprint, and a hash of the training data and
-    /// of the real-valued options, so that a resume with other options or data is rejected, not run.
+    /// of the real-valued options, so that a resume with other options or data is rejected, not run. Version 4 added
+    /// the validation options (the fingerprint grew; the best values are then the best by validation).
     [<Literal>]
-    let private CheckpointVersion = 3us
+    let private CheckpointVersion = 4us
 
     /// FNV-1a over the bits of the training matrices (in order) and of the real-valued options, folded to 32 bits: a
     /// resume with other data of the same shape, another rate or other loss weights changes it. O(total entries), no
@@ -303,6 +323,7 @@ module Training =
         mix options.DecayFactor
         mix (float options.DecayEvery)
         mix options.MinimumLearningRate
+        mix options.ValidationFraction
 
         match options.Loss with
         | TrainingLoss.WeightedFrobenius w -> w.ToColumnMajorArray() |> Array.iter mix
@@ -347,7 +368,9 @@ module Training =
          | Normalization.None -> 0
          | Normalization.TopSingularValue -> 1)
 
-        "the hash of the training data, LearningRate, the decay options and the loss weights",
+        "ValidationEvery", options.ValidationEvery
+
+        "the hash of the training data, LearningRate, the decay and validation options and the loss weights",
         contentHash options matrices
     |]
 
@@ -507,6 +530,12 @@ module Training =
         if options.CheckpointEvery < 1 then
             fail "CheckpointEvery" "CheckpointEvery >= 1" options.CheckpointEvery
 
+        if not (options.ValidationFraction >= 0.0 && options.ValidationFraction < 1.0) then
+            fail "ValidationFraction" "0 <= ValidationFraction < 1" options.ValidationFraction
+
+        if options.ValidationEvery < 0 then
+            fail "ValidationEvery" "ValidationEvery >= 0 (0 chooses)" options.ValidationEvery
+
         match options.Svd with
         | SvdMethod.PowerMethod t when t < 1 -> fail "Svd" "PowerMethod with at least 1 iteration" t
         | _ -> ()
@@ -562,8 +591,39 @@ module Training =
                     let top = (Dense.topSingularValues 1 a)[0]
                     if top > 0.0 then a / top else a)
 
+        // The held-out matrices, evenly spaced through the set, and the ones trained on.
+        let held =
+            let v = int (floor (float data.Length * options.ValidationFraction))
+
+            if v >= 1 && data.Length - v >= 1 then
+                Array.init v (fun q -> q * data.Length / v) |> Set.ofArray
+            else
+                Set.empty
+
+        let validation =
+            data |> Array.indexed |> Array.filter (fst >> held.Contains) |> Array.map snd
+
+        let data =
+            data
+            |> Array.indexed
+            |> Array.filter (fst >> held.Contains >> not)
+            |> Array.map snd
+
+        let validationEvery =
+            if options.ValidationEvery > 0 then
+                options.ValidationEvery
+            else
+                max 1 (options.Steps / 25)
+
         let _, hash, initial, random = start options n
         let print = fingerprint options matrices
+
+        // The mean SCW error of the sketch with these values over the validation matrices (forward only, no tape).
+        let validate (values: float[]) =
+            let sketch = sketchOf options hash random values
+
+            validation
+            |> Array.averageBy (fun a -> Scw.residualNorm a (Scw.approximateUnchecked options.Rank sketch a))
 
         let state =
             match options.ResumeFrom with
@@ -587,6 +647,20 @@ module Training =
             |> Option.iter (fun path -> writeCheckpoint path print state)
 
         let clock = Stopwatch.StartNew()
+
+        // With validation, the best values are the ones with the lowest validation error, measured before the first
+        // step (so training never returns worse than its start), every validationEvery steps and after the last.
+        let consider (values: float[]) =
+            let error = validate values
+
+            if error < state.BestLoss then
+                state.BestLoss <- error
+                state.Best <- values
+
+            error
+
+        if validation.Length > 0 && state.Step = 0 && options.Steps > 0 then
+            consider state.Values |> ignore
 
         while state.Step < options.Steps && not cancellation.IsCancellationRequested do
             let step = state.Step
@@ -654,7 +728,7 @@ module Training =
             else
                 state.History.Add mean
 
-                if mean < state.BestLoss then
+                if validation.Length = 0 && mean < state.BestLoss then
                     state.BestLoss <- mean
                     state.Best <- state.Values
 
@@ -673,6 +747,15 @@ module Training =
             then
                 state.Rate <- state.Rate * options.DecayFactor
 
+            let validationError =
+                if
+                    validation.Length > 0
+                    && (state.Step % validationEvery = 0 || state.Step = options.Steps)
+                then
+                    consider state.Values
+                else
+                    nan
+
             if state.Step % options.CheckpointEvery = 0 then
                 checkpoint ()
 
@@ -684,14 +767,21 @@ module Training =
                 LearningRate = state.Rate
                 Elapsed = clock.Elapsed
                 Rejected = rejected
+                ValidationError = validationError
             }
 
         checkpoint ()
+
+        let validated (values: float[]) =
+            if validation.Length > 0 then validate values else nan
 
         {
             Sketch = sketchOf options hash random state.Best
             Final = sketchOf options hash random state.Values
             BestLoss = state.BestLoss
+            ValidationError = validated state.Best
+            FinalValidationError = validated state.Values
+            ValidationMatrices = validation.Length
             LossHistory = state.History.ToArray()
             StepsCompleted = state.Step
             Cancelled = state.Step < options.Steps

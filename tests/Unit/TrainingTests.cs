@@ -105,9 +105,9 @@ public class TrainingTests : ScratchDirectory
     /// <summary>The checkpoint with its step replaced and its CRC-32 recomputed, as a forger would.</summary>
     private static byte[] WithStep(byte[] bytes, int step)
     {
-        // Magic (8), version (2), then the fingerprint's 13 int32 entries, then the step.
+        // Magic (8), version (2), then the fingerprint's 14 int32 entries, then the step.
         var copy = (byte[])bytes.Clone();
-        BitConverter.GetBytes(step).CopyTo(copy, 8 + 2 + 13 * 4);
+        BitConverter.GetBytes(step).CopyTo(copy, 8 + 2 + 14 * 4);
         var crc = 0xFFFFFFFFu;
         foreach (var b in copy[..^4])
         {
@@ -125,7 +125,7 @@ public class TrainingTests : ScratchDirectory
         var checkpoint = Scratch("run.ckpt");
         Training.Train(TrainingSet, Options with { Steps = 2, CheckpointPath = checkpoint });
         var bytes = File.ReadAllBytes(checkpoint);
-        Assert.Equal(2, BitConverter.ToInt32(bytes, 8 + 2 + 13 * 4));
+        Assert.Equal(2, BitConverter.ToInt32(bytes, 8 + 2 + 14 * 4));
 
         File.WriteAllBytes(checkpoint, WithStep(bytes, -1_000_000));
         var negative = Assert.Throws<InvalidDataException>(() => Training.Train(TrainingSet, Options with { ResumeFrom = checkpoint }));
@@ -150,6 +150,47 @@ public class TrainingTests : ScratchDirectory
 
         Assert.Equal(0, result.RejectedSteps);
         Assert.All(result.LossHistory, loss => Assert.True(loss <= 1e-12, $"loss {loss}"));
+    }
+
+    private static readonly Matrix<double>[] LargerSet = Enumerable.Range(0, 20).Select(Sample).ToArray();
+
+    [Fact]
+    public void Train_WithValidation_WritesTheSketchWithTheLowestValidationError()
+    {
+        var options = Options with { Steps = 30, ValidationFraction = 0.1, ValidationEvery = 5 };
+        var reports = new System.Collections.Generic.List<TrainingProgress>();
+
+        var result = Training.Train(LargerSet, options, new Synchronous(reports.Add));
+
+        Assert.Equal(2, result.ValidationMatrices);
+        var measured = reports.Where(r => !double.IsNaN(r.ValidationError)).ToList();
+        Assert.Equal(new[] { 5, 10, 15, 20, 25, 30 }, measured.Select(r => r.Step));
+        // The written sketch is the best measured (or the start, measured before step 1), never worse.
+        Assert.True(result.ValidationError <= measured.Min(r => r.ValidationError) + 1e-15);
+        Assert.Equal(result.BestLoss, result.ValidationError, 12);
+        Assert.Equal(measured[^1].ValidationError, result.FinalValidationError, 12);
+        // Held-out matrices (0 and 10 of 20) are not trained on: their validation error is Scw's on them, normalized.
+        var held = new[] { LargerSet[0], LargerSet[10] }
+            .Select(a => a / Svd.SingularValues(a)[0]).ToArray();
+        var direct = held.Average(a => Scw.Error(a, result.Sketch, 2));
+        Assert.Equal(direct, result.ValidationError, 6);
+    }
+
+    [Fact]
+    public void Train_WithValidation_ResumedEndsExactlyAsAnUninterruptedRun()
+    {
+        var options = Options with { Steps = 12, ValidationFraction = 0.2, ValidationEvery = 3 };
+        var uninterrupted = Training.Train(LargerSet, options);
+
+        var checkpoint = Scratch("run.ckpt");
+        using var cancellation = new CancellationTokenSource();
+        var progress = new Synchronous(p => { if (p.Step == 7) cancellation.Cancel(); });
+        Training.Train(LargerSet, options with { CheckpointPath = checkpoint }, progress, cancellation.Token);
+        var resumed = Training.Train(LargerSet, options with { ResumeFrom = checkpoint });
+
+        Assert.Equal(SketchFile.ToBytes(uninterrupted.Sketch), SketchFile.ToBytes(resumed.Sketch));
+        Assert.Equal(uninterrupted.ValidationError, resumed.ValidationError);
+        Assert.Equal(uninterrupted.FinalValidationError, resumed.FinalValidationError);
     }
 
     [Fact]
