@@ -66,21 +66,29 @@ module Compression =
 
         scaled id, scaled (fun x -> 1.0 / x), lambda
 
-    let private check (ridge: float) (rank: int) (covariance: Matrix<float>) (layer: Matrix<float>) =
-        Guard.finiteMatrix (nameof layer) layer
-        Guard.rank (nameof rank) rank (nameof layer) layer
-        Guard.finiteMatrix (nameof covariance) covariance
+    /// Rejects a covariance `name` that is not finite or not size x size (the layer's `side`), naming it.
+    let private checkCovariance (name: string) (size: int) (side: string) (covariance: Matrix<float>) =
+        Guard.finiteMatrix name covariance
 
-        if
-            covariance.RowCount <> layer.RowCount
-            || covariance.ColumnCount <> layer.RowCount
-        then
+        if covariance.RowCount <> size || covariance.ColumnCount <> size then
             raise (
                 ArgumentException(
-                    $"Expected covariance to be {layer.RowCount}x{layer.RowCount} (layer's inputs), but it is {Guard.shape covariance}.",
-                    nameof covariance
+                    $"Expected {name} to be {size}x{size} (the layer's {side}), but it is {Guard.shape covariance}.",
+                    name
                 )
             )
+
+    /// The checks every method shares; `covarianceName` is the caller's name for the input covariance.
+    let private check
+        (ridge: float)
+        (rank: int)
+        (covarianceName: string)
+        (covariance: Matrix<float>)
+        (layer: Matrix<float>)
+        =
+        Guard.finiteMatrix (nameof layer) layer
+        Guard.rank (nameof rank) rank (nameof layer) layer
+        checkCovariance covarianceName layer.RowCount "inputs" covariance
 
         if not (ridge > 0.0 && Double.IsFinite ridge) then
             raise (ArgumentOutOfRangeException(nameof ridge, ridge, $"Expected a finite ridge > 0, but it is {ridge}."))
@@ -138,7 +146,7 @@ module Compression =
     /// <exception cref="System.ArgumentOutOfRangeException">rank or ridge is out of range.</exception>
     [<CompiledName("DataAware")>]
     let dataAware (ridge: float) (rank: int) (covariance: Matrix<float>) (layer: Matrix<float>) =
-        check ridge rank covariance layer
+        check ridge rank (nameof covariance) covariance layer
         whitened "data-aware" ridge rank covariance None layer
 
     /// <summary>Compression with both the inputs' covariance and elementwise (Fisher) weights: the rank-k A~ minimising
@@ -162,7 +170,7 @@ module Compression =
         (weights: Weights)
         (layer: Matrix<float>)
         =
-        check ridge rank covariance layer
+        check ridge rank (nameof covariance) covariance layer
         Guard.notNull (nameof weights) weights
         let n, d = WeightColumns.shape weights
 
@@ -227,20 +235,8 @@ module Compression =
         (outputCovariance: Matrix<float>)
         (layer: Matrix<float>)
         =
-        check ridge rank inputCovariance layer
-        Guard.finiteMatrix (nameof outputCovariance) outputCovariance
-
-        if
-            outputCovariance.RowCount <> layer.ColumnCount
-            || outputCovariance.ColumnCount <> layer.ColumnCount
-        then
-            raise (
-                ArgumentException(
-                    $"Expected outputCovariance to be {layer.ColumnCount}x{layer.ColumnCount} (layer's outputs), but it is {Guard.shape outputCovariance}.",
-                    nameof outputCovariance
-                )
-            )
-
+        check ridge rank (nameof inputCovariance) inputCovariance layer
+        checkCovariance (nameof outputCovariance) layer.ColumnCount "outputs" outputCovariance
         let root, inverseRoot, _ = roots ridge outputCovariance
 
         {

@@ -293,6 +293,9 @@ public class BadInputCatalogue
             new BadInput(() => Compression.DataAware(A, Matrix<double>.Build.DenseIdentity(8), 2, 0), typeof(ArgumentOutOfRangeException), "ridge"));
         yield return ("Compression.DataAware with a covariance of another size",
             new BadInput(() => Compression.DataAware(A, Matrix<double>.Build.DenseIdentity(7), 2), typeof(ArgumentException), "covariance"));
+        yield return ("Compression.TwoSided with an input covariance of another size",
+            new BadInput(() => Compression.TwoSided(A, Matrix<double>.Build.DenseIdentity(7), Matrix<double>.Build.DenseIdentity(6), 2),
+                typeof(ArgumentException), "inputCovariance"));
         yield return ("Compression.TwoSided with an output covariance of another size",
             new BadInput(() => Compression.TwoSided(A, Matrix<double>.Build.DenseIdentity(8), Matrix<double>.Build.DenseIdentity(5), 2),
                 typeof(ArgumentException), "outputCovariance"));

@@ -16,20 +16,6 @@ public class ProtocolTests
 
     private static byte[] MessageBytes() => Protocol.ToBytes(Protocol.Send(A, W, rank: 3, columns: 5));
 
-    /// <summary>The bytes with their CRC-32 recomputed, as a forger (or a buggy writer) would leave them.</summary>
-    private static byte[] Resealed(byte[] bytes)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in bytes[..^4])
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-        }
-        BitConverter.GetBytes(~crc).CopyTo(bytes, bytes.Length - 4);
-        return bytes;
-    }
-
     [Fact]
     public void Receive_RebuildsTheColumnSubsetApproximation_FromTheBytesAlone()
     {
@@ -46,7 +32,7 @@ public class ProtocolTests
         var error = Assert.Throws<InvalidDataException>(() => Protocol.FromBytes(bytes[..^3]));
         Assert.Contains("CRC-32", error.Message, StringComparison.Ordinal);
         // Truncated inside X with a valid CRC: the field check still catches it.
-        var resealed = Resealed([.. bytes[..^12], 0, 0, 0, 0]);
+        var resealed = Crc32.Resealed([.. bytes[..^12], 0, 0, 0, 0]);
         Assert.Contains("truncated while reading X", Assert.Throws<InvalidDataException>(() => Protocol.FromBytes(resealed)).Message, StringComparison.Ordinal);
     }
 
@@ -63,7 +49,7 @@ public class ProtocolTests
     {
         var bytes = MessageBytes();
         BitConverter.GetBytes(99).CopyTo(bytes, 17); // the first column index follows 4 + 1 + 12 header bytes
-        var error = Assert.Throws<InvalidDataException>(() => Protocol.FromBytes(Resealed(bytes)));
+        var error = Assert.Throws<InvalidDataException>(() => Protocol.FromBytes(Crc32.Resealed(bytes)));
         Assert.Contains("column index 0 = 99, expected 0..11", error.Message, StringComparison.Ordinal);
     }
 
@@ -73,7 +59,7 @@ public class ProtocolTests
         var bytes = MessageBytes();
         Array.Resize(ref bytes, bytes.Length + 2);
         Assert.Contains("CRC-32", Assert.Throws<InvalidDataException>(() => Protocol.FromBytes(bytes)).Message, StringComparison.Ordinal);
-        Assert.Contains("2 bytes of trailing data", Assert.Throws<InvalidDataException>(() => Protocol.FromBytes(Resealed(bytes))).Message, StringComparison.Ordinal);
+        Assert.Contains("2 bytes of trailing data", Assert.Throws<InvalidDataException>(() => Protocol.FromBytes(Crc32.Resealed(bytes))).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -93,7 +79,7 @@ public class ProtocolTests
     {
         var bytes = MessageBytes();
         BitConverter.GetBytes(double.NaN).CopyTo(bytes, bytes.Length - 12); // the last entry of X
-        var error = Assert.Throws<InvalidDataException>(() => Protocol.FromBytes(Resealed(bytes)));
+        var error = Assert.Throws<InvalidDataException>(() => Protocol.FromBytes(Crc32.Resealed(bytes)));
         Assert.Contains("not finite", error.Message, StringComparison.Ordinal);
     }
 }

@@ -31,18 +31,6 @@ public class ReliabilityTests : ScratchDirectory
         Assert.Contains("fit one array", error.Message, StringComparison.Ordinal);
     }
 
-    private static uint Crc32(byte[] bytes)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in bytes)
-        {
-            crc ^= b;
-            for (var i = 0; i < 8; i++)
-                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
-    }
-
     [Fact]
     public void SketchFile_DeeplyNestedStacks_AreRejected_NotAStackOverflow()
     {
@@ -63,7 +51,7 @@ public class ReliabilityTests : ScratchDirectory
             writer.Write(1.0);
         }
         var body = stream.ToArray();
-        var bytes = body.Concat(BitConverter.GetBytes(Crc32(body))).ToArray();
+        var bytes = body.Concat(BitConverter.GetBytes(Crc32.Of(body))).ToArray();
 
         var error = Assert.Throws<InvalidDataException>(() => SketchFile.FromBytes(bytes));
         Assert.Contains("nest deeper than 64", error.Message, StringComparison.Ordinal);

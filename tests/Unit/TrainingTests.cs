@@ -108,14 +108,7 @@ public class TrainingTests : ScratchDirectory
         // Magic (8), version (2), then the fingerprint's 14 int32 entries, then the step.
         var copy = (byte[])bytes.Clone();
         BitConverter.GetBytes(step).CopyTo(copy, 8 + 2 + 14 * 4);
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in copy[..^4])
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-        }
-        BitConverter.GetBytes(~crc).CopyTo(copy, copy.Length - 4);
+        Crc32.Resealed(copy);
         return copy;
     }
 
