@@ -580,16 +580,23 @@ module Training =
         validate options matrices
         let n = matrices[0].RowCount
 
+        // Each matrix with the scale it is divided by. SCW(S, A / c) = SCW(S, A) / c and every loss here is
+        // homogeneous, so the loss and gradient of A / c are those of A divided by c: the training set is used as given
+        // instead of copied (a copy doubled the memory of a video's frames). Scales far from 1 are applied to a copy
+        // instead, so that S A stays within the range the overflow guard and the SVDs expect.
         let data =
             match options.Normalization with
-            | Normalization.None -> matrices
+            | Normalization.None -> matrices |> Array.map (fun a -> a, 1.0)
             | Normalization.TopSingularValue ->
                 // sigma_1 by randomized subspace iteration, not a full SVD per matrix: the scale only has to be the
                 // same on every run, and this costs a few products (a full SVD of 480 video frames took minutes).
                 matrices
                 |> Array.map (fun a ->
                     let top = (Dense.topSingularValues 1 a)[0]
-                    if top > 0.0 then a / top else a)
+
+                    if top <= 0.0 then a, 1.0
+                    elif top > 1e-100 && top < 1e100 then a, top
+                    else a / top, 1.0)
 
         // The held-out matrices, evenly spaced through the set, and the ones trained on.
         let held =
@@ -623,7 +630,8 @@ module Training =
             let sketch = sketchOf options hash random values
 
             validation
-            |> Array.averageBy (fun a -> Scw.residualNorm a (Scw.approximateUnchecked options.Rank sketch a))
+            |> Array.averageBy (fun (a, scale) ->
+                Scw.residualNorm a (Scw.approximateUnchecked options.Rank sketch a) / scale)
 
         let state =
             match options.ResumeFrom with
@@ -669,14 +677,16 @@ module Training =
             let gradient = Array.zeroCreate<float> n
 
             for i in batch do
-                let l, f, g =
-                    lossAndGradient options hash random (mix options.Seed step i) state.Values data[i]
+                let a, scale = data[i]
 
-                loss <- loss + l
-                frobenius <- frobenius + f
+                let l, f, g =
+                    lossAndGradient options hash random (mix options.Seed step i) state.Values a
+
+                loss <- loss + l / scale
+                frobenius <- frobenius + f / scale
 
                 for j in 0 .. n - 1 do
-                    gradient[j] <- gradient[j] + g[j]
+                    gradient[j] <- gradient[j] + g[j] / scale
 
             let mean = frobenius / float batch.Length
             let finiteLoss = Double.IsFinite loss && Double.IsFinite mean
