@@ -106,6 +106,88 @@ module BestInSubspace =
                 |> Prop.label (sprintf "r = %d, rank of SCW = %d" r scw.Rank))
         |> check
 
+    [<Fact>]
+    let ``SCW is [A V]_k V^T itself: its rows lie in the row space of S A and its error is that optimum's`` () =
+        forAll ScwCases.withSketch (fun (spec, k, s) ->
+            let a = spec.Build()
+            let sketch = s.Build a.RowCount
+            let scw = Scw.approximate k sketch a
+            let norm = Norm.frobenius a
+            let accuracy = medium |> scaledTo norm
+
+            match basis sketch a with
+            | None -> holds "S A = 0 gives the zero approximation" (scw.Rank = 0)
+            | Some v ->
+                // The true optimum within the row space: [A V]_k V^T (Algorithm 1's definition). An SCW that ignored
+                // the sketch and returned [A]_k would beat it whenever the sketch misses part of A's top row space.
+                let av = a * v
+
+                let best =
+                    (Svd.bestRankK (min k (min av.RowCount av.ColumnCount)) av).ToMatrix()
+                    * v.Transpose()
+
+                let outside = scw.Right - scw.Right * v * v.Transpose()
+
+                all [
+                    close
+                        accuracy
+                        "||A - SCW(S, A)||_F = ||A - [A V]_k V^T||_F"
+                        (Scw.error k sketch a)
+                        (Norm.frobenius (a - best))
+                    close (medium |> scaledTo 1.0) "rows of SCW in rowspace(S A)" (Norm.frobenius outside) 0.0
+                ]
+                |> Prop.label (sprintf "rank(S A) = %d, rank of SCW = %d" v.ColumnCount scw.Rank))
+        |> check
+
+/// SCW keeps directions with singular values far below the largest: its rank threshold is NumPy's (max(n, d) eps
+/// sigma_1), so on a graded spectrum (1, 1e-3, 1e-7, 1e-9, ...) with the identity sketch it is [A]_k to a relative
+/// accuracy of the tail, not merely to eps ||A||. A threshold raised to 1e-6 sigma_1 would drop the 1e-7 direction.
+module GradedSpectrum =
+
+    [<Fact>]
+    let ``SCW with a full-rank sketch attains the optimum on graded spectra, relative to the tail`` () =
+        let case =
+            gen {
+                let! rows = Gen.choose (3, 12)
+                let! columns = Gen.choose (3, 12)
+                let full = min rows columns
+                // Decreasing exponents from 0 down to at most 13 (above the rank threshold of about 1e-14).
+                let! steps = Gen.listOfLength (full - 1) (Gen.elements [ 1; 2; 3; 4 ])
+                let! k = Gen.choose (1, full - 1)
+                let! seed = seed
+                let! identity = Gen.elements [ true; false ]
+                return rows, columns, steps, k, seed, identity
+            }
+
+        forAll case (fun (rows, columns, steps, k, seed, identity) ->
+            let full = min rows columns
+            let exponents = List.scan (+) 0 steps |> List.map (fun e -> min e 13)
+            let random = Random(seed)
+
+            let q (size: int) =
+                fst (Dense.qr (gaussian random size full))
+
+            let sigma =
+                Matrix<float>
+                    .Build.DenseOfDiagonalArray(exponents |> List.map (fun e -> 10.0 ** float -e) |> Array.ofList)
+
+            let a = q rows * sigma * (q columns).Transpose()
+
+            let sketch =
+                if identity then
+                    Sketch.identity rows
+                else
+                    Sketch.gaussian seed (rows + 2) rows
+
+            let optimal = Svd.optimalError k a
+            let scw = Scw.error k sketch a
+            // Rounding contributes about eps sigma_1 (= 2e-16 here); the tail is at least 1e-13.
+            let accuracy = { Absolute = 1e-13; Relative = 1e-3 }
+
+            close accuracy "SCW error = optimal error" scw optimal
+            |> Prop.label (sprintf "exponents %A, k = %d" exponents k))
+        |> check
+
 /// Eckart-Young-Mirsky: no rank-k matrix beats [A]_k, so SCW's error is at least the optimum; with S = I_n it is the
 /// optimum.
 module EckartYoung =
