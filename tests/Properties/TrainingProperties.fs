@@ -90,14 +90,26 @@ module LearnedBeatsRandomOnItsDistribution =
                 match random with
                 | None -> []
                 | Some r ->
-                    test
-                    |> Array.toList
-                    |> List.map (fun a ->
-                        atMost
-                            (medium |> scaledTo (Norm.frobenius a))
-                            "SCW error of the trained mixed sketch <= that of its random rows alone"
-                            (Scw.error spec.Rank result.Sketch a)
-                            (Scw.error spec.Rank r a))
+                    // Theorem 1's guarantee rests on every random row being kept as it was drawn: the trained sketch
+                    // is [learned; R] with R exactly the random rows (dense S = S I_n, compared entry for entry).
+                    let dense sketch =
+                        Sketch.apply (Matrix<float>.Build.DenseIdentity spec.Rows) sketch
+
+                    let trained, randomRows = dense result.Sketch, dense r
+                    let learnedRows = Training.trainedRows options
+
+                    holds
+                        "the trained mixed sketch is [learned rows; every random row, unchanged]"
+                        (trained.RowCount = options.SketchRows
+                         && trained.SubMatrix(learnedRows, trained.RowCount - learnedRows, 0, spec.Rows) = randomRows)
+                    :: (test
+                        |> Array.toList
+                        |> List.map (fun a ->
+                            atMost
+                                (medium |> scaledTo (Norm.frobenius a))
+                                "SCW error of the trained mixed sketch <= that of its random rows alone"
+                                (Scw.error spec.Rank result.Sketch a)
+                                (Scw.error spec.Rank r a)))
 
             all (
                 holds (sprintf "learned test error %.6g < random start's %.6g" learned initial) (learned < initial)
