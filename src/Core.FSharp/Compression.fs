@@ -171,16 +171,8 @@ module Compression =
         (layer: Matrix<float>)
         =
         check ridge rank (nameof covariance) covariance layer
-        Guard.notNull (nameof weights) weights
+        WeightColumns.requireShapeOf (nameof layer) layer weights
         let n, d = WeightColumns.shape weights
-
-        if n <> layer.RowCount || d <> layer.ColumnCount then
-            raise (
-                ArgumentException(
-                    $"Expected weights to have the shape of layer ({Guard.shape layer}), but weights is {n}x{d}.",
-                    nameof weights
-                )
-            )
 
         let diagonal = covariance.Diagonal().ToArray()
         let denominator = diagonal |> Array.sumBy (fun c -> c * c)

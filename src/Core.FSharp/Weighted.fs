@@ -48,6 +48,19 @@ module internal WeightColumns =
         | LowRankPlusSparse(left, right, _) -> left.RowCount, right.ColumnCount
         | BlockMask(rows, columns, _) -> rows, columns
 
+    /// Rejects null weights, or weights whose shape differs from the matrix `matrixName`'s, naming "weights".
+    let requireShapeOf (matrixName: string) (matrix: Matrix<float>) (weights: Weights) =
+        Guard.notNull "weights" weights
+        let n, d = shape weights
+
+        if n <> matrix.RowCount || d <> matrix.ColumnCount then
+            raise (
+                ArgumentException(
+                    $"Expected weights to have the shape of {matrixName} ({Guard.shape matrix}), but weights is {n}x{d}.",
+                    "weights"
+                )
+            )
+
     /// Column j of L R into `into` (overwritten): O(n r).
     let private lowRankColumn (left: Matrix<float>) (right: Matrix<float>) (j: int) (into: float[]) =
         Array.Clear into

@@ -13,15 +13,7 @@ let private checkShapes (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     Guard.notNull (nameof weights) weights
     Guard.finiteMatrix (nameof matrix) matrix
     Guard.rank (nameof rank) rank (nameof matrix) matrix
-    let n, d = WeightColumns.shape weights
-
-    if n <> matrix.RowCount || d <> matrix.ColumnCount then
-        raise (
-            ArgumentException(
-                $"Expected weights to have the shape of matrix ({Guard.shape matrix}), but weights is {n}x{d}.",
-                nameof weights
-            )
-        )
+    WeightColumns.requireShapeOf (nameof matrix) matrix weights
 
 /// checkShapes, then the dense weights for the methods that iterate on dense n x d matrices.
 let private check (rank: int) (weights: Weights) (matrix: Matrix<float>) =
