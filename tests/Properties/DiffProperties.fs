@@ -42,9 +42,12 @@ module GradientMatchesFiniteDifferences =
         let loss = List.reduce Diff.add terms
         tape, variables, loss
 
-    /// The analytic gradient of every input next to central differences with step h = 1e-5 times the entries'
-    /// scale. Truncation error is O(h^2 f''') and rounding error O(eps |L| / h), so the two agree to about 1e-7 of
-    /// the gradient's size (plus |L| / scale) when f is smooth at the scale of the inputs.
+    /// The analytic gradient of every input next to central differences with step h = 1e-5 times the entries' scale,
+    /// Richardson-extrapolated: (4 D(h/2) - D(h)) / 3 cancels the O(h^2) truncation term and leaves O(h^4), which
+    /// matters for functions with large higher derivatives, such as 10 unrolled power iterations (plain central
+    /// differences at this h missed by up to 1e-5 of the gradient there, and the miss shrank 100x per 10x smaller step:
+    /// the truncation, not the rule). Rounding error is O(eps |L| / h), so the two agree to about 1e-7 of the gradient's
+    /// size (plus |L| / scale) when f is smooth at the scale of the inputs.
     let private compare (f: Node list -> Node list) (inputs: Matrix<float> list) (scale: float) =
         let tape, variables, loss = objective f inputs
         tape.Backward loss
@@ -75,11 +78,11 @@ module GradientMatchesFiniteDifferences =
         let numeric =
             inputs
             |> List.mapi (fun index x ->
-                build.Dense(
-                    x.RowCount,
-                    x.ColumnCount,
-                    fun i j -> (lossAt (shifted index i j h) - lossAt (shifted index i j -h)) / (2.0 * h)
-                ))
+                let central i j step =
+                    (lossAt (shifted index i j step) - lossAt (shifted index i j -step))
+                    / (2.0 * step)
+
+                build.Dense(x.RowCount, x.ColumnCount, fun i j -> (4.0 * central i j (h / 2.0) - central i j h) / 3.0))
 
         let flatten (ms: Matrix<float> list) =
             ms |> List.toArray |> Array.collect (fun m -> m.ToColumnMajorArray())
