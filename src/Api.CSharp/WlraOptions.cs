@@ -5,7 +5,8 @@ namespace LowRank;
 /// <summary>Options of the weighted algorithms; each algorithm reads the properties it uses.</summary>
 public sealed record WlraOptions
 {
-    /// <summary>Iteration limit of em, em_w and als. Default 25.</summary>
+    /// <summary>Iteration limit of em, em_w and als (and of the fit of 1/W in practical svd_w); adam uses <see cref="AdamSteps"/>.
+    /// Default 25.</summary>
     public int MaxIterations { get; init; } = 25;
 
     /// <summary>Stop when an iteration lowers the loss by less than this fraction of it. Default 1e-6.</summary>

@@ -233,7 +233,8 @@ type WlraProgress = {
 /// Options of the weighted algorithms; each algorithm reads the fields it uses.
 [<NoComparison; NoEquality>]
 type WlraOptions = {
-    /// Iteration limit (em, em_w, als, adam). Default 25.
+    /// Iteration limit of em, em_w and als (and of the als fit of 1/W in practical svd_w); adam uses AdamSteps.
+    /// Default 25.
     MaxIterations: int
     /// Stop when the loss decreases by less than Tolerance times itself in one iteration. Default 1e-6.
     Tolerance: float
