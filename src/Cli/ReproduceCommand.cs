@@ -73,8 +73,10 @@ internal static class ReproduceCommand
                 );
                 File.WriteAllText(Path.Combine(folder, "table.md"), Markdown(rows));
                 File.WriteAllText(Path.Combine(folder, "results.csv"), Csv(rows));
+                File.WriteAllText(Path.Combine(folder, "accuracy.svg"), AccuracyFigure(rows));
                 terminal.Console.Write(Table(rows));
-                terminal.Console.WriteLine($"Wrote {Path.Combine(folder, "table.md")} and {Path.Combine(folder, "results.csv")}.");
+                terminal.Console.WriteLine(
+                    $"Wrote {Path.Combine(folder, "table.md")}, {Path.Combine(folder, "results.csv")} and {Path.Combine(folder, "accuracy.svg")}.");
                 return System.Threading.Tasks.Task.FromResult(0);
             }
         );
@@ -173,6 +175,26 @@ internal static class ReproduceCommand
             log($"k = {k} done by {clock.Elapsed.TotalSeconds:0.0} s.");
         }
         return rows;
+    }
+
+    /// <summary>Test accuracy against k for the methods a reader compares first, with the full network as a line.</summary>
+    internal static string AccuracyFigure(IReadOnlyList<Row> rows)
+    {
+        string[] shown = ["svd", "svd-w", "em", "als", "data-aware", "two-sided"];
+        var series = shown
+            .Select(name => (Name: name, Points: (IReadOnlyList<(double, double)>)rows
+                .Where(r => r.Method == name && r.Accuracy is not null)
+                .Select(r => ((double)r.Rank, r.Accuracy!.Value))
+                .ToList()))
+            .Where(s => s.Points.Count > 0)
+            .ToList();
+        var full = rows.FirstOrDefault(r => r.Method == "full layer")?.Accuracy;
+        return SvgChart.Lines(
+            "Fashion-MNIST MLP, first layer compressed to rank k",
+            "rank k",
+            "test accuracy",
+            series,
+            full is { } value ? ("full network", value) : null);
     }
 
     private static string Format(double? value, string format) =>

@@ -263,6 +263,9 @@ public class CliTests : ScratchDirectory
             new[] { "full layer" }.Concat(WlraCommand.Methods.Keys).Concat(new[] { "data-aware", "data-and-weights", "two-sided" }),
             methods);
         Assert.True(File.Exists(Path.Combine(Scratch("out"), "table.md")));
+        var figure = System.Xml.Linq.XDocument.Load(Path.Combine(Scratch("out"), "accuracy.svg"));
+        Assert.Equal("svg", figure.Root!.Name.LocalName);
+        Assert.Equal(6, figure.Root.Elements().Count(e => e.Name.LocalName == "polyline"));
         var full = double.Parse(csv[1].Split(',')[6], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(full > 0.5, $"the network learned nothing: accuracy {full}");
     }
