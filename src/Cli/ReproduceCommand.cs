@@ -19,6 +19,7 @@ internal static class ReproduceCommand
     {
         var command = new Command("reproduce", "Reproduce an experiment of EXPERIMENTS.md, writing its table as Markdown and CSV.");
         command.Subcommands.Add(FisherMlp(terminal));
+        command.Subcommands.Add(LearnedSketches(terminal));
         return command;
     }
 
@@ -78,6 +79,84 @@ internal static class ReproduceCommand
                 terminal.Console.WriteLine(
                     $"Wrote {Path.Combine(folder, "table.md")}, {Path.Combine(folder, "results.csv")} and {Path.Combine(folder, "accuracy.svg")}.");
                 return System.Threading.Tasks.Task.FromResult(0);
+            }
+        );
+        return command;
+    }
+
+    /// <summary>One sketch's test error in one (k, m) configuration, with its training time (0 for random ones).</summary>
+    internal sealed record SketchRow(int Rank, int Rows, string Sketch, double TestError, double TrainingSeconds);
+
+    private static Command LearnedSketches(Terminal terminal)
+    {
+        var data = new Argument<string>("data")
+        {
+            Description = "The frames: a 3-D .npy stack (scripts/fetch-data.sh writes data/vtest.npy), a folder of .npy files or a video.",
+            DefaultValueFactory = _ => "data/vtest.npy",
+        };
+        var train = new Option<string>("--train") { Description = "Training frames, NumPy-style.", DefaultValueFactory = _ => "0:600" };
+        var test = new Option<string>("--test") { Description = "Test frames, NumPy-style.", DefaultValueFactory = _ => "600:" };
+        var ranks = new Option<int[]>("--ranks") { Description = "Values of k.", DefaultValueFactory = _ => [10], AllowMultipleArgumentsPerToken = true };
+        var rows = new Option<int[]>("--rows") { Description = "Values of m (each >= 2k for the mixed kinds).", DefaultValueFactory = _ => [20], AllowMultipleArgumentsPerToken = true };
+        var steps = new Option<int>("--steps") { Description = "Training steps per sketch.", DefaultValueFactory = _ => 500 };
+        var output = new Option<string>("--out", "-o") { Description = "Folder for table.md and results.csv.", DefaultValueFactory = _ => "results/learned-sketches" };
+        var command = new Command(
+            "learned-sketches",
+            "Indyk, Vakilian and Yuan (2019), Tables 1-3 style: test error Err(Te, S) of a random CountSketch, a dense Gaussian "
+                + "sketch and learned, mixed (J) and mixed (S) sketches trained with the defaults, for each (k, m)."
+        );
+        Options.Add(command, data, train, test, ranks, rows, steps, output);
+        command.SetAction(
+            async (parsed, cancellationToken) =>
+            {
+                var folder = parsed.GetRequiredValue(output);
+                Directory.CreateDirectory(folder);
+                var path = parsed.GetRequiredValue(data);
+                var training = Inputs.ReadStack(path, parsed.GetRequiredValue(train), "--train");
+                var testing = Inputs.ReadStack(path, parsed.GetRequiredValue(test), "--test");
+                terminal.Console.WriteLine($"{training.Length} training and {testing.Length} test matrices of {training[0].RowCount} x {training[0].ColumnCount}.");
+                var results = new List<SketchRow>();
+                foreach (var k in parsed.GetValue(ranks) ?? [10])
+                foreach (var m in parsed.GetValue(rows) ?? [20])
+                {
+                    var n = training[0].RowCount;
+                    var sketches = new List<(string Name, Sketch Sketch, double Seconds)>
+                    {
+                        ("random CountSketch", Sketch.CountSketch(m, n, 1), 0),
+                        ("dense Gaussian", Sketch.Gaussian(m, n, 1), 0),
+                    };
+                    foreach (var (name, kind) in new[]
+                             {
+                                 ("learned", LearnedSketchKind.Learned), ("mixed (J)", LearnedSketchKind.MixedJoint),
+                                 ("mixed (S)", LearnedSketchKind.MixedSeparate),
+                             })
+                    {
+                        var clock = Stopwatch.StartNew();
+                        var options = Training.Defaults(k, m) with { Steps = parsed.GetValue(steps), Kind = kind };
+                        var trained = await TrainingRun.RunAsync(terminal, $"k={k} m={m} {name}", training, options, cancellationToken);
+                        cancellationToken.ThrowIfCancellationRequested();
+                        sketches.Add((name, trained.Sketch, clock.Elapsed.TotalSeconds));
+                    }
+                    var errors = Scw.TestErrors(testing, sketches.Select(s => s.Sketch), k, Normalization.TopSingularValue);
+                    results.AddRange(sketches.Select((s, i) => new SketchRow(k, m, s.Name, errors[i], s.Seconds)));
+                }
+
+                var header = "| k | m | sketch | Err(Te, S) | training time (s) |\n|---|---|---|---|---|\n";
+                File.WriteAllText(
+                    Path.Combine(folder, "table.md"),
+                    header + string.Concat(results.Select(r =>
+                        $"| {r.Rank} | {r.Rows} | {r.Sketch} | {r.TestError.ToString("0.000000", CultureInfo.InvariantCulture)} | {r.TrainingSeconds.ToString("0.0", CultureInfo.InvariantCulture)} |\n")));
+                File.WriteAllText(
+                    Path.Combine(folder, "results.csv"),
+                    "k,m,sketch,test_error,training_seconds\n" + string.Concat(results.Select(r =>
+                        string.Create(CultureInfo.InvariantCulture, $"{r.Rank},{r.Rows},{r.Sketch},{r.TestError:R},{r.TrainingSeconds:0.0}\n"))));
+                var table = new Table().AddColumn("k").AddColumn("m").AddColumn("sketch")
+                    .AddColumn(new TableColumn("Err(Te, S)").RightAligned()).AddColumn(new TableColumn("training (s)").RightAligned());
+                foreach (var r in results)
+                    table.AddRow($"{r.Rank}", $"{r.Rows}", Markup.Escape(r.Sketch), $"{r.TestError:0.000000}", $"{r.TrainingSeconds:0.0}");
+                terminal.Console.Write(table);
+                terminal.Console.WriteLine($"Wrote {Path.Combine(folder, "table.md")} and {Path.Combine(folder, "results.csv")}.");
+                return 0;
             }
         );
         return command;

@@ -54,12 +54,14 @@ public class CliTests : ScratchDirectory
     [InlineData("wlra")]
     [InlineData("compress")]
     [InlineData("reproduce")]
+    [InlineData("reproduce learned-sketches")]
+    [InlineData("reproduce fisher-mlp")]
     public async Task Help_OfEveryCommand_ShowsItsUsageAndExitsZero(string command)
     {
-        var run = await Lowrank(command, "--help");
+        var run = await Lowrank([.. command.Split(' '), "--help"]);
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains($"{command}", run.Output);
+        Assert.Contains(command.Split(' ')[^1], run.Output);
         Assert.Contains("--verbose", run.Output);
     }
 
@@ -268,6 +270,22 @@ public class CliTests : ScratchDirectory
         Assert.Equal(6, figure.Root.Elements().Count(e => e.Name.LocalName == "polyline"));
         var full = double.Parse(csv[1].Split(',')[6], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(full > 0.5, $"the network learned nothing: accuracy {full}");
+    }
+
+    [Fact]
+    public async Task ReproduceLearnedSketches_TabulatesEverySketch_WithTheFacadesErrors()
+    {
+        var data = WriteStack("frames.npy", 30, 24, 20, 5);
+
+        var run = await Lowrank("reproduce", "learned-sketches", data, "--train", "0:20", "--test", "20:", "--ranks", "2",
+            "--rows", "6", "--steps", "5", "--out", Scratch("out"));
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var rows = File.ReadAllLines(Path.Combine(Scratch("out"), "results.csv")).Skip(1).Select(line => line.Split(',')).ToArray();
+        Assert.Equal(new[] { "random CountSketch", "dense Gaussian", "learned", "mixed (J)", "mixed (S)" }, rows.Select(r => r[2]));
+        var test = Npy.ReadStack(data)[20..];
+        var random = Scw.TestError(test, Sketch.CountSketch(6, 24, 1), 2, Normalization.TopSingularValue);
+        Assert.Equal(random, double.Parse(rows[0][3], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
