@@ -119,6 +119,11 @@ internal static class ReproduceCommand
                 foreach (var k in parsed.GetValue(ranks) ?? [10])
                 foreach (var m in parsed.GetValue(rows) ?? [20])
                 {
+                    if (m < k)
+                    {
+                        terminal.Console.WriteLine($"k = {k}, m = {m} skipped: a sketch needs at least k rows.");
+                        continue;
+                    }
                     var n = training[0].RowCount;
                     var sketches = new List<(string Name, Sketch Sketch, double Seconds)>
                     {
@@ -131,6 +136,12 @@ internal static class ReproduceCommand
                                  ("mixed (S)", LearnedSketchKind.MixedSeparate),
                              })
                     {
+                        // A sketch needs at least k trained rows: m for learned, floor(m/2) for the mixed kinds.
+                        if ((kind == LearnedSketchKind.Learned ? m : m / 2) < k)
+                        {
+                            terminal.Console.WriteLine($"k = {k}, m = {m}: {name} skipped (it trains fewer than k rows).");
+                            continue;
+                        }
                         var clock = Stopwatch.StartNew();
                         var options = Training.Defaults(k, m) with { Steps = parsed.GetValue(steps), Kind = kind };
                         var trained = await TrainingRun.RunAsync(terminal, $"k={k} m={m} {name}", training, options, cancellationToken);
