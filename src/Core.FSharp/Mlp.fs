@@ -90,8 +90,8 @@ module Mlp =
                 values[j * n + i] <- values[j * n + i] + bias[j]
 
     /// Pre-activations Z1 = X W1 + b1 and hidden activations H = relu(Z1), then the logits H W2 + b2.
-    let private forward (w1: Matrix<float>) (network: Mlp) (x: Matrix<float>) =
-        let z1 = Dense.multiply x w1
+    let private forward (network: Mlp) (x: Matrix<float>) =
+        let z1 = Dense.multiply x network.W1
         addRow network.B1 z1
         let h = z1.Map(fun v -> max v 0.0)
         let logits = Dense.multiply h network.W2
@@ -205,7 +205,7 @@ module Mlp =
                 let batch = order[start .. min n (start + options.BatchSize) - 1]
                 let x = rowsOf inputs batch
                 let y = batch |> Array.map (fun i -> labels[i])
-                let z1, hidden, p = forward network.W1 network x
+                let z1, hidden, p = forward network x
                 softmaxRows p
                 let g1 = deltas network z1 p y
                 let scale = 1.0 / float batch.Length
@@ -262,7 +262,7 @@ module Mlp =
                 )
             )
 
-        let _, _, logits = forward network.W1 network inputs
+        let _, _, logits = forward network inputs
 
         let correct =
             labels
@@ -280,7 +280,7 @@ module Mlp =
         for start in 0..block .. n - 1 do
             let rows = Array.init (min block (n - start)) (fun i -> start + i)
             let x = rowsOf inputs rows
-            let z1, _, p = forward network.W1 network x
+            let z1, _, p = forward network x
             softmaxRows p
             f x (deltas network z1 p (rows |> Array.map (fun i -> labels[i])))
 

@@ -623,7 +623,8 @@ module Training =
                 max 1 (options.Steps / 25)
 
         let _, hash, initial, random = start options n
-        let print = fingerprint options matrices
+        // Only a checkpoint needs the fingerprint, whose hash reads every entry of the training set once.
+        let print = lazy (fingerprint options matrices)
 
         // The mean SCW error of the sketch with these values over the validation matrices (forward only, no tape).
         let validate (values: float[]) =
@@ -635,7 +636,7 @@ module Training =
 
         let state =
             match options.ResumeFrom with
-            | Some path -> readCheckpoint path print options.Steps
+            | Some path -> readCheckpoint path print.Value options.Steps
             | None -> {
                 Step = 0
                 Values = initial
@@ -652,14 +653,18 @@ module Training =
 
         let checkpoint () =
             options.CheckpointPath
-            |> Option.iter (fun path -> writeCheckpoint path print state)
+            |> Option.iter (fun path -> writeCheckpoint path print.Value state)
 
         let clock = Stopwatch.StartNew()
 
         // With validation, the best values are the ones with the lowest validation error, measured before the first
         // step (so training never returns worse than its start), every validationEvery steps and after the last.
+        // The values last validated and their error, so that the result does not measure them again.
+        let mutable lastValidated = ([||]: float[]), nan
+
         let consider (values: float[]) =
             let error = validate values
+            lastValidated <- values, error
 
             if error < state.BestLoss then
                 state.BestLoss <- error
@@ -783,7 +788,11 @@ module Training =
         checkpoint ()
 
         let validated (values: float[]) =
-            if validation.Length > 0 then validate values else nan
+            match lastValidated with
+            | _ when validation.Length = 0 -> nan
+            | last, error when obj.ReferenceEquals(last, values) -> error
+            | _ when obj.ReferenceEquals(values, state.Best) && Double.IsFinite state.BestLoss -> state.BestLoss
+            | _ -> validate values
 
         {
             Sketch = sketchOf options hash random state.Best
