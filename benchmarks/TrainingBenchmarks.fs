@@ -12,7 +12,12 @@ type TrainingBenchmarks() =
     let mutable hash = [||]
     let mutable values = [||]
     let mutable sketch = Sketch.identity 1
-    let options = Training.defaults 10 20
+
+    let options = {
+        Training.defaults 10 20 with
+            Positions = SketchPositions.Random
+            NonzerosPerColumn = 1
+    }
 
     [<Params("native", "managed")>]
     member val Backend = "" with get, set
@@ -21,7 +26,7 @@ type TrainingBenchmarks() =
     member this.Setup() =
         Inputs.select this.Backend
         a <- Inputs.frame 5 576 768
-        let _, h, v, _ = Training.start options 576
+        let _, h, v, _ = Training.start options (fun xs f -> Array.map f xs) [||] 576
         hash <- h
         values <- v
         sketch <- Sketch.ofCountSketch 20 h v

@@ -40,6 +40,19 @@ public enum LearnedSketchKind
     MixedSeparate = 2,
 }
 
+/// <summary>Where the nonzeros of a learned sketch's trained rows sit, and what values training starts from.</summary>
+public enum SketchPositions
+{
+    /// <summary>The 2019 method: seeded uniformly random rows with random signs +-1/sqrt(s); positions never change.
+    /// With one nonzero per column, exactly the CountSketch <see cref="Sketch.CountSketch"/> draws from the seed.</summary>
+    Random = 0,
+
+    /// <summary>Learned positions by the inner-product initialisation (after Li, Lin, Liu, Vakilian and Woodruff, ICLR
+    /// 2023): U, the top m' left singular directions of the normalized training matrices side by side; column j's s
+    /// nonzeros go to the rows r with the largest |U[j, r]|, valued sqrt(n) U[j, r]; values are then trained.</summary>
+    Principal = 1,
+}
+
 /// <summary>How the SVDs inside SCW are differentiated.</summary>
 public enum SvdMethod
 {
@@ -63,10 +76,10 @@ public sealed record TrainingOptions
     /// <summary>m, the sketch's rows; the trained rows (m, or floor(m/2) for mixed kinds) must be at least k.</summary>
     public required int SketchRows { get; init; }
 
-    /// <summary>Total steps, one mini-batch each; a resumed run continues up to this count. Default 500.</summary>
+    /// <summary>Total steps, one mini-batch each; a resumed run continues up to this count. Default 100.</summary>
     public int Steps { get; init; } = CoreDefaults.Steps;
 
-    /// <summary>The initial learning rate. Default 0.05.</summary>
+    /// <summary>The initial learning rate. Default 0.01.</summary>
     public double LearningRate { get; init; } = CoreDefaults.LearningRate;
 
     /// <summary>Default <see cref="LowRank.Optimizer.Adam"/>.</summary>
@@ -124,6 +137,17 @@ public sealed record TrainingOptions
     /// <summary>Steps between validations; 0 chooses max(1, Steps / 25). Default 0.</summary>
     public int ValidationEvery { get; init; } = CoreDefaults.ValidationEvery;
 
+    /// <summary>Where the trained rows' nonzeros sit. Default <see cref="SketchPositions.Principal"/>.</summary>
+    public SketchPositions Positions { get; init; } = SketchPositions.Principal;
+
+    /// <summary>s, the nonzeros per column of the trained rows, in [0, trained rows]; 0 means all of them (a dense block).
+    /// s = 1 is a CountSketch applied in O(n d); s &gt; 1 is stored and applied densely. Default 0.</summary>
+    public int NonzerosPerColumn { get; init; } = CoreDefaults.NonzerosPerColumn;
+
+    /// <summary>How many training matrices (evenly spaced) the <see cref="SketchPositions.Principal"/> start is computed
+    /// from; 0 uses all. With <see cref="Steps"/> = 0 this is a few-shot sketch. Default 32.</summary>
+    public int PrincipalMatrices { get; init; } = CoreDefaults.PrincipalMatrices;
+
     private static FSharpOption<string> Option(string? value) => value is null ? FSharpOption<string>.None : FSharpOption<string>.Some(value);
 
     internal Core.TrainingOptions ToCore() =>
@@ -145,5 +169,7 @@ public sealed record TrainingOptions
             BatchSize, Seed,
             Normalization == Normalization.TopSingularValue ? Core.Normalization.TopSingularValue : Core.Normalization.None,
             DecayEvery, DecayFactor, MinimumLearningRate, Option(CheckpointPath), CheckpointEvery, Option(ResumeFrom),
-            ValidationFraction, ValidationEvery);
+            ValidationFraction, ValidationEvery,
+            Positions == SketchPositions.Random ? Core.SketchPositions.Random : Core.SketchPositions.Principal,
+            NonzerosPerColumn, PrincipalMatrices);
 }

@@ -74,6 +74,25 @@ internal static class TrainCommand
             Description = "Iterations of --svd power.",
             DefaultValueFactory = _ => 10,
         };
+        var positions = Options.Choice(
+            "--positions",
+            "principal: start from the training matrices' top singular directions (learned positions, then values); "
+                + "random: the 2019 method's random positions, values trained from random signs.",
+            "principal",
+            "principal",
+            "random"
+        );
+        var nonzeros = new Option<int>("--nonzeros", "-s")
+        {
+            Description = "Nonzeros per column of the trained rows (1: a CountSketch; 0: all rows, a dense block).",
+            DefaultValueFactory = _ => defaults.NonzerosPerColumn,
+        };
+        var principalMatrices = new Option<int>("--principal-matrices")
+        {
+            Description = "Training matrices (evenly spaced) the principal start is computed from; 0: all. With "
+                + "--steps 0 this gives a few-shot sketch.",
+            DefaultValueFactory = _ => defaults.PrincipalMatrices,
+        };
         var normalize = Options.Normalize();
         var seed = Options.Seed("the initial random sketch and the batch order");
         var checkpoint = new Option<string?>("--checkpoint")
@@ -128,6 +147,9 @@ internal static class TrainCommand
             kind,
             svd,
             powerIterations,
+            positions,
+            nonzeros,
+            principalMatrices,
             normalize,
             seed,
             checkpoint,
@@ -154,8 +176,13 @@ internal static class TrainCommand
                 if (parsed.GetValue(rows) < parsed.GetValue(rank))
                     throw new ArgumentException(
                         $"--rows: expected at least --rank = {parsed.GetValue(rank)} sketch rows, but it is {parsed.GetValue(rows)}.");
-                if (parsed.GetValue(steps) < 1)
-                    throw new ArgumentException($"--steps: expected at least 1, but it is {parsed.GetValue(steps)}.");
+                if (parsed.GetValue(steps) < 0)
+                    throw new ArgumentException($"--steps: expected at least 0, but it is {parsed.GetValue(steps)}.");
+                if (parsed.GetValue(nonzeros) < 0)
+                    throw new ArgumentException($"--nonzeros: expected at least 0 (0: all rows), but it is {parsed.GetValue(nonzeros)}.");
+                if (parsed.GetValue(principalMatrices) < 0)
+                    throw new ArgumentException(
+                        $"--principal-matrices: expected at least 0 (0: all), but it is {parsed.GetValue(principalMatrices)}.");
                 if (parsed.GetValue(batch) < 1)
                     throw new ArgumentException($"--batch: expected at least 1, but it is {parsed.GetValue(batch)}.");
 
@@ -193,6 +220,9 @@ internal static class TrainCommand
                     ResumeFrom = parsed.GetValue(resume),
                     ValidationFraction = parsed.GetValue(validation),
                     ValidationEvery = parsed.GetValue(validationEvery),
+                    Positions = parsed.GetRequiredValue(positions) == "random" ? SketchPositions.Random : SketchPositions.Principal,
+                    NonzerosPerColumn = parsed.GetValue(nonzeros),
+                    PrincipalMatrices = parsed.GetValue(principalMatrices),
                 };
 
                 var (n, d) = (matrices[0].RowCount, matrices[0].ColumnCount);

@@ -4,6 +4,7 @@ open System
 open System.Diagnostics
 open System.IO
 open System.Threading
+open System.Threading.Tasks
 open MathNet.Numerics.LinearAlgebra
 
 /// The per-matrix loss minimised when a sketch is trained; summed over the mini-batch.
@@ -35,6 +36,20 @@ type LearnedSketchKind =
     | MixedJoint
     /// Mixed (S): floor(m/2) rows trained alone, then m - floor(m/2) random CountSketch rows appended.
     | MixedSeparate
+
+/// Where the nonzeros of the trained rows sit, and what values training starts from.
+[<RequireQualifiedAccess>]
+type SketchPositions =
+    /// The 2019 method: each column's nonzeros in seeded uniformly random rows with random signs +-1/sqrt(s) (for one
+    /// nonzero per column exactly the CountSketch Sketch.countSketch draws from the seed); positions never change.
+    | Random
+    /// Learned positions by the inner-product initialisation (in the spirit of Li, Lin, Liu, Vakilian and Woodruff,
+    /// "Learning the Positions in CountSketch", ICLR 2023): U (n x m'), the top m' left singular directions of the
+    /// normalized training matrices side by side, is computed by randomized subspace iteration; column j of S gets its
+    /// s nonzeros in the rows r with the largest |U[j, r]| (how strongly row j of A correlates with direction r),
+    /// valued sqrt(n) U[j, r]. With s = m' the start is U^T itself: S A then spans the directions that hold most of
+    /// the training matrices' energy, which is what SCW needs of its row space. Values are then trained from there.
+    | Principal
 
 /// Options of Training.train; Training.defaults gives sensible values.
 type TrainingOptions = {
@@ -78,6 +93,15 @@ type TrainingOptions = {
     ValidationFraction: float
     /// Steps between validations (and one before the first step and one after the last); 0 chooses max(1, Steps / 25).
     ValidationEvery: int
+    /// Where the trained rows' nonzeros sit and what they start from.
+    Positions: SketchPositions
+    /// s, the nonzeros in each column of the trained rows, in [0, m'] for m' trained rows; 0 means m' (a dense block).
+    /// s = 1 is a CountSketch, applied in O(n d); s &gt; 1 is stored and applied densely, O(m' n d), which is the
+    /// cost SCW's product A V has anyway.
+    NonzerosPerColumn: int
+    /// How many training matrices (evenly spaced, at least 1) the Principal start is computed from; 0 uses all of
+    /// them. One matrix already gives a useful start (a few-shot sketch: train with Steps = 0).
+    PrincipalMatrices: int
 }
 
 /// What training reports after every step.
@@ -150,9 +174,11 @@ type internal TrainingState = {
 [<RequireQualifiedAccess>]
 module Training =
 
-    /// <summary>Options with the defaults: 500 Adam steps at rate 0.05, Frobenius loss, a Learned sketch, Exact
-    /// SVD, batches of 8, seed 0, sigma_1 normalisation, Sgd decay 0.3 every 1000 steps above 1e-6, no
-    /// checkpoint, a tenth of the matrices held out for validation (checked 25 times).</summary>
+    /// <summary>Options with the defaults: a Learned sketch started at the training matrices' principal directions
+    /// (Positions = Principal from 32 matrices, a dense block: NonzerosPerColumn = 0), then 100 Adam steps at rate
+    /// 0.01 on its values, Frobenius loss, Exact SVD, batches of 8, seed 0, sigma_1 normalisation, Sgd decay 0.3 every
+    /// 1000 steps above 1e-6, no checkpoint, a tenth of the matrices held out for validation (checked 25 times). The
+    /// 2019 method is Positions = Random, NonzerosPerColumn = 1, Steps = 500, LearningRate = 0.05.</summary>
     /// <param name="rank">k.</param>
     /// <param name="sketchRows">m.</param>
     /// <returns>The options.</returns>
@@ -160,8 +186,8 @@ module Training =
     let defaults (rank: int) (sketchRows: int) = {
         Rank = rank
         SketchRows = sketchRows
-        Steps = 500
-        LearningRate = 0.05
+        Steps = 100
+        LearningRate = 0.01
         Optimizer = Optimizer.Adam
         Loss = TrainingLoss.Frobenius
         Kind = LearnedSketchKind.Learned
@@ -177,6 +203,9 @@ module Training =
         ResumeFrom = None
         ValidationFraction = 0.1
         ValidationEvery = 0
+        Positions = SketchPositions.Principal
+        NonzerosPerColumn = 0
+        PrincipalMatrices = 32
     }
 
     /// The rows trained: m, or floor(m/2) for the mixed kinds.
@@ -185,36 +214,147 @@ module Training =
         | LearnedSketchKind.Learned -> options.SketchRows
         | _ -> options.SketchRows / 2
 
-    /// The CountSketch training starts from, and the fixed random rows of mixed kinds (None for Learned).
-    let internal start (options: TrainingOptions) (n: int) =
-        let learned = Sketch.countSketch options.Seed (trainedRows options) n
+    /// s: the nonzeros per column of the trained rows.
+    let internal perColumn (options: TrainingOptions) =
+        if options.NonzerosPerColumn = 0 then
+            trainedRows options
+        else
+            options.NonzerosPerColumn
 
-        let random =
-            match options.Kind with
-            | LearnedSketchKind.Learned -> None
-            | _ -> Some(Sketch.countSketch (options.Seed ^^^ 0x2545F491) (options.SketchRows - trainedRows options) n)
+    /// <summary>The top `count` left singular vectors (n x count, orthonormal columns) of the matrices A_i / c_i placed
+    /// side by side, i.e. the top eigenvectors of sum_i A_i A_i^T / c_i^2, without forming that n x n sum when count is
+    /// small: randomized subspace iteration (Halko, Martinsson and Tropp 2011, Algorithm 4.4) from a seeded Gaussian
+    /// start with 10 extra columns and 4 products with the sum, then Rayleigh-Ritz on the (count + 10)-dimensional
+    /// subspace. Cost: 5 passes of 4 n d (count + 10) flops per matrix.</summary>
+    let internal principalDirections
+        (eachOf: (Matrix<float> * float)[] -> (Matrix<float> * float -> Matrix<float>) -> Matrix<float>[])
+        (count: int)
+        (seed: int)
+        (data: (Matrix<float> * float)[])
+        =
+        let n = (fst data[0]).RowCount
+        let columns = min n (count + 10)
 
-        match learned with
-        | CountSketch(m, hash, values) -> m, hash, values, random
-        | _ -> failwith "unreachable: countSketch builds a CountSketch"
+        // Y = sum_i A_i (A_i^T Q) / c_i^2, one pass over the matrices (side by side, summed in order).
+        let product (q: Matrix<float>) =
+            let y = Matrix<float>.Build.Dense(n, q.ColumnCount)
 
-    /// The differentiable SCW residual A - [A V]_k V^T, V from the SVD of S A, for the sketch product `sa`
-    /// (a node) and data A: with W the top-k right singular vectors of A V, [A V]_k V^T = A Z Z^T for Z = V W.
-    /// As in Scw.approximate, V keeps only the r directions above the numerical-rank threshold of S A (an empty
-    /// sketch row or a value trained to 0 must not let arbitrary null-space vectors into the approximation); r = 0
-    /// gives the residual A, with zero gradient.
-    let internal residual (svd: SvdMethod) (seed: int) (rank: int) (sa: Node) (a: Matrix<float>) =
-        let data = Diff.constant a
+            for part in
+                eachOf data (fun (a, scale) -> Dense.gemm false a false (Dense.gemm true a false q) / (scale * scale)) do
+                y.Add(part, y)
 
+            y
+
+        let random = Random(seed)
+
+        let mutable q =
+            Matrix<float>.Build.Dense(n, columns, fun _ _ -> Dense.standardNormal random)
+
+        for _ in 1..4 do
+            q <- fst (Dense.qr (product q))
+
+        // Rayleigh-Ritz: the eigenvectors of Q^T (sum A A^T) Q, largest first.
+        let small = Dense.gemm true q false (product q)
+        let values, vectors = Dense.symmetricEigen ((small + small.Transpose()) / 2.0)
+        let order = Array.init values.Length id |> Array.sortBy (fun i -> -values[i])
+
+        let top =
+            Matrix<float>.Build.DenseOfColumnVectors(order[.. min count n - 1] |> Array.map vectors.Column)
+
+        let u = Dense.multiply q top
+
+        // More directions than R^n has (m' > n): the extra columns are zero, so those sketch rows start empty.
+        if count <= n then
+            u
+        else
+            u.Append(Matrix<float>.Build.Dense(n, count - n))
+
+    /// The fixed random rows of mixed kinds (None for Learned).
+    let internal randomRows (options: TrainingOptions) (n: int) =
+        match options.Kind with
+        | LearnedSketchKind.Learned -> None
+        | _ -> Some(Sketch.countSketch (options.Seed ^^^ 0x2545F491) (options.SketchRows - trainedRows options) n)
+
+    /// The positions (n s entries: column j's rows at j s .. j s + s - 1, distinct) and starting values of the
+    /// trained rows, and the fixed random rows of mixed kinds (None for Learned). `data` (the training matrices with
+    /// their scales) is read only by the Principal start.
+    let internal start
+        (options: TrainingOptions)
+        (eachOf: (Matrix<float> * float)[] -> (Matrix<float> * float -> Matrix<float>) -> Matrix<float>[])
+        (data: (Matrix<float> * float)[])
+        (n: int)
+        =
+        let m = trainedRows options
+        let s = perColumn options
+        let random = randomRows options n
+
+        let positions, values =
+            match options.Positions with
+            | SketchPositions.Random when s = 1 ->
+                match Sketch.countSketch options.Seed m n with
+                | CountSketch(_, hash, values) -> hash, values
+                | _ -> failwith "unreachable: countSketch builds a CountSketch"
+            | SketchPositions.Random ->
+                // s distinct rows per column by a partial Fisher-Yates shuffle, signs +-1/sqrt(s) (OSNAP's values).
+                let random = Random(options.Seed)
+                let rows = Array.init m id
+                let positions = Array.zeroCreate (n * s)
+                let values = Array.zeroCreate (n * s)
+
+                for j in 0 .. n - 1 do
+                    for t in 0 .. s - 1 do
+                        let pick = t + random.Next(m - t)
+                        let row = rows[pick]
+                        rows[pick] <- rows[t]
+                        rows[t] <- row
+                        positions[j * s + t] <- row
+                        values[j * s + t] <- (if random.Next 2 = 0 then -1.0 else 1.0) / sqrt (float s)
+
+                positions, values
+            | SketchPositions.Principal ->
+                if data.Length = 0 then
+                    invalidArg (nameof data) "The Principal start needs at least one training matrix."
+
+                let chosen =
+                    let c =
+                        if options.PrincipalMatrices = 0 then
+                            data.Length
+                        else
+                            min options.PrincipalMatrices data.Length
+
+                    Array.init c (fun q -> data[q * data.Length / c])
+
+                let u = principalDirections eachOf m options.Seed chosen
+                let scale = sqrt (float n)
+                let positions = Array.zeroCreate (n * s)
+                let values = Array.zeroCreate (n * s)
+
+                for j in 0 .. n - 1 do
+                    // The s rows with the largest |U[j, r]|, ties to the lower row; stable sort keeps that order.
+                    let rows = Array.init m id |> Array.sortBy (fun r -> -abs u[j, r])
+
+                    for t in 0 .. s - 1 do
+                        positions[j * s + t] <- rows[t]
+                        values[j * s + t] <- scale * u[j, rows[t]]
+
+                positions, values
+
+        m, positions, values, random
+
+    /// Z = V W, with V the right singular vectors of S A and W the top-k right singular vectors of A V, so that
+    /// SCW(S, A) = [A V]_k V^T = A Z Z^T (differentiable). As in Scw.approximate, V keeps only the r directions above
+    /// the numerical-rank threshold of S A (an empty sketch row or a value trained to 0 must not let arbitrary
+    /// null-space vectors into the approximation); r = 0 gives None: the approximation is 0, with zero gradient.
+    let internal projection (svd: SvdMethod) (seed: int) (rank: int) (sa: Node) (a: Matrix<float>) =
         match DiffSvd.aboveRank svd seed sa with
-        | None -> data
+        | None -> None
         | Some(_, _, v) ->
-            let av = Diff.mul false data false v
+            let av = Diff.mul false (Diff.constant a) false v
 
             let _, _, w =
                 DiffSvd.top svd (seed + 1) (min rank (min av.Value.RowCount av.Value.ColumnCount)) av
 
-            Diff.projectionResidual a (Diff.mul false v false w)
+            Some(Diff.mul false v false w)
 
     /// The training loss of a residual node.
     let internal lossOf (loss: TrainingLoss) (residual: Node) =
@@ -239,7 +379,10 @@ module Training =
             Diff.variable tape (Matrix<float>.Build.Dense(values.Length, 1, values))
 
         let learned =
-            Diff.countSketch (trainedRows options) hash parameters (Diff.constant a)
+            if hash.Length = a.RowCount then
+                Diff.countSketch (trainedRows options) hash parameters (Diff.constant a)
+            else
+                Diff.sparseSketch (trainedRows options) (hash.Length / a.RowCount) hash parameters (Diff.constant a)
 
         let sa =
             match options.Kind, random with
@@ -257,8 +400,29 @@ module Training =
             failed
         else
             try
-                let r = residual options.Svd seed options.Rank sa a
-                let loss = lossOf options.Loss r
+                let z = projection options.Svd seed options.Rank sa a
+
+                // The Frobenius loss without the n x d residual (and its adjoint): the step then allocates
+                // O((n + d) m) instead of three n x d arrays, which on video frames made the garbage collector, not
+                // the arithmetic, the step's cost.
+                let direct =
+                    match options.Loss, z with
+                    | TrainingLoss.Frobenius, Some z ->
+                        let norm = Dense.twoNorm (Dense.storedValues a)
+                        Diff.projectionResidualNorm a (norm * norm) z
+                    | _ -> None
+
+                let loss, frobenius =
+                    match direct with
+                    | Some loss -> loss, loss.Value[0, 0]
+                    | None ->
+                        let r =
+                            match z with
+                            | None -> Diff.constant a
+                            | Some z -> Diff.projectionResidual a z
+
+                        lossOf options.Loss r, Dense.twoNorm (Dense.storedValues r.Value)
+
                 tape.Backward loss
 
                 let gradient =
@@ -266,14 +430,27 @@ module Training =
                     | null -> Array.zeroCreate values.Length
                     | g -> g.ToColumnMajorArray()
 
-                loss.Value[0, 0], Dense.twoNorm (Dense.storedValues r.Value), gradient
+                loss.Value[0, 0], frobenius, gradient
             with
             // An SVD that does not converge on extreme finite values: the same outcome as an overflow.
             | :? ArithmeticException
             | :? MathNet.Numerics.NonConvergenceException -> failed
 
     let private sketchOf (options: TrainingOptions) (hash: int[]) (random: Sketch option) (values: float[]) =
-        let learned = CountSketch(trainedRows options, hash, Array.copy values)
+        let m = trainedRows options
+        let s = perColumn options
+        let n = hash.Length / s
+
+        let learned =
+            if s = 1 then
+                CountSketch(m, hash, Array.copy values)
+            else
+                let dense = Array.zeroCreate (m * n)
+
+                for i in 0 .. hash.Length - 1 do
+                    dense[(i / s) * m + hash[i]] <- dense[(i / s) * m + hash[i]] + values[i]
+
+                DenseSketch(Matrix<float>.Build.Dense(m, n, dense))
 
         match random with
         | None -> learned
@@ -301,9 +478,11 @@ module Training =
     /// Version 2 added the state before the last update (TrainingState.Previous); version 1 checkpoints lacked it.
     /// Version 3 added the loss, SVD method and normalization to the fingerprint, and a hash of the training data and
     /// of the real-valued options, so that a resume with other options or data is rejected, not run. Version 4 added
-    /// the validation options (the fingerprint grew; the best values are then the best by validation).
+    /// the validation options (the fingerprint grew; the best values are then the best by validation). Version 5 added
+    /// the positions options to the fingerprint and the positions themselves (n s row indices) after it: a Principal
+    /// start depends on floating-point rounding, so a resume reads the positions instead of recomputing them.
     [<Literal>]
-    let private CheckpointVersion = 4us
+    let private CheckpointVersion = 5us
 
     /// FNV-1a over the bits of the training matrices (in order) and of the real-valued options, folded to 32 bits: a
     /// resume with other data of the same shape, another rate or other loss weights changes it. O(total entries), no
@@ -370,14 +549,24 @@ module Training =
 
         "ValidationEvery", options.ValidationEvery
 
+        "Positions",
+        (match options.Positions with
+         | SketchPositions.Random -> 0
+         | SketchPositions.Principal -> 1)
+
+        "NonzerosPerColumn", perColumn options
+        "PrincipalMatrices", options.PrincipalMatrices
+
         "the hash of the training data, LearningRate, the decay and validation options and the loss weights",
         contentHash options matrices
     |]
 
-    let private writeCheckpoint (path: string) (print: (string * int)[]) (state: TrainingState) =
+    let private writeCheckpoint (path: string) (print: (string * int)[]) (positions: int[]) (state: TrainingState) =
         let bytes =
             Framed.write CheckpointMagic CheckpointVersion (fun w ->
                 print |> Array.iter (snd >> w.Write)
+                w.Write positions.Length
+                positions |> Array.iter w.Write
                 w.Write state.Step
                 w.Write state.Values.Length
                 let doubles (xs: float[]) = xs |> Array.iter w.Write
@@ -403,8 +592,8 @@ module Training =
 
         Framed.writeFile path bytes
 
-    let private readCheckpoint (path: string) (print: (string * int)[]) (steps: int) =
-        let found, state =
+    let private readCheckpoint (path: string) (print: (string * int)[]) (steps: int) (positions: int) (rows: int) =
+        let found, stored, state =
             Framed.read
                 path
                 "LowRank training checkpoint"
@@ -413,6 +602,12 @@ module Training =
                 (File.ReadAllBytes path)
                 (fun r ->
                     let found = print |> Array.map (fun _ -> r.ReadInt32())
+
+                    let count =
+                        Framed.count r "the number of positions" 1 ((r.BaseStream.Length - r.BaseStream.Position) / 4L)
+
+                    let stored = Array.init count (fun _ -> r.ReadInt32())
+
                     let step = Framed.count r "the step" 0 Int32.MaxValue
                     let n = Framed.count r "the number of values" 1 Int32.MaxValue
                     let doubles () = Framed.doubles r n
@@ -437,6 +632,7 @@ module Training =
                             None
 
                     found,
+                    stored,
                     {
                         Step = step
                         Values = values
@@ -460,6 +656,18 @@ module Training =
                     )
                 )
 
+        // Checked after the fingerprint, which names the option that differs; with equal options these hold for every
+        // checkpoint this library wrote.
+        let corrupted (what: string) =
+            raise (InvalidDataException($"The LowRank training checkpoint {path} is corrupted: {what}."))
+
+        if stored.Length <> positions || state.Values.Length <> positions then
+            corrupted $"it holds {stored.Length} positions and {state.Values.Length} values, not {positions}"
+
+        match stored |> Array.tryFind (fun row -> row < 0 || row >= rows) with
+        | Some row -> corrupted $"a sketch position is {row}, outside [0, {rows})"
+        | None -> ()
+
         if state.Step > steps then
             raise (
                 ArgumentException(
@@ -468,7 +676,7 @@ module Training =
                 )
             )
 
-        state
+        stored, state
 
     let private validate (options: TrainingOptions) (matrices: Matrix<float>[]) =
         if matrices.Length = 0 then
@@ -536,6 +744,15 @@ module Training =
         if options.ValidationEvery < 0 then
             fail "ValidationEvery" "ValidationEvery >= 0 (0 chooses)" options.ValidationEvery
 
+        if options.NonzerosPerColumn < 0 || options.NonzerosPerColumn > trainedRows options then
+            fail
+                "NonzerosPerColumn"
+                $"0 <= NonzerosPerColumn <= the {trainedRows options} trained rows (0: all of them)"
+                options.NonzerosPerColumn
+
+        if options.PrincipalMatrices < 0 then
+            fail "PrincipalMatrices" "PrincipalMatrices >= 0 (0: all training matrices)" options.PrincipalMatrices
+
         match options.Svd with
         | SvdMethod.PowerMethod t when t < 1 -> fail "Svd" "PowerMethod with at least 1 iteration" t
         | _ -> ()
@@ -546,38 +763,32 @@ module Training =
             Guard.weights "options.Loss" w "matrices[0]" matrices[0]
         | _ -> ()
 
-    /// <summary>Trains a sketch on matrices from one distribution (Indyk, Vakilian and Yuan, NeurIPS 2019,
-    /// Algorithm 1 with the SCW loss of Section 3).</summary>
-    /// <param name="options">The options; see TrainingOptions.</param>
-    /// <param name="progress">Called after every step, on the training thread.</param>
-    /// <param name="cancellation">Checked before every step: when set, training stops cleanly, writes the
-    /// checkpoint (if any) and returns the best sketch so far with Cancelled = true.</param>
-    /// <param name="matrices">The training set: at least one n x d matrix, all of one shape, finite.</param>
-    /// <returns>The best and final sketches, the loss history and counters.</returns>
-    /// <exception cref="System.ArgumentNullException">matrices or one of them is null.</exception>
-    /// <exception cref="System.ArgumentException">matrices is empty, of mixed shapes or not finite (the message
-    /// names the index), weights differ in shape, or ResumeFrom was written for other options or data.</exception>
-    /// <exception cref="System.ArgumentOutOfRangeException">an option is out of range (named in the message).</exception>
-    /// <exception cref="System.IO.InvalidDataException">ResumeFrom is not a checkpoint, truncated or corrupted.</exception>
-    /// <remarks>Each step draws a batch by a seeded shuffle, sums the loss over it, differentiates through S A (O(n d)
-    /// per matrix: the gradient of value i is the inner product of row i of A with row h(i) of dL/d(SA)), the SVD of
-    /// S A, A V and the top-k SVD of A V, then updates the values. With Exact SVDs a step costs about three SCW
-    /// evaluations per matrix. A step whose loss, gradient or update is not finite is rejected: its update is
-    /// discarded, the rate is halved, and the step is reported with Rejected = true and counted; when the loss or
-    /// gradient at the current values is not finite, the values (and Adam's moments) also return to those before the
-    /// last accepted update, which checkpoints keep, so a resumed run rejects and reverts exactly as an uninterrupted
-    /// one. Positions (the hash) never change.</remarks>
-    [<CompiledName("Train")>]
-    let train
+    /// `f` of every item, `workers` at a time, in the items' order.
+    let private mapSideBySide (workers: int) (f: 'T -> 'U) (items: 'T[]) =
+        let results = Array.zeroCreate items.Length
+
+        if workers <= 1 || items.Length <= 1 then
+            for q in 0 .. items.Length - 1 do
+                results[q] <- f items[q]
+        else
+            Parallel.For(
+                0,
+                items.Length,
+                ParallelOptions(MaxDegreeOfParallelism = workers),
+                fun q -> results[q] <- f items[q]
+            )
+            |> ignore
+
+        results
+
+    let private run
         (options: TrainingOptions)
         (progress: TrainingProgress -> unit)
         (cancellation: CancellationToken)
-        (matrices: seq<Matrix<float>>)
+        (matrices: Matrix<float>[])
+        (workers: int)
         =
-        Guard.notNull (nameof matrices) matrices
-        Guard.notNull (nameof progress) progress
-        let matrices = Seq.toArray matrices
-        validate options matrices
+        let eachOf items f = mapSideBySide workers f items
         let n = matrices[0].RowCount
 
         // Each matrix with the scale it is divided by. SCW(S, A / c) = SCW(S, A) / c and every loss here is
@@ -590,8 +801,7 @@ module Training =
             | Normalization.TopSingularValue ->
                 // sigma_1 by randomized subspace iteration, not a full SVD per matrix: the scale only has to be the
                 // same on every run, and this costs a few products (a full SVD of 480 video frames took minutes).
-                matrices
-                |> Array.map (fun a ->
+                eachOf matrices (fun a ->
                     let top = (Dense.topSingularValues 1 a)[0]
 
                     if top <= 0.0 then a, 1.0
@@ -622,27 +832,39 @@ module Training =
             else
                 max 1 (options.Steps / 25)
 
-        let _, hash, initial, random = start options n
         // Only a checkpoint needs the fingerprint, whose hash reads every entry of the training set once.
         let print = lazy (fingerprint options matrices)
+
+        let resumed =
+            options.ResumeFrom
+            |> Option.map (fun path ->
+                readCheckpoint path print.Value options.Steps (n * perColumn options) (trainedRows options))
+
+        // A resumed run reads its positions from the checkpoint instead of computing a Principal start again.
+        let hash, initial, random =
+            match resumed with
+            | Some(stored, _) -> stored, [||], randomRows options n
+            | None ->
+                let _, hash, initial, random = start options eachOf data n
+                hash, initial, random
 
         // The mean SCW error of the sketch with these values over the validation matrices (forward only, no tape).
         let validate (values: float[]) =
             let sketch = sketchOf options hash random values
 
-            validation
-            |> Array.averageBy (fun (a, scale) ->
+            eachOf validation (fun (a, scale) ->
                 Scw.residualNorm a (Scw.approximateUnchecked options.Rank sketch a) / scale)
+            |> Array.average
 
         let state =
-            match options.ResumeFrom with
-            | Some path -> readCheckpoint path print.Value options.Steps
+            match resumed with
+            | Some(_, state) -> state
             | None -> {
                 Step = 0
                 Values = initial
                 Rate = options.LearningRate
-                AdamM = Array.zeroCreate n
-                AdamV = Array.zeroCreate n
+                AdamM = Array.zeroCreate initial.Length
+                AdamV = Array.zeroCreate initial.Length
                 AdamStep = 0
                 Best = Array.copy initial
                 BestLoss = Double.PositiveInfinity
@@ -653,7 +875,7 @@ module Training =
 
         let checkpoint () =
             options.CheckpointPath
-            |> Option.iter (fun path -> writeCheckpoint path print.Value state)
+            |> Option.iter (fun path -> writeCheckpoint path print.Value hash state)
 
         let clock = Stopwatch.StartNew()
 
@@ -679,18 +901,21 @@ module Training =
             let step = state.Step
             let batch = batchOf options data.Length step
             let mutable loss, frobenius = 0.0, 0.0
-            let gradient = Array.zeroCreate<float> n
+            let gradient = Array.zeroCreate<float> hash.Length
 
-            for i in batch do
-                let a, scale = data[i]
+            // The batch's matrices side by side, summed in batch order so that the result does not depend on the
+            // scheduling.
+            let parts =
+                eachOf batch (fun i ->
+                    lossAndGradient options hash random (mix options.Seed step i) state.Values (fst data[i]))
 
-                let l, f, g =
-                    lossAndGradient options hash random (mix options.Seed step i) state.Values a
-
+            for q in 0 .. batch.Length - 1 do
+                let _, scale = data[batch[q]]
+                let l, f, g = parts[q]
                 loss <- loss + l / scale
                 frobenius <- frobenius + f / scale
 
-                for j in 0 .. n - 1 do
+                for j in 0 .. hash.Length - 1 do
                     gradient[j] <- gradient[j] + g[j] / scale
 
             let mean = frobenius / float batch.Length
@@ -702,7 +927,7 @@ module Training =
 
                 match options.Optimizer with
                 | Optimizer.Sgd ->
-                    for j in 0 .. n - 1 do
+                    for j in 0 .. hash.Length - 1 do
                         values[j] <- values[j] - state.Rate * gradient[j]
 
                     values, state.AdamM, state.AdamV, state.AdamStep
@@ -712,7 +937,7 @@ module Training =
                     let correction1 = 1.0 - Math.Pow(0.9, float t)
                     let correction2 = 1.0 - Math.Pow(0.999, float t)
 
-                    for j in 0 .. n - 1 do
+                    for j in 0 .. hash.Length - 1 do
                         m[j] <- 0.9 * m[j] + 0.1 * gradient[j]
                         v[j] <- 0.999 * v[j] + 0.001 * gradient[j] * gradient[j]
                         let step = (m[j] / correction1) / (sqrt (v[j] / correction2) + 1e-8)
@@ -806,3 +1031,37 @@ module Training =
             Cancelled = state.Step < options.Steps
             RejectedSteps = state.Rejected
         }
+
+    /// <summary>Trains a sketch on matrices from one distribution (Indyk, Vakilian and Yuan, NeurIPS 2019,
+    /// Algorithm 1 with the SCW loss of Section 3).</summary>
+    /// <param name="options">The options; see TrainingOptions.</param>
+    /// <param name="progress">Called after every step, on the training thread.</param>
+    /// <param name="cancellation">Checked before every step: when set, training stops cleanly, writes the
+    /// checkpoint (if any) and returns the best sketch so far with Cancelled = true.</param>
+    /// <param name="matrices">The training set: at least one n x d matrix, all of one shape, finite.</param>
+    /// <returns>The best and final sketches, the loss history and counters.</returns>
+    /// <exception cref="System.ArgumentNullException">matrices or one of them is null.</exception>
+    /// <exception cref="System.ArgumentException">matrices is empty, of mixed shapes or not finite (the message
+    /// names the index), weights differ in shape, or ResumeFrom was written for other options or data.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">an option is out of range (named in the message).</exception>
+    /// <exception cref="System.IO.InvalidDataException">ResumeFrom is not a checkpoint, truncated or corrupted.</exception>
+    /// <remarks>Each step draws a batch by a seeded shuffle, sums the loss over it, differentiates through S A (O(n d)
+    /// per matrix: the gradient of value i is the inner product of row i of A with row h(i) of dL/d(SA)), the SVD of
+    /// S A, A V and the top-k SVD of A V, then updates the values. With Exact SVDs a step costs about three SCW
+    /// evaluations per matrix. A step whose loss, gradient or update is not finite is rejected: its update is
+    /// discarded, the rate is halved, and the step is reported with Rejected = true and counted; when the loss or
+    /// gradient at the current values is not finite, the values (and Adam's moments) also return to those before the
+    /// last accepted update, which checkpoints keep, so a resumed run rejects and reverts exactly as an uninterrupted
+    /// one. Positions (the hash) never change.</remarks>
+    [<CompiledName("Train")>]
+    let train
+        (options: TrainingOptions)
+        (progress: TrainingProgress -> unit)
+        (cancellation: CancellationToken)
+        (matrices: seq<Matrix<float>>)
+        =
+        Guard.notNull (nameof matrices) matrices
+        Guard.notNull (nameof progress) progress
+        let matrices = Seq.toArray matrices
+        validate options matrices
+        Backend.sideBySide (fun workers -> run options progress cancellation matrices workers)

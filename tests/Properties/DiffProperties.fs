@@ -254,14 +254,31 @@ module GradientMatchesFiniteDifferences =
                     TrainingLoss.WeightedFrobenius weights
                 |][lossIndex]
 
+            // The 2019 sketch (one random nonzero per column), an OSNAP-shaped one (two), and the dense Principal
+            // start, chosen by the seed.
+            let positions, nonzeros =
+                [|
+                    SketchPositions.Random, 1
+                    SketchPositions.Random, 2
+                    SketchPositions.Principal, 0
+                |][abs seed % 3]
+
             let options = {
                 Training.defaults rank (2 * rank + 1) with
                     Loss = loss
                     Kind = kind
                     Seed = seed
+                    Positions = positions
             }
 
-            let _, hash, values, fixedRows = Training.start options rows
+            let options = {
+                options with
+                    NonzerosPerColumn = min nonzeros (Training.trainedRows options)
+            }
+
+            let _, hash, values, fixedRows =
+                Training.start options (fun xs f -> Array.map f xs) [| a, 1.0 |] rows
+
             let values = values |> Array.map (fun v -> v * (0.5 + random.NextDouble()))
 
             let lossAt vs =
@@ -282,7 +299,7 @@ module GradientMatchesFiniteDifferences =
 
             atMost
                 { Absolute = 0.0; Relative = 0.0 }
-                (sprintf "||analytic - numeric|| for %A, %A" loss kind)
+                (sprintf "||analytic - numeric|| for %A, %A, %A with %d nonzeros" loss kind positions nonzeros)
                 difference
                 (1e-5 * (Dense.twoNorm numeric + lossAt values)))
         |> checkWith 40

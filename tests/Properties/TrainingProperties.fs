@@ -65,13 +65,19 @@ module LearnedBeatsRandomOnItsDistribution =
             let options = {
                 Training.defaults spec.Rank (2 * spec.Rank + 2) with
                     Steps = 60
+                    LearningRate = 0.05
                     BatchSize = 6
                     Kind = kind
                     Seed = spec.Seed
+                    Positions = SketchPositions.Random
+                    NonzerosPerColumn = 1
             }
 
             let result = Training.train options ignore CancellationToken.None training
-            let _, hash, values, random = Training.start options spec.Rows
+
+            let _, hash, values, random =
+                Training.start options (fun xs f -> Array.map f xs) [||] spec.Rows
+
             let start = Sketch.ofCountSketch (Training.trainedRows options) hash values
 
             let start =
@@ -124,3 +130,115 @@ module LearnedBeatsRandomOnItsDistribution =
     [<Fact>]
     let ``a Mixed (J) sketch has lower test error than its random start`` () =
         learnedVersusStart LearnedSketchKind.MixedJoint
+
+/// The Principal start (learned positions by the inner-product initialisation, here dense: every trained row), with
+/// no gradient step (a few-shot sketch). Let every matrix be A = U D1 X^T + W D2 Y^T with [U W] (n x (r + q)) fixed
+/// and orthonormal, X and Y (d x r, d x q) drawn per matrix with [X Y] orthonormal, D1 in [2, 3] and D2 in [0, 1]
+/// diagonal. Then sum_i A_i A_i^T = U (sum D1^2) U^T + W (sum D2^2) W^T, whose top r eigenvectors span U, so with
+/// m' = k = r trained rows S = sqrt(n) U'^T and S A = sqrt(n) U'^T U D1 X^T has row space X, and SCW(S, A) =
+/// A X X^T = U D1 X^T, the best rank-r approximation (singular values of D1 above those of D2): the SCW error equals
+/// the optimal one. A random sketch with r rows mixes W D2 Y^T into S A and misses it; so does a start from the wrong
+/// side, from perturbed directions, or with positions that lose directions.
+module PrincipalStartOnASharedColumnSpace =
+
+    let private cases =
+        gen {
+            let! r = Gen.choose (1, 3)
+            let! q = Gen.choose (1, 3)
+            let! extraRows = Gen.elements [ 0; 1; 5; 20 ]
+            let! extraColumns = Gen.elements [ 0; 1; 5; 20 ]
+            let! training = Gen.choose (1, 4)
+            let! zeroTail = Gen.elements [ false; false; true ]
+            let! scale = scale
+            let! seed = seed
+            return r, q, r + q + extraRows, r + q + extraColumns, training, zeroTail, scale, seed
+        }
+
+    let private orthonormal (random: Random) rows columns =
+        (gaussian random rows columns).QR().Q.SubMatrix(0, rows, 0, columns)
+
+    [<Fact>]
+    let ``a dense Principal start gives the optimal SCW error when the training set's principal directions are the test matrices' ``
+        ()
+        =
+        forAll cases (fun (r, q, rows, columns, training, zeroTail, scale, seed) ->
+            let random = Random(seed)
+            let left = orthonormal random rows (r + q)
+            let u, w = left.SubMatrix(0, rows, 0, r), left.SubMatrix(0, rows, r, q)
+
+            let sample () =
+                let right = orthonormal random columns (r + q)
+                let x, y = right.SubMatrix(0, columns, 0, r), right.SubMatrix(0, columns, r, q)
+
+                let d1 =
+                    Matrix<float>.Build.DiagonalOfDiagonalArray(Array.init r (fun _ -> 2.0 + random.NextDouble()))
+
+                let d2 =
+                    Matrix<float>
+                        .Build
+                        .DiagonalOfDiagonalArray(Array.init q (fun _ -> if zeroTail then 0.0 else random.NextDouble()))
+
+                scale * (u * d1 * x.Transpose() + w * d2 * y.Transpose())
+
+            let train = Array.init training (fun _ -> sample ())
+            let test = Array.init 3 (fun _ -> sample ())
+
+            let options = {
+                Training.defaults r r with
+                    Steps = 0
+                    ValidationFraction = 0.0
+                    Seed = seed
+            }
+
+            let result = Training.train options ignore CancellationToken.None train
+
+            test
+            |> Array.toList
+            |> List.map (fun a ->
+                atMost
+                    (medium |> scaledTo (Norm.frobenius a))
+                    (sprintf
+                        "SCW error with the Principal start (%dx%d, r = k = m' = %d, q = %d) <= optimal"
+                        rows
+                        columns
+                        r
+                        q)
+                    (Scw.error r result.Sketch a)
+                    (Svd.optimalError r a))
+            |> all)
+        |> checkWith 60
+
+    [<Fact>]
+    let ``a sketch with s nonzeros per column has exactly s nonzeros in each column of its trained rows`` () =
+        forAll (Gen.zip3 (Gen.choose (1, 30)) (Gen.choose (1, 6)) seed) (fun (rows, rank, seed) ->
+            let sketchRows = rank + 3
+            let random = Random(seed)
+            let train = Array.init 3 (fun _ -> gaussian random rows 7)
+
+            [ SketchPositions.Random; SketchPositions.Principal ]
+            |> List.collect (fun positions ->
+                [ 1; 2; sketchRows ]
+                |> List.map (fun s ->
+                    let options = {
+                        Training.defaults (min rank (min rows 7)) sketchRows with
+                            Steps = 0
+                            ValidationFraction = 0.0
+                            Seed = seed
+                            Positions = positions
+                            NonzerosPerColumn = s
+                    }
+
+                    let sketch = (Training.train options ignore CancellationToken.None train).Sketch
+                    let dense = Sketch.apply (Matrix<float>.Build.DenseIdentity rows) sketch
+
+                    let counts =
+                        Array.init rows (fun j -> dense.Column(j) |> Seq.filter (fun x -> x <> 0.0) |> Seq.length)
+
+                    // A Principal column whose top entries are exact zeros (m' > n) has fewer nonzeros.
+                    holds
+                        (sprintf "%A with s = %d: nonzeros per column %A" positions s counts)
+                        (counts
+                         |> Array.forall (fun c ->
+                             c = s || (positions = SketchPositions.Principal && sketchRows > rows && c <= s)))))
+            |> all)
+        |> checkWith 30

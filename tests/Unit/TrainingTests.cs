@@ -103,11 +103,14 @@ public class TrainingTests : ScratchDirectory
     }
 
     /// <summary>The checkpoint with its step replaced and its CRC-32 recomputed, as a forger would.</summary>
+    private static int StepOffset(byte[] bytes) => 8 + 2 + 17 * 4 + 4 + 4 * BitConverter.ToInt32(bytes, 8 + 2 + 17 * 4);
+
     private static byte[] WithStep(byte[] bytes, int step)
     {
-        // Magic (8), version (2), then the fingerprint's 14 int32 entries, then the step.
+        // Magic (8), version (2), the fingerprint's 17 int32 entries, the positions (a count, then that many int32),
+        // then the step.
         var copy = (byte[])bytes.Clone();
-        BitConverter.GetBytes(step).CopyTo(copy, 8 + 2 + 14 * 4);
+        BitConverter.GetBytes(step).CopyTo(copy, StepOffset(bytes));
         Crc32.Resealed(copy);
         return copy;
     }
@@ -118,7 +121,7 @@ public class TrainingTests : ScratchDirectory
         var checkpoint = Scratch("run.ckpt");
         Training.Train(TrainingSet, Options with { Steps = 2, CheckpointPath = checkpoint });
         var bytes = File.ReadAllBytes(checkpoint);
-        Assert.Equal(2, BitConverter.ToInt32(bytes, 8 + 2 + 14 * 4));
+        Assert.Equal(2, BitConverter.ToInt32(bytes, StepOffset(bytes)));
 
         File.WriteAllBytes(checkpoint, WithStep(bytes, -1_000_000));
         var negative = Assert.Throws<InvalidDataException>(() => Training.Train(TrainingSet, Options with { ResumeFrom = checkpoint }));
@@ -222,7 +225,10 @@ public class TrainingTests : ScratchDirectory
         // Rate 1e155 takes the first update to values whose S A overflows, so the next step is rejected and
         // reverted, and so on while the halved rate stays too large; the checkpoint must hold what a revert needs (the
         // values before the last update) for a resume to match.
-        var options = Options with { Optimizer = Optimizer.Sgd, LearningRate = 1e155, Steps = 40 };
+        var options = Options with
+        {
+            Optimizer = Optimizer.Sgd, LearningRate = 1e155, Steps = 40, Positions = SketchPositions.Random, NonzerosPerColumn = 1,
+        };
         var uninterrupted = Training.Train(TrainingSet, options);
         Assert.InRange(uninterrupted.RejectedSteps, 2, options.Steps - 2);
         Assert.True(double.IsFinite(uninterrupted.LossHistory[^1]), "the run recovers once the rate is small enough");
