@@ -84,6 +84,25 @@ module Backend =
         else
             work 1
 
+    /// `f` of every item, `workers` at a time (for sideBySide's count), returned in the items' order, so that sums
+    /// over the results do not depend on the scheduling.
+    let internal mapSideBySide (workers: int) (f: 'T -> 'U) (items: 'T[]) =
+        let results = Array.zeroCreate items.Length
+
+        if workers <= 1 || items.Length <= 1 then
+            for q in 0 .. items.Length - 1 do
+                results[q] <- f items[q]
+        else
+            Threading.Tasks.Parallel.For(
+                0,
+                items.Length,
+                Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = workers),
+                fun q -> results[q] <- f items[q]
+            )
+            |> ignore
+
+        results
+
     /// <summary>A one-line description of the backend in use: its kind, the library path and build, the thread count, or
     /// the SIMD width of the managed kernel. The CLI and benchmarks print it.</summary>
     /// <returns>For example "native: libopenblas.so.0 (OpenBLAS 0.3.21 ...), 2 threads".</returns>

@@ -211,7 +211,7 @@ module internal Diff =
 
     /// a^T.
     let transpose (a: Node) =
-        record (a.Value.Transpose()) [ a ] (fun g -> push a (fun () -> g.Transpose()))
+        record (Dense.transpose a.Value) [ a ] (fun g -> push a (fun () -> Dense.transpose g))
 
     /// a o b (entrywise).
     let hadamard (a: Node) (b: Node) =
@@ -418,9 +418,10 @@ module internal Diff =
     /// so the gradient is that of the same function of Z that projectionResidual computes), and its gradient is
     /// A^T P (2 G - 4 I) + 2 Z H. Two products of O(n d k) and O((n + d) k) memory, against three n x d arrays for
     /// the residual. None when the squared residual is below 1e-4 ||A||_F^2 (given as squaredNormA): the difference
-    /// then loses more than 4 of 16 digits to cancellation, and the caller forms the residual instead.</summary>
-    let projectionResidualNorm (a: Matrix<float>) (squaredNormA: float) (z: Node) =
-        let p = Dense.gemm false a false z.Value
+    /// then loses more than 4 of 16 digits to cancellation, and the caller forms the residual instead. `az` is the
+    /// value of A Z, which SCW has at hand as (A V) W without another pass over A.</summary>
+    let projectionResidualNorm (a: Matrix<float>) (squaredNormA: float) (az: Matrix<float>) (z: Node) =
+        let p = az
         let g = Dense.gemm true z.Value false z.Value
         let h = Dense.gemm true p false p
         let k = g.RowCount

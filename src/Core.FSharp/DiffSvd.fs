@@ -48,7 +48,7 @@ module internal DiffSvd =
                 ArgumentOutOfRangeException(nameof k, k, $"Expected 1 <= k <= {p} for a {Guard.shape x.Value} matrix.")
             )
 
-        let u, s, v = svd.U, svd.S, svd.Vt.Transpose()
+        let u, s, v = svd.U, svd.S, Dense.transpose svd.Vt
         let top = if p = 0 then 0.0 else s[0] * s[0]
         let gap = Broadening * top
         let floor = Double.Epsilon

@@ -4,7 +4,6 @@ open System
 open System.Diagnostics
 open System.IO
 open System.Threading
-open System.Threading.Tasks
 open MathNet.Numerics.LinearAlgebra
 
 /// The per-matrix loss minimised when a sketch is trained; summed over the mini-batch.
@@ -345,6 +344,7 @@ module Training =
     /// SCW(S, A) = [A V]_k V^T = A Z Z^T (differentiable). As in Scw.approximate, V keeps only the r directions above
     /// the numerical-rank threshold of S A (an empty sketch row or a value trained to 0 must not let arbitrary
     /// null-space vectors into the approximation); r = 0 gives None: the approximation is 0, with zero gradient.
+    /// Also returns the value of A Z = (A V) W, formed from A V without another pass over A.
     let internal projection (svd: SvdMethod) (seed: int) (rank: int) (sa: Node) (a: Matrix<float>) =
         match DiffSvd.aboveRank svd seed sa with
         | None -> None
@@ -354,7 +354,7 @@ module Training =
             let _, _, w =
                 DiffSvd.top svd (seed + 1) (min rank (min av.Value.RowCount av.Value.ColumnCount)) av
 
-            Some(Diff.mul false v false w)
+            Some(Diff.mul false v false w, Dense.multiply av.Value w.Value)
 
     /// The training loss of a residual node.
     let internal lossOf (loss: TrainingLoss) (residual: Node) =
@@ -365,13 +365,14 @@ module Training =
 
     /// For one matrix: the optimised loss, ||A - SCW(S, A)||_F, and the gradient of the loss in the trained
     /// values. Cost: one SCW forward and about twice that backward.
-    let internal lossAndGradient
+    let internal lossAndGradientWith
         (options: TrainingOptions)
         (hash: int[])
         (random: Sketch option)
         (seed: int)
         (values: float[])
         (a: Matrix<float>)
+        (squaredNorm: float)
         =
         let tape = Tape()
 
@@ -407,9 +408,7 @@ module Training =
                 // the arithmetic, the step's cost.
                 let direct =
                     match options.Loss, z with
-                    | TrainingLoss.Frobenius, Some z ->
-                        let norm = Dense.twoNorm (Dense.storedValues a)
-                        Diff.projectionResidualNorm a (norm * norm) z
+                    | TrainingLoss.Frobenius, Some(z, az) -> Diff.projectionResidualNorm a squaredNorm az z
                     | _ -> None
 
                 let loss, frobenius =
@@ -419,7 +418,7 @@ module Training =
                         let r =
                             match z with
                             | None -> Diff.constant a
-                            | Some z -> Diff.projectionResidual a z
+                            | Some(z, _) -> Diff.projectionResidual a z
 
                         lossOf options.Loss r, Dense.twoNorm (Dense.storedValues r.Value)
 
@@ -435,6 +434,18 @@ module Training =
             // An SVD that does not converge on extreme finite values: the same outcome as an overflow.
             | :? ArithmeticException
             | :? MathNet.Numerics.NonConvergenceException -> failed
+
+    /// lossAndGradientWith, measuring ||A||_F^2 itself.
+    let internal lossAndGradient
+        (options: TrainingOptions)
+        (hash: int[])
+        (random: Sketch option)
+        (seed: int)
+        (values: float[])
+        (a: Matrix<float>)
+        =
+        let norm = Dense.twoNorm (Dense.storedValues a)
+        lossAndGradientWith options hash random seed values a (norm * norm)
 
     let private sketchOf (options: TrainingOptions) (hash: int[]) (random: Sketch option) (values: float[]) =
         let m = trainedRows options
@@ -763,24 +774,6 @@ module Training =
             Guard.weights "options.Loss" w "matrices[0]" matrices[0]
         | _ -> ()
 
-    /// `f` of every item, `workers` at a time, in the items' order.
-    let private mapSideBySide (workers: int) (f: 'T -> 'U) (items: 'T[]) =
-        let results = Array.zeroCreate items.Length
-
-        if workers <= 1 || items.Length <= 1 then
-            for q in 0 .. items.Length - 1 do
-                results[q] <- f items[q]
-        else
-            Parallel.For(
-                0,
-                items.Length,
-                ParallelOptions(MaxDegreeOfParallelism = workers),
-                fun q -> results[q] <- f items[q]
-            )
-            |> ignore
-
-        results
-
     let private run
         (options: TrainingOptions)
         (progress: TrainingProgress -> unit)
@@ -788,7 +781,7 @@ module Training =
         (matrices: Matrix<float>[])
         (workers: int)
         =
-        let eachOf items f = mapSideBySide workers f items
+        let eachOf items f = Backend.mapSideBySide workers f items
         let n = matrices[0].RowCount
 
         // Each matrix with the scale it is divided by. SCW(S, A / c) = SCW(S, A) / c and every loss here is
@@ -825,6 +818,12 @@ module Training =
             |> Array.indexed
             |> Array.filter (fst >> held.Contains >> not)
             |> Array.map snd
+
+        // ||A||_F^2 of each training matrix, measured once: the Frobenius loss needs it every step.
+        let norms =
+            eachOf data (fun (a, _) ->
+                let norm = Dense.twoNorm (Dense.storedValues a)
+                norm * norm)
 
         let validationEvery =
             if options.ValidationEvery > 0 then
@@ -907,7 +906,14 @@ module Training =
             // scheduling.
             let parts =
                 eachOf batch (fun i ->
-                    lossAndGradient options hash random (mix options.Seed step i) state.Values (fst data[i]))
+                    lossAndGradientWith
+                        options
+                        hash
+                        random
+                        (mix options.Seed step i)
+                        state.Values
+                        (fst data[i])
+                        norms[i])
 
             for q in 0 .. batch.Length - 1 do
                 let _, scale = data[batch[q]]
