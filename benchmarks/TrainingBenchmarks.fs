@@ -27,7 +27,10 @@ type TrainingBenchmarks() =
     member this.Setup() =
         Inputs.select this.Backend
         a <- Inputs.frame 5 576 768
-        let _, h, v, _ = Training.start options (fun xs f -> Array.map f xs) [||] 576
+
+        let _, h, v, _ =
+            Training.start options (fun xs f -> Array.map f xs) (fun _ -> failwith "unused") [||] 576
+
         hash <- h
         values <- v
         sketch <- Sketch.ofCountSketch 20 h v
@@ -83,12 +86,14 @@ type TrainingStepBenchmarks() =
                 NonzerosPerColumn = 1
         }
 
-        let _, hash, values, _ = Training.start random serial [||] 576
+        let _, hash, values, _ =
+            Training.start random serial (fun _ -> failwith "unused") [||] 576
+
         countSketch <- (random, hash, values)
         let defaults = Training.defaults 10 20
 
         let _, hash, values, _ =
-            Training.start defaults serial (batch |> Array.map (fun a -> a, 1.0)) 576
+            Training.start defaults serial (fun i -> batch[i]) (Array.init batch.Length (fun i -> i, 1.0)) 576
 
         principal <- (defaults, hash, values)
 

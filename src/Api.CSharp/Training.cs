@@ -96,7 +96,9 @@ public static class Training
     public static TrainingOptions Defaults(int rank, int sketchRows) => new() { Rank = rank, SketchRows = sketchRows };
 
     /// <summary>Trains a sketch on matrices from one distribution.</summary>
-    /// <param name="matrices">The training set: at least one n x d matrix, all of one shape, finite.</param>
+    /// <param name="matrices">The training set: at least one n x d matrix, all of one shape, finite. A
+    /// <see cref="MatrixStack"/> is read a matrix at a time (training then holds the stack plus a few matrices); any
+    /// other sequence is read once and used as is.</param>
     /// <param name="options">The options.</param>
     /// <param name="progress">Receives a report after every step; may be null.</param>
     /// <param name="cancellationToken">Checked before every step: when cancelled, training stops cleanly, writes the
@@ -131,7 +133,7 @@ public static class Training
         var report = Microsoft.FSharp.Core.FuncConvert.FromAction<Core.TrainingProgress>(p =>
             progress?.Report(new TrainingProgress(p.Step, p.Steps, p.Loss, p.BestLoss, p.LearningRate, p.Elapsed, p.Rejected, p.ValidationError)));
 
-        return new TrainingResult(Core.Training.Train(options.ToCore(), report, cancellationToken, matrices));
+        return new TrainingResult(Core.Training.Train(options.ToCore(), report, cancellationToken, MatrixStack.CoreOf(matrices)));
     }
 
     /// <summary>Runs <see cref="Train"/> on the thread pool.</summary>

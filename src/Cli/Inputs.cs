@@ -36,6 +36,23 @@ internal static class Inputs
         return RequireFinite(select is null ? all : Slice(all, select), path, argument);
     }
 
+    /// <summary>Training data: a C-order .npy stack stays in its own dtype (<see cref="MatrixStack.ReadNpy"/>: a uint8
+    /// video takes an eighth of its double-precision size, and training converts a few frames at a time); anything else
+    /// is read as <see cref="ReadStack"/> reads it. Non-finite values in a stack are reported by training, by index.</summary>
+    public static IReadOnlyList<Matrix<double>> ReadTrainingStack(string path, string? select, string argument)
+    {
+        if (File.Exists(path) && Path.GetExtension(path).Equals(".npy", StringComparison.OrdinalIgnoreCase))
+        {
+            var shape = Npy.Shape(path);
+            if (shape.Length == 3)
+            {
+                var indices = select is null ? Enumerable.Range(0, shape[0]).ToArray() : Selected(shape[0], select);
+                return MatrixStack.ReadNpy(path, indices);
+            }
+        }
+        return ReadStack(path, select, argument);
+    }
+
     /// <summary>Names the file and the entry when data holds NaN or infinity, which every command rejects; the library's
     /// own message would name only its parameter.</summary>
     private static Matrix<double>[] RequireFinite(Matrix<double>[] matrices, string path, string argument)

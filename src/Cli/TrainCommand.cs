@@ -187,7 +187,7 @@ internal static class TrainCommand
                     throw new ArgumentException($"--batch: expected at least 1, but it is {parsed.GetValue(batch)}.");
 
                 var dataPath = parsed.GetRequiredValue(data);
-                var matrices = Inputs.ReadStack(dataPath, parsed.GetValue(select), "data");
+                var matrices = Inputs.ReadTrainingStack(dataPath, parsed.GetValue(select), "data");
                 var lossWord = parsed.GetRequiredValue(loss);
                 var weightsPath = parsed.GetValue(lossWeights);
                 if (lossWord == "weighted" && weightsPath is null)
@@ -225,10 +225,10 @@ internal static class TrainCommand
                     PrincipalMatrices = parsed.GetValue(principalMatrices),
                 };
 
-                var (n, d) = (matrices[0].RowCount, matrices[0].ColumnCount);
+                var (n, d) = matrices is MatrixStack stack ? (stack.Rows, stack.Columns) : (matrices[0].RowCount, matrices[0].ColumnCount);
                 terminal.Console.WriteLine(
                     $"Training a {options.SketchRows} x {n} sketch ({parsed.GetRequiredValue(kind)}) at rank {options.Rank} on "
-                        + $"{matrices.Length} matrices of {n} x {d} from {dataPath}."
+                        + $"{matrices.Count} matrices of {n} x {d} from {dataPath}."
                 );
                 var result = await TrainingRun.RunAsync(terminal, "train", matrices, options, cancellationToken);
                 if (result.Cancelled && !double.IsFinite(result.BestLoss))
@@ -249,7 +249,7 @@ internal static class TrainCommand
                 };
                 if (result.ValidationMatrices > 0)
                 {
-                    facts.Add(("validation matrices", $"{result.ValidationMatrices} held out of {matrices.Length}"));
+                    facts.Add(("validation matrices", $"{result.ValidationMatrices} held out of {matrices.Count}"));
                     facts.Add(("validation error, written sketch", $"{result.ValidationError:0.000000}"));
                     facts.Add(("validation error, final sketch", $"{result.FinalValidationError:0.000000}"));
                 }

@@ -85,7 +85,8 @@ module Backend =
             work 1
 
     /// `f` of every item, `workers` at a time (for sideBySide's count), returned in the items' order, so that sums
-    /// over the results do not depend on the scheduling.
+    /// over the results do not depend on the scheduling. An exception is rethrown as itself (not wrapped in an
+    /// AggregateException), the one of the lowest index when several items fail, as a sequential loop would.
     let internal mapSideBySide (workers: int) (f: 'T -> 'U) (items: 'T[]) =
         let results = Array.zeroCreate items.Length
 
@@ -93,13 +94,23 @@ module Backend =
             for q in 0 .. items.Length - 1 do
                 results[q] <- f items[q]
         else
+            let errors: exn option[] = Array.create items.Length None
+
             Threading.Tasks.Parallel.For(
                 0,
                 items.Length,
                 Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = workers),
-                fun q -> results[q] <- f items[q]
+                fun q ->
+                    try
+                        results[q] <- f items[q]
+                    with e ->
+                        errors[q] <- Some e
             )
             |> ignore
+
+            match errors |> Array.tryPick id with
+            | Some e -> Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw()
+            | None -> ()
 
         results
 

@@ -177,9 +177,8 @@ let private blockDecoder (descr: string) : byte[] -> int -> int -> float[] -> un
 /// checking that the file holds exactly the announced number of bytes, so a truncated file fails before anything is
 /// returned. In C order each matrix is contiguous, so only the selected ones are read; in Fortran order the matrices
 /// interleave, so the whole array is read and the others are dropped.
-let private readData (path: string) (reader: BinaryReader) (header: Header) count rows columns (selected: int[]) =
-    let size, read = elementReader path header.DataOffset header.Descr
-
+/// Checks the shape's sizes and that the file holds exactly the announced number of data bytes.
+let private checkLength (path: string) (reader: BinaryReader) (header: Header) count rows columns size =
     checkSizes path header count rows columns
     let total = int64 count * int64 rows * int64 columns
     let expected = total * int64 size
@@ -195,6 +194,10 @@ let private readData (path: string) (reader: BinaryReader) (header: Header) coun
 
     if present > expected then
         invalid path (header.DataOffset + expected) $"{present - expected} bytes of trailing data after the array"
+
+let private readData (path: string) (reader: BinaryReader) (header: Header) count rows columns (selected: int[]) =
+    let size, read = elementReader path header.DataOffset header.Descr
+    checkLength path reader header count rows columns size
 
     let data =
         Array.init selected.Length (fun _ -> Array.zeroCreate<float>(rows * columns))
@@ -331,6 +334,56 @@ let readStackAt (indices: int[]) (path: string) =
         |> Array.map (fun k ->
             let matrix = matrices[position[k]]
             if used.Add k then matrix else matrix.Clone())
+    | shape ->
+        let text = Guard.dimensions shape
+        invalid path header.DataOffset $"expected a 3-D array (count, rows, columns), but the shape is ({text})"
+
+/// For MatrixStack.readNpy: the matrices `indices` of a C-order 3-D stack as their raw bytes (one array per distinct
+/// index, shared by repeats) with the decoder into column-major doubles; a Fortran-order stack, whose matrices
+/// interleave, is decoded by readStackAt instead (Choice2Of2).
+let internal readStackRaw (indices: int[]) (path: string) =
+    Guard.notNull (nameof indices) indices
+    use reader = open' path
+    let header = readHeader path reader
+
+    match header.Shape with
+    | [| count; rows; columns |] ->
+        match indices |> Array.tryFind (fun k -> k < 0 || k >= count) with
+        | Some k ->
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof indices,
+                    k,
+                    $"Expected indices in [0, {count}) for the stack of {count} matrices in {path}, but one is {k}."
+                )
+            )
+        | None -> ()
+
+        if header.Fortran then
+            Choice2Of2()
+        else
+            let size, _ = elementReader path header.DataOffset header.Descr
+            checkLength path reader header count rows columns size
+            let matrixBytes = int64 rows * int64 columns * int64 size
+
+            if matrixBytes > int64 Array.MaxLength then
+                invalid
+                    path
+                    header.DataOffset
+                    $"a {rows} x {columns} matrix of '{header.Descr}' has more bytes than one array holds"
+
+            let blocks = Collections.Generic.Dictionary<int, byte[]>()
+
+            for k in indices do
+                if not (blocks.ContainsKey k) then
+                    reader.BaseStream.Seek(header.DataOffset + int64 k * matrixBytes, SeekOrigin.Begin)
+                    |> ignore
+
+                    let bytes = Array.zeroCreate<byte>(int matrixBytes)
+                    reader.BaseStream.ReadExactly(bytes, 0, bytes.Length)
+                    blocks[k] <- bytes
+
+            Choice1Of2(rows, columns, indices |> Array.map (fun k -> blocks[k]), blockDecoder header.Descr)
     | shape ->
         let text = Guard.dimensions shape
         invalid path header.DataOffset $"expected a 3-D array (count, rows, columns), but the shape is ({text})"

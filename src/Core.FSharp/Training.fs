@@ -226,12 +226,13 @@ module Training =
     /// start with 10 extra columns and 4 products with the sum, then Rayleigh-Ritz on the (count + 10)-dimensional
     /// subspace. Cost: 5 passes of 4 n d (count + 10) flops per matrix.</summary>
     let internal principalDirections
-        (eachOf: (Matrix<float> * float)[] -> (Matrix<float> * float -> Matrix<float>) -> Matrix<float>[])
+        (eachOf: (int * float)[] -> (int * float -> Matrix<float>) -> Matrix<float>[])
+        (load: int -> Matrix<float>)
+        (n: int)
         (count: int)
         (seed: int)
-        (data: (Matrix<float> * float)[])
+        (data: (int * float)[])
         =
-        let n = (fst data[0]).RowCount
         let columns = min n (count + 10)
 
         // Y = sum_i A_i (A_i^T Q) / c_i^2, one pass over the matrices (side by side, summed in order).
@@ -239,7 +240,9 @@ module Training =
             let y = Matrix<float>.Build.Dense(n, q.ColumnCount)
 
             for part in
-                eachOf data (fun (a, scale) -> Dense.gemm false a false (Dense.gemm true a false q) / (scale * scale)) do
+                eachOf data (fun (i, scale) ->
+                    let a = load i
+                    Dense.gemm false a false (Dense.gemm true a false q) / (scale * scale)) do
                 y.Add(part, y)
 
             y
@@ -275,12 +278,13 @@ module Training =
         | _ -> Some(Sketch.countSketch (options.Seed ^^^ 0x2545F491) (options.SketchRows - trainedRows options) n)
 
     /// The positions (n s entries: column j's rows at j s .. j s + s - 1, distinct) and starting values of the
-    /// trained rows, and the fixed random rows of mixed kinds (None for Learned). `data` (the training matrices with
-    /// their scales) is read only by the Principal start.
+    /// trained rows, and the fixed random rows of mixed kinds (None for Learned). `data` (the training matrices' indices
+    /// for `load`, with their scales) is read only by the Principal start.
     let internal start
         (options: TrainingOptions)
-        (eachOf: (Matrix<float> * float)[] -> (Matrix<float> * float -> Matrix<float>) -> Matrix<float>[])
-        (data: (Matrix<float> * float)[])
+        (eachOf: (int * float)[] -> (int * float -> Matrix<float>) -> Matrix<float>[])
+        (load: int -> Matrix<float>)
+        (data: (int * float)[])
         (n: int)
         =
         let m = trainedRows options
@@ -323,7 +327,7 @@ module Training =
 
                     Array.init c (fun q -> data[q * data.Length / c])
 
-                let u = principalDirections eachOf m options.Seed chosen
+                let u = principalDirections eachOf load n m options.Seed chosen
                 let scale = sqrt (float n)
                 let positions = Array.zeroCreate (n * s)
                 let values = Array.zeroCreate (n * s)
@@ -498,13 +502,15 @@ module Training =
     /// FNV-1a over the bits of the training matrices (in order) and of the real-valued options, folded to 32 bits: a
     /// resume with other data of the same shape, another rate or other loss weights changes it. O(total entries), no
     /// allocation beyond the dense copy of a sparse matrix.
-    let private contentHash (options: TrainingOptions) (matrices: Matrix<float>[]) =
+    let private contentHash (options: TrainingOptions) (count: int) (load: int -> Matrix<float>) =
         let mutable h = 14695981039346656037UL
 
         let mix (x: float) =
             h <- (h ^^^ uint64 (BitConverter.DoubleToInt64Bits x)) * 1099511628211UL
 
-        for a in matrices do
+        for i in 0 .. count - 1 do
+            let a = load i
+
             match a.AsColumnMajorArray() with
             | null -> a.ToColumnMajorArray() |> Array.iter mix
             | values -> values |> Array.iter mix
@@ -521,8 +527,8 @@ module Training =
 
         int (h ^^^ (h >>> 32))
 
-    let private fingerprint (options: TrainingOptions) (matrices: Matrix<float>[]) = [|
-        let n, d, count = matrices[0].RowCount, matrices[0].ColumnCount, matrices.Length
+    let private fingerprint (options: TrainingOptions) (stack: MatrixStack) (load: int -> Matrix<float>) = [|
+        let n, d, count = stack.Rows, stack.Columns, stack.Count
         "n", n
         "d", d
         "training matrices", count
@@ -569,7 +575,7 @@ module Training =
         "PrincipalMatrices", options.PrincipalMatrices
 
         "the hash of the training data, LearningRate, the decay and validation options and the loss weights",
-        contentHash options matrices
+        contentHash options count load
     |]
 
     let private writeCheckpoint (path: string) (print: (string * int)[]) (positions: int[]) (state: TrainingState) =
@@ -689,7 +695,8 @@ module Training =
 
         stored, state
 
-    let private validate (options: TrainingOptions) (matrices: Matrix<float>[]) =
+    /// The checks of matrices given in memory: present, finite and of one shape.
+    let private validateMatrices (matrices: Matrix<float>[]) =
         if matrices.Length = 0 then
             raise (ArgumentException("Expected at least one training matrix, but matrices is empty.", nameof matrices))
 
@@ -713,6 +720,8 @@ module Training =
             )
         | None -> ()
 
+    /// The checks of the options for n x d training matrices; `first` gives matrices[0] for the weights' check.
+    let private validate (options: TrainingOptions) (n: int) (d: int) (first: unit -> Matrix<float>) =
         let fail (name: string) (expected: string) (value: obj) =
             raise (
                 ArgumentOutOfRangeException(
@@ -771,35 +780,72 @@ module Training =
         match options.Loss with
         | TrainingLoss.WeightedFrobenius w ->
             Guard.notNull "options.Loss" w
-            Guard.weights "options.Loss" w "matrices[0]" matrices[0]
+            Guard.weights "options.Loss" w "matrices[0]" (first ())
         | _ -> ()
 
     let private run
         (options: TrainingOptions)
         (progress: TrainingProgress -> unit)
         (cancellation: CancellationToken)
-        (matrices: Matrix<float>[])
+        (stack: MatrixStack)
+        (checkFinite: bool)
         (workers: int)
         =
         let eachOf items f = Backend.mapSideBySide workers f items
-        let n = matrices[0].RowCount
+        let n, d = stack.Rows, stack.Columns
+
+        // A compact stack is converted a matrix at a time into a buffer of the thread that uses it: every use of a
+        // loaded matrix ends within the task that loaded it, before the thread loads another. Matrices in memory are
+        // used as they are.
+        use buffers = new ThreadLocal<float[]>(fun () -> Array.zeroCreate (n * d))
+        let scaledCopies = Collections.Concurrent.ConcurrentDictionary<int, Matrix<float>>()
+
+        let load (i: int) =
+            match scaledCopies.TryGetValue i with
+            | true, copy -> copy
+            | _ ->
+                match stack.Shared with
+                | Some items -> items[i]
+                | None ->
+                    let buffer = buffers.Value
+                    stack.Fill(i, buffer)
+                    Matrix<float>.Build.Dense(n, d, buffer)
 
         // Each matrix with the scale it is divided by. SCW(S, A / c) = SCW(S, A) / c and every loss here is
         // homogeneous, so the loss and gradient of A / c are those of A divided by c: the training set is used as given
         // instead of copied (a copy doubled the memory of a video's frames). Scales far from 1 are applied to a copy
         // instead, so that S A stays within the range the overflow guard and the SVDs expect.
-        let data =
-            match options.Normalization with
-            | Normalization.None -> matrices |> Array.map (fun a -> a, 1.0)
-            | Normalization.TopSingularValue ->
-                // sigma_1 by randomized subspace iteration, not a full SVD per matrix: the scale only has to be the
-                // same on every run, and this costs a few products (a full SVD of 480 video frames took minutes).
-                eachOf matrices (fun a ->
+        // One pass over every matrix: a stack's matrices are checked for finiteness here (matrices given as a sequence
+        // were checked before), scaled, and their squared norms measured (the Frobenius loss needs them).
+        let measured =
+            eachOf (Array.init stack.Count id) (fun i ->
+                let a = load i
+
+                if checkFinite then
+                    try
+                        Guard.finiteMatrix "matrix" a
+                    with :? ArgumentException as e ->
+                        raise (ArgumentException($"matrices[{i}]: {e.Message}", "matrices", e))
+
+                let norm = Dense.twoNorm (Dense.storedValues a)
+
+                match options.Normalization with
+                | Normalization.None -> (i, 1.0), norm * norm
+                | Normalization.TopSingularValue ->
+                    // sigma_1 by randomized subspace iteration, not a full SVD per matrix: the scale only has to be
+                    // the same on every run, and this costs a few products (a full SVD of 480 frames took minutes).
                     let top = (Dense.topSingularValues 1 a)[0]
 
-                    if top <= 0.0 then a, 1.0
-                    elif top > 1e-100 && top < 1e100 then a, top
-                    else a / top, 1.0)
+                    if top <= 0.0 then
+                        (i, 1.0), norm * norm
+                    elif top > 1e-100 && top < 1e100 then
+                        (i, top), norm * norm
+                    else
+                        scaledCopies[i] <- a / top
+                        (i, 1.0), (norm / top) * (norm / top))
+
+        let data = measured |> Array.map fst
+        let allNorms = measured |> Array.map snd
 
         // The held-out matrices, evenly spaced through the set, and the ones trained on.
         let held =
@@ -813,17 +859,17 @@ module Training =
         let validation =
             data |> Array.indexed |> Array.filter (fst >> held.Contains) |> Array.map snd
 
+        let norms =
+            allNorms
+            |> Array.indexed
+            |> Array.filter (fst >> held.Contains >> not)
+            |> Array.map snd
+
         let data =
             data
             |> Array.indexed
             |> Array.filter (fst >> held.Contains >> not)
             |> Array.map snd
-
-        // ||A||_F^2 of each training matrix, measured once: the Frobenius loss needs it every step.
-        let norms =
-            eachOf data (fun (a, _) ->
-                let norm = Dense.twoNorm (Dense.storedValues a)
-                norm * norm)
 
         let validationEvery =
             if options.ValidationEvery > 0 then
@@ -832,7 +878,7 @@ module Training =
                 max 1 (options.Steps / 25)
 
         // Only a checkpoint needs the fingerprint, whose hash reads every entry of the training set once.
-        let print = lazy (fingerprint options matrices)
+        let print = lazy (fingerprint options stack load)
 
         let resumed =
             options.ResumeFrom
@@ -844,14 +890,15 @@ module Training =
             match resumed with
             | Some(stored, _) -> stored, [||], randomRows options n
             | None ->
-                let _, hash, initial, random = start options eachOf data n
+                let _, hash, initial, random = start options eachOf load data n
                 hash, initial, random
 
         // The mean SCW error of the sketch with these values over the validation matrices (forward only, no tape).
         let validate (values: float[]) =
             let sketch = sketchOf options hash random values
 
-            eachOf validation (fun (a, scale) ->
+            eachOf validation (fun (i, scale) ->
+                let a = load i
                 Scw.residualNorm a (Scw.approximateUnchecked options.Rank sketch a) / scale)
             |> Array.average
 
@@ -912,7 +959,7 @@ module Training =
                         random
                         (mix options.Seed step i)
                         state.Values
-                        (fst data[i])
+                        (load (fst data[i]))
                         norms[i])
 
             for q in 0 .. batch.Length - 1 do
@@ -1044,7 +1091,9 @@ module Training =
     /// <param name="progress">Called after every step, on the training thread.</param>
     /// <param name="cancellation">Checked before every step: when set, training stops cleanly, writes the
     /// checkpoint (if any) and returns the best sketch so far with Cancelled = true.</param>
-    /// <param name="matrices">The training set: at least one n x d matrix, all of one shape, finite.</param>
+    /// <param name="matrices">The training set: at least one n x d matrix, all of one shape, finite. A MatrixStack (for
+    /// instance MatrixStack.readNpy of a video's uint8 frames) is read a matrix at a time, so training holds the stack
+    /// plus O(batch) matrices in double precision; any other sequence is read once into an array and used as is.</param>
     /// <returns>The best and final sketches, the loss history and counters.</returns>
     /// <exception cref="System.ArgumentNullException">matrices or one of them is null.</exception>
     /// <exception cref="System.ArgumentException">matrices is empty, of mixed shapes or not finite (the message
@@ -1068,6 +1117,14 @@ module Training =
         =
         Guard.notNull (nameof matrices) matrices
         Guard.notNull (nameof progress) progress
-        let matrices = Seq.toArray matrices
-        validate options matrices
-        Backend.sideBySide (fun workers -> run options progress cancellation matrices workers)
+
+        let stack, checkFinite =
+            match matrices with
+            | :? MatrixStack as stack -> stack, true
+            | _ ->
+                let matrices = Seq.toArray matrices
+                validateMatrices matrices
+                MatrixStack.ofMatrices matrices, false
+
+        validate options stack.Rows stack.Columns (fun () -> stack[0])
+        Backend.sideBySide (fun workers -> run options progress cancellation stack checkFinite workers)

@@ -76,7 +76,7 @@ module LearnedBeatsRandomOnItsDistribution =
             let result = Training.train options ignore CancellationToken.None training
 
             let _, hash, values, random =
-                Training.start options (fun xs f -> Array.map f xs) [||] spec.Rows
+                Training.start options (fun xs f -> Array.map f xs) (fun _ -> failwith "unused") [||] spec.Rows
 
             let start = Sketch.ofCountSketch (Training.trainedRows options) hash values
 

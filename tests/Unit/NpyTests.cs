@@ -154,3 +154,69 @@ public sealed class NpyTests : ScratchDirectory
         return System.Text.Encoding.Latin1.GetBytes(text.Replace(from, to, StringComparison.Ordinal));
     }
 }
+
+/// <summary>MatrixStack.ReadNpy: a stack kept in the file's dtype reads as Npy.ReadStack does, and trains as the same
+/// matrices in memory do.</summary>
+public sealed class MatrixStackTests : ScratchDirectory
+{
+    [Fact]
+    public void ReadNpy_MatchesReadStack_ForEveryThreeDimensionalNumPyFixture()
+    {
+        var files = Directory.GetFiles(Path.GetDirectoryName(RepositoryFiles.PathOf(Path.Combine("tests", "fixtures", "npy", "x")))!, "*-2x3x4.npy");
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var all = Npy.ReadStack(file);
+            var stack = MatrixStack.ReadNpy(file, [1, 0, 1]);
+            Assert.Equal((3, 3, 4), (stack.Count, stack.Rows, stack.Columns));
+            Assert.Equal(all[1], stack[0]);
+            Assert.Equal(all[0], stack[1]);
+            Assert.Equal(all[1], stack[2]);
+            Assert.Equal(new[] { all[1], all[0], all[1] }, stack.ToArray());
+        }
+    }
+
+    [Fact]
+    public void ReadNpy_RejectsIndicesOutOfRangeAndAnEmptySelection()
+    {
+        var file = Directory.GetFiles(Path.GetDirectoryName(RepositoryFiles.PathOf(Path.Combine("tests", "fixtures", "npy", "x")))!, "*-2x3x4.npy")[0];
+        var outside = Assert.Throws<ArgumentOutOfRangeException>(() => MatrixStack.ReadNpy(file, [0, 2]));
+        Assert.Equal("indices", outside.ParamName);
+        Assert.Contains("[0, 2)", outside.Message, StringComparison.Ordinal);
+        Assert.Equal("indices", Assert.Throws<ArgumentException>(() => MatrixStack.ReadNpy(file, [])).ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => MatrixStack.ReadNpy(file, [0])[1]);
+    }
+
+    private static readonly Matrix<double>[] Frames = Enumerable.Range(0, 12)
+        .Select(k => Matrix<double>.Build.Dense(9, 7, (i, j) => Math.Sin(1 + k + 0.3 * i * j) + (i == k % 9 ? 2.0 : 0.0)))
+        .ToArray();
+
+    [Fact]
+    public void Train_OnAStackReadFromAFile_EqualsTrainingOnTheSameMatricesInMemory()
+    {
+        var path = Scratch("frames.npy");
+        Npy.WriteStack(path, Frames);
+        var options = Training.Defaults(rank: 2, sketchRows: 4) with { Steps = 12, BatchSize = 3, ValidationFraction = 0.25 };
+
+        var inMemory = Training.Train(Frames, options);
+        var fromStack = Training.Train(MatrixStack.ReadNpy(path, Enumerable.Range(0, Frames.Length).ToArray()), options);
+
+        Assert.Equal(inMemory.LossHistory, fromStack.LossHistory);
+        Assert.Equal(SketchFile.ToBytes(inMemory.Sketch), SketchFile.ToBytes(fromStack.Sketch));
+        Assert.Equal(inMemory.ValidationError, fromStack.ValidationError);
+    }
+
+    [Fact]
+    public void Train_OnAStackWithANonFiniteValue_NamesTheMatrix()
+    {
+        var path = Scratch("bad.npy");
+        var bad = Frames.Select(m => m.Clone()).ToArray();
+        bad[5][2, 3] = double.PositiveInfinity;
+        Npy.WriteStack(path, bad);
+
+        var error = Assert.Throws<ArgumentException>(() =>
+            Training.Train(MatrixStack.ReadNpy(path, Enumerable.Range(0, bad.Length).ToArray()), Training.Defaults(2, 4)));
+        Assert.Equal("matrices", error.ParamName);
+        Assert.Contains("matrices[5]", error.Message, StringComparison.Ordinal);
+    }
+}
