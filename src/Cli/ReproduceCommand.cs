@@ -98,12 +98,13 @@ internal static class ReproduceCommand
         var test = new Option<string>("--test") { Description = "Test frames, NumPy-style.", DefaultValueFactory = _ => "600:" };
         var ranks = new Option<int[]>("--ranks") { Description = "Values of k.", DefaultValueFactory = _ => [10], AllowMultipleArgumentsPerToken = true };
         var rows = new Option<int[]>("--rows") { Description = "Values of m (each >= 2k for the mixed kinds).", DefaultValueFactory = _ => [20], AllowMultipleArgumentsPerToken = true };
-        var steps = new Option<int>("--steps") { Description = "Training steps per sketch.", DefaultValueFactory = _ => 500 };
+        var steps = new Option<int?>("--steps") { Description = "Training steps for every trained sketch (default: each method's own, in the table)." };
         var output = new Option<string>("--out", "-o") { Description = "Folder for table.md and results.csv.", DefaultValueFactory = _ => "results/learned-sketches" };
         var command = new Command(
             "learned-sketches",
-            "Indyk, Vakilian and Yuan (2019), Tables 1-3 style: test error Err(Te, S) of a random CountSketch, a dense Gaussian "
-                + "sketch and learned, mixed (J) and mixed (S) sketches trained with the defaults, for each (k, m)."
+            "Indyk, Vakilian and Yuan (2019), Tables 1-3 style, and beyond: test error Err(Te, S) and training time of random "
+                + "sketches, the 2019 learned values, learned positions + values, few-shot sketches, the default and mixed "
+                + "sketches, for each (k, m)."
         );
         Options.Add(command, data, train, test, ranks, rows, steps, output);
         command.SetAction(
@@ -112,9 +113,10 @@ internal static class ReproduceCommand
                 var folder = parsed.GetRequiredValue(output);
                 Directory.CreateDirectory(folder);
                 var path = parsed.GetRequiredValue(data);
-                var training = Inputs.ReadStack(path, parsed.GetRequiredValue(train), "--train");
+                var training = Inputs.ReadTrainingStack(path, parsed.GetRequiredValue(train), "--train");
                 var testing = Inputs.ReadStack(path, parsed.GetRequiredValue(test), "--test");
-                terminal.Console.WriteLine($"{training.Length} training and {testing.Length} test matrices of {training[0].RowCount} x {training[0].ColumnCount}.");
+                var (n, d) = training is MatrixStack stack ? (stack.Rows, stack.Columns) : (training[0].RowCount, training[0].ColumnCount);
+                terminal.Console.WriteLine($"{training.Count} training and {testing.Length} test matrices of {n} x {d}.");
                 var results = new List<SketchRow>();
                 foreach (var k in parsed.GetValue(ranks) ?? [10])
                 foreach (var m in parsed.GetValue(rows) ?? [20])
@@ -124,26 +126,23 @@ internal static class ReproduceCommand
                         terminal.Console.WriteLine($"k = {k}, m = {m} skipped: a sketch needs at least k rows.");
                         continue;
                     }
-                    var n = training[0].RowCount;
                     var sketches = new List<(string Name, Sketch Sketch, double Seconds)>
                     {
                         ("random CountSketch", Sketch.CountSketch(m, n, 1), 0),
                         ("dense Gaussian", Sketch.Gaussian(m, n, 1), 0),
                     };
-                    foreach (var (name, kind) in new[]
-                             {
-                                 ("learned", LearnedSketchKind.Learned), ("mixed (J)", LearnedSketchKind.MixedJoint),
-                                 ("mixed (S)", LearnedSketchKind.MixedSeparate),
-                             })
+                    foreach (var (name, options) in Methods(k, m, parsed.GetValue(steps)))
                     {
-                        // A sketch needs at least k trained rows: m for learned, floor(m/2) for the mixed kinds.
-                        if ((kind == LearnedSketchKind.Learned ? m : m / 2) < k)
+                        // A sketch needs at least k trained rows (m for learned, floor(m/2) for the mixed kinds), and at
+                        // most that many nonzeros per column.
+                        var trainedRows = options.Kind == LearnedSketchKind.Learned ? m : m / 2;
+                        if (trainedRows < k || options.NonzerosPerColumn > trainedRows)
                         {
-                            terminal.Console.WriteLine($"k = {k}, m = {m}: {name} skipped (it trains fewer than k rows).");
+                            terminal.Console.WriteLine(
+                                $"k = {k}, m = {m}: {name} skipped (it trains {trainedRows} rows: fewer than k, or fewer than its nonzeros per column).");
                             continue;
                         }
                         var clock = Stopwatch.StartNew();
-                        var options = Training.Defaults(k, m) with { Steps = parsed.GetValue(steps), Kind = kind };
                         var trained = await TrainingRun.RunAsync(terminal, $"k={k} m={m} {name}", training, options, cancellationToken);
                         cancellationToken.ThrowIfCancellationRequested();
                         sketches.Add((name, trained.Sketch, clock.Elapsed.TotalSeconds));
@@ -160,7 +159,7 @@ internal static class ReproduceCommand
                 File.WriteAllText(
                     Path.Combine(folder, "results.csv"),
                     "k,m,sketch,test_error,training_seconds\n" + string.Concat(results.Select(r =>
-                        string.Create(CultureInfo.InvariantCulture, $"{r.Rank},{r.Rows},{r.Sketch},{r.TestError:R},{r.TrainingSeconds:0.0}\n"))));
+                        string.Create(CultureInfo.InvariantCulture, $"{r.Rank},{r.Rows},{Csv(r.Sketch)},{r.TestError:R},{r.TrainingSeconds:0.0}\n"))));
                 var table = new Table().AddColumn("k").AddColumn("m").AddColumn("sketch")
                     .AddColumn(new TableColumn("Err(Te, S)").RightAligned()).AddColumn(new TableColumn("training (s)").RightAligned());
                 foreach (var r in results)
@@ -171,6 +170,35 @@ internal static class ReproduceCommand
             }
         );
         return command;
+    }
+
+    /// <summary>A CSV field: quoted (with inner quotes doubled) when it holds a comma, a quote or a line break.</summary>
+    private static string Csv(string field) =>
+        field.IndexOfAny([',', '"', '\n', '\r']) < 0 ? field : "\"" + field.Replace("\"", "\"\"") + "\"";
+
+    /// <summary>The trained sketches of the learned-sketches table, each with its own steps and rate unless --steps is
+    /// given: the 2019 method (random positions, values trained), learned positions + values with 1 and 4 nonzeros per
+    /// column, few-shot sketches (the Principal start from 1 or 32 matrices, no step), the defaults, and the mixed kinds
+    /// with the defaults.</summary>
+    internal static IEnumerable<(string Name, TrainingOptions Options)> Methods(int k, int m, int? steps)
+    {
+        var defaults = Training.Defaults(k, m);
+        var paper = defaults with { Positions = SketchPositions.Random, NonzerosPerColumn = 1, Steps = 500, LearningRate = 0.05 };
+        var positions = defaults with { NonzerosPerColumn = 1, Steps = 500, LearningRate = 0.05 };
+        var methods = new (string, TrainingOptions)[]
+        {
+            ("learned values (2019)", paper),
+            ("learned positions + values (s = 1)", positions),
+            ("learned positions + values (s = 4)", positions with { NonzerosPerColumn = 4 }),
+            ("few-shot: principal start from 1 matrix", defaults with { Steps = 0, PrincipalMatrices = 1 }),
+            ("few-shot: principal start from 32 matrices", defaults with { Steps = 0 }),
+            ("default: principal start + values", defaults),
+            ("mixed (J) with default options", defaults with { Kind = LearnedSketchKind.MixedJoint }),
+            ("mixed (S) with default options", defaults with { Kind = LearnedSketchKind.MixedSeparate }),
+            ("mixed (J) with 2019 options", paper with { Kind = LearnedSketchKind.MixedJoint }),
+        };
+        return methods.Select(method =>
+            steps is { } given && method.Item2.Steps > 0 ? (method.Item1, method.Item2 with { Steps = given }) : method);
     }
 
     private static (Matrix<double> Images, int[] Labels) Load(string folder, string set, int limit)

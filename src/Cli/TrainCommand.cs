@@ -227,7 +227,8 @@ internal static class TrainCommand
 
                 var (n, d) = matrices is MatrixStack stack ? (stack.Rows, stack.Columns) : (matrices[0].RowCount, matrices[0].ColumnCount);
                 terminal.Console.WriteLine(
-                    $"Training a {options.SketchRows} x {n} sketch ({parsed.GetRequiredValue(kind)}) at rank {options.Rank} on "
+                    $"Training a {options.SketchRows} x {n} sketch ({parsed.GetRequiredValue(kind)}, {parsed.GetRequiredValue(positions)} "
+                        + $"positions, {(options.NonzerosPerColumn == 0 ? "dense" : $"{options.NonzerosPerColumn} per column")}) at rank {options.Rank} on "
                         + $"{matrices.Count} matrices of {n} x {d} from {dataPath}."
                 );
                 var result = await TrainingRun.RunAsync(terminal, "train", matrices, options, cancellationToken);

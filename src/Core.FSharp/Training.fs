@@ -1107,7 +1107,10 @@ module Training =
     /// discarded, the rate is halved, and the step is reported with Rejected = true and counted; when the loss or
     /// gradient at the current values is not finite, the values (and Adam's moments) also return to those before the
     /// last accepted update, which checkpoints keep, so a resumed run rejects and reverts exactly as an uninterrupted
-    /// one. Positions (the hash) never change.</remarks>
+    /// one. Positions never change after the start. The batch's matrices run side by side on single-threaded BLAS
+    /// (Backend.sideBySide). SCW's factors of a video frame are just above .NET's 85,000-byte large-object threshold:
+    /// a program that trains on large matrices should raise System.GC.LOHThreshold (the lowrank CLI sets 4 MiB; 100
+    /// steps on 600 frames then took 5 s instead of 22 s, benchmarks/README.md).</remarks>
     [<CompiledName("Train")>]
     let train
         (options: TrainingOptions)

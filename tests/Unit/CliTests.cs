@@ -282,7 +282,15 @@ public class CliTests : ScratchDirectory
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var rows = File.ReadAllLines(Path.Combine(Scratch("out"), "results.csv")).Skip(1).Select(line => line.Split(',')).ToArray();
-        Assert.Equal(new[] { "random CountSketch", "dense Gaussian", "learned", "mixed (J)", "mixed (S)" }, rows.Select(r => r[2]));
+        Assert.Equal(
+            new[]
+            {
+                "random CountSketch", "dense Gaussian", "learned values (2019)", "learned positions + values (s = 1)",
+                "learned positions + values (s = 4)", "few-shot: principal start from 1 matrix",
+                "few-shot: principal start from 32 matrices", "default: principal start + values", "mixed (J) with default options",
+                "mixed (S) with default options", "mixed (J) with 2019 options",
+            },
+            rows.Select(r => r[2]));
         var test = Npy.ReadStack(data)[20..];
         var random = Scw.TestError(test, Sketch.CountSketch(6, 24, 1), 2, Normalization.TopSingularValue);
         Assert.Equal(random, double.Parse(rows[0][3], System.Globalization.CultureInfo.InvariantCulture));
