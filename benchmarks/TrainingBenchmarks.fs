@@ -28,8 +28,7 @@ type TrainingBenchmarks() =
         Inputs.select this.Backend
         a <- Inputs.frame 5 576 768
 
-        let _, h, v, _ =
-            Training.start options (fun xs f -> Array.map f xs) (fun _ -> failwith "unused") [||] 576
+        let _, h, v, _ = Training.start options 1 (fun _ -> failwith "unused") [||] 576
 
         hash <- h
         values <- v
@@ -78,7 +77,6 @@ type TrainingStepBenchmarks() =
             |> Seq.toArray
 
         norms <- batch |> Array.map (fun a -> Dense.twoNorm (Dense.storedValues a) ** 2.0)
-        let serial xs f = Array.map f xs
 
         let random = {
             Training.defaults 10 20 with
@@ -87,13 +85,13 @@ type TrainingStepBenchmarks() =
         }
 
         let _, hash, values, _ =
-            Training.start random serial (fun _ -> failwith "unused") [||] 576
+            Training.start random 1 (fun _ -> failwith "unused") [||] 576
 
         countSketch <- (random, hash, values)
         let defaults = Training.defaults 10 20
 
         let _, hash, values, _ =
-            Training.start defaults serial (fun i -> batch[i]) (Array.init batch.Length (fun i -> i, 1.0)) 576
+            Training.start defaults 1 (fun i -> batch[i]) (Array.init batch.Length (fun i -> i, 1.0)) 576
 
         principal <- (defaults, hash, values)
 

@@ -51,6 +51,12 @@ public enum SketchPositions
     /// 2023): U, the top m' left singular directions of the normalized training matrices side by side; column j's s
     /// nonzeros go to the rows r with the largest |U[j, r]|, valued sqrt(n) U[j, r]; values are then trained.</summary>
     Principal = 1,
+
+    /// <summary>Learned positions by the greedy search of Li et al. (ICLR 2023), for one nonzero per column
+    /// (<see cref="TrainingOptions.NonzerosPerColumn"/> = 1): from the principal start, each column's nonzero moves to
+    /// the row that most lowers the summed SCW error of <see cref="TrainingOptions.GreedyMatrices"/> training matrices;
+    /// then values are trained.</summary>
+    Greedy = 2,
 }
 
 /// <summary>How the SVDs inside SCW are differentiated.</summary>
@@ -148,6 +154,10 @@ public sealed record TrainingOptions
     /// from; 0 uses all. With <see cref="Steps"/> = 0 this is a few-shot sketch. Default 32.</summary>
     public int PrincipalMatrices { get; init; } = CoreDefaults.PrincipalMatrices;
 
+    /// <summary>How many training matrices (evenly spaced) the <see cref="SketchPositions.Greedy"/> search scores its
+    /// trials on. Default 4.</summary>
+    public int GreedyMatrices { get; init; } = CoreDefaults.GreedyMatrices;
+
     private static FSharpOption<string> Option(string? value) => value is null ? FSharpOption<string>.None : FSharpOption<string>.Some(value);
 
     internal Core.TrainingOptions ToCore() =>
@@ -170,6 +180,11 @@ public sealed record TrainingOptions
             Normalization == Normalization.TopSingularValue ? Core.Normalization.TopSingularValue : Core.Normalization.None,
             DecayEvery, DecayFactor, MinimumLearningRate, Option(CheckpointPath), CheckpointEvery, Option(ResumeFrom),
             ValidationFraction, ValidationEvery,
-            Positions == SketchPositions.Random ? Core.SketchPositions.Random : Core.SketchPositions.Principal,
-            NonzerosPerColumn, PrincipalMatrices);
+            Positions switch
+            {
+                SketchPositions.Random => Core.SketchPositions.Random,
+                SketchPositions.Greedy => Core.SketchPositions.Greedy,
+                _ => Core.SketchPositions.Principal,
+            },
+            NonzerosPerColumn, PrincipalMatrices, GreedyMatrices);
 }

@@ -178,7 +178,7 @@ internal static class ReproduceCommand
 
     /// <summary>The trained sketches of the learned-sketches table, each with its own steps and rate unless --steps is
     /// given: the 2019 method (random positions, values trained), learned positions + values with 1 and 4 nonzeros per
-    /// column, few-shot sketches (the Principal start from 1 or 32 matrices, no step), the defaults, and the mixed kinds
+    /// column and with the greedy search (1 per column), few-shot sketches (the Principal start from 1 or 32 matrices, no step), the defaults, and the mixed kinds
     /// with the defaults.</summary>
     internal static IEnumerable<(string Name, TrainingOptions Options)> Methods(int k, int m, int? steps)
     {
@@ -190,6 +190,7 @@ internal static class ReproduceCommand
             ("learned values (2019)", paper),
             ("learned positions + values (s = 1)", positions),
             ("learned positions + values (s = 4)", positions with { NonzerosPerColumn = 4 }),
+            ("greedy positions + values (s = 1)", positions with { Positions = SketchPositions.Greedy }),
             ("few-shot: principal start from 1 matrix", defaults with { Steps = 0, PrincipalMatrices = 1 }),
             ("few-shot: principal start from 32 matrices", defaults with { Steps = 0 }),
             ("default: principal start + values", defaults),

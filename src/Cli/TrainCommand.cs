@@ -77,11 +77,18 @@ internal static class TrainCommand
         var positions = Options.Choice(
             "--positions",
             "principal: start from the training matrices' top singular directions (learned positions, then values); "
+                + "greedy: from there, move each column's nonzero to the best row (needs --nonzeros 1); "
                 + "random: the 2019 method's random positions, values trained from random signs.",
             "principal",
             "principal",
+            "greedy",
             "random"
         );
+        var greedyMatrices = new Option<int>("--greedy-matrices")
+        {
+            Description = "Training matrices (evenly spaced) the greedy search scores its trials on.",
+            DefaultValueFactory = _ => defaults.GreedyMatrices,
+        };
         var nonzeros = new Option<int>("--nonzeros", "-s")
         {
             Description = "Nonzeros per column of the trained rows (1: a CountSketch; 0: all rows, a dense block).",
@@ -150,6 +157,7 @@ internal static class TrainCommand
             positions,
             nonzeros,
             principalMatrices,
+            greedyMatrices,
             normalize,
             seed,
             checkpoint,
@@ -220,7 +228,13 @@ internal static class TrainCommand
                     ResumeFrom = parsed.GetValue(resume),
                     ValidationFraction = parsed.GetValue(validation),
                     ValidationEvery = parsed.GetValue(validationEvery),
-                    Positions = parsed.GetRequiredValue(positions) == "random" ? SketchPositions.Random : SketchPositions.Principal,
+                    Positions = parsed.GetRequiredValue(positions) switch
+                    {
+                        "random" => SketchPositions.Random,
+                        "greedy" => SketchPositions.Greedy,
+                        _ => SketchPositions.Principal,
+                    },
+                    GreedyMatrices = parsed.GetValue(greedyMatrices),
                     NonzerosPerColumn = parsed.GetValue(nonzeros),
                     PrincipalMatrices = parsed.GetValue(principalMatrices),
                 };

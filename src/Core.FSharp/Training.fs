@@ -49,6 +49,12 @@ type SketchPositions =
     /// valued sqrt(n) U[j, r]. With s = m' the start is U^T itself: S A then spans the directions that hold most of
     /// the training matrices' energy, which is what SCW needs of its row space. Values are then trained from there.
     | Principal
+    /// Learned positions by the greedy search of Li et al. (ICLR 2023), for one nonzero per column: from the Principal
+    /// start, each column in turn moves its nonzero to the row that most lowers the summed SCW error of GreedyMatrices
+    /// training matrices (every one of the m' rows is tried), then values are trained. The error of a trial is computed
+    /// from m' x m' and m' x K quantities (K = k + 20 of each matrix's top right singular directions), so a pass costs
+    /// O(n m' GreedyMatrices (m'^3 + m' K)) after one thin SVD per matrix.
+    | Greedy
 
 /// Options of Training.train; Training.defaults gives sensible values.
 type TrainingOptions = {
@@ -101,6 +107,8 @@ type TrainingOptions = {
     /// How many training matrices (evenly spaced, at least 1) the Principal start is computed from; 0 uses all of
     /// them. One matrix already gives a useful start (a few-shot sketch: train with Steps = 0).
     PrincipalMatrices: int
+    /// How many training matrices (evenly spaced, at least 1) the Greedy search scores its trials on.
+    GreedyMatrices: int
 }
 
 /// What training reports after every step.
@@ -205,6 +213,7 @@ module Training =
         Positions = SketchPositions.Principal
         NonzerosPerColumn = 0
         PrincipalMatrices = 32
+        GreedyMatrices = 4
     }
 
     /// The rows trained: m, or floor(m/2) for the mixed kinds.
@@ -226,7 +235,7 @@ module Training =
     /// start with 10 extra columns and 4 products with the sum, then Rayleigh-Ritz on the (count + 10)-dimensional
     /// subspace. Cost: 5 passes of 4 n d (count + 10) flops per matrix.</summary>
     let internal principalDirections
-        (eachOf: (int * float)[] -> (int * float -> Matrix<float>) -> Matrix<float>[])
+        (workers: int)
         (load: int -> Matrix<float>)
         (n: int)
         (count: int)
@@ -240,9 +249,12 @@ module Training =
             let y = Matrix<float>.Build.Dense(n, q.ColumnCount)
 
             for part in
-                eachOf data (fun (i, scale) ->
-                    let a = load i
-                    Dense.gemm false a false (Dense.gemm true a false q) / (scale * scale)) do
+                Backend.mapSideBySide
+                    workers
+                    (fun (i, scale) ->
+                        let a = load i
+                        Dense.gemm false a false (Dense.gemm true a false q) / (scale * scale))
+                    data do
                 y.Add(part, y)
 
             y
@@ -271,6 +283,137 @@ module Training =
         else
             u.Append(Matrix<float>.Build.Dense(n, count - n))
 
+    /// sum of the top `rank` eigenvalues of D^(-1/2) W^T C C^T W D^(-1/2), with W D W^T the eigendecomposition of the
+    /// Gram matrix S A (S A)^T (directions below 1e-12 of its largest eigenvalue dropped) and C = S A V_K Sigma_K: that
+    /// is ||[A_K Q]_k||_F^2 for Q an orthonormal basis of S A's row space and A_K A's best rank-K approximation, and
+    /// ||A - SCW(S, A)||_F^2 = ||A||_F^2 - ||[A Q]_k||_F^2, so maximising it minimises the SCW error (exactly when
+    /// K = rank(A)).
+    let private greedyObjective (rank: int) (gram: Matrix<float>) (c: Matrix<float>) =
+        let values, vectors = Dense.symmetricEigen ((gram + gram.Transpose()) / 2.0)
+        let top = Array.max values
+
+        if not (top > 0.0) then
+            0.0
+        else
+            let keep =
+                Array.init values.Length id |> Array.filter (fun i -> values[i] > 1e-12 * top)
+
+            let b =
+                Matrix<float>
+                    .Build.DenseOfRowVectors(
+                        keep
+                        |> Array.map (fun i -> c.TransposeThisAndMultiply(vectors.Column i) / sqrt values[i])
+                    )
+
+            let eigenvalues, _ = Dense.symmetricEigen (b * b.Transpose())
+            eigenvalues |> Array.sortDescending |> Array.truncate rank |> Array.sum
+
+    /// The greedy position search (Li, Lin, Liu, Vakilian and Woodruff, ICLR 2023) for a sketch with one nonzero per
+    /// column (`hash`, `values`; hash is updated in place): for each column j in order, every row r of the m is tried
+    /// for its nonzero, scored by the sum over `data` of ||[A_K Q]_k||_F^2 (greedyObjective; A normalized, K = k + 20),
+    /// and the best row kept (the current one on ties). A trial changes two rows of S A, so its Gram matrix and
+    /// S A V_K Sigma_K follow by rank-two updates without touching A: O(m^3 + m K) per trial and matrix.
+    let internal greedyPositions
+        (workers: int)
+        (load: int -> Matrix<float>)
+        (rank: int)
+        (m: int)
+        (hash: int[])
+        (values: float[])
+        (data: (int * float)[])
+        =
+        let states =
+            data
+            |> Array.map (fun (i, scale) ->
+                let a = load i / scale
+                let n, d = a.RowCount, a.ColumnCount
+                let k = min (rank + 20) (min n d)
+                let svd = Dense.thinSvd a
+                let sigma = svd.S[.. k - 1]
+                // V_K Sigma_K (d x K) and U_K Sigma_K^2 = A V_K Sigma_K (n x K): row j of the latter is what column j
+                // adds to S A V_K Sigma_K.
+                let vs =
+                    Dense.scaleColumnsInPlace sigma (Dense.transpose (svd.Vt.SubMatrix(0, k, 0, d)))
+
+                let us =
+                    Dense.scaleColumnsInPlace (sigma |> Array.map (fun x -> x * x)) (svd.U.SubMatrix(0, n, 0, k))
+
+                let sa = Sketch.applyUnchecked (CountSketch(m, hash, values)) 0 a
+                a, vs, us, sa)
+
+        let gramOf (sa: Matrix<float>) = Dense.gemm false sa true sa
+        let mutable grams = states |> Array.map (fun (_, _, _, sa) -> gramOf sa)
+        let mutable cs = states |> Array.map (fun (_, vs, _, sa) -> Dense.multiply sa vs)
+
+        for j in 0 .. hash.Length - 1 do
+            let v = values[j]
+            let r0 = hash[j]
+
+            if v <> 0.0 then
+                // Per matrix: S A a_j (m), ||a_j||^2 and row j of U_K Sigma_K^2.
+                let parts =
+                    states
+                    |> Array.map (fun (a, _, us, sa) ->
+                        let aj = a.Row j
+                        sa * aj, aj.DotProduct aj, us.Row j)
+
+                let trial (r: int) =
+                    let mutable total = 0.0
+
+                    for g in 0 .. states.Length - 1 do
+                        let sj, nj, pj = parts[g]
+                        let gram = grams[g].Clone()
+                        let c = cs[g].Clone()
+
+                        if r <> r0 then
+                            // S' A = S A + v (e_r - e_r0) a_j^T.
+                            for q in 0 .. m - 1 do
+                                let delta = v * sj[q]
+                                gram[r, q] <- gram[r, q] + delta
+                                gram[q, r] <- gram[q, r] + delta
+                                gram[r0, q] <- gram[r0, q] - delta
+                                gram[q, r0] <- gram[q, r0] - delta
+
+                            let square = v * v * nj
+                            gram[r, r] <- gram[r, r] + square
+                            gram[r0, r0] <- gram[r0, r0] + square
+                            gram[r, r0] <- gram[r, r0] - square
+                            gram[r0, r] <- gram[r0, r] - square
+
+                            for q in 0 .. pj.Count - 1 do
+                                c[r, q] <- c[r, q] + v * pj[q]
+                                c[r0, q] <- c[r0, q] - v * pj[q]
+
+                        total <- total + greedyObjective rank gram c
+
+                    total
+
+                let scores = Backend.mapSideBySide workers trial (Array.init m id)
+                // The current row unless another scores strictly higher (beyond rounding), then the lowest such row.
+                let current = scores[r0]
+
+                let best =
+                    Array.init m id
+                    |> Array.fold
+                        (fun best r ->
+                            if scores[r] > scores[best] + 1e-12 * abs current then
+                                r
+                            else
+                                best)
+                        r0
+
+                if best <> r0 then
+                    hash[j] <- best
+
+                    states
+                    |> Array.iter (fun (a, _, _, sa) ->
+                        let aj = a.Row j
+                        sa.SetRow(r0, sa.Row r0 - v * aj)
+                        sa.SetRow(best, sa.Row best + v * aj))
+
+                    grams <- states |> Array.map (fun (_, _, _, sa) -> gramOf sa)
+                    cs <- states |> Array.map (fun (_, vs, _, sa) -> Dense.multiply sa vs)
+
     /// The fixed random rows of mixed kinds (None for Learned).
     let internal randomRows (options: TrainingOptions) (n: int) =
         match options.Kind with
@@ -282,7 +425,7 @@ module Training =
     /// for `load`, with their scales) is read only by the Principal start.
     let internal start
         (options: TrainingOptions)
-        (eachOf: (int * float)[] -> (int * float -> Matrix<float>) -> Matrix<float>[])
+        (workers: int)
         (load: int -> Matrix<float>)
         (data: (int * float)[])
         (n: int)
@@ -314,7 +457,8 @@ module Training =
                         values[j * s + t] <- (if random.Next 2 = 0 then -1.0 else 1.0) / sqrt (float s)
 
                 positions, values
-            | SketchPositions.Principal ->
+            | SketchPositions.Principal
+            | SketchPositions.Greedy ->
                 if data.Length = 0 then
                     invalidArg (nameof data) "The Principal start needs at least one training matrix."
 
@@ -327,7 +471,7 @@ module Training =
 
                     Array.init c (fun q -> data[q * data.Length / c])
 
-                let u = principalDirections eachOf load n m options.Seed chosen
+                let u = principalDirections workers load n m options.Seed chosen
                 let scale = sqrt (float n)
                 let positions = Array.zeroCreate (n * s)
                 let values = Array.zeroCreate (n * s)
@@ -339,6 +483,11 @@ module Training =
                     for t in 0 .. s - 1 do
                         positions[j * s + t] <- rows[t]
                         values[j * s + t] <- scale * u[j, rows[t]]
+
+                if options.Positions = SketchPositions.Greedy then
+                    let c = min options.GreedyMatrices data.Length
+                    let scored = Array.init c (fun q -> data[q * data.Length / c])
+                    greedyPositions workers load options.Rank m positions values scored
 
                 positions, values
 
@@ -569,10 +718,12 @@ module Training =
         "Positions",
         (match options.Positions with
          | SketchPositions.Random -> 0
-         | SketchPositions.Principal -> 1)
+         | SketchPositions.Principal -> 1
+         | SketchPositions.Greedy -> 2)
 
         "NonzerosPerColumn", perColumn options
         "PrincipalMatrices", options.PrincipalMatrices
+        "GreedyMatrices", options.GreedyMatrices
 
         "the hash of the training data, LearningRate, the decay and validation options and the loss weights",
         contentHash options count load
@@ -770,6 +921,15 @@ module Training =
                 $"0 <= NonzerosPerColumn <= the {trainedRows options} trained rows (0: all of them)"
                 options.NonzerosPerColumn
 
+        if options.Positions = SketchPositions.Greedy && perColumn options <> 1 then
+            fail
+                "NonzerosPerColumn"
+                "NonzerosPerColumn = 1 with Positions = Greedy (the greedy search moves each column's one nonzero)"
+                options.NonzerosPerColumn
+
+        if options.GreedyMatrices < 1 then
+            fail "GreedyMatrices" "GreedyMatrices >= 1" options.GreedyMatrices
+
         if options.PrincipalMatrices < 0 then
             fail "PrincipalMatrices" "PrincipalMatrices >= 0 (0: all training matrices)" options.PrincipalMatrices
 
@@ -890,7 +1050,7 @@ module Training =
             match resumed with
             | Some(stored, _) -> stored, [||], randomRows options n
             | None ->
-                let _, hash, initial, random = start options eachOf load data n
+                let _, hash, initial, random = start options workers load data n
                 hash, initial, random
 
         // The mean SCW error of the sketch with these values over the validation matrices (forward only, no tape).

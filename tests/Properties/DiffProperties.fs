@@ -277,7 +277,7 @@ module GradientMatchesFiniteDifferences =
             }
 
             let _, hash, values, fixedRows =
-                Training.start options (fun xs f -> Array.map f xs) (fun _ -> a) [| 0, 1.0 |] rows
+                Training.start options 1 (fun _ -> a) [| 0, 1.0 |] rows
 
             let values = values |> Array.map (fun v -> v * (0.5 + random.NextDouble()))
 

@@ -278,6 +278,11 @@ public class BadInputCatalogue
                      ("DecayFactor = 0", Training.Defaults(2, 4) with { DecayFactor = 0 }, "options.DecayFactor"),
                      ("DecayFactor = 2", Training.Defaults(2, 4) with { DecayFactor = 2 }, "options.DecayFactor"),
                      ("CheckpointEvery = 0", Training.Defaults(2, 4) with { CheckpointEvery = 0 }, "options.CheckpointEvery"),
+                     ("NonzerosPerColumn = -1", Training.Defaults(2, 4) with { NonzerosPerColumn = -1 }, "options.NonzerosPerColumn"),
+                     ("NonzerosPerColumn above the trained rows", Training.Defaults(2, 4) with { NonzerosPerColumn = 5 }, "options.NonzerosPerColumn"),
+                     ("Greedy positions with a dense block", Training.Defaults(2, 4) with { Positions = SketchPositions.Greedy }, "options.NonzerosPerColumn"),
+                     ("GreedyMatrices = 0", Training.Defaults(2, 4) with { GreedyMatrices = 0 }, "options.GreedyMatrices"),
+                     ("PrincipalMatrices = -1", Training.Defaults(2, 4) with { PrincipalMatrices = -1 }, "options.PrincipalMatrices"),
                  })
             yield return ($"Training.Train with {name}", new BadInput(() => Training.Train(set, options), typeof(ArgumentOutOfRangeException), parameter));
         yield return ("Training.Train with no matrices", new BadInput(() => Training.Train([], Training.Defaults(2, 4)), typeof(ArgumentException), "matrices"));

@@ -286,7 +286,7 @@ public class CliTests : ScratchDirectory
             new[]
             {
                 "random CountSketch", "dense Gaussian", "learned values (2019)", "learned positions + values (s = 1)",
-                "learned positions + values (s = 4)", "few-shot: principal start from 1 matrix",
+                "learned positions + values (s = 4)", "greedy positions + values (s = 1)", "few-shot: principal start from 1 matrix",
                 "few-shot: principal start from 32 matrices", "default: principal start + values", "mixed (J) with default options",
                 "mixed (S) with default options", "mixed (J) with 2019 options",
             },

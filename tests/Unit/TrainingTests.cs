@@ -103,11 +103,11 @@ public class TrainingTests : ScratchDirectory
     }
 
     /// <summary>The checkpoint with its step replaced and its CRC-32 recomputed, as a forger would.</summary>
-    private static int StepOffset(byte[] bytes) => 8 + 2 + 17 * 4 + 4 + 4 * BitConverter.ToInt32(bytes, 8 + 2 + 17 * 4);
+    private static int StepOffset(byte[] bytes) => 8 + 2 + 18 * 4 + 4 + 4 * BitConverter.ToInt32(bytes, 8 + 2 + 18 * 4);
 
     private static byte[] WithStep(byte[] bytes, int step)
     {
-        // Magic (8), version (2), the fingerprint's 17 int32 entries, the positions (a count, then that many int32),
+        // Magic (8), version (2), the fingerprint's 18 int32 entries, the positions (a count, then that many int32),
         // then the step.
         var copy = (byte[])bytes.Clone();
         BitConverter.GetBytes(step).CopyTo(copy, StepOffset(bytes));
