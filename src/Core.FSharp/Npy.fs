@@ -233,6 +233,19 @@ let private readData (path: string) (reader: BinaryReader) (header: Header) coun
     data
     |> Array.map (fun values -> Matrix<float>.Build.Dense(rows, columns, values))
 
+/// Rejects an index outside [0, count) of a stack, naming it, the count and the file.
+let private checkIndices (path: string) (count: int) (indices: int[]) =
+    match indices |> Array.tryFind (fun k -> k < 0 || k >= count) with
+    | Some k ->
+        raise (
+            ArgumentOutOfRangeException(
+                nameof indices,
+                k,
+                $"Expected indices in [0, {count}) for the stack of {count} matrices in {path}, but one is {k}."
+            )
+        )
+    | None -> ()
+
 let private open' (path: string) =
     Guard.notNull (nameof path) path
     new BinaryReader(File.OpenRead path)
@@ -314,16 +327,7 @@ let readStackAt (indices: int[]) (path: string) =
 
     match header.Shape with
     | [| count; rows; columns |] ->
-        match indices |> Array.tryFind (fun k -> k < 0 || k >= count) with
-        | Some k ->
-            raise (
-                ArgumentOutOfRangeException(
-                    nameof indices,
-                    k,
-                    $"Expected indices in [0, {count}) for the stack of {count} matrices in {path}, but one is {k}."
-                )
-            )
-        | None -> ()
+        checkIndices path count indices
 
         let distinct = Array.distinct indices
         let matrices = readData path reader header count rows columns distinct
@@ -348,16 +352,7 @@ let internal readStackRaw (indices: int[]) (path: string) =
 
     match header.Shape with
     | [| count; rows; columns |] ->
-        match indices |> Array.tryFind (fun k -> k < 0 || k >= count) with
-        | Some k ->
-            raise (
-                ArgumentOutOfRangeException(
-                    nameof indices,
-                    k,
-                    $"Expected indices in [0, {count}) for the stack of {count} matrices in {path}, but one is {k}."
-                )
-            )
-        | None -> ()
+        checkIndices path count indices
 
         if header.Fortran then
             Choice2Of2()
