@@ -99,22 +99,29 @@ internal static class ReproduceCommand
         var ranks = new Option<int[]>("--ranks") { Description = "Values of k.", DefaultValueFactory = _ => [10], AllowMultipleArgumentsPerToken = true };
         var rows = new Option<int[]>("--rows") { Description = "Values of m (each >= 2k for the mixed kinds).", DefaultValueFactory = _ => [20], AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int?>("--steps") { Description = "Training steps for every trained sketch (default: each method's own, in the table)." };
-        var output = new Option<string>("--out", "-o") { Description = "Folder for table.md and results.csv.", DefaultValueFactory = _ => "results/learned-sketches" };
+        var output = new Option<string>("--out", "-o") { Description = "Folder for table.md, results.csv and the figures.", DefaultValueFactory = _ => "results/learned-sketches" };
+        var quick = new Option<bool>("--quick") { Description = "A small version: every 10th frame of --train and --test, at most 50 steps per sketch." };
         var command = new Command(
             "learned-sketches",
             "Indyk, Vakilian and Yuan (2019), Tables 1-3 style, and beyond: test error Err(Te, S) and training time of random "
                 + "sketches, the 2019 learned values, learned positions + values, few-shot sketches, the default and mixed "
                 + "sketches, for each (k, m)."
         );
-        Options.Add(command, data, train, test, ranks, rows, steps, output);
+        Options.Add(command, data, train, test, ranks, rows, steps, output, quick);
         command.SetAction(
             async (parsed, cancellationToken) =>
             {
                 var folder = parsed.GetRequiredValue(output);
                 Directory.CreateDirectory(folder);
                 var path = parsed.GetRequiredValue(data);
-                var training = Inputs.ReadTrainingStack(path, parsed.GetRequiredValue(train), "--train");
-                var testing = Inputs.ReadStack(path, parsed.GetRequiredValue(test), "--test");
+                var isQuick = parsed.GetValue(quick);
+                // --quick thins both selections to every 10th frame (start:stop -> start:stop:10).
+                string Thin(string select) => isQuick && select.Split(':').Length == 2 ? select + ":10" : select;
+                var training = Inputs.ReadTrainingStack(path, Thin(parsed.GetRequiredValue(train)), "--train");
+                var testing = Inputs.ReadStack(path, Thin(parsed.GetRequiredValue(test)), "--test");
+                var stepsGiven = parsed.GetValue(steps) ?? (isQuick ? 50 : null);
+                var timings = new List<string>();
+                var curves = new List<(string Name, IReadOnlyList<(double X, double Y)> Points)>();
                 var (n, d) = training is MatrixStack stack ? (stack.Rows, stack.Columns) : (training[0].RowCount, training[0].ColumnCount);
                 terminal.Console.WriteLine($"{training.Count} training and {testing.Length} test matrices of {n} x {d}.");
                 var results = new List<SketchRow>();
@@ -131,7 +138,7 @@ internal static class ReproduceCommand
                         ("random CountSketch", Sketch.CountSketch(m, n, 1), 0),
                         ("dense Gaussian", Sketch.Gaussian(m, n, 1), 0),
                     };
-                    foreach (var (name, options) in Methods(k, m, parsed.GetValue(steps)))
+                    foreach (var (name, options) in Methods(k, m, stepsGiven))
                     {
                         // A sketch needs at least k trained rows (m for learned, floor(m/2) for the mixed kinds), and at
                         // most that many nonzeros per column.
@@ -146,16 +153,45 @@ internal static class ReproduceCommand
                         var trained = await TrainingRun.RunAsync(terminal, $"k={k} m={m} {name}", training, options, cancellationToken);
                         cancellationToken.ThrowIfCancellationRequested();
                         sketches.Add((name, trained.Sketch, clock.Elapsed.TotalSeconds));
+                        var curve = name switch
+                        {
+                            "learned values (2019)" => "2019 method",
+                            "default: principal start + values" => "default",
+                            "greedy positions + values (s = 1)" => "greedy, s = 1",
+                            _ => null,
+                        };
+                        // Windows of a fiftieth of the run (at least one step) smooth out the batch-to-batch noise.
+                        if (curve is not null && trained.LossHistory.Count > 0)
+                            curves.Add(($"{curve} ({k}, {m})", Smoothed(trained.LossHistory, Math.Max(1, trained.LossHistory.Count / 50))));
                     }
                     var errors = Scw.TestErrors(testing, sketches.Select(s => s.Sketch), k, Normalization.TopSingularValue);
                     results.AddRange(sketches.Select((s, i) => new SketchRow(k, m, s.Name, errors[i], s.Seconds)));
+
+                    // Table 4 style: time per test frame of the exact rank-k SVD against SCW with a CountSketch and with
+                    // the default (dense) learned sketch; and a frame beside its reconstructions.
+                    var learned = sketches.FirstOrDefault(s => s.Name == "default: principal start + values").Sketch;
+                    timings.Add(Timing(k, m, testing, sketches[0].Sketch, learned));
+                    if (learned is not null)
+                    {
+                        var frame = testing[testing.Length / 2];
+                        var png = Path.Combine(folder, $"reconstruction-k{k}-m{m}.png");
+                        // One gray scale for all panels: the frame's own range.
+                        GrayPng.Write(png, GrayPng.SideBySide(frame.Enumerate().Min(), frame.Enumerate().Max(), frame, Svd.BestRankK(frame, k).ToMatrix(),
+                            Scw.Approximate(frame, sketches[0].Sketch, k).ToMatrix(), Scw.Approximate(frame, learned, k).ToMatrix()));
+                    }
                 }
 
                 var header = "| k | m | sketch | Err(Te, S) | training time (s) |\n|---|---|---|---|---|\n";
                 File.WriteAllText(
                     Path.Combine(folder, "table.md"),
                     header + string.Concat(results.Select(r =>
-                        $"| {r.Rank} | {r.Rows} | {r.Sketch} | {r.TestError.ToString("0.000000", CultureInfo.InvariantCulture)} | {r.TrainingSeconds.ToString("0.0", CultureInfo.InvariantCulture)} |\n")));
+                        $"| {r.Rank} | {r.Rows} | {r.Sketch} | {r.TestError.ToString("0.000000", CultureInfo.InvariantCulture)} | {r.TrainingSeconds.ToString("0.0", CultureInfo.InvariantCulture)} |\n"))
+                    + "\nTime per test frame (mean over the test frames, one after another):\n\n"
+                    + "| k | m | exact SVD, best rank k | SCW, random CountSketch | SCW, default learned sketch (dense) |\n|---|---|---|---|---|\n"
+                    + string.Concat(timings));
+                if (curves.Count > 0)
+                    File.WriteAllText(Path.Combine(folder, "training.svg"), SvgChart.Lines(
+                        "Training loss (mean ||A - SCW(S, A)||_F of the batch, window averages)", "step", "loss", curves));
                 File.WriteAllText(
                     Path.Combine(folder, "results.csv"),
                     "k,m,sketch,test_error,training_seconds\n" + string.Concat(results.Select(r =>
@@ -165,11 +201,42 @@ internal static class ReproduceCommand
                 foreach (var r in results)
                     table.AddRow($"{r.Rank}", $"{r.Rows}", Markup.Escape(r.Sketch), $"{r.TestError:0.000000}", $"{r.TrainingSeconds:0.0}");
                 terminal.Console.Write(table);
-                terminal.Console.WriteLine($"Wrote {Path.Combine(folder, "table.md")} and {Path.Combine(folder, "results.csv")}.");
+                terminal.Console.WriteLine($"Wrote table.md, results.csv, training.svg and reconstruction-k*-m*.png to {folder}.");
                 return 0;
             }
         );
         return command;
+    }
+
+    /// <summary>Moving averages of `width` consecutive finite values, as (last step of the window, mean) points.</summary>
+    private static IReadOnlyList<(double X, double Y)> Smoothed(IReadOnlyList<double> values, int width)
+    {
+        var points = new List<(double, double)>();
+        for (var end = width; end <= values.Count; end += width)
+        {
+            var window = Enumerable.Range(end - width, width).Select(i => values[i]).Where(double.IsFinite).ToArray();
+            if (window.Length > 0)
+                points.Add((end, window.Average()));
+        }
+        return points;
+    }
+
+    /// <summary>One Markdown row: mean milliseconds per frame of the exact rank-k SVD and of SCW with each sketch.</summary>
+    private static string Timing(int k, int m, Matrix<double>[] frames, Sketch random, Sketch? learned)
+    {
+        static string Mean(Matrix<double>[] frames, Action<Matrix<double>> work)
+        {
+            work(frames[0]); // the first call pays for the JIT
+            var clock = Stopwatch.StartNew();
+            foreach (var frame in frames)
+                work(frame);
+            return (clock.Elapsed.TotalMilliseconds / frames.Length).ToString("0.00", CultureInfo.InvariantCulture) + " ms";
+        }
+
+        var svd = Mean(frames, a => Svd.BestRankK(a, k));
+        var countSketch = Mean(frames, a => Scw.Approximate(a, random, k));
+        var dense = learned is null ? "-" : Mean(frames, a => Scw.Approximate(a, learned, k));
+        return $"| {k} | {m} | {svd} | {countSketch} | {dense} |\n";
     }
 
     /// <summary>A CSV field: quoted (with inner quotes doubled) when it holds a comma, a quote or a line break.</summary>

@@ -20,6 +20,21 @@ internal static class SvgChart
     private static string Escape(string text) =>
         text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 
+    /// <summary>A round tick step (1, 2 or 5 times a power of ten) giving 4 to 10 ticks over [low, high].</summary>
+    private static double NiceStep(double low, double high)
+    {
+        var range = high - low;
+        if (!(range > 0))
+            return Math.Abs(high) > 0 ? Math.Pow(10, Math.Floor(Math.Log10(Math.Abs(high)))) / 10 : 0.1;
+        var step = Math.Pow(10, Math.Floor(Math.Log10(range)));
+        foreach (var factor in new[] { 1.0, 0.5, 0.2, 0.1 })
+        {
+            if (range / (step * factor) >= 4)
+                return step * factor;
+        }
+        return step / 10;
+    }
+
     public static string Lines(
         string title,
         string xLabel,
@@ -30,9 +45,11 @@ internal static class SvgChart
         const double width = 720, height = 440, left = 70, right = 200, top = 40, bottom = 60;
         var xs = series.SelectMany(s => s.Points.Select(p => p.X)).ToArray();
         var ys = series.SelectMany(s => s.Points.Select(p => p.Y)).Concat(reference is { } r ? [r.Y] : []).ToArray();
-        double xMin = xs.Min(), xMax = xs.Max(), yMin = Math.Floor(ys.Min() * 10) / 10, yMax = Math.Ceiling(ys.Max() * 10) / 10;
+        var yStep = NiceStep(ys.Min(), ys.Max());
+        double xMin = xs.Min(), xMax = xs.Max(), yMin = Math.Floor(ys.Min() / yStep) * yStep, yMax = Math.Ceiling(ys.Max() / yStep) * yStep;
         if (xMax == xMin) xMax = xMin + 1;
-        if (yMax == yMin) yMax = yMin + 0.1;
+        if (yMax == yMin) yMax = yMin + yStep;
+        var yDecimals = Math.Max(0, -(int)Math.Floor(Math.Log10(yStep)));
         double X(double x) => left + (x - xMin) / (xMax - xMin) * (width - left - right);
         double Y(double y) => height - bottom - (y - yMin) / (yMax - yMin) * (height - top - bottom);
 
@@ -40,15 +57,20 @@ internal static class SvgChart
         svg.AppendLine($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{F(width)}\" height=\"{F(height)}\" font-family=\"DejaVu Sans, sans-serif\" font-size=\"12\">");
         svg.AppendLine($"<rect width=\"{F(width)}\" height=\"{F(height)}\" fill=\"white\"/>");
         svg.AppendLine($"<text x=\"{F(width / 2)}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{Escape(title)}</text>");
-        // Axes, grid and ticks: x at the data's distinct values, y every 0.1.
+        // Axes, grid and ticks: x at the data's distinct values (or round steps when there are many), y at round steps.
         svg.AppendLine($"<line x1=\"{F(left)}\" y1=\"{F(Y(yMin))}\" x2=\"{F(width - right)}\" y2=\"{F(Y(yMin))}\" stroke=\"black\"/>");
         svg.AppendLine($"<line x1=\"{F(left)}\" y1=\"{F(Y(yMin))}\" x2=\"{F(left)}\" y2=\"{F(Y(yMax))}\" stroke=\"black\"/>");
-        foreach (var x in xs.Distinct().Order())
+        var distinct = xs.Distinct().Order().ToArray();
+        var xTicks = distinct.Length <= 12
+            ? distinct
+            : Enumerable.Range(0, 1 + (int)Math.Floor((xMax - Math.Ceiling(xMin / NiceStep(xMin, xMax)) * NiceStep(xMin, xMax)) / NiceStep(xMin, xMax)))
+                .Select(i => Math.Ceiling(xMin / NiceStep(xMin, xMax)) * NiceStep(xMin, xMax) + i * NiceStep(xMin, xMax)).ToArray();
+        foreach (var x in xTicks)
             svg.AppendLine($"<text x=\"{F(X(x))}\" y=\"{F(Y(yMin) + 18)}\" text-anchor=\"middle\">{F(x)}</text>");
-        for (var y = yMin; y <= yMax + 1e-9; y += 0.1)
+        for (var y = yMin; y <= yMax + yStep * 1e-6; y += yStep)
         {
             svg.AppendLine($"<line x1=\"{F(left)}\" y1=\"{F(Y(y))}\" x2=\"{F(width - right)}\" y2=\"{F(Y(y))}\" stroke=\"#dddddd\"/>");
-            svg.AppendLine($"<text x=\"{F(left - 8)}\" y=\"{F(Y(y) + 4)}\" text-anchor=\"end\">{y.ToString("0.0", CultureInfo.InvariantCulture)}</text>");
+            svg.AppendLine($"<text x=\"{F(left - 8)}\" y=\"{F(Y(y) + 4)}\" text-anchor=\"end\">{y.ToString("F" + yDecimals, CultureInfo.InvariantCulture)}</text>");
         }
         svg.AppendLine($"<text x=\"{F((left + width - right) / 2)}\" y=\"{F(height - 15)}\" text-anchor=\"middle\">{Escape(xLabel)}</text>");
         svg.AppendLine($"<text x=\"18\" y=\"{F((top + height - bottom) / 2)}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {F((top + height - bottom) / 2)})\">{Escape(yLabel)}</text>");

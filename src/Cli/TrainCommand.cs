@@ -132,6 +132,10 @@ internal static class TrainCommand
         {
             Description = "Also write the sketch after the last step to this file.",
         };
+        var history = new Option<string?>("--history")
+        {
+            Description = "Write every step's batch loss, validation error (when measured), rate and time to this CSV file.",
+        };
 
         var command = new Command(
             "train",
@@ -165,7 +169,8 @@ internal static class TrainCommand
             resume,
             validation,
             validationEvery,
-            final
+            final,
+            history
         );
 
         command.SetAction(
@@ -179,6 +184,9 @@ internal static class TrainCommand
                 var finalPath = parsed.GetValue(final);
                 if (finalPath is not null)
                     Inputs.RequireFolderOf(finalPath, "--final");
+                var historyPath = parsed.GetValue(history);
+                if (historyPath is not null)
+                    Inputs.RequireFolderOf(historyPath, "--history");
                 if (parsed.GetValue(rank) < 1)
                     throw new ArgumentException($"--rank: expected k >= 1, but it is {parsed.GetValue(rank)}.");
                 if (parsed.GetValue(rows) < parsed.GetValue(rank))
@@ -245,7 +253,10 @@ internal static class TrainCommand
                         + $"positions, {(options.NonzerosPerColumn == 0 ? "dense" : $"{options.NonzerosPerColumn} per column")}) at rank {options.Rank} on "
                         + $"{matrices.Count} matrices of {n} x {d} from {dataPath}."
                 );
-                var result = await TrainingRun.RunAsync(terminal, "train", matrices, options, cancellationToken);
+                var reports = new System.Collections.Generic.List<TrainingProgress>();
+                var result = await TrainingRun.RunAsync(terminal, "train", matrices, options, cancellationToken, reports.Add);
+                if (historyPath is not null)
+                    WriteHistory(historyPath, reports);
                 if (result.Cancelled && !double.IsFinite(result.BestLoss))
                 {
                     // Interrupted before any step was scored: there is nothing better than the random start, and an
@@ -288,6 +299,19 @@ internal static class TrainCommand
             }
         );
         return command;
+    }
+
+    /// <summary>One CSV line per step: step, the batch loss (empty for a rejected step), the validation error (empty when
+    /// none was measured), the rate after the step and the seconds since training started.</summary>
+    private static void WriteHistory(string path, System.Collections.Generic.IEnumerable<TrainingProgress> steps)
+    {
+        static string Number(double value) =>
+            double.IsFinite(value) ? value.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "";
+        using var writer = new System.IO.StreamWriter(path);
+        writer.WriteLine("step,loss,validation_error,learning_rate,elapsed_seconds");
+        foreach (var p in steps)
+            writer.WriteLine(
+                $"{p.Step},{Number(p.Loss)},{Number(p.ValidationError)},{Number(p.LearningRate)},{Number(p.Elapsed.TotalSeconds)}");
     }
 
     public static LearnedSketchKind KindOf(string word) =>

@@ -16,13 +16,14 @@ internal static class TrainingRun
         string label,
         IReadOnlyList<Matrix<double>> matrices,
         TrainingOptions options,
-        CancellationToken cancellationToken
+        CancellationToken cancellationToken,
+        Action<TrainingProgress>? observe = null
     )
     {
         if (!terminal.Interactive)
         {
             var lines = new LineReporter(terminal, label);
-            return await Training.TrainAsync(matrices, options, lines, cancellationToken);
+            return await Training.TrainAsync(matrices, options, Tee(lines, observe), cancellationToken);
         }
 
         return await terminal
@@ -39,12 +40,24 @@ internal static class TrainingRun
             {
                 var task = context.AddTask(Markup.Escape(label), maxValue: options.Steps);
                 var bar = new BarReporter(task, label);
-                var result = await Training.TrainAsync(matrices, options, bar, cancellationToken);
+                var result = await Training.TrainAsync(matrices, options, Tee(bar, observe), cancellationToken);
                 // A cancelled run keeps its bar where it stopped; a finished one may have skipped the last report.
                 if (!result.Cancelled)
                     task.Value = task.MaxValue;
                 return result;
             });
+    }
+
+    private static IProgress<TrainingProgress> Tee(IProgress<TrainingProgress> shown, Action<TrainingProgress>? observe) =>
+        observe is null ? shown : new Both(shown, observe);
+
+    private sealed class Both(IProgress<TrainingProgress> shown, Action<TrainingProgress> observe) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            observe(value);
+            shown.Report(value);
+        }
     }
 
     /// <summary>The step's validation error, when one was measured (BestLoss is then the best validation error).</summary>

@@ -90,6 +90,22 @@ public class CliTests : ScratchDirectory
     }
 
     [Fact]
+    public async Task Train_WithHistory_WritesOneCsvLinePerStep()
+    {
+        var data = WriteStack("train.npy", 12, 24, 20, 1);
+
+        var run = await Lowrank("train", data, "-k", "2", "-m", "4", "--steps", "6", "--validation-every", "3",
+            "--out", Scratch("s.sketch"), "--history", Scratch("history.csv"));
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var lines = File.ReadAllLines(Scratch("history.csv"));
+        Assert.Equal("step,loss,validation_error,learning_rate,elapsed_seconds", lines[0]);
+        Assert.Equal(new[] { "1", "2", "3", "4", "5", "6" }, lines.Skip(1).Select(line => line.Split(',')[0]));
+        // A validation error on steps 3 and 6 only.
+        Assert.Equal(new[] { false, false, true, false, false, true }, lines.Skip(1).Select(line => line.Split(',')[2].Length > 0));
+    }
+
+    [Fact]
     public async Task Train_WithSelect_UsesOnlyTheSelectedMatrices()
     {
         var stack = WriteStack("frames.npy", 10, 16, 12, 4);
@@ -294,6 +310,64 @@ public class CliTests : ScratchDirectory
         var test = Npy.ReadStack(data)[20..];
         var random = Scw.TestError(test, Sketch.CountSketch(6, 24, 1), 2, Normalization.TopSingularValue);
         Assert.Equal(random, double.Parse(rows[0][3], System.Globalization.CultureInfo.InvariantCulture));
+
+        // The figures: four 24 x 20 panels with 8-pixel gaps, and a chart with its title.
+        var (width, height, pixels) = DecodeGrayPng(Path.Combine(Scratch("out"), "reconstruction-k2-m6.png"));
+        Assert.Equal((4 * 20 + 3 * 8, 24), (width, height));
+        Assert.True(pixels.Distinct().Count() > 16, "the reconstruction has more than 16 gray levels");
+        Assert.Contains("Training loss", File.ReadAllText(Path.Combine(Scratch("out"), "training.svg")));
+        Assert.Contains("exact SVD, best rank k", File.ReadAllText(Path.Combine(Scratch("out"), "table.md")));
+    }
+
+    /// <summary>An independent PNG reader for 8-bit grayscale, unfiltered rows: checks the signature and every chunk's
+    /// CRC-32 (System.IO.Hashing is not referenced, so by a bitwise loop), inflates the IDAT data, and returns the
+    /// pixels.</summary>
+    private static (int Width, int Height, byte[] Pixels) DecodeGrayPng(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
+        static uint Crc(ReadOnlySpan<byte> data)
+        {
+            var c = 0xFFFFFFFFu;
+            foreach (var b in data)
+            {
+                c ^= b;
+                for (var k = 0; k < 8; k++)
+                    c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+            return ~c;
+        }
+        int width = 0, height = 0;
+        var idat = new MemoryStream();
+        for (var at = 8; at < bytes.Length;)
+        {
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(at));
+            var type = System.Text.Encoding.ASCII.GetString(bytes, at + 4, 4);
+            var body = bytes.AsSpan(at + 8, length);
+            Assert.Equal(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(at + 8 + length)), Crc(bytes.AsSpan(at + 4, length + 4)));
+            if (type == "IHDR")
+            {
+                width = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(body);
+                height = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(body[4..]);
+                Assert.Equal((8, 0), (body[8], body[9]));
+            }
+            else if (type == "IDAT")
+                idat.Write(body);
+            at += 12 + length;
+        }
+        idat.Position = 0;
+        using var inflated = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(idat, System.IO.Compression.CompressionMode.Decompress))
+            zlib.CopyTo(inflated);
+        var raw = inflated.ToArray();
+        Assert.Equal(height * (width + 1), raw.Length);
+        var pixels = new byte[width * height];
+        for (var i = 0; i < height; i++)
+        {
+            Assert.Equal(0, raw[i * (width + 1)]);
+            Array.Copy(raw, i * (width + 1) + 1, pixels, i * width, width);
+        }
+        return (width, height, pixels);
     }
 
     [Fact]
