@@ -20,6 +20,7 @@ internal static class ReproduceCommand
         var command = new Command("reproduce", "Reproduce an experiment of EXPERIMENTS.md, writing its table as Markdown and CSV.");
         command.Subcommands.Add(FisherMlp(terminal));
         command.Subcommands.Add(LearnedSketches(terminal));
+        command.Subcommands.Add(TrainingChoicesExperiment.Create(terminal));
         return command;
     }
 

@@ -371,6 +371,30 @@ public class CliTests : ScratchDirectory
     }
 
     [Fact]
+    public async Task ReproduceTrainingChoices_TabulatesEveryLossAndSvdMethod()
+    {
+        var data = WriteStack("frames.npy", 30, 24, 20, 6);
+
+        var run = await Lowrank("reproduce", "training-choices", data, "--train", "0:20", "--test", "20:", "--ranks", "2",
+            "--steps", "3", "--power-steps", "2", "--out", Scratch("choices"));
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var rows = File.ReadAllLines(Path.Combine(Scratch("choices"), "results.csv")).Skip(1).ToArray();
+        Assert.Equal(
+            new[]
+            {
+                "random CountSketch (no training)", "Frobenius loss, 3 steps", "V-norm loss, 3 steps",
+                "weighted Frobenius loss, 3 steps", "exact SVD adjoint, 2 steps", "power method, T = 10, 2 steps",
+                "power method, T = 100, 2 steps",
+            },
+            rows.Select(r => r.Split('"')[1]));
+        // The random sketch's Err is the facade's.
+        var test = Npy.ReadStack(data)[20..];
+        var random = Scw.TestError(test, Sketch.CountSketch(4, 24, 1), 2, Normalization.TopSingularValue);
+        Assert.Equal(random.ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture), rows[0].Split('"')[2].Split(',')[1]);
+    }
+
+    [Fact]
     public async Task ReproduceFisherMlp_WithoutData_SaysHowToFetchIt()
     {
         var run = await Lowrank("reproduce", "fisher-mlp", "--data", Scratch("missing"), "--out", Scratch("out"));
