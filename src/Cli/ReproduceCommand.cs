@@ -21,6 +21,7 @@ internal static class ReproduceCommand
         command.Subcommands.Add(FisherMlp(terminal));
         command.Subcommands.Add(LearnedSketches(terminal));
         command.Subcommands.Add(TrainingChoicesExperiment.Create(terminal));
+        command.Subcommands.Add(WorstCaseExperiment.Create(terminal));
         return command;
     }
 
@@ -162,7 +163,8 @@ internal static class ReproduceCommand
                             _ => null,
                         };
                         // Windows of a fiftieth of the run (at least one step) smooth out the batch-to-batch noise.
-                        if (curve is not null && trained.LossHistory.Count > 0)
+                        // The first (k, m) pair only: a grid's 3 curves per pair would crowd one chart.
+                        if (curve is not null && trained.LossHistory.Count > 0 && results.Count == 0)
                             curves.Add(($"{curve} ({k}, {m})", Smoothed(trained.LossHistory, Math.Max(1, trained.LossHistory.Count / 50))));
                     }
                     var errors = Scw.TestErrors(testing, sketches.Select(s => s.Sketch), k, Normalization.TopSingularValue);

@@ -95,7 +95,8 @@ internal static class TrainingChoicesExperiment
                     svdRows.Add(Measure(first, $"{name}, {svdSteps} steps", sketch, seconds, perStep, testing, weights));
                 }
 
-                string[] header = ["k", "sketch", "Err(Te, S)", "mean ||A - SCW||_F", "mean ||A - SCW||_V", "mean ||W o (A - SCW)||_F", "training (s)", "per step (s)"];
+                // "‖", not "||": a pipe would split a Markdown table cell.
+                string[] header = ["k", "sketch", "Err(Te, S)", "mean ‖A - SCW‖_F", "mean ‖A - SCW‖_V", "mean ‖W o (A - SCW)‖_F", "training (s)", "per step (s)"];
                 var markdown = new StringBuilder();
                 void Table(IEnumerable<string[]> body)
                 {

@@ -395,6 +395,30 @@ public class CliTests : ScratchDirectory
     }
 
     [Fact]
+    public async Task ReproduceWorstCase_TheLearnedSketchFails_AndTheMixedOneKeepsItsRandomRowsError()
+    {
+        // Wide frames, so that the learned sketch's 6 directions of the 60 columns cannot catch much by chance.
+        var data = WriteStack("frames.npy", 30, 48, 60, 7);
+
+        var run = await Lowrank("reproduce", "worst-case", data, "--train", "0:20", "--test", "20:", "-k", "2", "-m", "6",
+            "--out", Scratch("worst"));
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var rows = File.ReadAllLines(Path.Combine(Scratch("worst"), "results.csv")).Skip(1)
+            .Select(line => line.Split(','))
+            .ToDictionary(r => r[0], r => r[2..].Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        // The learned sketch sees only the decoy: SCW misses almost all of the matrix.
+        Assert.All(rows["learned (default)"], e => Assert.True(e > 0.9, $"learned relative error {e}"));
+        // Theorem 1: never worse than the mixed sketch's own random rows, and here far better than the learned one.
+        for (var i = 0; i < rows["mixed (J)"].Length; i++)
+        {
+            Assert.True(rows["mixed (J)"][i] <= rows["random rows of mixed (J) alone"][i] + 1e-9, $"noise level {i}");
+            Assert.True(rows["mixed (J)"][i] < rows["learned (default)"][i] - 0.1, $"noise level {i}");
+        }
+        Assert.True(File.Exists(Path.Combine(Scratch("worst"), "worst-case.svg")));
+    }
+
+    [Fact]
     public async Task ReproduceFisherMlp_WithoutData_SaysHowToFetchIt()
     {
         var run = await Lowrank("reproduce", "fisher-mlp", "--data", Scratch("missing"), "--out", Scratch("out"));
