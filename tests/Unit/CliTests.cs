@@ -319,6 +319,20 @@ public class CliTests : ScratchDirectory
         Assert.Contains("exact SVD, best rank k", File.ReadAllText(Path.Combine(Scratch("out"), "table.md")));
     }
 
+    [Fact]
+    public void EveryPngFigureOfTheDocs_DecodesToAFramesWorthOfNonBlankPixels()
+    {
+        var figures = Directory.GetFiles(RepositoryFiles.PathOf(Path.Combine("docs", "figures")), "*.png");
+        Assert.NotEmpty(figures);
+        foreach (var figure in figures)
+        {
+            var (width, height, pixels) = DecodeGrayPng(figure);
+            // The reconstruction figure: four 576 x 768 panels with 8-pixel gaps.
+            Assert.Equal((4 * 768 + 3 * 8, 576), (width, height));
+            Assert.True(pixels.Distinct().Count() > 64, $"{figure} has more than 64 gray levels");
+        }
+    }
+
     /// <summary>An independent PNG reader for 8-bit grayscale, unfiltered rows: checks the signature and every chunk's
     /// CRC-32 (System.IO.Hashing is not referenced, so by a bitwise loop), inflates the IDAT data, and returns the
     /// pixels.</summary>
