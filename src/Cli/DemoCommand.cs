@@ -139,7 +139,7 @@ internal static class DemoCommand
     /// <summary>A weighted problem with low-rank weights: A is a rank-2k signal plus noise whose variance differs by
     /// row and by column, and W = sqrt of the precision, the outer product of two positive profiles plus a second
     /// such term, so rank(W) = 2.</summary>
-    private static (Matrix<double> A, Matrix<double> W) WeightedProblem(int n, int d, int weightRank, int seed)
+    internal static (Matrix<double> A, Matrix<double> W) WeightedProblem(int n, int d, int weightRank, int seed)
     {
         var build = Matrix<double>.Build;
         var random = new Random(seed);

@@ -22,6 +22,7 @@ internal static class ReproduceCommand
         command.Subcommands.Add(LearnedSketches(terminal));
         command.Subcommands.Add(TrainingChoicesExperiment.Create(terminal));
         command.Subcommands.Add(WorstCaseExperiment.Create(terminal));
+        command.Subcommands.Add(WeightedSyntheticExperiment.Create(terminal));
         return command;
     }
 

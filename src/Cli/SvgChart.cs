@@ -13,7 +13,7 @@ namespace LowRank.Cli;
 /// </summary>
 internal static class SvgChart
 {
-    private static readonly string[] Colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+    private static readonly string[] Colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
     private static string F(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 

@@ -433,6 +433,23 @@ public class CliTests : ScratchDirectory
     }
 
     [Fact]
+    public async Task ReproduceWeightedSynthetic_TabulatesEveryMethod_AndSvdWIsLowestAtEveryRank()
+    {
+        var run = await Lowrank("reproduce", "weighted-synthetic", "--ranks", "3", "6", "--out", Scratch("weighted"));
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var rows = File.ReadAllLines(Path.Combine(Scratch("weighted"), "results.csv")).Skip(1).Select(line => line.Split(',')).ToArray();
+        Assert.Equal(2 * 9, rows.Length);
+        foreach (var k in new[] { "3", "6" })
+        {
+            var losses = rows.Where(r => r[0] == k).ToDictionary(r => r[1], r => double.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture));
+            // Rank-2 weights: svd_w is the rank-2k optimum of the reweighted problem, below every rank-k method here.
+            Assert.All(losses.Where(p => p.Key is not ("svd-w" or "svd-w-practical")), p => Assert.True(losses["svd-w"] <= p.Value + 1e-12, p.Key));
+        }
+        Assert.Contains("svd-w-practical", File.ReadAllText(Path.Combine(Scratch("weighted"), "loss.svg")));
+    }
+
+    [Fact]
     public async Task ReproduceFisherMlp_WithoutData_SaysHowToFetchIt()
     {
         var run = await Lowrank("reproduce", "fisher-mlp", "--data", Scratch("missing"), "--out", Scratch("out"));
