@@ -9,6 +9,18 @@ internal static class Options
     public static Option<int> Rank(int defaultValue = 10) =>
         new("--rank", "-k") { Description = "Target rank k.", DefaultValueFactory = _ => defaultValue };
 
+    /// <summary>The experiments' frames argument, data/vtest.npy by default.</summary>
+    public static Argument<string> VideoFrames() =>
+        new("data")
+        {
+            Description = "The frames: a 3-D .npy stack (scripts/fetch-data.sh writes data/vtest.npy), a folder of .npy files or a video.",
+            DefaultValueFactory = _ => "data/vtest.npy",
+        };
+
+    /// <summary>A NumPy-style frame selection of the experiments (--train, --test).</summary>
+    public static Option<string> Frames(string name, string what, string defaultValue) =>
+        new(name) { Description = $"{what} frames, NumPy-style.", DefaultValueFactory = _ => defaultValue };
+
     public static Option<int> Seed(string what, int defaultValue = 0) =>
         new("--seed") { Description = $"Seed of {what}.", DefaultValueFactory = _ => defaultValue };
 

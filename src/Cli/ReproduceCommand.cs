@@ -92,13 +92,9 @@ internal static class ReproduceCommand
 
     private static Command LearnedSketches(Terminal terminal)
     {
-        var data = new Argument<string>("data")
-        {
-            Description = "The frames: a 3-D .npy stack (scripts/fetch-data.sh writes data/vtest.npy), a folder of .npy files or a video.",
-            DefaultValueFactory = _ => "data/vtest.npy",
-        };
-        var train = new Option<string>("--train") { Description = "Training frames, NumPy-style.", DefaultValueFactory = _ => "0:600" };
-        var test = new Option<string>("--test") { Description = "Test frames, NumPy-style.", DefaultValueFactory = _ => "600:" };
+        var data = Options.VideoFrames();
+        var train = Options.Frames("--train", "Training", "0:600");
+        var test = Options.Frames("--test", "Test", "600:");
         var ranks = new Option<int[]>("--ranks") { Description = "Values of k.", DefaultValueFactory = _ => [10], AllowMultipleArgumentsPerToken = true };
         var rows = new Option<int[]>("--rows") { Description = "Values of m (each >= 2k for the mixed kinds).", DefaultValueFactory = _ => [20], AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int?>("--steps") { Description = "Training steps for every trained sketch (default: each method's own, in the table)." };

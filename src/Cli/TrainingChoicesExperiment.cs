@@ -21,13 +21,9 @@ internal static class TrainingChoicesExperiment
 
     public static Command Create(Terminal terminal)
     {
-        var data = new Argument<string>("data")
-        {
-            Description = "The frames: a 3-D .npy stack (scripts/fetch-data.sh writes data/vtest.npy).",
-            DefaultValueFactory = _ => "data/vtest.npy",
-        };
-        var train = new Option<string>("--train") { Description = "Training frames, NumPy-style.", DefaultValueFactory = _ => "0:600:5" };
-        var test = new Option<string>("--test") { Description = "Test frames, NumPy-style.", DefaultValueFactory = _ => "600::5" };
+        var data = Options.VideoFrames();
+        var train = Options.Frames("--train", "Training", "0:600:5");
+        var test = Options.Frames("--test", "Test", "600::5");
         var ranks = new Option<int[]>("--ranks") { Description = "Values of k (m = 2k).", DefaultValueFactory = _ => [10, 20], AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int>("--steps") { Description = "Steps of each loss's training.", DefaultValueFactory = _ => 200 };
         var powerSteps = new Option<int>("--power-steps") { Description = "Steps of each SVD method's training.", DefaultValueFactory = _ => 40 };

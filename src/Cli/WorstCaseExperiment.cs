@@ -22,13 +22,9 @@ internal static class WorstCaseExperiment
 
     public static Command Create(Terminal terminal)
     {
-        var data = new Argument<string>("data")
-        {
-            Description = "The frames: a 3-D .npy stack (scripts/fetch-data.sh writes data/vtest.npy).",
-            DefaultValueFactory = _ => "data/vtest.npy",
-        };
-        var train = new Option<string>("--train") { Description = "Training frames, NumPy-style.", DefaultValueFactory = _ => "0:600:5" };
-        var test = new Option<string>("--test") { Description = "Ordinary test frames, NumPy-style.", DefaultValueFactory = _ => "600::5" };
+        var data = Options.VideoFrames();
+        var train = Options.Frames("--train", "Training", "0:600:5");
+        var test = Options.Frames("--test", "Ordinary test", "600::5");
         var rank = Options.Rank();
         var rows = new Option<int>("--rows", "-m") { Description = "Sketch rows m (the mixed kinds train m/2).", DefaultValueFactory = _ => 40 };
         var output = new Option<string>("--out", "-o") { Description = "Folder for table.md, results.csv and worst-case.svg.", DefaultValueFactory = _ => "results/worst-case" };
