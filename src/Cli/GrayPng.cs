@@ -14,28 +14,7 @@ namespace LowRank.Cli;
 /// </summary>
 internal static class GrayPng
 {
-    private static readonly uint[] Table = BuildTable();
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            var c = n;
-            for (var k = 0; k < 8; k++)
-                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
-    }
-
-    internal static uint Crc(ReadOnlySpan<byte> bytes)
-    {
-        var c = 0xFFFFFFFFu;
-        foreach (var b in bytes)
-            c = Table[(c ^ b) & 0xFF] ^ (c >> 8);
-        return c ^ 0xFFFFFFFFu;
-    }
+    internal static uint Crc(ReadOnlySpan<byte> bytes) => System.IO.Hashing.Crc32.HashToUInt32(bytes);
 
     private static void Chunk(Stream output, string type, byte[] data)
     {

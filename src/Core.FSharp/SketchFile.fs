@@ -9,27 +9,9 @@ open System.Text
 /// corrupted or foreign file is reported as such and never half-read.
 module internal Framed =
 
-    let private table =
-        Array.init 256 (fun n ->
-            let mutable c = uint32 n
-
-            for _ in 1..8 do
-                c <-
-                    if c &&& 1u <> 0u then
-                        0xEDB88320u ^^^ (c >>> 1)
-                    else
-                        c >>> 1
-
-            c)
-
-    /// CRC-32 of bytes[0 .. count - 1].
+    /// CRC-32 of bytes[0 .. count - 1] (System.IO.Hashing's, which is vectorised).
     let crc32 (bytes: byte[]) (count: int) =
-        let mutable c = 0xFFFFFFFFu
-
-        for i in 0 .. count - 1 do
-            c <- table[int ((c ^^^ uint32 bytes[i]) &&& 0xFFu)] ^^^ (c >>> 8)
-
-        c ^^^ 0xFFFFFFFFu
+        System.IO.Hashing.Crc32.HashToUInt32(ReadOnlySpan(bytes, 0, count))
 
     /// The framed bytes of a payload.
     let write (magic: string) (version: uint16) (payload: BinaryWriter -> unit) : byte[] =
