@@ -376,13 +376,7 @@ module internal Diff =
                 (nameof values)
                 $"sparseSketch: expected {n * perColumn}x1 values and {n * perColumn} positions ({perColumn} per column) for a {Guard.shape a.Value} matrix, but values are {Guard.shape values.Value} and positions {positions.Length}."
 
-        let v = entries values.Value
-        let s = build.Dense(rows, n)
-        let sx = entries s
-
-        for i in 0 .. positions.Length - 1 do
-            let j = i / perColumn
-            sx[j * rows + positions[i]] <- sx[j * rows + positions[i]] + v[i]
+        let s = Sketch.denseOfPositions rows perColumn positions (entries values.Value)
 
         record (Dense.gemm false s false a.Value) [ values; a ] (fun g ->
             push values (fun () ->

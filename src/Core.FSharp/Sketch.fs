@@ -192,6 +192,19 @@ module Sketch =
 
     /// Rejects a product S A whose m x d result would not fit one .NET array (2^31 - 1 elements), before the kernels
     /// compute m d in 32-bit arithmetic.
+    /// The dense rows x n matrix of a sketch with `perColumn` nonzeros per column: entry i (column i / perColumn)
+    /// holds values[i] in row positions[i]; repeated positions add. The learned sketches of Training and their
+    /// differentiable product (Diff.sparseSketch) both form it.
+    let internal denseOfPositions (rows: int) (perColumn: int) (positions: int[]) (values: float[]) =
+        let n = positions.Length / perColumn
+        let dense = Array.zeroCreate (rows * n)
+
+        for i in 0 .. positions.Length - 1 do
+            let at = (i / perColumn) * rows + positions[i]
+            dense[at] <- dense[at] + values[i]
+
+        Matrix<float>.Build.Dense(rows, n, dense)
+
     let internal checkOutput (sketch: Sketch) (columns: int) =
         if int64 (rows sketch) * int64 columns > int64 Array.MaxLength then
             raise (

@@ -414,6 +414,11 @@ module Training =
                     grams <- states |> Array.map (fun (_, _, _, sa) -> gramOf sa)
                     cs <- states |> Array.map (fun (_, vs, _, sa) -> Dense.multiply sa vs)
 
+    /// `count` of the items (1 &lt;= count &lt;= items.Length), evenly spaced from the first: the (q length / count)-th
+    /// for q &lt; count, so that a video's chosen frames span its length (the held-out, principal and greedy matrices).
+    let internal evenlySpaced (count: int) (items: 'T[]) =
+        Array.init count (fun q -> items[q * items.Length / count])
+
     /// The fixed random rows of mixed kinds (None for Learned).
     let internal randomRows (options: TrainingOptions) (n: int) =
         match options.Kind with
@@ -469,7 +474,7 @@ module Training =
                         else
                             min options.PrincipalMatrices data.Length
 
-                    Array.init c (fun q -> data[q * data.Length / c])
+                    evenlySpaced c data
 
                 let u = principalDirections workers load n m options.Seed chosen
                 let scale = sqrt (float n)
@@ -486,7 +491,7 @@ module Training =
 
                 if options.Positions = SketchPositions.Greedy then
                     let c = min options.GreedyMatrices data.Length
-                    let scored = Array.init c (fun q -> data[q * data.Length / c])
+                    let scored = evenlySpaced c data
                     greedyPositions workers load options.Rank m positions values scored
 
                 positions, values
@@ -603,18 +608,12 @@ module Training =
     let private sketchOf (options: TrainingOptions) (hash: int[]) (random: Sketch option) (values: float[]) =
         let m = trainedRows options
         let s = perColumn options
-        let n = hash.Length / s
 
         let learned =
             if s = 1 then
                 CountSketch(m, hash, Array.copy values)
             else
-                let dense = Array.zeroCreate (m * n)
-
-                for i in 0 .. hash.Length - 1 do
-                    dense[(i / s) * m + hash[i]] <- dense[(i / s) * m + hash[i]] + values[i]
-
-                DenseSketch(Matrix<float>.Build.Dense(m, n, dense))
+                DenseSketch(Sketch.denseOfPositions m s hash values)
 
         match random with
         | None -> learned
@@ -1012,7 +1011,7 @@ module Training =
             let v = int (floor (float data.Length * options.ValidationFraction))
 
             if v >= 1 && data.Length - v >= 1 then
-                Array.init v (fun q -> q * data.Length / v) |> Set.ofArray
+                evenlySpaced v (Array.init data.Length id) |> Set.ofArray
             else
                 Set.empty
 
