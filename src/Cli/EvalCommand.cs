@@ -36,16 +36,20 @@ internal static class EvalCommand
         };
         var normalize = Options.Normalize();
         var json = Options.Json();
+        var csv = Options.CsvFile();
 
         var command = new Command(
             "eval",
             "Test error Err(Te, S) = mean ||A - SCW(S, A)||_F - mean ||A - [A]_k||_F over the test matrices (Indyk, "
                 + "Vakilian and Yuan 2019, Section 5) of each sketch file and of a random CountSketch."
         );
-        Options.Add(command, data, select, sketches, rank, randomRows, randomSeed, normalize, json);
+        Options.Add(command, data, select, sketches, rank, randomRows, randomSeed, normalize, json, csv);
 
         command.SetAction(parsed =>
         {
+            var csvPath = parsed.GetValue(csv);
+            if (csvPath is not null)
+                Inputs.RequireFolderOf(csvPath, "--csv");
             var test = Inputs.ReadStack(parsed.GetRequiredValue(data), parsed.GetValue(select), "test-data");
             var k = parsed.GetValue(rank);
             var normalization = Options.NormalizationOf(parsed.GetRequiredValue(normalize));
@@ -72,6 +76,10 @@ internal static class EvalCommand
                 .Select((c, i) => new EvalResult(c.Name, c.Sketch.Rows, c.Sketch.Columns, errors[i]))
                 .ToList();
 
+            if (csvPath is not null)
+                Tables.WriteCsv(csvPath, ["sketch", "rows", "columns", "rank", "normalization", "test_matrices", "test_error"],
+                    results.Select(r => new[] { r.Sketch, $"{r.Rows}", $"{r.Columns}", $"{k}", normalization.ToString(), $"{test.Length}", Tables.CsvNumber(r.TestError) }));
+
             if (parsed.GetValue(json))
             {
                 var report = new EvalReport(k, normalization.ToString(), test.Length, test[0].RowCount, test[0].ColumnCount, results);
@@ -96,6 +104,8 @@ internal static class EvalCommand
                     + $"(normalization: {normalization}); lower is better, 0 is the optimum."
             );
             terminal.Console.Write(table);
+            if (csvPath is not null)
+                terminal.Console.WriteLine($"Wrote {csvPath}.");
             return 0;
         });
         return command;

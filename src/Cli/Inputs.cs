@@ -13,7 +13,8 @@ internal static class Inputs
     private static readonly string[] VideoExtensions = [".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".ogv"];
 
     private const string Accepted =
-        "a .npy file (2-D, or a 3-D stack), a folder of .npy files, an IDX file (.idx, -ubyte or .gz), a .csv file, "
+        "a .npy file (2-D, or a 3-D stack), a folder of .npy files, an IDX file (.idx, -ubyte or .gz), the Fashion-MNIST "
+        + "folder that scripts/fetch-data.sh writes (read as matrices of images), a .csv file, "
         + "or a video (.avi, .mp4, .mkv, ...; needs ffmpeg)";
 
     /// <summary>A stack of matrices (a training or test set), optionally sliced by a NumPy-style start:stop:step.</summary>
@@ -74,6 +75,8 @@ internal static class Inputs
 
     private static Matrix<double>[] ReadAll(string path, string argument)
     {
+        if (Directory.Exists(path) && ImageGroups.IsImageFolder(path))
+            return ImageGroups.Read(path);
         if (Directory.Exists(path))
         {
             var files = Directory.GetFiles(path, "*.npy").OrderBy(file => file, StringComparer.Ordinal).ToArray();

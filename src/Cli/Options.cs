@@ -35,6 +35,9 @@ internal static class Options
     public static Option<bool> Json() =>
         new("--json") { Description = "Print the results as one JSON object instead of a table." };
 
+    public static Option<string?> CsvFile() =>
+        new("--csv") { Description = "Also write the results table to this file as CSV (a header line, then one line per row)." };
+
     public static Option<string> Normalize() =>
         Choice(
             "--normalize",

@@ -77,10 +77,10 @@ internal static class ReproduceCommand
                 );
                 File.WriteAllText(Path.Combine(folder, "table.md"), Markdown(rows));
                 File.WriteAllText(Path.Combine(folder, "results.csv"), Csv(rows));
-                File.WriteAllText(Path.Combine(folder, "accuracy.svg"), AccuracyFigure(rows));
+                Chart.Save(AccuracyFigure(rows), folder, "accuracy");
                 terminal.Console.Write(Table(rows));
                 terminal.Console.WriteLine(
-                    $"Wrote {Path.Combine(folder, "table.md")}, {Path.Combine(folder, "results.csv")} and {Path.Combine(folder, "accuracy.svg")}.");
+                    $"Wrote table.md, results.csv, accuracy.png and accuracy.svg to {folder}.");
                 return System.Threading.Tasks.Task.FromResult(0);
             }
         );
@@ -190,23 +190,52 @@ internal static class ReproduceCommand
                     + "| k | m | exact SVD, best rank k | SCW, random CountSketch | SCW, default learned sketch (dense) |\n|---|---|---|---|---|\n"
                     + string.Concat(timings));
                 if (curves.Count > 0)
-                    File.WriteAllText(Path.Combine(folder, "training.svg"), SvgChart.Lines(
-                        "Training loss (mean ||A - SCW(S, A)||_F of the batch, window averages)", "step", "loss", curves));
+                    Chart.Save(Chart.Lines(
+                        "Training loss (mean ||A - SCW(S, A)||_F of the batch, window averages)", "step", "loss", curves), folder, "training");
+                var figures = new List<string>(curves.Count > 0 ? ["training"] : []);
+                foreach (var k in results.Select(r => r.Rank).Distinct())
+                {
+                    if (results.Where(r => r.Rank == k).Select(r => r.Rows).Distinct().Count() < 2)
+                        continue;
+                    figures.Add($"error-vs-rows-k{k}");
+                    Chart.Save(ErrorAgainstRows(results, k), folder, figures[^1]);
+                }
                 File.WriteAllText(
                     Path.Combine(folder, "results.csv"),
                     "k,m,sketch,test_error,training_seconds\n" + string.Concat(results.Select(r =>
-                        string.Create(CultureInfo.InvariantCulture, $"{r.Rank},{r.Rows},{Csv(r.Sketch)},{r.TestError:R},{r.TrainingSeconds:0.0}\n"))));
+                        string.Create(CultureInfo.InvariantCulture, $"{r.Rank},{r.Rows},{Tables.CsvField(r.Sketch)},{r.TestError:R},{r.TrainingSeconds:0.0}\n"))));
                 var table = new Table().AddColumn("k").AddColumn("m").AddColumn("sketch")
                     .AddColumn(new TableColumn("Err(Te, S)").RightAligned()).AddColumn(new TableColumn("training (s)").RightAligned());
                 foreach (var r in results)
                     table.AddRow($"{r.Rank}", $"{r.Rows}", Markup.Escape(r.Sketch), $"{r.TestError:0.000000}", $"{r.TrainingSeconds:0.0}");
                 terminal.Console.Write(table);
-                terminal.Console.WriteLine($"Wrote table.md, results.csv, training.svg and reconstruction-k*-m*.png to {folder}.");
+                terminal.Console.WriteLine(
+                    $"Wrote table.md, results.csv, reconstruction-k*-m*.png{string.Concat(figures.Select(f => $", {f}.png, {f}.svg"))} to {folder}.");
                 return 0;
             }
         );
         return command;
     }
+
+    /// <summary>The sketches a reader compares first, by the names of <see cref="Methods"/>.</summary>
+    private static readonly string[] Compared =
+    [
+        "random CountSketch", "dense Gaussian", "learned values (2019)", "greedy positions + values (s = 1)",
+        "few-shot: principal start from 1 matrix", "default: principal start + values", "mixed (J) with default options",
+    ];
+
+    /// <summary>Err(Te, S) against m at rank k, on a logarithmic axis (the errors span orders of magnitude).</summary>
+    internal static ScottPlot.Plot ErrorAgainstRows(IReadOnlyList<SketchRow> results, int k) =>
+        Chart.Lines(
+            $"Test error against sketch rows, k = {k}",
+            "rows m",
+            "Err(Te, S) (log scale)",
+            Compared
+                .Select(name => (name, (IReadOnlyList<(double X, double Y)>)results
+                    .Where(r => r.Rank == k && r.Sketch == name).Select(r => ((double)r.Rows, r.TestError)).ToList()))
+                .Where(s => s.Item2.Count > 0)
+                .ToList(),
+            logY: true);
 
     /// <summary>Moving averages of `width` consecutive finite values, as (last step of the window, mean) points.</summary>
     private static IReadOnlyList<(double X, double Y)> Smoothed(IReadOnlyList<double> values, int width)
@@ -238,10 +267,6 @@ internal static class ReproduceCommand
         var dense = learned is null ? "-" : Mean(frames, a => Scw.Approximate(a, learned, k));
         return $"| {k} | {m} | {svd} | {countSketch} | {dense} |\n";
     }
-
-    /// <summary>A CSV field: quoted (with inner quotes doubled) when it holds a comma, a quote or a line break.</summary>
-    private static string Csv(string field) =>
-        field.IndexOfAny([',', '"', '\n', '\r']) < 0 ? field : "\"" + field.Replace("\"", "\"\"") + "\"";
 
     /// <summary>The trained sketches of the learned-sketches table, each with its own steps and rate unless --steps is
     /// given: the 2019 method (random positions, values trained), learned positions + values with 1 and 4 nonzeros per
@@ -365,7 +390,7 @@ internal static class ReproduceCommand
     }
 
     /// <summary>Test accuracy against k for the methods a reader compares first, with the full network as a line.</summary>
-    internal static string AccuracyFigure(IReadOnlyList<Row> rows)
+    internal static ScottPlot.Plot AccuracyFigure(IReadOnlyList<Row> rows)
     {
         string[] shown = ["svd", "svd-w", "em", "als", "data-aware", "two-sided"];
         var series = shown
@@ -376,7 +401,7 @@ internal static class ReproduceCommand
             .Where(s => s.Points.Count > 0)
             .ToList();
         var full = rows.FirstOrDefault(r => r.Method == "full layer")?.Accuracy;
-        return SvgChart.Lines(
+        return Chart.Lines(
             "Fashion-MNIST MLP, first layer compressed to rank k",
             "rank k",
             "test accuracy",
@@ -417,7 +442,7 @@ internal static class ReproduceCommand
         text.AppendLine("k,method,relative_weighted_loss,amplification,parameters,milliseconds,test_accuracy,error");
         foreach (var row in rows)
         {
-            var error = row.Error is null ? "" : "\"" + row.Error.Replace("\"", "\"\"") + "\"";
+            var error = row.Error is null ? "" : Tables.CsvField(row.Error);
             text.AppendLine(string.Join(',',
                 row.Rank, row.Method, Format(row.RelativeLoss, "R"), Format(row.Amplification, "R"),
                 row.Parameters?.ToString(CultureInfo.InvariantCulture) ?? "", Format(row.Milliseconds, "0.0"),

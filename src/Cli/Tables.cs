@@ -1,3 +1,7 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
 using Spectre.Console;
 
 namespace LowRank.Cli;
@@ -15,4 +19,16 @@ internal static class Tables
             table.AddRow(Markup.Escape(name), Markup.Escape(value));
         return table;
     }
+
+    /// <summary>A CSV field (RFC 4180): quoted, with inner quotes doubled, when it holds a comma, a quote or a line
+    /// break.</summary>
+    public static string CsvField(string field) =>
+        field.IndexOfAny([',', '"', '\n', '\r']) < 0 ? field : "\"" + field.Replace("\"", "\"\"") + "\"";
+
+    /// <summary>A number as a CSV field: round-trip precision, invariant culture, empty when absent.</summary>
+    public static string CsvNumber(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "";
+
+    /// <summary>Writes a header line and one line per row to `path`, every field through <see cref="CsvField"/>.</summary>
+    public static void WriteCsv(string path, IEnumerable<string> header, IEnumerable<IEnumerable<string>> rows) =>
+        File.WriteAllLines(path, new[] { header }.Concat(rows).Select(row => string.Join(',', row.Select(CsvField))));
 }

@@ -78,10 +78,10 @@ internal static class WeightedSyntheticExperiment
                     .Select(name => (Name: name, Points: (IReadOnlyList<(double X, double Y)>)rows
                         .Where(r => r.Method == name && r.Loss is not null).Select(r => ((double)r.K, r.Loss!.Value)).ToList()))
                     .Where(s => s.Points.Count > 0).ToList();
-                File.WriteAllText(Path.Combine(folder, "loss.svg"),
-                    SvgChart.Lines("Weighted low-rank approximation, rank-2 weights", "rank k", "||W o (A - A~)||_F / ||W o A||_F", series));
+                Chart.Save(Chart.Lines("Weighted low-rank approximation, rank-2 weights", "rank k", "||W o (A - A~)||_F / ||W o A||_F", series),
+                    folder, "loss");
                 terminal.Console.WriteLine(markdown.ToString());
-                terminal.Console.WriteLine($"Wrote table.md, results.csv and loss.svg to {folder}.");
+                terminal.Console.WriteLine($"Wrote table.md, results.csv, loss.png and loss.svg to {folder}.");
                 return System.Threading.Tasks.Task.FromResult(0);
             }
         );

@@ -98,6 +98,7 @@ internal static class WlraCommand
             Description = "With one method: write its approximation as <prefix>.npy (n x d, dense).",
         };
         var json = Options.Json();
+        var csv = Options.CsvFile();
 
         var command = new Command(
             "wlra",
@@ -121,7 +122,8 @@ internal static class WlraCommand
             emStart,
             seed,
             output,
-            json
+            json,
+            csv
         );
 
         command.SetAction(
@@ -129,6 +131,9 @@ internal static class WlraCommand
             {
                 if (parsed.GetValue(output) is { } outputPrefix)
                     Inputs.RequireFolderOf(outputPrefix, "--out");
+                var csvPath = parsed.GetValue(csv);
+                if (csvPath is not null)
+                    Inputs.RequireFolderOf(csvPath, "--csv");
                 var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix");
                 // An array option that is absent reads as empty, not null.
                 var factorFiles = parsed.GetValue(factors) is { Length: > 0 } given ? given : null;
@@ -173,6 +178,18 @@ internal static class WlraCommand
                     Npy.WriteMatrix($"{prefix}.npy", runs[0].Result!.ToMatrix());
                 }
 
+                if (csvPath is not null)
+                    Tables.WriteCsv(csvPath,
+                        ["method", "loss", "milliseconds", "parameters", "rank", "weight_rank", "amplification", "iterations", "converged", "error"],
+                        runs.Select(run => run.Result is { } result
+                            ? new[]
+                            {
+                                run.Method, Tables.CsvNumber(result.Loss), Tables.CsvNumber(run.Time.TotalMilliseconds), $"{result.Parameters}",
+                                $"{result.Rank}", $"{result.WeightRank}", Tables.CsvNumber(result.Amplification), $"{result.Iterations}",
+                                result.Converged ? "true" : "false", "",
+                            }
+                            : new[] { run.Method, "", Tables.CsvNumber(run.Time.TotalMilliseconds), "", "", "", "", "", "", run.Error ?? "" }));
+
                 if (parsed.GetValue(json))
                 {
                     var report = runs.Select(run => run.Result is { } result
@@ -205,6 +222,8 @@ internal static class WlraCommand
                     terminal.Console.MarkupLineInterpolated($"svd-w's {choice}.");
                 if (prefix is not null)
                     terminal.Console.WriteLine($"Wrote {prefix}.npy.");
+                if (csvPath is not null)
+                    terminal.Console.WriteLine($"Wrote {csvPath}.");
                 return System.Threading.Tasks.Task.FromResult(0);
             }
         );

@@ -109,10 +109,11 @@ internal static class WorstCaseExperiment
                 File.WriteAllText(Path.Combine(folder, "table.md"),
                     $"k = {k}, m = {m}; adversarial columns: mean ||A - SCW(S, A)||_F / ||A||_F over 5 matrices per noise level.\n\n" + table);
                 File.WriteAllText(Path.Combine(folder, "results.csv"), csv.ToString());
-                File.WriteAllText(Path.Combine(folder, "worst-case.svg"), SvgChart.Lines(
-                    "Matrices orthogonal to the learned rows: relative SCW error", "noise level", "||A - SCW(S, A)||_F / ||A||_F", series));
+                Chart.Save(Chart.Lines(
+                    "Matrices orthogonal to the learned rows: relative SCW error", "noise level (log scale)", "||A - SCW(S, A)||_F / ||A||_F (log scale)",
+                    series, logX: true, logY: true), folder, "worst-case");
                 terminal.Console.WriteLine(table.ToString());
-                terminal.Console.WriteLine($"Wrote table.md, results.csv and worst-case.svg to {folder}.");
+                terminal.Console.WriteLine($"Wrote table.md, results.csv, worst-case.png and worst-case.svg to {folder}.");
                 return 0;
             }
         );

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -74,7 +75,7 @@ public class CliTests : ScratchDirectory
 
         var train = await Lowrank("train", trainSet, "--out", sketchPath, "-k", "3", "-m", "6", "--steps", "40", "--seed", "3");
         Assert.True(train.ExitCode == 0, train.Error + train.Output);
-        var eval = await Lowrank("eval", testSet, "--sketch", sketchPath, "-k", "3", "--random-seed", "9", "--json");
+        var eval = await Lowrank("eval", testSet, "--sketch", sketchPath, "-k", "3", "--random-seed", "9", "--json", "--csv", Scratch("eval.csv"));
         Assert.True(eval.ExitCode == 0, eval.Error + eval.Output);
 
         using var json = JsonDocument.Parse(eval.Output);
@@ -87,6 +88,13 @@ public class CliTests : ScratchDirectory
         Assert.Equal(random, results[1].GetProperty("testError").GetDouble());
         Assert.Equal(sketchPath, results[0].GetProperty("sketch").GetString());
         Assert.Equal(5, json.RootElement.GetProperty("testMatrices").GetInt32());
+        // The same table as CSV: a header, then one line per sketch with its error to the last bit.
+        var csv = File.ReadAllLines(Scratch("eval.csv"));
+        Assert.Equal("sketch,rows,columns,rank,normalization,test_matrices,test_error", csv[0]);
+        Assert.Equal(3, csv.Length);
+        Assert.Equal(learned, double.Parse(csv[1].Split(',')[^1], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("random CountSketch (seed 9)", csv[2].Split(',')[0]);
+        Assert.Equal(random, double.Parse(csv[2].Split(',')[^1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -141,7 +149,7 @@ public class CliTests : ScratchDirectory
         Npy.WriteMatrix(Scratch("a.npy"), a);
         Npy.WriteMatrix(Scratch("w.npy"), w);
 
-        var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "-k", "2", "--json");
+        var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "-k", "2", "--json", "--csv", Scratch("wlra.csv"));
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         using var json = JsonDocument.Parse(run.Output);
@@ -150,6 +158,11 @@ public class CliTests : ScratchDirectory
         Assert.Equal(Wlra.SvdW(a, Weights.FromMatrix(w), 2).Loss, results["svd-w"].GetProperty("loss").GetDouble());
         Assert.Equal(Wlra.Em(a, Weights.FromMatrix(w), 2).Loss, results["em"].GetProperty("loss").GetDouble());
         Assert.Equal(1, json.RootElement.GetProperty("weightRank").GetInt32());
+        var csv = File.ReadAllLines(Scratch("wlra.csv")).Select(line => line.Split(',')).ToArray();
+        Assert.Equal("method", csv[0][0]);
+        Assert.Equal(WlraCommand.Methods.Keys, csv.Skip(1).Select(row => row[0]));
+        var svdW = csv.Single(row => row[0] == "svd-w");
+        Assert.Equal(results["svd-w"].GetProperty("loss").GetDouble(), double.Parse(svdW[1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -283,7 +296,11 @@ public class CliTests : ScratchDirectory
         Assert.True(File.Exists(Path.Combine(Scratch("out"), "table.md")));
         var figure = System.Xml.Linq.XDocument.Load(Path.Combine(Scratch("out"), "accuracy.svg"));
         Assert.Equal("svg", figure.Root!.Name.LocalName);
-        Assert.Equal(6, figure.Root.Elements().Count(e => e.Name.LocalName == "polyline"));
+        // The six methods of the legend, each a text element of the SVG; and the same chart as a PNG.
+        var texts = figure.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value.Trim()).ToHashSet();
+        Assert.Subset(texts, new HashSet<string> { "svd", "svd-w", "em", "als", "data-aware", "two-sided", "full network" });
+        var (width, height, _) = DecodePng(Path.Combine(Scratch("out"), "accuracy.png"));
+        Assert.Equal((Chart.Width, Chart.Height), (width, height));
         var full = double.Parse(csv[1].Split(',')[6], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(full > 0.5, $"the network learned nothing: accuracy {full}");
     }
@@ -294,10 +311,11 @@ public class CliTests : ScratchDirectory
         var data = WriteStack("frames.npy", 30, 24, 20, 5);
 
         var run = await Lowrank("reproduce", "learned-sketches", data, "--train", "0:20", "--test", "20:", "--ranks", "2",
-            "--rows", "6", "--steps", "5", "--out", Scratch("out"));
+            "--rows", "6", "8", "--steps", "5", "--out", Scratch("out"));
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
-        var rows = File.ReadAllLines(Path.Combine(Scratch("out"), "results.csv")).Skip(1).Select(line => line.Split(',')).ToArray();
+        var rows = File.ReadAllLines(Path.Combine(Scratch("out"), "results.csv")).Skip(1).Select(line => line.Split(','))
+            .Where(row => row[1] == "6").ToArray();
         Assert.Equal(
             new[]
             {
@@ -312,10 +330,13 @@ public class CliTests : ScratchDirectory
         Assert.Equal(random, double.Parse(rows[0][3], System.Globalization.CultureInfo.InvariantCulture));
 
         // The figures: four 24 x 20 panels with 8-pixel gaps, and a chart with its title.
-        var (width, height, pixels) = DecodeGrayPng(Path.Combine(Scratch("out"), "reconstruction-k2-m6.png"));
+        var (width, height, pixels) = DecodePng(Path.Combine(Scratch("out"), "reconstruction-k2-m6.png"));
         Assert.Equal((4 * 20 + 3 * 8, 24), (width, height));
         Assert.True(pixels.Distinct().Count() > 16, "the reconstruction has more than 16 gray levels");
         Assert.Contains("Training loss", File.ReadAllText(Path.Combine(Scratch("out"), "training.svg")));
+        // Two values of m: Err against m, with the compared sketches in its legend.
+        Assert.Contains("default: principal start + values", File.ReadAllText(Path.Combine(Scratch("out"), "error-vs-rows-k2.svg")));
+        Assert.True(File.Exists(Path.Combine(Scratch("out"), "error-vs-rows-k2.png")));
         Assert.Contains("exact SVD, best rank k", File.ReadAllText(Path.Combine(Scratch("out"), "table.md")));
     }
 
@@ -326,17 +347,22 @@ public class CliTests : ScratchDirectory
         Assert.NotEmpty(figures);
         foreach (var figure in figures)
         {
-            var (width, height, pixels) = DecodeGrayPng(figure);
-            // The reconstruction figure: four 576 x 768 panels with 8-pixel gaps.
-            Assert.Equal((4 * 768 + 3 * 8, 576), (width, height));
-            Assert.True(pixels.Distinct().Count() > 64, $"{figure} has more than 64 gray levels");
+            var (width, height, pixels) = DecodePng(figure);
+            // The reconstruction figure is four 576 x 768 panels with 8-pixel gaps; every other one is a chart.
+            var expected = Path.GetFileName(figure).Contains("reconstruction", StringComparison.Ordinal)
+                ? (4 * 768 + 3 * 8, 576)
+                : (Chart.Width, Chart.Height);
+            Assert.True(expected == (width, height), $"{figure} is {width} x {height}, not {expected}");
+            Assert.True(pixels.Distinct().Count() > 16, $"{figure} has at most 16 gray levels");
+            Assert.True(pixels.Count(p => p < 128) > width * height / 1000, $"{figure} is nearly blank");
         }
     }
 
-    /// <summary>An independent PNG reader for 8-bit grayscale, unfiltered rows: checks the signature and every chunk's
-    /// CRC-32 (System.IO.Hashing is not referenced, so by a bitwise loop), inflates the IDAT data, and returns the
-    /// pixels.</summary>
-    private static (int Width, int Height, byte[] Pixels) DecodeGrayPng(string path)
+    /// <summary>An independent PNG reader (ISO/IEC 15948) for 8-bit, non-interlaced grayscale, RGB or RGBA images, as
+    /// GrayPng and ScottPlot write them: checks the signature and every chunk's CRC-32 (System.IO.Hashing is not
+    /// referenced, so by a bitwise loop), inflates the IDAT data, undoes the five row filters, and returns each pixel's
+    /// luminance (the mean of R, G and B; alpha is ignored).</summary>
+    internal static (int Width, int Height, byte[] Pixels) DecodePng(string path)
     {
         var bytes = File.ReadAllBytes(path);
         Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
@@ -351,7 +377,7 @@ public class CliTests : ScratchDirectory
             }
             return ~c;
         }
-        int width = 0, height = 0;
+        int width = 0, height = 0, channels = 0;
         var idat = new MemoryStream();
         for (var at = 8; at < bytes.Length;)
         {
@@ -363,7 +389,15 @@ public class CliTests : ScratchDirectory
             {
                 width = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(body);
                 height = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(body[4..]);
-                Assert.Equal((8, 0), (body[8], body[9]));
+                Assert.Equal(8, body[8]); // bit depth
+                channels = body[9] switch
+                {
+                    0 => 1,
+                    2 => 3,
+                    6 => 4,
+                    var other => throw new Xunit.Sdk.XunitException($"{path}: color type {other} is not read here"),
+                };
+                Assert.Equal(0, body[12]); // not interlaced
             }
             else if (type == "IDAT")
                 idat.Write(body);
@@ -374,14 +408,53 @@ public class CliTests : ScratchDirectory
         using (var zlib = new System.IO.Compression.ZLibStream(idat, System.IO.Compression.CompressionMode.Decompress))
             zlib.CopyTo(inflated);
         var raw = inflated.ToArray();
-        Assert.Equal(height * (width + 1), raw.Length);
-        var pixels = new byte[width * height];
+        var stride = width * channels;
+        Assert.Equal(height * (stride + 1), raw.Length);
+        var rows = new byte[height * stride];
         for (var i = 0; i < height; i++)
         {
-            Assert.Equal(0, raw[i * (width + 1)]);
-            Array.Copy(raw, i * (width + 1) + 1, pixels, i * width, width);
+            var filter = raw[i * (stride + 1)];
+            for (var j = 0; j < stride; j++)
+            {
+                int x = raw[i * (stride + 1) + 1 + j];
+                int a = j >= channels ? rows[i * stride + j - channels] : 0;
+                int b = i > 0 ? rows[(i - 1) * stride + j] : 0;
+                int c = i > 0 && j >= channels ? rows[(i - 1) * stride + j - channels] : 0;
+                int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
+                var predicted = filter switch
+                {
+                    0 => 0,
+                    1 => a,
+                    2 => b,
+                    3 => (a + b) / 2,
+                    4 => pa <= pb && pa <= pc ? a : pb <= pc ? b : c,
+                    _ => throw new Xunit.Sdk.XunitException($"{path}: row {i} has filter type {filter}"),
+                };
+                rows[i * stride + j] = (byte)(x + predicted);
+            }
         }
+        var pixels = new byte[width * height];
+        for (var p = 0; p < pixels.Length; p++)
+            pixels[p] = channels == 1 ? rows[p] : (byte)((rows[p * channels] + rows[p * channels + 1] + rows[p * channels + 2]) / 3);
         return (width, height, pixels);
+    }
+
+    [Fact]
+    public void ChartLabels_LeaveInk_SoAMissingFontCannotBlankThem()
+    {
+        // Without a TrueType font SkiaSharp draws no text and reports nothing; two charts that differ only in their
+        // title must then differ in the title's band, and the band must hold dark pixels.
+        var series = new List<(string, IReadOnlyList<(double X, double Y)>)> { ("series", new[] { (1.0, 1.0), (2.0, 3.0) }) };
+        var titled = Chart.Save(Chart.Lines("Reproducible title", "x", "y", series), Scratch(""), "titled").Png;
+        var plain = Chart.Save(Chart.Lines("", "x", "y", series), Scratch(""), "plain").Png;
+
+        var (width, height, ink) = DecodePng(titled);
+        var (_, _, blank) = DecodePng(plain);
+
+        Assert.Equal((Chart.Width, Chart.Height), (width, height));
+        var band = Enumerable.Range(0, 30 * width);
+        Assert.True(band.Count(p => ink[p] < 128) > 100, "the title drew fewer than 100 dark pixels: is a TrueType font installed (fonts-dejavu-core)?");
+        Assert.True(band.Count(p => ink[p] != blank[p]) > 100);
     }
 
     [Fact]
@@ -430,6 +503,7 @@ public class CliTests : ScratchDirectory
             Assert.True(rows["mixed (J)"][i] < rows["learned (default)"][i] - 0.1, $"noise level {i}");
         }
         Assert.True(File.Exists(Path.Combine(Scratch("worst"), "worst-case.svg")));
+        Assert.True(File.Exists(Path.Combine(Scratch("worst"), "worst-case.png")));
     }
 
     [Fact]
