@@ -5,6 +5,7 @@ module LowRank.Properties.Runner
 
 open System
 open FsCheck
+open FsCheck.FSharp
 
 /// The fixed default seed, used unless LOWRANK_PROPERTY_SEED is set.
 [<Literal>]
@@ -35,3 +36,35 @@ let checkWith (tests: int) (property: Property) =
 
 /// Checks a property on 100 generated cases.
 let check (property: Property) = checkWith 100 property
+
+/// Counts the cases of one property run in which its theorem bites (for example: the first sketch alone is not
+/// already optimal), so that a run on degenerate cases only cannot pass as evidence. Each case is also labelled for
+/// FsCheck's classification.
+type NonTrivial(what: string) =
+    let mutable count = 0
+
+    /// How many cases were non-trivial so far.
+    member _.Count = count
+
+    /// What a non-trivial case is, as the failure message says it.
+    member _.What = what
+
+    /// Counts the case when `nonTrivial`, and labels the property with the classification.
+    member _.Classify (nonTrivial: bool) (property: Property) =
+        if nonTrivial then
+            count <- count + 1
+
+        property |> Prop.classify nonTrivial what
+
+/// Checks a property on `tests` cases, as checkWith, then requires that at least `minimum` of them were non-trivial
+/// by `cases`; the count is printed either way, so a run shows how much of it exercised the theorem.
+let checkNonTrivial (tests: int) (minimum: int) (cases: NonTrivial) (property: Property) =
+    checkWith tests property
+    printfn "%d of %d cases %s (at least %d required)" cases.Count tests cases.What minimum
+
+    if cases.Count < minimum then
+        raise (
+            Xunit.Sdk.XunitException(
+                $"Only {cases.Count} of {tests} generated cases {cases.What}; at least {minimum} are required for the run to test the theorem. Seed: LOWRANK_PROPERTY_SEED={runSeed}."
+            )
+        )

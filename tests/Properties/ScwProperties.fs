@@ -12,12 +12,40 @@ open LowRank.Properties.Runner
 
 /// A matrix, a valid rank k and a sketch with at least k rows: every input SCW accepts.
 module ScwCases =
-    let withSketch: Gen<MatrixSpec * int * SketchSpec> =
+    /// Any accepted input, edge cases included (1 x n, n x 1, zero, rank-deficient).
+    let anyShape: Gen<MatrixSpec * int * SketchSpec> =
         gen {
             let! spec, k = matrixWithRank
             let! sketch = sketchWithAtLeast k
             return spec, k, sketch
         }
+
+    /// Inputs where the theorems bite: n > m + k rows, d > m columns and rank(A) > m, so S A cannot hold A's row
+    /// space, the optimum is not A itself, and the sketch's choice of subspace decides the error.
+    let biting: Gen<MatrixSpec * int * SketchSpec> =
+        gen {
+            let! k = Gen.choose (1, 4)
+            let! sketch = sketchWithAtLeast k
+            let! rows = Gen.choose (sketch.Rows + k + 1, sketch.Rows + k + 12)
+            let! columns = Gen.choose (sketch.Rows + 1, sketch.Rows + 16)
+            let! rank = Gen.choose (sketch.Rows + 1, min rows columns)
+            let! scale = scale
+            let! seed = seed
+
+            return
+                {
+                    Rows = rows
+                    Columns = columns
+                    Rank = rank
+                    Scale = scale
+                    Seed = seed
+                },
+                k,
+                sketch
+        }
+
+    /// Two biting cases for each edge case.
+    let withSketch = Gen.frequency [ 1, anyShape; 2, biting ]
 
 /// Theorem 1 of Indyk, Vakilian and Yuan (NeurIPS 2019): appending rows to a sketch never increases the SCW error,
 /// so a mixed learned+random sketch keeps the random sketch's worst-case guarantee.
@@ -33,18 +61,58 @@ module MixedSketchWorstCase =
                 return spec, k, s1, s2, s1First
             }
 
+        let cases =
+            NonTrivial "had S1 alone above the optimum (the theorem's inequality can be strict)"
+
         forAll case (fun (spec, k, s1, s2, s1First) ->
             let a = spec.Build()
             let first, second = s1.Build a.RowCount, s2.Build a.RowCount
             let mixed = Sketch.stack (if s1First then [ first; second ] else [ second; first ])
-            let accuracy = medium |> scaledTo (Norm.frobenius a)
+            let norm = Norm.frobenius a
+            let accuracy = medium |> scaledTo norm
+            let alone = Scw.error k first a
+
+            atMost accuracy "||A - SCW([S1; S2], A)||_F <= ||A - SCW(S1, A)||_F" (Scw.error k mixed a) alone
+            |> cases.Classify(alone > Svd.optimalError k a + 1e-8 * norm))
+        |> checkNonTrivial 100 50 cases
+
+    /// Theorem 1 for any sketch whose row space contains S_R's (not only [S_R; S_L]): with S = [S_R; S_L] Q for an
+    /// invertible mixing Q of the rows, rowspace(S A) contains rowspace(S_R A), so SCW(S, A) is never worse.
+    [<Fact>]
+    let ``SCW with any sketch whose row space contains S_R's is never worse than with S_R`` () =
+        let case =
+            gen {
+                let! spec, k, random = ScwCases.withSketch
+                let! learned = sketchWithAtLeast 1
+                let! seed = seed
+                return spec, k, random, learned, seed
+            }
+
+        let cases = NonTrivial "had S_R above the optimum"
+
+        forAll case (fun (spec, k, random, learned, seed) ->
+            let a = spec.Build()
+            let sr, sl = random.Build a.RowCount, learned.Build a.RowCount
+            let stacked = Sketch.toMatrix (Sketch.stack [ sr; sl ])
+            // An invertible mixing of all rows (Gaussian, so invertible with probability 1): S = Q [S_R; S_L].
+            let q = gaussian (Random seed) stacked.RowCount stacked.RowCount
+            let mixed = Sketch.ofMatrix (q * stacked)
+            let norm = Norm.frobenius a
+            let alone = Scw.error k sr a
+
+            // Q's conditioning enters the row space S A that SCW computes; allow for it.
+            let condition =
+                let s = Dense.singularValues q
+                s[0] / s[s.Length - 1]
 
             atMost
-                accuracy
-                "||A - SCW([S1; S2], A)||_F <= ||A - SCW(S1, A)||_F"
+                (medium |> scaledTo (norm * min condition 1e4))
+                "||A - SCW(Q [S_R; S_L], A)||_F <= ||A - SCW(S_R, A)||_F"
                 (Scw.error k mixed a)
-                (Scw.error k first a))
-        |> check
+                alone
+            |> Prop.label (sprintf "cond(Q) = %.3g" condition)
+            |> cases.Classify(alone > Svd.optimalError k a + 1e-8 * norm))
+        |> checkNonTrivial 100 50 cases
 
 /// Lemma 4.3 of Clarkson and Woodruff (2009): [A V]_k V^T is the best rank-k matrix whose rows lie in colsp(V).
 module BestInSubspace =
@@ -204,6 +272,50 @@ module EckartYoung =
                 (Svd.optimalError k a)
                 (Scw.error k (s.Build a.RowCount) a))
         |> check
+
+    /// The theorem itself, against arbitrary competitors: random rank-k X, [A]_k with both factors perturbed at several
+    /// sizes (rank k kept), and X sharing [A]_k's row space with another left factor.
+    [<Fact>]
+    let ``no rank-k X is closer to A than [A]_k`` () =
+        let case =
+            gen {
+                // The SCW cases' matrices and ranks: edge cases, and biting ones with rank(A) > k.
+                let! spec, k, _ = ScwCases.withSketch
+                let! seed = seed
+                let! size = Gen.elements [ 0.0; 1e-8; 1e-4; 1e-1; 10.0 ]
+                return spec, k, seed, size
+            }
+
+        let cases = NonTrivial "had rank(A) > k (a positive optimum)"
+
+        forAll case (fun (spec, k, seed, size) ->
+            let a = spec.Build()
+            let norm = Norm.frobenius a
+            let best = Svd.bestRankK k a
+            let optimum = Svd.optimalError k a
+            let random = Random seed
+            let perturbed = gaussian random a.RowCount k * gaussian random k a.ColumnCount
+
+            let competitors = [
+                "random rank-k X", (norm / (1.0 + Norm.frobenius perturbed)) * perturbed
+                "[A]_k with both factors perturbed",
+                (best.Left + (size * norm) * gaussian random a.RowCount best.Rank)
+                * (best.Right + size * gaussian random best.Rank a.ColumnCount)
+                "[A]_k's rows, another left factor",
+                (best.Left + size * norm * gaussian random a.RowCount best.Rank) * best.Right
+            ]
+
+            competitors
+            |> List.map (fun (name, x) ->
+                atMost
+                    (medium |> scaledTo norm)
+                    $"||A - [A]_k||_F <= ||A - X||_F, X {name}"
+                    optimum
+                    (Norm.frobenius (a - x)))
+            |> all
+            |> Prop.label (sprintf "perturbation %g" size)
+            |> cases.Classify(optimum > 1e-8 * norm))
+        |> checkNonTrivial 100 50 cases
 
     [<Fact>]
     let ``SCW with the identity sketch attains the optimal rank-k error`` () =

@@ -11,7 +11,7 @@ open LowRank.Properties.Runner
 /// W o A, divided entrywise by W, is at least as good as any rank-k matrix.
 module WeightedRankBound =
 
-    let private case =
+    let private anyShape =
         gen {
             let! rows, columns = shape
             let! w = matrixOfShape rows columns
@@ -19,26 +19,39 @@ module WeightedRankBound =
             return w, a
         }
 
+    /// Both ranks positive and rank(W) rank(A') < min(n, d): the bound is not implied by the shape.
+    let private biting =
+        gen {
+            let! r = Gen.choose (1, 3)
+            let! k = Gen.choose (1, 3)
+            let! rows = Gen.choose (r * k + 1, r * k + 10)
+            let! columns = Gen.choose (r * k + 1, r * k + 10)
+            let! w = matrixOfShape rows columns
+            let! a = matrixOfShape rows columns
+            return { w with Rank = r }, { a with Rank = k }
+        }
+
+    let private case = Gen.frequency [ 1, anyShape; 2, biting ]
+
     [<Fact>]
     let ``rank of the Hadamard product is at most the product of the ranks`` () =
+        let cases = NonTrivial "had 0 < rank(W) rank(A') < min(n, d)"
+
         forAll case (fun (w, a) ->
             let product = Svd.numericalRank ((w.Build()).PointwiseMultiply(a.Build()))
 
             holds
                 (sprintf "rank(W o A') = %d <= rank(W) rank(A') = %d * %d" product w.Rank a.Rank)
-                (product <= w.Rank * a.Rank))
-        |> check
+                (product <= w.Rank * a.Rank)
+            |> cases.Classify(w.Rank > 0 && a.Rank > 0 && w.Rank * a.Rank < min w.Rows w.Columns))
+        |> checkNonTrivial 100 50 cases
 
     [<Fact>]
     let ``the bound is tight for generic factors: rank(W o A') = min(n, d, rank(W) rank(A'))`` () =
+        // Generic (Gaussian-factor) matrices of positive rank; the zero case is covered above.
         let tight =
-            gen {
-                let! rows, columns = shape
-                let! w = matrixOfShape rows columns
-                let! a = matrixOfShape rows columns
-                // Generic (Gaussian-factor) matrices of positive rank; the zero case is covered above.
-                return { w with Rank = max 1 w.Rank }, { a with Rank = max 1 a.Rank }
-            }
+            case
+            |> Gen.map (fun (w, a) -> { w with Rank = max 1 w.Rank }, { a with Rank = max 1 a.Rank })
 
         forAll tight (fun (w, a) ->
             let rows, columns = w.Rows, w.Columns

@@ -51,7 +51,8 @@ type WeightedCase = {
             Weights.ofMatrix (p * q)
 
 module WeightedCases =
-    let generator: Gen<WeightedCase> =
+    /// Any accepted problem, edge cases included (1 x n, zero A, r k = min(n, d)).
+    let anyShape: Gen<WeightedCase> =
         gen {
             let! spec = matrix
             let limit = min spec.Rows spec.Columns
@@ -71,6 +72,39 @@ module WeightedCases =
             }
         }
 
+    /// Problems where Theorem 1.2 bites: r k < min(n, d) and A of full rank, so no rank-k (or rank r k) matrix fits
+    /// A exactly and svd_w's loss is positive.
+    let biting: Gen<WeightedCase> =
+        gen {
+            let! r = Gen.choose (1, 3)
+            let! k = Gen.choose (1, 3)
+            let! rows = Gen.choose (r * k + 1, r * k + 12)
+            let! columns = Gen.choose (r * k + 1, r * k + 12)
+            let! scale = scale
+            let! matrixSeed = seed
+            let! seed = seed
+            let! zeros = Gen.elements [ false; true ]
+            let! factored = Gen.elements [ false; true ]
+
+            return {
+                Matrix = {
+                    Rows = rows
+                    Columns = columns
+                    Rank = min rows columns
+                    Scale = scale
+                    Seed = matrixSeed
+                }
+                WeightRank = r
+                K = k
+                WeightSeed = seed
+                ZeroWeights = zeros
+                Factored = factored
+            }
+        }
+
+    /// Two biting problems for each edge case.
+    let generator = Gen.frequency [ 1, anyShape; 2, biting ]
+
     /// Cases where W's numerical rank is the construction rank, so svd_w's r is known exactly.
     let exactRank =
         generator
@@ -81,6 +115,8 @@ module ReweightedBeatsAnyRankK =
 
     [<Fact>]
     let ``svd_w's weighted error is at most that of random rank-k matrices and of the svd, em and als solutions`` () =
+        let cases = NonTrivial "had a positive svd_w loss"
+
         forAll (Gen.zip WeightedCases.exactRank seed) (fun (case, seed) ->
             let a = case.Matrix.Build()
             let weights = case.Weights()
@@ -123,8 +159,98 @@ module ReweightedBeatsAnyRankK =
             |> List.map (fun (name, loss) -> atMost accuracy $"svd_w loss <= {name} loss" reweighted.Loss loss)
             |> List.append [ tight ]
             |> all
-            |> Prop.label (sprintf "r = %d, total rank %d" (Weights.rank weights) reweighted.Rank))
-        |> checkWith 50
+            |> Prop.label (sprintf "r = %d, total rank %d" (Weights.rank weights) reweighted.Rank)
+            |> cases.Classify(reweighted.Loss > 1e-8 * scale))
+        |> checkNonTrivial 50 25 cases
+
+    /// Theorem 1.2 as stated: with W of rank r, svd_w's loss ||W o A - [W o A]_(r k)||_F on the support is the tail of
+    /// W o A's spectrum beyond r k when every weight is positive, and at most that tail when some are 0 (the division
+    /// by W leaves 0 there, and W o A is 0 there too). A result that kept r k + 1 directions would go below the tail.
+    [<Fact>]
+    let ``svd_w's loss is the tail of W o A's spectrum beyond r k (at most it, with zero weights)`` () =
+        let cases = NonTrivial "had a positive tail"
+
+        forAll WeightedCases.exactRank (fun case ->
+            let a = case.Matrix.Build()
+            let weights = case.Weights()
+            let w = Weights.dense weights
+            let result = Wlra.svdW WlraOptions.Default case.K weights a
+            let t = Weights.rank weights * case.K
+            let spectrum = Svd.singularValues (w.PointwiseMultiply a)
+            let tail = Dense.twoNorm spectrum[t..]
+            let scale = Norm.weightedFrobenius w a
+            let positive = w.ForAll(fun x -> x > 0.0)
+            let accuracy = medium |> scaledTo scale
+
+            (if positive then
+                 close accuracy "svd_w loss = tail of sigma(W o A) beyond r k" result.Loss tail
+             else
+                 atMost accuracy "svd_w loss <= tail of sigma(W o A) beyond r k" result.Loss tail)
+            |> Prop.label (sprintf "r k = %d, positive weights: %b" t positive)
+            |> cases.Classify(tail > 1e-8 * scale))
+        |> checkNonTrivial 100 40 cases
+
+    /// Theorem 1.2 with kappa > 1: if B has rank r k and ||W o A - B||_F <= kappa ||W o A - [W o A]_(r k)||_F, then
+    /// A~ = W^(o-1) o B has weighted loss at most kappa times that of every rank-k matrix. B is the optimum with its
+    /// left factor perturbed (rank r k kept); kappa is measured, and the competitors are random rank-k matrices and
+    /// the svd, em and als solutions. The division and the loss are the library's (WeightColumns.divide, Norm).
+    [<Fact>]
+    let ``an approximate rank r k solution, divided by W, is within its factor kappa of every rank-k matrix`` () =
+        let cases = NonTrivial "had kappa > 1 + 1e-6 and a positive optimum"
+
+        forAll (Gen.zip3 WeightedCases.exactRank seed (Gen.elements [ 1e-3; 1e-1; 1.0 ])) (fun (case, seed, size) ->
+            let a = case.Matrix.Build()
+            let weights = case.Weights()
+            let w = Weights.dense weights
+            let k = case.K
+            let t = Weights.rank weights * k
+            let wa = w.PointwiseMultiply a
+            let optimum = Svd.bestRankK t wa
+            let tail = Svd.optimalError t wa
+            let random = Random seed
+            let delta = gaussian random a.RowCount optimum.Rank
+            let scale = Norm.weightedFrobenius w a
+
+            let b =
+                (optimum.Left + (size * scale / (1.0 + Norm.frobenius delta)) * delta)
+                * optimum.Right
+
+            let kappa =
+                if tail > 0.0 then
+                    Norm.frobenius (wa - b) / tail
+                else
+                    infinity
+
+            let divided = WeightColumns.divide 0.0 weights b
+            let loss = Norm.weightedFrobenius w (a - divided)
+
+            let x =
+                let x = gaussian random a.RowCount k * gaussian random k a.ColumnCount
+                (Norm.frobenius a / (1.0 + Norm.frobenius x)) * x
+
+            let options = {
+                WlraOptions.Default with
+                    MaxIterations = 5
+            }
+
+            let competitors = [
+                "random rank-k", Norm.weightedFrobenius w (a - x)
+                "svd", (Wlra.svd k weights a).Loss
+                "em", (Wlra.em options k weights a).Loss
+                "als", (Wlra.als options k weights a).Loss
+            ]
+
+            // With tail = 0, W o A has rank <= r k and kappa is unbounded unless B = W o A; the bound is then vacuous.
+            (if Double.IsInfinity kappa then
+                 holds "tail 0: nothing to check" true
+             else
+                 competitors
+                 |> List.map (fun (name, other) ->
+                     atMost (medium |> scaledTo (kappa * scale)) $"loss <= kappa * {name} loss" loss (kappa * other))
+                 |> all)
+            |> Prop.label (sprintf "kappa = %.6g, r k = %d" kappa t)
+            |> cases.Classify(kappa > 1.0 + 1e-6 && tail > 1e-8 * scale))
+        |> checkNonTrivial 50 20 cases
 
     [<Fact>]
     let ``svd_w's reported loss is the weighted norm of its formed residual, and the result is 0 where W is 0`` () =

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Mutation check of the theorem properties (issue 16): applies each mutant below to a copy of the repository, builds
+tests/Properties in Release and runs it, and reports the mutants that no property caught ("survivors").
+
+    scripts/mutate.py                 every mutant (about 1 minute each on the 2-core reference machine)
+    scripts/mutate.py S3 E5b          only these
+    scripts/mutate.py --list          the mutants, without running anything
+    scripts/mutate.py --check         that every mutant's text occurs exactly once in the current source (seconds)
+
+A mutant is (id, file under src/Core.FSharp, text, replacement, what it breaks): the text must occur exactly once, so a
+list that no longer matches the code fails loudly instead of silently testing nothing. A mutant that does not compile
+is reported as such and counts as neither caught nor survived. Exit status: 0 when no mutant survives, 1 otherwise,
+2 for a stale list. The work happens in a temporary copy (git worktree of HEAD plus the working tree's changes), so
+the checkout is never modified. The properties run on the default backend with the default seed.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+MUTANTS = [
+    # The four survivors of the audit in issue 16.
+    ("S3", "Training.fs", "| Some r -> Stacked [| learned; r |]",
+     "| Some r -> Stacked [| learned; (match r with | CountSketch(m, h, v) -> CountSketch(m, h, Array.mapi (fun i x -> if h[i] = 0 then 0.0 else x) v) | s -> s) |]",
+     "a trained mixed sketch loses its first random row"),
+    ("S4", "Dense.fs", "let threshold = s[0] * rankTolerance rows columns",
+     "let threshold = s[0] * 1e-6",
+     "SCW's numerical-rank cut-off raised to 1e-6 sigma_1"),
+    ("E5b", "Scw.fs", "let sa = Sketch.applyUnchecked sketch 0 matrix",
+     "let sa = matrix",
+     "SCW ignores the sketch and returns [A]_k"),
+    ("R1", "Wlra.fs", "            let best = Svd.bestRankK total (WeightColumns.hadamard weights matrix)\n            best.Left, best.Right",
+     "            let best = Svd.bestRankK (min (total + 1) (min matrix.RowCount matrix.ColumnCount)) (WeightColumns.hadamard weights matrix)\n            best.Left, best.Right",
+     "svd_w keeps rank r k + 1"),
+    # Norms.
+    ("N1", "Norm.fs", "Dense.rowTwoNorms matrix |> Array.sum",
+     "Dense.rowTwoNorms matrix |> Array.max",
+     "the V-norm takes the largest row norm instead of their sum"),
+    ("N2", "Norm.fs", "frobenius (weights.PointwiseMultiply matrix)",
+     "frobenius ((weights.PointwiseMultiply weights).PointwiseMultiply matrix)",
+     "the weighted norm squares the weights (the other convention)"),
+    ("N3", "Norm.fs", "    Dense.twoNorm (Dense.storedValues matrix)\n",
+     "    Dense.twoNorm (Dense.storedValues matrix) * (1.0 + 1e-11)\n",
+     "the Frobenius norm is off by a relative 1e-11"),
+    # Sketches.
+    ("K1", "Sketch.fs", "| Stacked parts -> parts |> Array.map (fun part -> applyUnchecked part offset block) |> stackRows",
+     "| Stacked parts -> parts |> Array.rev |> Array.map (fun part -> applyUnchecked part offset block) |> stackRows",
+     "a stacked sketch applies its parts in reverse order (same row space, wrong S A)"),
+    ("K2", "Sketch.fs", "result[j * m + hash[p]] <- result[j * m + hash[p]] + values[p] * x",
+     "result[j * m + hash[p]] <- result[j * m + hash[p]] - values[p] * x",
+     "a CountSketch applied to a sparse matrix flips every sign"),
+    # SVD and SCW.
+    ("V1", "Svd.fs", "    let s = svd.S[.. rank - 1]\n    let u = svd.U.SubMatrix(0, matrix.RowCount, 0, rank)",
+     "    let s = svd.S[.. rank - 1] |> Array.map (fun x -> x * (1.0 + 1e-9))\n    let u = svd.U.SubMatrix(0, matrix.RowCount, 0, rank)",
+     "the best rank-k approximation's singular values are 1e-9 too large"),
+    ("V2", "Svd.fs", "Dense.singularValues matrix |> Array.skip rank |> Dense.twoNorm",
+     "Dense.singularValues matrix |> Array.skip rank |> Array.map (fun x -> 0.999 * x) |> Dense.twoNorm",
+     "the optimal error is 0.1% too small"),
+    ("C1", "Scw.fs", "let kept = min rank r", "let kept = max 1 (min (rank - 1) r)",
+     "SCW keeps k - 1 directions"),
+    ("C2", "Scw.fs", "if relative > sqrt (Math.Pow(2.0, -52.0)) then", "if relative > 0.0 then",
+     "SCW's error takes the cancelling shortcut ||A||^2 - ||kept||^2 even for tiny errors"),
+    ("C3", "Scw.fs", "Right = Dense.multiply (svdAv.Vt.SubMatrix(0, kept, 0, r)) vt",
+     "Right = vt.SubMatrix(0, kept, 0, d)",
+     "SCW keeps the first k rows of V^T instead of [A V]_k's right factor"),
+    ("C4", "Dense.fs", "float (max rows columns) * Math.Pow(2.0, -52.0)", "float (max rows columns) * Math.Pow(2.0, -40.0)",
+     "the rank tolerance is 4096 times NumPy's"),
+    ("C5", "Scw.fs", "errors |> Array.map (fun e -> Array.average e - meanOptimal)", "errors |> Array.map (fun e -> Array.average e)",
+     "Err(Te, S) forgets to subtract the optimum"),
+    ("C6", "Scw.fs", "| Normalization.TopSingularValue when s[0] > 0.0 -> s[0]", "| Normalization.TopSingularValue when s[0] > 0.0 -> s[0] * s[0]",
+     "normalisation divides by sigma_1^2"),
+    ("C7", "Dense.fs", "            a.SetColumn(j, scales[j] * a.Column j)", "            a.SetColumn(j, abs scales[j] * scales[j] * a.Column j)",
+     "scaling columns of a sparse matrix squares the scales"),
+    # Weighted low-rank approximation.
+    ("W1", "Wlra.fs", "(Reweighting.DivideByWeights(weights, floor))", "(Reweighting.None)",
+     "svd_w forgets to divide by W"),
+    ("W2", "Wlra.fs", 'r * rank, r, $"r = {r}, {what} (Theorem 1.2 holds)"', 'max 1 (r - 1) * rank, r, $"r = {r}, {what} (Theorem 1.2 holds)"',
+     "svd_w uses (r - 1) k instead of r k"),
+    ("W3", "Wlra.fs", "fs[i] <- xs[i] + w2[i] * (target[i] - xs[i])", "fs[i] <- xs[i] + 2.0 * w2[i] * (target[i] - xs[i])",
+     "em over-relaxes its fill-in step"),
+    ("W4", "Wlra.fs", "let leverage = Array.init d (fun j -> top.Column(j).DotProduct(top.Column j))",
+     "let leverage = Array.init d (fun j -> sqrt (top.Column(j).DotProduct(top.Column j)))",
+     "column subset selection uses ||V^T e_j|| instead of its square"),
+    ("W5", "Weighted.fs", "        | FactoredWeights(left, _) -> left.ColumnCount", "        | FactoredWeights(left, _) -> left.ColumnCount + 1",
+     "factored weights report rank r + 1"),
+    # Differentiation.
+    ("D1", "DiffSvd.fs", "let d = s[j] * s[j] - s[i] * s[i]", "let d = s[i] * s[i] - s[j] * s[j]",
+     "the SVD adjoint's F matrix has the wrong sign"),
+    ("D2", "DiffSvd.fs", "s |> Array.map (fun x -> x / (x * x + Broadening * Broadening * top + floor))",
+     "s |> Array.map (fun x -> x / (x * x + 1e-3 * top + floor))",
+     "the SVD adjoint's 1/s is broadened a million times more"),
+    ("D3", "Diff.fs", "            let c = 2.0 * g[0, 0]\n            push a (fun () -> map (fun x -> c * x) a.Value))",
+     "            let c = g[0, 0]\n            push a (fun () -> map (fun x -> c * x) a.Value))",
+     "the squared norm's gradient loses its factor 2"),
+    ("D4", "Diff.fs", "map2 (fun p q -> -p * q * q) g c", "map2 (fun p q -> p * q * q) g c",
+     "the reciprocal's gradient has the wrong sign"),
+    ("D5", "Diff.fs", "map2 (/) (map2 (fun p q -> -p * q) g c) b.Value", "map2 (/) (map2 (fun p q -> p * q) g c) b.Value",
+     "the quotient's gradient in its denominator has the wrong sign"),
+    ("D6", "Diff.fs", "build.Dense(n, d, fun i j -> v[i] * gs[j * rows + hash[i]])", "build.Dense(n, d, fun i j -> 0.5 * v[i] * gs[j * rows + hash[i]])",
+     "the CountSketch product's gradient in A is halved"),
+    # Training.
+    ("T1", "Training.fs", "Diff.stackRows [ learned; Diff.constant (Sketch.applyUnchecked r 0 a) ]", "learned",
+     "mixed (J) training ignores the random rows in its loss"),
+]
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORE = os.path.join("src", "Core.FSharp")
+
+
+def read(root, mutant):
+    with open(os.path.join(root, CORE, mutant[1]), encoding="utf-8") as f:
+        return f.read()
+
+
+def check(root):
+    """Every mutant's text occurs exactly once; returns the stale ones."""
+    stale = []
+    for mutant in MUTANTS:
+        count = read(root, mutant).count(mutant[2])
+        if count != 1:
+            stale.append((mutant[0], mutant[1], count))
+    return stale
+
+
+def run(command, cwd, timeout):
+    started = time.time()
+    try:
+        done = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, text=True)
+        return done.returncode, done.stdout, time.time() - started
+    except subprocess.TimeoutExpired:
+        return "timeout", "", time.time() - started
+
+
+def main(arguments):
+    if "--list" in arguments:
+        for mutant in MUTANTS:
+            print(f"{mutant[0]:4} {mutant[1]:12} {mutant[4]}")
+        return 0
+    stale = check(ROOT)
+    if stale:
+        for name, file, count in stale:
+            print(f"stale mutant {name}: its text occurs {count} times in {CORE}/{file} (expected once)", file=sys.stderr)
+        return 2
+    if "--check" in arguments:
+        print(f"{len(MUTANTS)} mutants, each matching the source exactly once.")
+        return 0
+    chosen = [m for m in MUTANTS if not arguments or m[0] in arguments]
+    if arguments and len(chosen) != len(arguments):
+        known = {m[0] for m in MUTANTS}
+        print(f"unknown mutants: {' '.join(a for a in arguments if a not in known)}", file=sys.stderr)
+        return 2
+
+    work = tempfile.mkdtemp(prefix="lowrank-mutants-")
+    copy = os.path.join(work, "repo")
+    try:
+        # The working tree as it is (committed or not), without build outputs.
+        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("bin", "obj", "results", "data", ".git"))
+        project = os.path.join("tests", "Properties")
+        build = ["dotnet", "build", project, "-c", "Release", "-nologo", "-v", "q"]
+        code, output, _ = run(build, copy, 900)
+        if code != 0:
+            print("the unmutated source does not build:\n" + output, file=sys.stderr)
+            return 2
+        test = ["dotnet", "test", project, "-c", "Release", "--no-build", "-nologo"]
+        code, output, seconds = run(test, copy, 1800)
+        if code != 0:
+            print("the properties fail on the unmutated source:\n" + output, file=sys.stderr)
+            return 2
+        print(f"unmutated: the properties pass ({seconds:.0f} s)")
+
+        survivors, uncompiled = [], []
+        for mutant in chosen:
+            name, file, text, replacement, what = mutant
+            path = os.path.join(copy, CORE, file)
+            original = read(copy, mutant)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(original.replace(text, replacement, 1))
+            try:
+                code, output, _ = run(build, copy, 900)
+                if code != 0:
+                    uncompiled.append(name)
+                    print(f"{name:4} does not compile   ({what})")
+                    continue
+                code, output, seconds = run(test, copy, 1800)
+                failed = [line.strip() for line in output.splitlines() if line.strip().startswith("Failed ")]
+                if code == 0:
+                    survivors.append(name)
+                    print(f"{name:4} SURVIVED           ({what}) {seconds:.0f} s")
+                else:
+                    caught_by = failed[0][len("Failed "):] if failed else f"exit {code}"
+                    print(f"{name:4} caught in {seconds:3.0f} s  ({what}) by {caught_by} and {max(0, len(failed) - 1)} more")
+            finally:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(original)
+            sys.stdout.flush()
+
+        print(f"{len(chosen)} mutants: {len(chosen) - len(survivors) - len(uncompiled)} caught, {len(survivors)} survived"
+              + (f" ({' '.join(survivors)})" if survivors else "")
+              + (f", {len(uncompiled)} did not compile ({' '.join(uncompiled)})" if uncompiled else ""))
+        return 1 if survivors or uncompiled else 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
