@@ -160,3 +160,85 @@ let matrixWithRank: Gen<MatrixSpec * int> =
 
 let forAll (generator: Gen<'T>) (body: 'T -> Property) =
     Prop.forAll (Arb.fromGen generator) body
+
+/// Shrinkers: each candidate is a smaller or rounder case that still satisfies its generator's preconditions (k <=
+/// min(n, d), a sketch with at least k rows), so a shrunk counterexample is a valid input that still fails, not an
+/// argument error. FsCheck tries candidates in order and keeps the first that still fails.
+module Shrink =
+
+    /// Fewer rows or columns (halved, then one less), lower rank, scale 1, seed 0.
+    let matrix (spec: MatrixSpec) : seq<MatrixSpec> =
+        let resized rows columns = {
+            spec with
+                Rows = rows
+                Columns = columns
+                Rank = min spec.Rank (min rows columns)
+        }
+
+        seq {
+            if spec.Rows > 1 then
+                yield resized (max 1 (spec.Rows / 2)) spec.Columns
+                yield resized (spec.Rows - 1) spec.Columns
+
+            if spec.Columns > 1 then
+                yield resized spec.Rows (max 1 (spec.Columns / 2))
+                yield resized spec.Rows (spec.Columns - 1)
+
+            if spec.Rank > 0 then
+                yield {
+                    spec with
+                        Rank = min spec.Rank (min spec.Rows spec.Columns) - 1
+                }
+
+            if spec.Scale <> 1.0 then
+                yield { spec with Scale = 1.0 }
+
+            if spec.Seed <> 0 then
+                yield { spec with Seed = 0 }
+        }
+        |> Seq.distinct
+        |> Seq.filter ((<>) spec)
+
+    /// A matrix and a rank k: the matrix shrinks with k <= min(n, d) kept, and k decreases to 1.
+    let matrixWithRank ((spec, k): MatrixSpec * int) : seq<MatrixSpec * int> =
+        seq {
+            for smaller in matrix spec do
+                if k <= min smaller.Rows smaller.Columns then
+                    yield smaller, k
+
+            if k > 1 then
+                yield spec, k - 1
+        }
+
+    /// Fewer rows (at least `least`), a CountSketch instead of a Gaussian one, seed 0.
+    let sketch (least: int) (s: SketchSpec) : seq<SketchSpec> =
+        seq {
+            if s.Rows > least then
+                yield { s with Rows = least }
+                yield { s with Rows = s.Rows - 1 }
+
+            if s.Kind = Gaussian then
+                yield { s with Kind = CountSketch }
+
+            if s.Seed <> 0 then
+                yield { s with Seed = 0 }
+        }
+        |> Seq.distinct
+        |> Seq.filter ((<>) s)
+
+    /// SCW's inputs: the matrix and k as above with the sketch's rows kept >= k, then the sketch.
+    let withSketch ((spec, k, s): MatrixSpec * int * SketchSpec) : seq<MatrixSpec * int * SketchSpec> =
+        seq {
+            for smaller, k in matrixWithRank (spec, k) do
+                yield smaller, k, s
+
+            for smaller in sketch k s do
+                yield spec, k, smaller
+        }
+
+    /// Shrinks the first part of a pair and keeps the second (a seed, an option).
+    let first (shrink: 'A -> seq<'A>) ((a, b): 'A * 'B) : seq<'A * 'B> = shrink a |> Seq.map (fun a -> a, b)
+
+/// forAll with a shrinker: a failure is reported on the smallest case the shrinker reaches that still fails.
+let forAllShrink (generator: Gen<'T>) (shrink: 'T -> seq<'T>) (body: 'T -> Property) =
+    Prop.forAll (Arb.fromGenShrink (generator, shrink)) body

@@ -1,6 +1,7 @@
-/// Runs FsCheck properties inside xunit facts (FsCheck.Xunit is not on the package feed). Every run starts from a
-/// known seed so CI is reproducible; set LOWRANK_PROPERTY_SEED to another unsigned integer to explore new inputs,
-/// or to the seed a failure printed to replay it.
+/// Runs FsCheck properties inside xunit facts. Every run starts from a known seed so CI is reproducible; set
+/// LOWRANK_PROPERTY_SEED to another unsigned integer to explore new inputs, or to the seed a failure printed to replay
+/// the whole run; set LOWRANK_PROPERTY_REPLAY to the "seed,gamma,size" a failure printed to run its one failing case
+/// (with a debugger attached, say) instead of the whole run.
 module LowRank.Properties.Runner
 
 open System
@@ -20,19 +21,67 @@ let runSeed =
         | true, value -> value
         | _ -> failwithf "LOWRANK_PROPERTY_SEED must be an unsigned integer, but it is '%s'." text
 
-/// Checks a property with `tests` generated cases from the seed; a failure fails the xunit test with FsCheck's
-/// report (the counterexample, its labels and the replay seed) and the LOWRANK_PROPERTY_SEED that reproduces it.
+/// The one case to replay, from LOWRANK_PROPERTY_REPLAY = "seed,gamma,size" (FsCheck's random state and size at
+/// the failing step), or None.
+let replayCase =
+    match Environment.GetEnvironmentVariable "LOWRANK_PROPERTY_REPLAY" with
+    | null
+    | "" -> None
+    | text ->
+        match text.Split(',') |> Array.map (fun part -> UInt64.TryParse(part.Trim())) with
+        | [| (true, seed); (true, gamma); (true, size) |] -> Some(Rnd(seed, gamma), int size)
+        | _ ->
+            failwithf
+                "LOWRANK_PROPERTY_REPLAY must be 'seed,gamma,size' (three unsigned integers, as a failure prints them), but it is '%s'."
+                text
+
+/// The environment setting that replays the failing step, from FsCheck's report: "Replay directly at failing step
+/// with (seed,gamma,size)" or "Last step was invoked with size of S and seed of (seed,gamma)".
+let private replayHint (message: string) =
+    let direct =
+        Text.RegularExpressions.Regex.Match(message, @"failing step with \((\d+),\s*(\d+),\s*(\d+)\)")
+
+    let last =
+        Text.RegularExpressions.Regex.Match(message, @"size of (\d+) and seed of \((\d+),\s*(\d+)\)")
+
+    let setting =
+        if direct.Success then
+            Some(direct.Groups[1].Value, direct.Groups[2].Value, direct.Groups[3].Value)
+        elif last.Success then
+            Some(last.Groups[2].Value, last.Groups[3].Value, last.Groups[1].Value)
+        else
+            None
+
+    match setting with
+    | Some(seed, gamma, size) ->
+        $"\nReplay only the failing case (then its shrinking) with LOWRANK_PROPERTY_REPLAY={seed},{gamma},{size}."
+    | None -> ""
+
+/// Checks a property with `tests` generated cases from the seed (or the one case of LOWRANK_PROPERTY_REPLAY); a failure
+/// fails the xunit test with FsCheck's report (the shrunk counterexample, its labels) and the settings that replay
+/// the whole run and the failing case alone.
 let checkWith (tests: int) (property: Property) =
     let config =
-        Config.QuickThrowOnFailure
-            .WithMaxTest(tests)
-            .WithQuietOnSuccess(true)
-            .WithReplay(Some { Rnd = Rnd(runSeed); Size = None })
+        match replayCase with
+        | Some(rnd, size) ->
+            Config.QuickThrowOnFailure
+                .WithMaxTest(1)
+                .WithQuietOnSuccess(true)
+                .WithReplay(Some { Rnd = rnd; Size = Some size })
+        | None ->
+            Config.QuickThrowOnFailure
+                .WithMaxTest(tests)
+                .WithQuietOnSuccess(true)
+                .WithReplay(Some { Rnd = Rnd(runSeed); Size = None })
 
     try
         Check.One(config, property)
     with e ->
-        raise (Xunit.Sdk.XunitException($"{e.Message}\nReplay the whole run with LOWRANK_PROPERTY_SEED={runSeed}."))
+        raise (
+            Xunit.Sdk.XunitException(
+                $"{e.Message}\nReplay the whole run with LOWRANK_PROPERTY_SEED={runSeed}.{replayHint e.Message}"
+            )
+        )
 
 /// Checks a property on 100 generated cases.
 let check (property: Property) = checkWith 100 property
@@ -62,7 +111,8 @@ let checkNonTrivial (tests: int) (minimum: int) (cases: NonTrivial) (property: P
     checkWith tests property
     printfn "%d of %d cases %s (at least %d required)" cases.Count tests cases.What minimum
 
-    if cases.Count < minimum then
+    // A replayed single case cannot meet a minimum meant for a whole run.
+    if replayCase.IsNone && cases.Count < minimum then
         raise (
             Xunit.Sdk.XunitException(
                 $"Only {cases.Count} of {tests} generated cases {cases.What}; at least {minimum} are required for the run to test the theorem. Seed: LOWRANK_PROPERTY_SEED={runSeed}."

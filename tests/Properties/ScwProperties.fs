@@ -176,7 +176,7 @@ module BestInSubspace =
 
     [<Fact>]
     let ``SCW is [A V]_k V^T itself: its rows lie in the row space of S A and its error is that optimum's`` () =
-        forAll ScwCases.withSketch (fun (spec, k, s) ->
+        forAllShrink ScwCases.withSketch Shrink.withSketch (fun (spec, k, s) ->
             let a = spec.Build()
             let sketch = s.Build a.RowCount
             let scw = Scw.approximate k sketch a
@@ -262,7 +262,7 @@ module EckartYoung =
 
     [<Fact>]
     let ``SCW error is at least the optimal rank-k error`` () =
-        forAll ScwCases.withSketch (fun (spec, k, s) ->
+        forAllShrink ScwCases.withSketch Shrink.withSketch (fun (spec, k, s) ->
             let a = spec.Build()
             let accuracy = medium |> scaledTo (Norm.frobenius a)
 
@@ -319,7 +319,7 @@ module EckartYoung =
 
     [<Fact>]
     let ``SCW with the identity sketch attains the optimal rank-k error`` () =
-        forAll matrixWithRank (fun (spec, k) ->
+        forAllShrink matrixWithRank Shrink.matrixWithRank (fun (spec, k) ->
             let a = spec.Build()
             let accuracy = medium |> scaledTo (Norm.frobenius a)
 
@@ -335,7 +335,7 @@ module ScwLaws =
 
     [<Fact>]
     let ``SCW factors have orthonormal right rows, Left = A Right^T, and Scw.error measures the formed residual`` () =
-        forAll ScwCases.withSketch (fun (spec, k, s) ->
+        forAllShrink ScwCases.withSketch Shrink.withSketch (fun (spec, k, s) ->
             let a = spec.Build()
             let sketch = s.Build a.RowCount
             let scw = Scw.approximate k sketch a

@@ -20,7 +20,7 @@ module SvdLaws =
 
     [<Fact>]
     let ``best rank-k approximation has orthonormal right factor, Left = A Right^T and error equal to the tail`` () =
-        forAll matrixWithRank (fun (spec, k) ->
+        forAllShrink matrixWithRank Shrink.matrixWithRank (fun (spec, k) ->
             let a = spec.Build()
             let best = Svd.bestRankK k a
             let norm = Norm.frobenius a
@@ -40,14 +40,14 @@ module SvdLaws =
 
     [<Fact>]
     let ``numerical rank of a generated matrix is its construction rank`` () =
-        forAll matrix (fun spec ->
+        forAllShrink matrix Shrink.matrix (fun spec ->
             let rank = Svd.numericalRank (spec.Build())
             holds (sprintf "numerical rank %d = constructed rank %d" rank spec.Rank) (rank = spec.Rank))
         |> check
 
     [<Fact>]
     let ``singular values are descending, nonnegative and their squares sum to the squared Frobenius norm`` () =
-        forAll matrix (fun spec ->
+        forAllShrink matrix Shrink.matrix (fun spec ->
             let a = spec.Build()
             let s = Svd.singularValues a
             let norm = Norm.frobenius a

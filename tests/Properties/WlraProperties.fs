@@ -105,10 +105,36 @@ module WeightedCases =
     /// Two biting problems for each edge case.
     let generator = Gen.frequency [ 1, anyShape; 2, biting ]
 
+    let private hasExactRank (c: WeightedCase) =
+        c.Factored || Weights.rank (c.Weights()) = c.WeightRank
+
     /// Cases where W's numerical rank is the construction rank, so svd_w's r is known exactly.
-    let exactRank =
-        generator
-        |> Gen.filter (fun c -> c.Factored || Weights.rank (c.Weights()) = c.WeightRank)
+    let exactRank = generator |> Gen.filter hasExactRank
+
+    /// Smaller problems that stay valid: the matrix shrinks with r k <= min(n, d) kept, then k, r, the zeros, the
+    /// factoring and the weights' seed go; the exact-rank condition is kept.
+    let shrink (c: WeightedCase) : seq<WeightedCase> =
+        seq {
+            for smaller in Shrink.matrix c.Matrix do
+                if c.WeightRank * c.K <= min smaller.Rows smaller.Columns then
+                    yield { c with Matrix = smaller }
+
+            if c.K > 1 then
+                yield { c with K = c.K - 1 }
+
+            if c.WeightRank > 1 then
+                yield { c with WeightRank = c.WeightRank - 1 }
+
+            if c.ZeroWeights then
+                yield { c with ZeroWeights = false }
+
+            if c.Factored then
+                yield { c with Factored = false }
+
+            if c.WeightSeed <> 0 then
+                yield { c with WeightSeed = 0 }
+        }
+        |> Seq.filter hasExactRank
 
 /// Theorem 1.2 of Woodruff and Yasuda (2024): svd_w's weighted error is at most that of every rank-k matrix.
 module ReweightedBeatsAnyRankK =
@@ -117,7 +143,7 @@ module ReweightedBeatsAnyRankK =
     let ``svd_w's weighted error is at most that of random rank-k matrices and of the svd, em and als solutions`` () =
         let cases = NonTrivial "had a positive svd_w loss"
 
-        forAll (Gen.zip WeightedCases.exactRank seed) (fun (case, seed) ->
+        forAllShrink (Gen.zip WeightedCases.exactRank seed) (Shrink.first WeightedCases.shrink) (fun (case, seed) ->
             let a = case.Matrix.Build()
             let weights = case.Weights()
             let w = Weights.dense weights
@@ -170,7 +196,7 @@ module ReweightedBeatsAnyRankK =
     let ``svd_w's loss is the tail of W o A's spectrum beyond r k (at most it, with zero weights)`` () =
         let cases = NonTrivial "had a positive tail"
 
-        forAll WeightedCases.exactRank (fun case ->
+        forAllShrink WeightedCases.exactRank WeightedCases.shrink (fun case ->
             let a = case.Matrix.Build()
             let weights = case.Weights()
             let w = Weights.dense weights
@@ -254,7 +280,7 @@ module ReweightedBeatsAnyRankK =
 
     [<Fact>]
     let ``svd_w's reported loss is the weighted norm of its formed residual, and the result is 0 where W is 0`` () =
-        forAll WeightedCases.exactRank (fun case ->
+        forAllShrink WeightedCases.exactRank WeightedCases.shrink (fun case ->
             let a = case.Matrix.Build()
             let weights = case.Weights()
             let w = Weights.dense weights
