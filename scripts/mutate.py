@@ -67,7 +67,7 @@ MUTANTS = [
      "SCW keeps the first k rows of V^T instead of [A V]_k's right factor"),
     ("C4", "Dense.fs", "float (max rows columns) * Math.Pow(2.0, -52.0)", "float (max rows columns) * Math.Pow(2.0, -40.0)",
      "the rank tolerance is 4096 times NumPy's"),
-    ("C5", "Scw.fs", "errors |> Array.map (fun e -> Array.average e - meanOptimal)", "errors |> Array.map (fun e -> Array.average e)",
+    ("C5", "Scw.fs", "errors |> Array.map (fun e -> Array.average e - meanOptimal)", "errors |> Array.map (fun e -> Array.average e - 0.0 * meanOptimal)",
      "Err(Te, S) forgets to subtract the optimum"),
     ("C6", "Scw.fs", "| Normalization.TopSingularValue when s[0] > 0.0 -> s[0]", "| Normalization.TopSingularValue when s[0] > 0.0 -> s[0] * s[0]",
      "normalisation divides by sigma_1^2"),
@@ -101,6 +101,10 @@ MUTANTS = [
     ("D6", "Diff.fs", "build.Dense(n, d, fun i j -> v[i] * gs[j * rows + hash[i]])", "build.Dense(n, d, fun i j -> 0.5 * v[i] * gs[j * rows + hash[i]])",
      "the CountSketch product's gradient in A is halved"),
     # Training.
+    ("P1", "DiffSvd.fs", "                for _ in 1..iterations do", "                for _ in 1 .. min iterations 3 do",
+     "the power method stops after 3 iterations whatever T is"),
+    ("G1", "Weighted.fs", "    let rankOne (rowWeights: float[]) (columnWeights: float[]) =", "    let rankOne (columnWeights: float[]) (rowWeights: float[]) =",
+     "rank-one weights swap their row and column factors"),
     ("T1", "Training.fs", "Diff.stackRows [ learned; Diff.constant (Sketch.applyUnchecked r 0 a) ]", "learned",
      "mixed (J) training ignores the random rows in its loss"),
 ]

@@ -7,7 +7,8 @@ open MathNet.Numerics.LinearAlgebra
 open Xunit
 open LowRank.Core
 open LowRank.Properties.Accuracy
-open LowRank.Properties.Generators
+open LowRank.Testing
+open LowRank.Testing.Generators
 open LowRank.Properties.Runner
 
 /// The native and managed kernels agree with each other and with the definitions, on edge shapes (1x1, 1xn, nx1,

@@ -9,7 +9,8 @@ open MathNet.Numerics.LinearAlgebra
 open Xunit
 open LowRank.Core
 open LowRank.Properties.Accuracy
-open LowRank.Properties.Generators
+open LowRank.Testing
+open LowRank.Testing.Generators
 open LowRank.Properties.Runner
 
 let private scalar = Gen.elements [ 0.0; -1.0; 2.5; -1e-3; 1e5 ]

@@ -7,7 +7,8 @@ open MathNet.Numerics.LinearAlgebra
 open Xunit
 open LowRank.Core
 open LowRank.Properties.Accuracy
-open LowRank.Properties.Generators
+open LowRank.Testing
+open LowRank.Testing.Generators
 open LowRank.Properties.Runner
 
 /// A matrix, a valid rank k and a sketch with at least k rows: every input SCW accepts.

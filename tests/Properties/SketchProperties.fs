@@ -6,7 +6,8 @@ open MathNet.Numerics.LinearAlgebra
 open Xunit
 open LowRank.Core
 open LowRank.Properties.Accuracy
-open LowRank.Properties.Generators
+open LowRank.Testing
+open LowRank.Testing.Generators
 open LowRank.Properties.Runner
 
 /// S is linear: S(A + B) = SA + SB, and S A is the sum of the sketches of any partition of A's rows into blocks.
@@ -87,7 +88,9 @@ module SketchLinearity =
             let accuracy = high |> scaledTo scale
 
             all [
-                holds "rows add up when stacking" (Sketch.rows sketch = List.sumBy (fun p -> p.Rows) parts)
+                holds
+                    "rows add up when stacking"
+                    (Sketch.rows sketch = List.sumBy (fun (p: SketchSpec) -> p.Rows) parts)
                 close accuracy "||S A - dense(S) A||_F = 0" (Norm.frobenius (Sketch.apply a sketch - dense)) 0.0
                 close accuracy "sparse A gives the same S A" (Norm.frobenius (Sketch.apply sparse sketch - dense)) 0.0
             ])

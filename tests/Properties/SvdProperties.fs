@@ -5,7 +5,8 @@ open MathNet.Numerics.LinearAlgebra
 open Xunit
 open LowRank.Core
 open LowRank.Properties.Accuracy
-open LowRank.Properties.Generators
+open LowRank.Testing
+open LowRank.Testing.Generators
 open LowRank.Properties.Runner
 
 /// Truncated SVD: [A]_k's factors have the documented structure and its error is the tail of the singular values.
@@ -35,6 +36,33 @@ module SvdLaws =
                     "||A - [A]_k||_F = optimal error"
                     (Norm.frobenius (a - best.ToMatrix()))
                     (Svd.optimalError k a)
+            ])
+        |> check
+
+    /// On prescribed spectra (graded down to 1e-3 per step, tied, condition up to 1e14) the singular values come back
+    /// to rounding relative to sigma_1, so the optimal error is the prescribed tail; tied values make [A]_k's subspace
+    /// non-unique but not its error.
+    [<Fact>]
+    let ``singular values and optimal errors of graded, tied and ill-conditioned spectra are the prescribed ones`` () =
+        forAllShrink Generators.spectrumMatrix Shrink.spectrumMatrix (fun spec ->
+            let a = spec.Build()
+            let prescribed = spec.SingularValues
+            let found = Svd.singularValues a
+            let top = if prescribed.Length = 0 then 0.0 else prescribed[0]
+            let accuracy = medium |> scaledTo top
+
+            all [
+                holds "min(n, d) of them" (found.Length = prescribed.Length)
+                all (List.init found.Length (fun i -> close accuracy $"sigma_{i + 1}" found[i] prescribed[i]))
+                all (
+                    List.init (prescribed.Length + 1) (fun k ->
+                        let tail = sqrt (prescribed[k..] |> Array.sumBy (fun x -> x * x))
+
+                        if k = 0 then
+                            close accuracy "||A||_F = sqrt(sum sigma_i^2)" (Norm.frobenius a) tail
+                        else
+                            close accuracy $"optimal rank-{k} error = tail" (Svd.optimalError k a) tail)
+                )
             ])
         |> check
 

@@ -7,7 +7,8 @@ open MathNet.Numerics.LinearAlgebra
 open Xunit
 open LowRank.Core
 open LowRank.Properties.Accuracy
-open LowRank.Properties.Generators
+open LowRank.Testing
+open LowRank.Testing.Generators
 open LowRank.Properties.Runner
 
 /// A distribution of n x d matrices: A = (L o (1 + 0.1 G1)) M + noise G3, with L fixed by the seed (its first

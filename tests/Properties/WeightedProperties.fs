@@ -4,7 +4,8 @@ open FsCheck.FSharp
 open Xunit
 open LowRank.Core
 open LowRank.Properties.Accuracy
-open LowRank.Properties.Generators
+open LowRank.Testing
+open LowRank.Testing.Generators
 open LowRank.Properties.Runner
 
 /// Lemma 2.1 of Woodruff and Yasuda (2024): rank(W o A') <= rank(W) rank(A'), the reason a rank r k approximation of

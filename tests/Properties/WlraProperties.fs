@@ -7,7 +7,8 @@ open MathNet.Numerics.LinearAlgebra
 open Xunit
 open LowRank.Core
 open LowRank.Properties.Accuracy
-open LowRank.Properties.Generators
+open LowRank.Testing
+open LowRank.Testing.Generators
 open LowRank.Properties.Runner
 
 /// A weighted problem: A, nonnegative weights W = P Q of rank r (with some exact zeros when Sparse), and k with

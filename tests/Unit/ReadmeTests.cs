@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Text.RegularExpressions;
 using Xunit;
 
@@ -19,6 +20,18 @@ public class ReadmeTests
         Assert.True(block.Success, "README.md has no ```csharp block.");
         var program = File.ReadAllText(RepositoryFiles.PathOf("tests/ReadmeExample/Program.cs"));
         Assert.Equal(Normalise(program), Normalise(block.Groups[1].Value));
+    }
+
+    [Fact]
+    public void ReadmeConjectureExample_IsTheTestedOne()
+    {
+        // The README's LowRank.Testing example is the marked region of ConjectureTests.cs, indentation aside.
+        static string Lines(string text) =>
+            string.Join("\n", text.Replace("\r\n", "\n").Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
+        var source = File.ReadAllText(RepositoryFiles.PathOf("tests/Unit/ConjectureTests.cs"));
+        var region = Regex.Match(source, "// README: begin\n(.*?)// README: end", RegexOptions.Singleline);
+        Assert.True(region.Success, "ConjectureTests.cs has no README region.");
+        Assert.Contains(Lines(region.Groups[1].Value), Lines(File.ReadAllText(RepositoryFiles.PathOf("README.md"))));
     }
 
     [Fact]
