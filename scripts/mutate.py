@@ -71,10 +71,12 @@ MUTANTS = [
      "Err(Te, S) forgets to subtract the optimum"),
     ("C6", "Scw.fs", "| Normalization.TopSingularValue when s[0] > 0.0 -> s[0]", "| Normalization.TopSingularValue when s[0] > 0.0 -> s[0] * s[0]",
      "normalisation divides by sigma_1^2"),
-    ("C7", "Dense.fs", "            a.SetColumn(j, scales[j] * a.Column j)", "            a.SetColumn(j, abs scales[j] * scales[j] * a.Column j)",
-     "scaling columns of a sparse matrix squares the scales"),
+    # (Dense.scaleColumnsInPlace's branch for sparse storage is not mutated: every caller passes a dense matrix.)
+    ("C7", "Dense.fs", "        for j in 0 .. scales.Length - 1 do\n            for i in j * n .. j * n + n - 1 do",
+     "        for j in 0 .. scales.Length - 2 do\n            for i in j * n .. j * n + n - 1 do",
+     "scaling the columns of a dense matrix skips the last one"),
     # Weighted low-rank approximation.
-    ("W1", "Wlra.fs", "(Reweighting.DivideByWeights(weights, floor))", "(Reweighting.None)",
+    ("W1", "Wlra.fs", "(Reweighting.DivideByWeights(weights, floor))", "(ignore floor; Reweighting.None)",
      "svd_w forgets to divide by W"),
     ("W2", "Wlra.fs", 'r * rank, r, $"r = {r}, {what} (Theorem 1.2 holds)"', 'max 1 (r - 1) * rank, r, $"r = {r}, {what} (Theorem 1.2 holds)"',
      "svd_w uses (r - 1) k instead of r k"),

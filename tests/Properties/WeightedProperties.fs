@@ -70,3 +70,32 @@ module WeightedRankBound =
                     expected)
                 (product = expected))
         |> check
+
+    /// Section 3 of Woodruff and Yasuda (2024): the rank r k of Theorem 1.2 cannot be lowered. With W a block-diagonal
+    /// mask of r blocks, each at least k x k, and A' a generic rank-k matrix, W o A' is block diagonal with r blocks of
+    /// rank k, so rank(W o A') = r k exactly: an algorithm that approximated W o A at rank below r k would miss the
+    /// weighted optimum A' itself.
+    [<Fact>]
+    let ``a block mask of r blocks lifts a generic rank-k matrix to rank exactly r k`` () =
+        let case =
+            gen {
+                let! r = Gen.choose (1, 4)
+                let! k = Gen.choose (1, 3)
+                let! rowSizes = Gen.arrayOfLength r (Gen.choose (k, k + 3))
+                let! columnSizes = Gen.arrayOfLength r (Gen.choose (k, k + 3))
+                let! seed = seed
+                return r, k, rowSizes, columnSizes, seed
+            }
+
+        forAll case (fun (r, k, rowSizes, columnSizes, seed) ->
+            let mask = Weights.blockMask rowSizes columnSizes
+            let w = Weights.dense mask
+            let random = System.Random seed
+            let a = gaussian random w.RowCount k * gaussian random k w.ColumnCount
+            let rank = Svd.numericalRank (w.PointwiseMultiply a)
+
+            all [
+                holds $"rank(W) = r = {r}" (Weights.rank mask = r)
+                holds $"rank(W o A') = {rank} = r k = {r * k}" (rank = r * k)
+            ])
+        |> check
