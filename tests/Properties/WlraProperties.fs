@@ -669,8 +669,28 @@ module ColumnSubsetWithinEpsilon =
                 else
                     holds "the guarantee does not apply (epsilon >= 1)" true
 
+            // The deficit from its definition: t minus the chosen columns' rank-t leverage scores ||V_t^T e_j||^2,
+            // with V_t from an SVD of W o A taken here; and no unchosen column has a larger score than a chosen one.
+            let m = (Weights.dense weights).PointwiseMultiply a
+            let vt = (Dense.thinSvd m).Vt.SubMatrix(0, total, 0, a.ColumnCount)
+            let score j = vt.Column(j).DotProduct(vt.Column j)
+            let expected = float total - (css.Columns |> Array.sumBy score)
+            let lowestChosen = css.Columns |> Array.map score |> Array.min
+
+            let highestLeft =
+                Seq.init a.ColumnCount id
+                |> Seq.filter (fun j -> not (Array.contains j css.Columns))
+                |> Seq.map score
+                |> Seq.fold max 0.0
+
             all [
                 bound
+                close
+                    (medium |> scaledTo (float total))
+                    "deficit = t - sum of chosen ||V_t^T e_j||^2"
+                    epsilon
+                    (max 0.0 expected)
+                atMost (medium |> scaledTo 1.0) "every chosen score >= every other" highestLeft lowestChosen
                 holds "c distinct columns" (css.Columns |> Array.distinct |> Array.length = columns)
                 // Selecting every column leaves nothing out: C C^+ M = M, so the loss is 0.
                 (if columns = a.ColumnCount then
