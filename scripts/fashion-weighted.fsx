@@ -2,8 +2,7 @@
 // scripts/fetch-data.sh first) and rank-one weights W = u w^T, written to data/fashion-a.npy and data/fashion-w.npy.
 // Run from the repository root after any build of the library (dotnet run --project src/Cli builds it):
 //   dotnet fsi scripts/fashion-weighted.fsx
-#r "nuget: MathNet.Numerics, 5.0.0"
-#r "../src/Core.FSharp/bin/Debug/net10.0/LowRank.Core.dll"
+#load "../src/Core.FSharp/obj/LowRank.Core.fsx"
 
 open System.IO
 open MathNet.Numerics.LinearAlgebra

@@ -1,8 +1,7 @@
 // Message size of the Theorem 3.1 protocol (Woodruff and Yasuda 2024) next to its bound, for a 784 x 128 matrix A
 // with s nonzeros per column, rank-r weights, k = 10 and c = 2 r k columns (eps = 1/2).
-// Run after building: dotnet build src/Core.FSharp && dotnet fsi scripts/protocol-sizes.fsx
-#r "nuget: MathNet.Numerics, 5.0.0"
-#r "../src/Core.FSharp/bin/Debug/net10.0/LowRank.Core.dll"
+// Run after building (either configuration): dotnet build src/Core.FSharp && dotnet fsi scripts/protocol-sizes.fsx
+#load "../src/Core.FSharp/obj/LowRank.Core.fsx"
 
 open System
 open MathNet.Numerics.LinearAlgebra

@@ -1,7 +1,7 @@
-// LowRank from F# interactive. Build once (`dotnet build src/Core.FSharp`), then run
-// `dotnet fsi scripts/quickstart.fsx` from the repository root. A test runs this script exactly so.
-#r "nuget: MathNet.Numerics, 5.0.0"
-#r "../src/Core.FSharp/bin/Debug/net10.0/LowRank.Core.dll"
+// LowRank from F# interactive. Build once (`dotnet build src/Core.FSharp`, in either configuration: the build writes
+// the loader this script #loads), then run `dotnet fsi scripts/quickstart.fsx` from the repository root. A test runs
+// every script so, after a Debug and after a Release build.
+#load "../src/Core.FSharp/obj/LowRank.Core.fsx"
 
 open System.Threading
 open MathNet.Numerics.LinearAlgebra

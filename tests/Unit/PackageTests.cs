@@ -1,0 +1,119 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Reflection.Metadata;
+using System.Xml.Linq;
+using Xunit;
+
+namespace LowRank.Unit;
+
+/// <summary>What a user of the packages gets: `dotnet pack LowRank.sln` as the README says, then a fresh console app
+/// outside the repository, with only that folder as its feed, installs LowRank by `dotnet add package` and builds
+/// with nullable warnings as errors; every package carries licence, readme and release notes, and its symbols have no
+/// path of this machine and the sources embedded.</summary>
+// Builds the repository's projects: never at the same time as another test that does (MSBuild would race on obj/).
+[Collection(nameof(BuildsTheRepository))]
+public class PackageTests : ScratchDirectory
+{
+    private static string Run(string arguments, string folder)
+    {
+        var start = new ProcessStartInfo("dotnet", arguments)
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"dotnet {arguments} (in {folder}) exited with {process.ExitCode}:\n{errors}\n{output.Result}");
+        return output.Result;
+    }
+
+    private static readonly Guid EmbeddedSource = new("0E8A571B-6926-466E-B4AD-8AB04611F5FE");
+
+    [Fact]
+    public void ThePackages_InstallIntoAFreshConsoleApp_AndShipLicenceReadmeAndPathFreeSymbols()
+    {
+        var feed = Scratch("feed");
+        Run($"pack LowRank.sln -o \"{feed}\"", RepositoryFiles.Root);
+
+        foreach (var id in new[] { "LowRank", "LowRank.Core", "LowRank.Testing", "LowRank.Cli" })
+        {
+            var package = Directory.GetFiles(feed, $"{id}.0*.nupkg").Single();
+            using (var zip = ZipFile.OpenRead(package))
+            {
+                var nuspec = XDocument.Load(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
+                string Field(string name) => nuspec.Descendants().FirstOrDefault(e => e.Name.LocalName == name)?.Value ?? "";
+                Assert.Equal("MIT", Field("license"));
+                Assert.Equal("README.md", Field("readme"));
+                Assert.False(string.IsNullOrWhiteSpace(Field("releaseNotes")), $"{id}: release notes");
+                Assert.DoesNotContain("Package Description", Field("description"));
+                // MinVer: an untagged commit is a prerelease with its height, never 1.0.0.
+                Assert.StartsWith("0.", Field("version"));
+                foreach (var file in new[] { "README.md", "LICENSE", "CHANGELOG.md" })
+                    Assert.Contains(zip.Entries, e => e.FullName == file);
+            }
+
+            using var symbols = ZipFile.OpenRead(Path.ChangeExtension(package, ".snupkg"));
+            foreach (var pdb in symbols.Entries.Where(e => e.FullName.EndsWith(".pdb", StringComparison.Ordinal)))
+            {
+                using var copy = new MemoryStream();
+                using (var stream = pdb.Open())
+                    stream.CopyTo(copy);
+                copy.Position = 0;
+                using var provider = MetadataReaderProvider.FromPortablePdbStream(copy);
+                var reader = provider.GetMetadataReader();
+                var documents = reader.Documents.Select(h => (Handle: h, Name: reader.GetString(reader.GetDocument(h).Name))).ToList();
+                Assert.NotEmpty(documents);
+                Assert.All(documents, d => Assert.StartsWith("/_/", d.Name));
+                Assert.All(documents, d => Assert.DoesNotContain(RepositoryFiles.Root, d.Name));
+                // Each source file is in the pdb itself.
+                var embedded = reader.CustomDebugInformation
+                    .Select(reader.GetCustomDebugInformation)
+                    .Where(c => reader.GetGuid(c.Kind) == EmbeddedSource)
+                    .Select(c => (DocumentHandle)c.Parent)
+                    .ToHashSet();
+                Assert.All(documents.Where(d => d.Name.EndsWith(".fs", StringComparison.Ordinal) || d.Name.EndsWith(".cs", StringComparison.Ordinal)),
+                    d => Assert.Contains(d.Handle, embedded));
+            }
+        }
+
+        // A user's console app: only the folder feed (dependencies come from the machine's package cache).
+        var app = Scratch("app");
+        Directory.CreateDirectory(app);
+        File.WriteAllText(Path.Combine(app, "nuget.config"),
+            $"<configuration><packageSources><clear /><add key=\"local\" value=\"{feed}\" /></packageSources></configuration>");
+        File.WriteAllText(Path.Combine(app, "App.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using System;
+            using LowRank;
+            using MathNet.Numerics.LinearAlgebra;
+
+            var a = Matrix<double>.Build.Random(60, 40, 1);
+            var sketch = Sketch.CountSketch(12, 60, 2);
+            string? description = Backend.Describe();
+            Console.WriteLine($"SCW {Scw.Error(a, sketch, 5):F6} >= optimum {Svd.OptimalError(a, 5):F6} ({description.Length > 0})");
+            """);
+        Run("add package LowRank --prerelease", app);
+        Run("build", app);
+        var output = Run("run --no-build", app);
+        Assert.Matches(@"SCW \d+\.\d+ >= optimum \d+\.\d+ \(True\)", output);
+    }
+}
+
+/// <summary>The xunit collection of tests that run MSBuild on the repository's projects, so they run one at a time.</summary>
+[CollectionDefinition(nameof(BuildsTheRepository))]
+public sealed class BuildsTheRepository;
