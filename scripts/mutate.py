@@ -7,7 +7,7 @@ tests/Properties in Release and runs it, and reports the mutants that no propert
     scripts/mutate.py --list          the mutants, without running anything
     scripts/mutate.py --check         that every mutant's text occurs exactly once in the current source (seconds)
 
-A mutant is (id, file under src/Core.FSharp, text, replacement, what it breaks): the text must occur exactly once, so a
+A mutant is (id, file name under src/Core.FSharp (in any layer folder), text, replacement, what it breaks): the text must occur exactly once, so a
 list that no longer matches the code fails loudly instead of silently testing nothing. A mutant that does not compile
 is reported as such and counts as neither caught nor survived. Exit status: 0 when no mutant survives, 1 otherwise,
 2 for a stale list. The work happens in a temporary copy (git worktree of HEAD plus the working tree's changes), so
@@ -115,8 +115,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORE = os.path.join("src", "Core.FSharp")
 
 
+def locate(root, name):
+    """The path of the core's source file `name`, in whichever layer folder it sits."""
+    for folder, _, files in os.walk(os.path.join(root, CORE)):
+        if name in files and os.sep + "obj" not in folder and os.sep + "bin" not in folder:
+            return os.path.join(folder, name)
+    raise FileNotFoundError(f"{name} is not under {CORE}")
+
+
 def read(root, mutant):
-    with open(os.path.join(root, CORE, mutant[1]), encoding="utf-8") as f:
+    with open(locate(root, mutant[1]), encoding="utf-8") as f:
         return f.read()
 
 
@@ -179,7 +187,7 @@ def main(arguments):
         survivors, uncompiled = [], []
         for mutant in chosen:
             name, file, text, replacement, what = mutant
-            path = os.path.join(copy, CORE, file)
+            path = locate(copy, file)
             original = read(copy, mutant)
             with open(path, "w", encoding="utf-8") as f:
                 f.write(original.replace(text, replacement, 1))
