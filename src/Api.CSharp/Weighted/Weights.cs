@@ -48,8 +48,8 @@ public sealed class Weights
         new(LowRank.Core.WeightsModule.RankOne(rowWeights, columnWeights));
 
     /// <summary>
-    /// A block-diagonal 0/1 mask: 1 on B diagonal blocks, block b covering the next <paramref name="rowSizes"/>[b] rows
-    /// and the next <paramref name="columnSizes"/>[b] columns, 0 elsewhere. No n x d matrix is stored; svd_w with it
+    /// A block-diagonal 0/1 mask: 1 on B diagonal blocks, block b covering as many further rows as the b-th entry of
+    /// <paramref name="rowSizes"/> and as many further columns as the b-th entry of <paramref name="columnSizes"/>, 0 elsewhere. No n x d matrix is stored; svd_w with it
     /// takes one SVD per block and keeps the largest B k singular triplets over all blocks.
     /// </summary>
     /// <param name="rowSizes">The blocks' row counts, each at least 1, summing to n.</param>
