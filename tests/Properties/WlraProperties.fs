@@ -140,6 +140,28 @@ module WeightedCases =
 /// Theorem 1.2 of Woodruff and Yasuda (2024): svd_w's weighted error is at most that of every rank-k matrix.
 module ReweightedBeatsAnyRankK =
 
+    /// Rank-k competitors' weighted losses: two random rank-k matrices (of A's scale) and the svd, em and als
+    /// solutions (5 iterations).
+    let private competitors (random: Random) (k: int) (weights: Weights) (a: Matrix<float>) =
+        let w = Weights.dense weights
+
+        let randomRankK () =
+            let x = gaussian random a.RowCount k * gaussian random k a.ColumnCount
+            (Norm.frobenius a / (1.0 + Norm.frobenius x)) * x
+
+        let options = {
+            WlraOptions.Default with
+                MaxIterations = 5
+        }
+
+        [
+            "random rank-k", Norm.weightedFrobenius w (a - randomRankK ())
+            "random rank-k", Norm.weightedFrobenius w (a - randomRankK ())
+            "svd", (Wlra.svd k weights a).Loss
+            "em", (Wlra.em options k weights a).Loss
+            "als", (Wlra.als options k weights a).Loss
+        ]
+
     [<Fact>]
     let ``svd_w's weighted error is at most that of random rank-k matrices and of the svd, em and als solutions`` () =
         let cases = NonTrivial "had a positive svd_w loss"
@@ -152,24 +174,7 @@ module ReweightedBeatsAnyRankK =
             let reweighted = Wlra.svdW WlraOptions.Default k weights a
             let scale = Norm.weightedFrobenius w a
             let accuracy = medium |> scaledTo scale
-            let random = Random(seed)
-
-            let randomRankK () =
-                let x = gaussian random a.RowCount k * gaussian random k a.ColumnCount
-                (Norm.frobenius a / (1.0 + Norm.frobenius x)) * x
-
-            let options = {
-                WlraOptions.Default with
-                    MaxIterations = 5
-            }
-
-            let competitors = [
-                "random rank-k", Norm.weightedFrobenius w (a - randomRankK ())
-                "random rank-k", Norm.weightedFrobenius w (a - randomRankK ())
-                "svd", (Wlra.svd k weights a).Loss
-                "em", (Wlra.em options k weights a).Loss
-                "als", (Wlra.als options k weights a).Loss
-            ]
+            let competitors = competitors (Random seed) k weights a
 
             // The tight case: for a rank-k A some rank-k matrix (A itself) has loss 0, so svd_w must reach 0 too.
             let planted = (Svd.bestRankK k a).ToMatrix()
@@ -219,8 +224,8 @@ module ReweightedBeatsAnyRankK =
 
     /// Theorem 1.2 with kappa > 1: if B has rank r k and ||W o A - B||_F <= kappa ||W o A - [W o A]_(r k)||_F, then
     /// A~ = W^(o-1) o B has weighted loss at most kappa times that of every rank-k matrix. B is the optimum with its
-    /// left factor perturbed (rank r k kept); kappa is measured, and the competitors are random rank-k matrices and
-    /// the svd, em and als solutions. The division and the loss are the library's (WeightColumns.divide, Norm).
+    /// left factor perturbed (rank r k kept); kappa is measured, and the competitors are those of the property above.
+    /// The division and the loss are the library's (WeightColumns.divide, Norm).
     [<Fact>]
     let ``an approximate rank r k solution, divided by W, is within its factor kappa of every rank-k matrix`` () =
         let cases = NonTrivial "had kappa > 1 + 1e-6 and a positive optimum"
@@ -251,21 +256,7 @@ module ReweightedBeatsAnyRankK =
             let divided = WeightColumns.divide 0.0 weights b
             let loss = Norm.weightedFrobenius w (a - divided)
 
-            let x =
-                let x = gaussian random a.RowCount k * gaussian random k a.ColumnCount
-                (Norm.frobenius a / (1.0 + Norm.frobenius x)) * x
-
-            let options = {
-                WlraOptions.Default with
-                    MaxIterations = 5
-            }
-
-            let competitors = [
-                "random rank-k", Norm.weightedFrobenius w (a - x)
-                "svd", (Wlra.svd k weights a).Loss
-                "em", (Wlra.em options k weights a).Loss
-                "als", (Wlra.als options k weights a).Loss
-            ]
+            let competitors = competitors random k weights a
 
             // With tail = 0, W o A has rank <= r k and kappa is unbounded unless B = W o A; the bound is then vacuous.
             (if Double.IsInfinity kappa then

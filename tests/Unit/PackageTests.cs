@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
@@ -19,18 +18,9 @@ public class PackageTests : ScratchDirectory
 {
     private static string Run(string arguments, string folder)
     {
-        var start = new ProcessStartInfo("dotnet", arguments)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"dotnet {arguments} (in {folder}) exited with {process.ExitCode}:\n{errors}\n{output.Result}");
-        return output.Result;
+        var (exitCode, output) = DotnetProcess.Run(arguments, folder);
+        Assert.True(exitCode == 0, $"dotnet {arguments} (in {folder}) exited with {exitCode}:\n{output}");
+        return output;
     }
 
     private static readonly Guid EmbeddedSource = new("0E8A571B-6926-466E-B4AD-8AB04611F5FE");

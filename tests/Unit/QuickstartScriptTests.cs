@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Text.RegularExpressions;
@@ -12,20 +11,7 @@ namespace LowRank.Unit;
 [Collection(nameof(BuildsTheRepository))]
 public class QuickstartScriptTests
 {
-    private static (int ExitCode, string Output) Dotnet(string arguments)
-    {
-        var start = new ProcessStartInfo("dotnet", arguments)
-        {
-            WorkingDirectory = RepositoryFiles.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + errors);
-    }
+    private static (int ExitCode, string Output) Dotnet(string arguments) => DotnetProcess.Run(arguments, RepositoryFiles.Root);
 
     [Fact]
     public void EveryScript_RunsAfterAReleaseAndAfterADebugBuild()
