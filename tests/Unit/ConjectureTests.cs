@@ -9,7 +9,7 @@ using Xunit;
 namespace LowRank.Unit;
 
 /// <summary>LowRank.Testing from C#: a user's own conjecture, checked on generated matrices with shrinking. The
-/// marked region is the README's example, to the character.</summary>
+/// marked region is docs/development.md's example, to the character.</summary>
 public class ConjectureTests
 {
     [Fact]

@@ -23,15 +23,15 @@ public class ReadmeTests
     }
 
     [Fact]
-    public void ReadmeConjectureExample_IsTheTestedOne()
+    public void DocsConjectureExample_IsTheTestedOne()
     {
-        // The README's LowRank.Testing example is the marked region of ConjectureTests.cs, indentation aside.
+        // The LowRank.Testing example of docs/development.md is the marked region of ConjectureTests.cs, indentation aside.
         static string Lines(string text) =>
             string.Join("\n", text.Replace("\r\n", "\n").Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
         var source = File.ReadAllText(RepositoryFiles.PathOf("tests/Unit/ConjectureTests.cs"));
         var region = Regex.Match(source, "// README: begin\n(.*?)// README: end", RegexOptions.Singleline);
         Assert.True(region.Success, "ConjectureTests.cs has no README region.");
-        Assert.Contains(Lines(region.Groups[1].Value), Lines(File.ReadAllText(RepositoryFiles.PathOf("README.md"))));
+        Assert.Contains(Lines(region.Groups[1].Value), Lines(File.ReadAllText(RepositoryFiles.PathOf("docs/development.md"))));
     }
 
     [Fact]
