@@ -44,6 +44,26 @@ public sealed class Sketch : IEquatable<Sketch>
     public static Sketch CountSketch(int rows, int columns, int seed) =>
         new(LowRank.Core.SketchModule.CountSketch(seed, rows, columns));
 
+    /// <summary>A counter-based CountSketch: column i's row and sign are a fixed function of (<paramref name="seed"/>, i)
+    /// (SplitMix64), so any process builds any range of columns alone and row blocks of a matrix spread over machines
+    /// are sketched by the same S in any order. O(n) time and memory.</summary>
+    /// <param name="rows">m &gt;= 1.</param>
+    /// <param name="columns">n &gt;= 1.</param>
+    /// <param name="seed">Seed; column i is the same for every n &gt; i.</param>
+    /// <exception cref="ArgumentOutOfRangeException">rows or columns is less than 1.</exception>
+    public static Sketch HashedCountSketch(int rows, int columns, int seed) =>
+        new(LowRank.Core.SketchModule.HashedCountSketch(seed, rows, columns));
+
+    /// <summary>Columns <paramref name="offset"/> .. offset + count - 1 of <see cref="HashedCountSketch"/>, as a sketch of
+    /// <paramref name="count"/> columns: the part of S for one row block of A, built without the rest.</summary>
+    /// <param name="rows">m &gt;= 1.</param>
+    /// <param name="offset">The first global column (row of A), &gt;= 0.</param>
+    /// <param name="count">How many columns, &gt;= 1.</param>
+    /// <param name="seed">Seed.</param>
+    /// <exception cref="ArgumentOutOfRangeException">rows or count is less than 1, or offset is negative.</exception>
+    public static Sketch HashedCountSketchColumns(int rows, long offset, int count, int seed) =>
+        new(LowRank.Core.SketchModule.HashedCountSketchColumns(seed, rows, offset, count));
+
     /// <summary>A CountSketch-shaped sketch with given positions and values, as a learned sketch has.</summary>
     /// <param name="rows">m &gt;= 1.</param>
     /// <param name="hash">The row of each column's nonzero, each in [0, m); its length is n &gt;= 1.</param>

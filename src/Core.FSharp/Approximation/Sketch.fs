@@ -91,6 +91,73 @@ module Sketch =
 
         CountSketch(rows, hash, values)
 
+    /// SplitMix64's output function (Steele, Lea and Flood, "Fast splittable pseudorandom number generators", OOPSLA
+    /// 2014): a bijection of 64-bit words whose outputs for consecutive inputs pass BigCrush.
+    let private splitMix (z: uint64) =
+        let z = (z ^^^ (z >>> 30)) * 0xBF58476D1CE4E5B9UL
+        let z = (z ^^^ (z >>> 27)) * 0x94D049BB133111EBUL
+        z ^^^ (z >>> 31)
+
+    /// Column `index`'s row and sign in the counter-based CountSketch of `seed` with `rows` rows: u = splitMix(splitMix(seed)
+    /// + (index + 1) * 0x9E3779B97F4A7C15), row = floor(hi32(u) * rows / 2^32) (Lemire's multiply-shift reduction, bias
+    /// below rows / 2^32), sign = +1 when bit 0 of u is 1, else -1.
+    let internal hashedEntry (seed: int) (rows: int) (index: int64) =
+        let key = splitMix (uint64 (uint32 seed))
+        let u = splitMix (key + uint64 (index + 1L) * 0x9E3779B97F4A7C15UL)
+        let row = int (((u >>> 32) * uint64 rows) >>> 32)
+        struct (row, (if u &&& 1UL = 1UL then 1.0 else -1.0))
+
+    /// <summary>A counter-based CountSketch: column i's row h(i) and sign are a fixed function of (seed, i) alone
+    /// (SplitMix64 of the seed and the index), so any process can build any range of columns without the others: row
+    /// blocks of a matrix spread over machines, in any order and any number of parts, are sketched by the same S.</summary>
+    /// <param name="seed">Seed; the same seed and rows give the same column i whatever `columns` is.</param>
+    /// <param name="rows">m &gt;= 1.</param>
+    /// <param name="columns">n &gt;= 1.</param>
+    /// <returns>The sketch, stored as two length-n arrays (O(n) memory, O(n) time).</returns>
+    /// <exception cref="System.ArgumentOutOfRangeException">rows or columns is less than 1.</exception>
+    /// <remarks>Unlike <c>countSketch</c>, which draws from System.Random in column order, column i does not depend on
+    /// the columns before it. Its rows are uniform up to a bias below m / 2^32 and its signs fair; h and the sign are
+    /// not 2-wise independent in the strict sense of Clarkson and Woodruff's analysis, but SplitMix64's outputs pass
+    /// BigCrush. The file format stores the arrays, so saved sketches read back either way.</remarks>
+    [<CompiledName("HashedCountSketch")>]
+    let hashedCountSketch (seed: int) (rows: int) (columns: int) =
+        checkSize rows columns
+        let hash = Array.zeroCreate columns
+        let values = Array.zeroCreate columns
+
+        for i in 0 .. columns - 1 do
+            let struct (row, sign) = hashedEntry seed rows (int64 i)
+            hash[i] <- row
+            values[i] <- sign
+
+        CountSketch(rows, hash, values)
+
+    /// <summary>Columns offset, ..., offset + count - 1 of <c>hashedCountSketch seed rows n</c> (for any n past them),
+    /// as a sketch of `count` columns: the part of S that multiplies one row block of A, built without the rest. With
+    /// 64-bit offsets, for matrices of more than 2^31 rows spread over processes.</summary>
+    /// <param name="seed">Seed.</param>
+    /// <param name="rows">m &gt;= 1.</param>
+    /// <param name="offset">The first global column (row of A), &gt;= 0.</param>
+    /// <param name="count">How many columns, &gt;= 1.</param>
+    /// <returns>The block's sketch, m x count.</returns>
+    /// <exception cref="System.ArgumentOutOfRangeException">rows or count is less than 1, or offset is negative.</exception>
+    [<CompiledName("HashedCountSketchColumns")>]
+    let hashedCountSketchColumns (seed: int) (rows: int) (offset: int64) (count: int) =
+        checkSize rows count
+
+        if offset < 0L then
+            raise (ArgumentOutOfRangeException(nameof offset, offset, "Expected offset >= 0."))
+
+        let hash = Array.zeroCreate count
+        let values = Array.zeroCreate count
+
+        for i in 0 .. count - 1 do
+            let struct (row, sign) = hashedEntry seed rows (offset + int64 i)
+            hash[i] <- row
+            values[i] <- sign
+
+        CountSketch(rows, hash, values)
+
     /// <summary>A CountSketch-shaped sketch with given positions and values, as a learned sketch has.</summary>
     /// <param name="rows">m &gt;= 1.</param>
     /// <param name="hash">h: the row of each column's nonzero, each in [0, m); its length is n &gt;= 1.</param>
