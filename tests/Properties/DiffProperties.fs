@@ -230,6 +230,62 @@ module GradientMatchesFiniteDifferences =
             let u, s, v = DiffSvd.powerMethod iterations case.Seed k xs[0]
             [ u; s; v ])
 
+    /// What training minimises is SCW's error with the sketch it trains: for the Frobenius loss, the loss of values v on
+    /// A is ||A - SCW(S(v), A)||_F with S(v) the learned rows over the fixed random ones for Mixed (J), and the learned
+    /// rows alone for Learned and Mixed (S) (whose random rows are appended after training). A Mixed (J) trainer that
+    /// dropped the random rows from its loss would fail it.
+    [<Fact>]
+    let ``the Frobenius training loss is the SCW error of the sketch training returns, learned and mixed`` () =
+        let cases =
+            gen {
+                let! rows = Gen.choose (4, 14)
+                let! columns = Gen.choose (3, 12)
+                let! rank = Gen.choose (1, 2)
+
+                let! kind =
+                    Gen.elements [
+                        LearnedSketchKind.Learned
+                        LearnedSketchKind.MixedJoint
+                        LearnedSketchKind.MixedSeparate
+                    ]
+
+                let! positions = Gen.elements [ SketchPositions.Random; SketchPositions.Principal ]
+                let! seed = seed
+                return rows, columns, rank, kind, positions, seed
+            }
+
+        forAll cases (fun (rows, columns, rank, kind, positions, seed) ->
+            let random = Random(seed)
+            let a = gaussian random rows columns
+
+            let options = {
+                Training.defaults rank (2 * rank + 2) with
+                    Kind = kind
+                    Seed = seed
+                    Positions = positions
+                    NonzerosPerColumn = 1
+            }
+
+            let _, hash, values, fixedRows =
+                Training.start options 1 (fun _ -> a) [| 0, 1.0 |] rows
+
+            let values = values |> Array.map (fun v -> v * (0.5 + random.NextDouble()))
+            let loss, _, _ = Training.lossAndGradient options hash fixedRows 0 values a
+            // Mixed (S) trains its learned rows alone and appends the random ones afterwards; the others train the
+            // sketch they return.
+            let trained =
+                if kind = LearnedSketchKind.MixedSeparate then
+                    None
+                else
+                    fixedRows
+
+            let sketch = Training.sketchOf options hash trained values
+            let error = Scw.error rank sketch a
+
+            close (medium |> scaledTo (Norm.frobenius a)) (sprintf "loss = ||A - SCW(S, A)||_F for %A" kind) loss error
+            |> Prop.label (sprintf "sketch %d x %d" (Sketch.rows sketch) (Sketch.columns sketch)))
+        |> check
+
     [<Fact>]
     let ``the SCW training loss in the sketch values, for every loss and sketch kind`` () =
         let trainingCases =

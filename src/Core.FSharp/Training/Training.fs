@@ -605,7 +605,7 @@ module Training =
         let norm = Dense.twoNorm (Dense.storedValues a)
         lossAndGradientWith options hash random seed values a (norm * norm)
 
-    let private sketchOf (options: TrainingOptions) (hash: int[]) (random: Sketch option) (values: float[]) =
+    let internal sketchOf (options: TrainingOptions) (hash: int[]) (random: Sketch option) (values: float[]) =
         let m = trainedRows options
         let s = perColumn options
 
