@@ -79,7 +79,10 @@ let checkWith (tests: int) (property: Property) =
     with e ->
         raise (
             Xunit.Sdk.XunitException(
-                $"{e.Message}\nReplay the whole run with LOWRANK_PROPERTY_SEED={runSeed}.{replayHint e.Message}"
+                match replayCase with
+                | Some _ -> $"{e.Message}\n(The single case of LOWRANK_PROPERTY_REPLAY, then its shrinking.)"
+                | None ->
+                    $"{e.Message}\nReplay the whole run with LOWRANK_PROPERTY_SEED={runSeed}.{replayHint e.Message}"
             )
         )
 
