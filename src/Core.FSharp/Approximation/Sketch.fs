@@ -107,34 +107,9 @@ module Sketch =
         let row = int (((u >>> 32) * uint64 rows) >>> 32)
         struct (row, (if u &&& 1UL = 1UL then 1.0 else -1.0))
 
-    /// <summary>A counter-based CountSketch: column i's row h(i) and sign are a fixed function of (seed, i) alone
-    /// (SplitMix64 of the seed and the index), so any process can build any range of columns without the others: row
-    /// blocks of a matrix spread over machines, in any order and any number of parts, are sketched by the same S.</summary>
-    /// <param name="seed">Seed; the same seed and rows give the same column i whatever `columns` is.</param>
-    /// <param name="rows">m &gt;= 1.</param>
-    /// <param name="columns">n &gt;= 1.</param>
-    /// <returns>The sketch, stored as two length-n arrays (O(n) memory, O(n) time).</returns>
-    /// <exception cref="System.ArgumentOutOfRangeException">rows or columns is less than 1.</exception>
-    /// <remarks>Unlike <c>countSketch</c>, which draws from System.Random in column order, column i does not depend on
-    /// the columns before it. Its rows are uniform up to a bias below m / 2^32 and its signs fair; h and the sign are
-    /// not 2-wise independent in the strict sense of Clarkson and Woodruff's analysis, but SplitMix64's outputs pass
-    /// BigCrush. The file format stores the arrays, so saved sketches read back either way.</remarks>
-    [<CompiledName("HashedCountSketch")>]
-    let hashedCountSketch (seed: int) (rows: int) (columns: int) =
-        checkSize rows columns
-        let hash = Array.zeroCreate columns
-        let values = Array.zeroCreate columns
-
-        for i in 0 .. columns - 1 do
-            let struct (row, sign) = hashedEntry seed rows (int64 i)
-            hash[i] <- row
-            values[i] <- sign
-
-        CountSketch(rows, hash, values)
-
-    /// <summary>Columns offset, ..., offset + count - 1 of <c>hashedCountSketch seed rows n</c> (for any n past them),
-    /// as a sketch of `count` columns: the part of S that multiplies one row block of A, built without the rest. With
-    /// 64-bit offsets, for matrices of more than 2^31 rows spread over processes.</summary>
+    /// <summary>Columns offset, ..., offset + count - 1 of the counter-based CountSketch (<c>hashedCountSketch</c>, for
+    /// any n past them), as a sketch of `count` columns: the part of S that multiplies one row block of A, built
+    /// without the rest. With 64-bit offsets, for matrices of more than 2^31 rows spread over processes.</summary>
     /// <param name="seed">Seed.</param>
     /// <param name="rows">m &gt;= 1.</param>
     /// <param name="offset">The first global column (row of A), &gt;= 0.</param>
@@ -157,6 +132,24 @@ module Sketch =
             values[i] <- sign
 
         CountSketch(rows, hash, values)
+
+    /// <summary>A counter-based CountSketch: column i's row h(i) and sign are a fixed function of (seed, i) alone
+    /// (SplitMix64 of the seed and the index), so any process can build any range of columns without the others: row
+    /// blocks of a matrix spread over machines, in any order and any number of parts, are sketched by the same S.</summary>
+    /// <param name="seed">Seed; the same seed and rows give the same column i whatever `columns` is.</param>
+    /// <param name="rows">m &gt;= 1.</param>
+    /// <param name="columns">n &gt;= 1.</param>
+    /// <returns>The sketch, stored as two length-n arrays (O(n) memory, O(n) time).</returns>
+    /// <exception cref="System.ArgumentOutOfRangeException">rows or columns is less than 1.</exception>
+    /// <remarks>Unlike <c>countSketch</c>, which draws from System.Random in column order, column i does not depend on
+    /// the columns before it. Its rows are uniform up to a bias below m / 2^32 and its signs fair; h and the sign are
+    /// not 2-wise independent in the strict sense of Clarkson and Woodruff's analysis, but SplitMix64's outputs pass
+    /// BigCrush. The file format stores the arrays, so saved sketches read back either way.</remarks>
+
+    [<CompiledName("HashedCountSketch")>]
+    let hashedCountSketch (seed: int) (rows: int) (columns: int) =
+        checkSize rows columns
+        hashedCountSketchColumns seed rows 0L columns
 
     /// <summary>A CountSketch-shaped sketch with given positions and values, as a learned sketch has.</summary>
     /// <param name="rows">m &gt;= 1.</param>
