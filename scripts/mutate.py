@@ -2,7 +2,7 @@
 """Mutation check of the theorem properties (issue 16): applies each mutant below to a copy of the repository, builds
 tests/Properties in Release and runs it, and reports the mutants that no property caught ("survivors").
 
-    scripts/mutate.py                 every mutant (about 1 minute each on the 2-core reference machine)
+    scripts/mutate.py                 every mutant (about 20 minutes for 32 on the 2-core reference machine)
     scripts/mutate.py S3 E5b          only these
     scripts/mutate.py --list          the mutants, without running anything
     scripts/mutate.py --check         that every mutant's text occurs exactly once in the current source (seconds)
