@@ -359,24 +359,13 @@ public class CliTests : ScratchDirectory
     }
 
     /// <summary>An independent PNG reader (ISO/IEC 15948) for 8-bit, non-interlaced grayscale, RGB or RGBA images, as
-    /// GrayPng and ScottPlot write them: checks the signature and every chunk's CRC-32 (System.IO.Hashing is not
-    /// referenced, so by a bitwise loop), inflates the IDAT data, undoes the five row filters, and returns each pixel's
+    /// GrayPng and ScottPlot write them: checks the signature and every chunk's CRC-32 (with the tests' own bitwise
+    /// Crc32, not System.IO.Hashing, which GrayPng uses), inflates the IDAT data, undoes the five row filters, and returns each pixel's
     /// luminance (the mean of R, G and B; alpha is ignored).</summary>
     internal static (int Width, int Height, byte[] Pixels) DecodePng(string path)
     {
         var bytes = File.ReadAllBytes(path);
         Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
-        static uint Crc(ReadOnlySpan<byte> data)
-        {
-            var c = 0xFFFFFFFFu;
-            foreach (var b in data)
-            {
-                c ^= b;
-                for (var k = 0; k < 8; k++)
-                    c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            }
-            return ~c;
-        }
         int width = 0, height = 0, channels = 0;
         var idat = new MemoryStream();
         for (var at = 8; at < bytes.Length;)
@@ -384,7 +373,7 @@ public class CliTests : ScratchDirectory
             var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(at));
             var type = System.Text.Encoding.ASCII.GetString(bytes, at + 4, 4);
             var body = bytes.AsSpan(at + 8, length);
-            Assert.Equal(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(at + 8 + length)), Crc(bytes.AsSpan(at + 4, length + 4)));
+            Assert.Equal(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(at + 8 + length)), Crc32.Of(bytes.AsSpan(at + 4, length + 4)));
             if (type == "IHDR")
             {
                 width = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(body);
