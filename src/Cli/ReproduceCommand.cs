@@ -444,9 +444,9 @@ internal static class ReproduceCommand
         {
             var error = row.Error is null ? "" : Tables.CsvField(row.Error);
             text.AppendLine(string.Join(',',
-                row.Rank, row.Method, Format(row.RelativeLoss, "R"), Format(row.Amplification, "R"),
+                row.Rank, row.Method, Tables.CsvNumber(row.RelativeLoss), Tables.CsvNumber(row.Amplification),
                 row.Parameters?.ToString(CultureInfo.InvariantCulture) ?? "", Format(row.Milliseconds, "0.0"),
-                Format(row.Accuracy, "R"), error));
+                Tables.CsvNumber(row.Accuracy), error));
         }
         return text.ToString();
     }

@@ -73,7 +73,7 @@ internal static class WeightedSyntheticExperiment
                     + "practical form store rank r k = 2k.\n\n" + markdown);
                 File.WriteAllText(Path.Combine(folder, "results.csv"),
                     "k,method,relative_loss,milliseconds,parameters,error\n" + string.Concat(rows.Select(r =>
-                        $"{r.K},{r.Method},{r.Loss?.ToString("R", Invariant)},{r.Milliseconds.ToString("0.0", Invariant)},{r.Parameters},{r.Error}\n")));
+                        $"{r.K},{r.Method},{Tables.CsvNumber(r.Loss)},{r.Milliseconds.ToString("0.0", Invariant)},{r.Parameters},{Tables.CsvField(r.Error ?? "")}\n")));
                 var series = Names
                     .Select(name => (Name: name, Points: (IReadOnlyList<(double X, double Y)>)rows
                         .Where(r => r.Method == name && r.Loss is not null).Select(r => ((double)r.K, r.Loss!.Value)).ToList()))
