@@ -383,19 +383,110 @@ let internal readStackRaw (indices: int[]) (path: string) =
         let text = Guard.dimensions shape
         invalid path header.DataOffset $"expected a 3-D array (count, rows, columns), but the shape is ({text})"
 
-/// Writes a version 1.0 '<f8' array; `fortran` says the element order of `write`.
-let private writeArray (path: string) (fortran: bool) (shape: int[]) (write: BinaryWriter -> unit) =
+/// The header of a version 1.0 '<f8' array; `fortran` says the element order of the data that follows.
+let private writeHeader (writer: BinaryWriter) (fortran: bool) (shape: int[]) =
     let dims = Guard.dimensions shape
     let order = if fortran then "True" else "False"
     let dict = $"{{'descr': '<f8', 'fortran_order': {order}, 'shape': ({dims}), }}"
     // magic (6) + version (2) + length (2) + dict + padding + '\n' is a multiple of 64.
     let padded = dict.PadRight(((10 + dict.Length + 1 + 63) / 64) * 64 - 10 - 1) + "\n"
-    use writer = new BinaryWriter(File.Create path)
     writer.Write magic
     writer.Write 1uy
     writer.Write 0uy
     writer.Write(uint16 padded.Length)
     writer.Write(Encoding.Latin1.GetBytes padded)
+
+/// Row blocks of a 2-D .npy matrix read through a memory map, so that a matrix larger than memory is read one block at
+/// a time (streaming SCW, and each MPI rank reading only its own rows). The header and the file's length are checked
+/// when it opens. C order reads a block as one contiguous range; Fortran order as one range per column.
+type internal RowBlockReader(path: string) =
+    let header, size =
+        use reader = open' path
+        let header = readHeader path reader
+
+        match header.Shape with
+        | [| rows; columns |] ->
+            let size, _ = elementReader path header.DataOffset header.Descr
+            checkLength path reader header 1 rows columns size
+            header, size
+        | shape -> invalid path header.DataOffset $"expected a 2-D array, but the shape is ({Guard.dimensions shape})"
+
+    let rows, columns = header.Shape[0], header.Shape[1]
+    let decode = blockDecoder header.Descr
+
+    let map =
+        MemoryMappedFiles.MemoryMappedFile.CreateFromFile(
+            path,
+            FileMode.Open,
+            null,
+            0L,
+            MemoryMappedFiles.MemoryMappedFileAccess.Read
+        )
+
+    member _.Rows = rows
+    member _.Columns = columns
+
+    /// Rows first .. first + count - 1 as a dense count x columns matrix.
+    member _.Read(first: int, count: int) : Matrix<float> =
+        let data = Array.zeroCreate<float>(count * columns)
+
+        let readRange (offset: int64) (bytes: byte[]) =
+            use view =
+                map.CreateViewStream(
+                    header.DataOffset + offset,
+                    int64 bytes.Length,
+                    MemoryMappedFiles.MemoryMappedFileAccess.Read
+                )
+
+            view.ReadExactly(bytes, 0, bytes.Length)
+
+        if header.Fortran then
+            let bytes = Array.zeroCreate<byte>(count * size)
+            let column = Array.zeroCreate<float> count
+
+            for j in 0 .. columns - 1 do
+                readRange ((int64 j * int64 rows + int64 first) * int64 size) bytes
+                decode bytes count 1 column
+                Array.blit column 0 data (j * count) count
+        else
+            let bytes = Array.zeroCreate<byte>(count * columns * size)
+            readRange (int64 first * int64 columns * int64 size) bytes
+            decode bytes count columns data
+
+        Matrix<float>.Build.Dense(count, columns, data)
+
+    interface IDisposable with
+        member _.Dispose() = map.Dispose()
+
+/// A 2-D float64 .npy file written a block of rows at a time (C order), for results with as many rows as a matrix that
+/// does not fit in memory. The header announces the final shape, so the file is complete once every row is written.
+type internal RowBlockWriter(path: string, rows: int, columns: int) =
+    let stream = new FileStream(path, FileMode.Create, FileAccess.Write)
+    let writer = new BinaryWriter(stream)
+    let mutable written = 0
+
+    do writeHeader writer false [| rows; columns |]
+
+    /// Appends a block's rows.
+    member _.Write(block: Matrix<float>) =
+        for i in 0 .. block.RowCount - 1 do
+            for j in 0 .. columns - 1 do
+                writer.Write(block[i, j])
+
+        written <- written + block.RowCount
+
+    /// The rows written so far.
+    member _.Written = written
+
+    interface IDisposable with
+        member _.Dispose() =
+            writer.Dispose()
+            stream.Dispose()
+
+/// Writes a version 1.0 '<f8' array; `fortran` says the element order of `write`.
+let private writeArray (path: string) (fortran: bool) (shape: int[]) (write: BinaryWriter -> unit) =
+    use writer = new BinaryWriter(File.Create path)
+    writeHeader writer fortran shape
     write writer
 
 /// <summary>Writes a matrix as a 2-D float64 .npy file (format 1.0, Fortran order: MathNet's storage, copied as is).</summary>

@@ -1,0 +1,431 @@
+namespace LowRank.Core
+
+open System
+open System.Text
+open MathNet.Numerics.LinearAlgebra
+
+/// <summary>One rank's part of SCW(S, A) for a matrix A whose rows are spread over ranks (rank 0 holds the first rows,
+/// rank 1 the next, and so on): this rank's rows of the left factor, and the right factor every rank shares.</summary>
+[<NoComparison; NoEquality>]
+type DistributedApproximation = {
+    /// This rank's rows of the left factor A Right^T (n_i x k').
+    Left: Matrix<float>
+    /// k' x d, orthonormal rows, identical on every rank.
+    Right: Matrix<float>
+    /// The k' singular values, descending, identical on every rank.
+    SingularValues: float[]
+    /// The index in A of this rank's first row.
+    RowOffset: int64
+    /// n, A's rows over all ranks.
+    TotalRows: int64
+}
+
+/// <summary>svd_w (Woodruff and Yasuda 2024, Algorithm 1) of a row-partitioned W o A, one rank's part.</summary>
+[<NoComparison; NoEquality>]
+type DistributedWeightedApproximation = {
+    /// This rank's rows of A~ = W^(o+) o [W o A]_t, with [W o A]_t from a sketch (n_i x d).
+    Local: Matrix<float>
+    /// ||W o (A - A~)||_F over all ranks, identical on every rank.
+    Loss: float
+    /// The index in A of this rank's first row.
+    RowOffset: int64
+}
+
+/// <summary>The Theorem 3.1 protocol of Woodruff and Yasuda (2024) run across ranks: each rank holds a block of A's
+/// columns and sends its message to rank 0, which knows W and reconstructs A~ block by block.</summary>
+[<NoComparison; NoEquality>]
+type DistributedProtocolRun = {
+    /// On rank 0, the n x d reconstruction (the blocks side by side in rank order); None on the other ranks.
+    Reconstruction: Matrix<float> option
+    /// Every rank's message size in bits (8 times its bytes), in rank order.
+    MessageBits: int64[]
+    /// Every rank's Theorem 3.1 bound (Protocol.boundInBits for its block), in rank order.
+    BoundBits: float[]
+}
+
+/// <summary>LowRank's algorithms on data spread over ranks, through any ICommunicator (MPI, threads, one process). Every
+/// rank calls the same function with its own part; argument errors found on any rank are raised on every rank (with
+/// the rank named), so that no rank is left waiting in a collective.</summary>
+[<RequireQualifiedAccess>]
+module Distributed =
+
+    /// Runs this rank's checks, then raises on every rank the first failure of any rank: the failing rank rethrows its
+    /// own exception, the others an ArgumentException naming that rank and its message.
+    let private agree (communicator: ICommunicator) (check: unit -> unit) =
+        let failure =
+            try
+                check ()
+                None
+            with :? ArgumentException as e ->
+                Some e
+
+        let mine =
+            match failure with
+            | Some e ->
+                let suffix = $" (Parameter '{e.ParamName}')"
+                let message = e.Message.Split('\n')[0]
+
+                let message =
+                    if message.EndsWith suffix then
+                        message[.. message.Length - suffix.Length - 1]
+                    else
+                        message
+
+                Encoding.UTF8.GetBytes($"{e.ParamName}\n{message}")
+            | None -> [||]
+
+        let all = communicator.Allgather mine
+
+        match failure, all |> Array.tryFindIndex (fun b -> b.Length > 0) with
+        | Some e, Some first when first = communicator.Rank -> raise e
+        | _, Some first ->
+            let text = Encoding.UTF8.GetString all[first]
+            let cut = text.IndexOf '\n'
+            raise (ArgumentException($"rank {first}: {text[cut + 1 ..]}", text[.. cut - 1]))
+        | _ -> ()
+
+    /// This rank's row offset and the total row count.
+    let private rowOffsets (communicator: ICommunicator) (rows: int) =
+        let counts = Communicator.allgatherInt64 communicator (int64 rows)
+        Array.sum counts[.. communicator.Rank - 1], Array.sum counts
+
+    let private checkCommunicator (communicator: ICommunicator) =
+        Guard.notNull (nameof communicator) communicator
+
+    /// A local part: not null, finite, with at least one column (zero rows are allowed: a rank may hold none).
+    let private checkPart (name: string) (part: Matrix<float>) =
+        Guard.notNull name part
+
+        if part.ColumnCount < 1 then
+            raise (ArgumentException($"Expected at least one column, but {name} is {Guard.shape part}.", name))
+
+        match Guard.firstNonFinite part with
+        | Some(i, j, x) -> raise (ArgumentException($"Expected finite entries, but {name}[{i}, {j}] is {x}.", name))
+        | None -> ()
+
+    /// The ranks' column counts must agree.
+    let private checkWidths (communicator: ICommunicator) (name: string) (part: Matrix<float>) =
+        let widths = Communicator.allgatherInt64 communicator (int64 part.ColumnCount)
+
+        if widths |> Array.exists ((<>) widths[0]) then
+            let text = widths |> Array.map string |> String.concat ", "
+
+            raise (
+                ArgumentException($"Expected every rank's {name} to have the same columns, but they have {text}.", name)
+            )
+
+    /// S A with this rank's row offset and the total rows.
+    let private sketchWithOffsets (communicator: ICommunicator) (sketch: BlockSketch) (part: Matrix<float>) =
+        checkCommunicator communicator
+
+        agree communicator (fun () ->
+            Guard.notNull (nameof sketch) sketch
+            checkPart (nameof part) part)
+
+        agree communicator (fun () -> checkWidths communicator (nameof part) part)
+        let offset, total = rowOffsets communicator part.RowCount
+
+        agree communicator (fun () ->
+            match sketch with
+            | BlockSketch.Given s when int64 (Sketch.columns s) <> total ->
+                raise (
+                    ArgumentException(
+                        $"Expected a sketch with one column per row of A ({total} over all ranks), but it has {Sketch.columns s}.",
+                        nameof sketch
+                    )
+                )
+            | BlockSketch.Hashed(_, rows) -> Guard.positive "rows" rows
+            | _ -> ())
+
+        let m = RowBlocks.sketchRows sketch
+
+        let local =
+            if part.RowCount = 0 then
+                Array.zeroCreate (m * part.ColumnCount)
+            else
+                (RowBlocks.apply sketch offset part).ToColumnMajorArray()
+
+        Matrix<float>.Build.Dense(m, part.ColumnCount, communicator.AllreduceSum local), offset, total
+
+    /// <summary>S A on every rank for A's rows spread over ranks: each rank sketches its own rows with S's columns at
+    /// its global row offset, and one Allreduce sums the parts.</summary>
+    /// <param name="communicator">The ranks.</param>
+    /// <param name="sketch">S: the counter-based CountSketch of (seed, m), built from global row indices on every rank
+    /// alike, or a sketch with n columns given on every rank.</param>
+    /// <param name="part">This rank's rows of A (n_i x d, finite; n_i may be 0).</param>
+    /// <returns>S A (m x d), the same on every rank.</returns>
+    /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+    /// <exception cref="System.ArgumentException">on any rank: a part is not finite or has no column, the ranks' widths
+    /// differ, or a given sketch's columns differ from n.</exception>
+    /// <remarks>Communication: m d values summed (one Allreduce), plus two rounds of 8 bytes a rank for the offsets and
+    /// widths. Local work O(nnz(part) + m d) for a CountSketch.</remarks>
+    [<CompiledName("Sketch")>]
+    let sketch (communicator: ICommunicator) (sketch: BlockSketch) (part: Matrix<float>) : Matrix<float> =
+        let sa, _, _ = sketchWithOffsets communicator sketch part
+        sa
+
+    /// SCW of the rows spread over ranks, after the sketch: shared by approximate and svdW.
+    let private scwAfterSketch
+        (communicator: ICommunicator)
+        (rank: int)
+        (sa: Matrix<float>)
+        (part: Matrix<float>)
+        (offset: int64)
+        (total: int64)
+        =
+        let d = part.ColumnCount
+
+        // V^T from rank 0's SVD of S A, broadcast, so that every rank projects onto the same basis bit for bit even on
+        // machines whose LAPACK rounds differently.
+        let vt =
+            let mine =
+                if communicator.Rank = 0 then
+                    match RowBlocks.rowSpace sa with
+                    | Some vt -> vt.ToColumnMajorArray()
+                    | None -> [||]
+                else
+                    [||]
+
+            let values = Communicator.broadcastValues communicator 0 mine
+            Matrix<float>.Build.Dense(values.Length / d, d, values)
+
+        let r = vt.RowCount
+
+        if r = 0 then
+            {
+                Left = Matrix<float>.Build.Dense(part.RowCount, 0)
+                Right = Matrix<float>.Build.Dense(0, d)
+                SingularValues = [||]
+                RowOffset = offset
+                TotalRows = total
+            }
+        else
+            // A V's rows stay where they are; a tall-skinny QR combines the ranks' r x r R factors (one Allgather).
+            let y = Dense.gemm false part true vt
+            let local = RowBlocks.stackR (Matrix<float>.Build.Dense(r, r)) y
+
+            let stacked =
+                Communicator.allgatherValues communicator (local.ToColumnMajorArray())
+                |> Array.map (fun values -> Matrix<float>.Build.Dense(r, r, values))
+
+            // W_k and sigma from rank 0, broadcast (r k + k values).
+            let packed =
+                if communicator.Rank = 0 then
+                    let combined =
+                        stacked |> Array.fold RowBlocks.stackR (Matrix<float>.Build.Dense(r, r))
+
+                    let wk, s, _ = RowBlocks.finish rank combined vt
+                    Array.append s (wk.ToColumnMajorArray())
+                else
+                    [||]
+
+            let packed = Communicator.broadcastValues communicator 0 packed
+            let kept = min rank r
+            let s = packed[.. kept - 1]
+            let wk = Matrix<float>.Build.Dense(r, kept, packed[kept..])
+
+            {
+                Left = Dense.gemm false y false wk
+                Right = Dense.gemm true wk false vt
+                SingularValues = s
+                RowOffset = offset
+                TotalRows = total
+            }
+
+    /// <summary>SCW(S, A) = [A V]_k V^T for A's rows spread over ranks (Algorithm 1 of Indyk, Vakilian and Yuan, NeurIPS
+    /// 2019): S A by one Allreduce, V from rank 0's SVD of S A (broadcast), A V on each rank's own rows, [A V]_k from a
+    /// tall-skinny QR (the ranks' r x r R factors gathered and combined). The left factor stays distributed.</summary>
+    /// <param name="communicator">The ranks.</param>
+    /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d), n the rows over all ranks.</param>
+    /// <param name="sketch">S, as for Distributed.sketch, with m &gt;= k rows.</param>
+    /// <param name="part">This rank's rows of A (n_i x d, finite; n_i may be 0). Rank i's rows follow rank i - 1's.</param>
+    /// <returns>This rank's part; stacking the ranks' Left in rank order gives Scw.approximate's Left for the whole A,
+    /// up to rounding and the signs of singular vector pairs (Left Right agrees to rounding).</returns>
+    /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+    /// <exception cref="System.ArgumentException">on any rank: as for Distributed.sketch, or the sketch has fewer than
+    /// k rows.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)] (on every rank).</exception>
+    /// <remarks>Communication per rank: m d values (Allreduce), r d (broadcast of V^T), r^2 (Allgather), r k + k
+    /// (broadcast), with r &lt;= m: independent of n, in 7 rounds including the checks. Local work: O(nnz(part) r + n_i r^2)
+    /// and, on rank 0, the SVD of S A, O(d m^2), and a QR of p r x r.</remarks>
+    [<CompiledName("Approximate")>]
+    let approximate (communicator: ICommunicator) (rank: int) (sketch: BlockSketch) (part: Matrix<float>) =
+        checkCommunicator communicator
+
+        agree communicator (fun () ->
+            Guard.notNull (nameof sketch) sketch
+            Guard.positive (nameof rank) rank
+
+            if RowBlocks.sketchRows sketch < rank then
+                raise (
+                    ArgumentException(
+                        $"Expected a sketch with at least rank = {rank} rows, but it has {RowBlocks.sketchRows sketch}.",
+                        nameof sketch
+                    )
+                ))
+
+        let sa, offset, total = sketchWithOffsets communicator sketch part
+
+        if int64 rank > min total (int64 part.ColumnCount) then
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof rank,
+                    rank,
+                    $"Expected 1 <= rank <= min(n, d) = {min total (int64 part.ColumnCount)} for the {total}x{part.ColumnCount} matrix over all ranks, but rank = {rank}."
+                )
+            )
+
+        scwAfterSketch communicator rank sa part offset total
+
+    /// <summary>Every rank's part stacked in rank order, on every rank: for results small enough to hold in one place
+    /// (tests, and writing a file from rank 0).</summary>
+    /// <param name="communicator">The ranks.</param>
+    /// <param name="part">This rank's rows (n_i x d; n_i may be 0; d the same on every rank).</param>
+    /// <returns>The (sum n_i) x d matrix.</returns>
+    /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+    /// <exception cref="System.ArgumentException">the ranks' column counts differ.</exception>
+    [<CompiledName("GatherRows")>]
+    let gatherRows (communicator: ICommunicator) (part: Matrix<float>) =
+        checkCommunicator communicator
+        agree communicator (fun () -> Guard.notNull (nameof part) part)
+        agree communicator (fun () -> checkWidths communicator (nameof part) part)
+        let d = part.ColumnCount
+        let rows = Communicator.allgatherInt64 communicator (int64 part.RowCount)
+
+        let parts =
+            Communicator.allgatherValues communicator (part.ToColumnMajorArray())
+            |> Array.mapi (fun i values -> Matrix<float>.Build.Dense(int rows[i], d, values))
+            |> Array.filter (fun p -> p.RowCount > 0)
+
+        if parts.Length = 0 || d = 0 then
+            Matrix<float>.Build.Dense(int (Array.sum rows), d)
+        else
+            Matrix<float>.Build.DenseOfMatrixArray(array2D [ for p in parts -> [ p ] ])
+
+    /// <summary>svd_w (Woodruff and Yasuda 2024, Algorithm 1) for rows of W and A spread over ranks: A~ = W^(o+) o
+    /// [W o A]_t with [W o A]_t = SCW(S, W o A) computed as Distributed.approximate does (a randomized range finder on
+    /// the sketch S: with m comfortably above t rows it is within a small factor of the exact truncated SVD).</summary>
+    /// <param name="communicator">The ranks.</param>
+    /// <param name="totalRank">t = r k, 1 &lt;= t &lt;= min(n, d).</param>
+    /// <param name="sketch">S with m &gt;= t rows (m = 2 t or more is advisable), as for Distributed.sketch.</param>
+    /// <param name="weights">This rank's rows of W (n_i x d, finite).</param>
+    /// <param name="part">This rank's rows of A (n_i x d, finite).</param>
+    /// <returns>This rank's rows of A~ and the weighted loss over all ranks.</returns>
+    /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+    /// <exception cref="System.ArgumentException">on any rank: as for Distributed.approximate, or W's part has another
+    /// shape than A's.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">totalRank is outside [1, min(n, d)].</exception>
+    /// <remarks>Communication as Distributed.approximate plus one value for the loss; the n_i x d result is local.</remarks>
+    [<CompiledName("SvdW")>]
+    let svdW
+        (communicator: ICommunicator)
+        (totalRank: int)
+        (sketch: BlockSketch)
+        (weights: Matrix<float>)
+        (part: Matrix<float>)
+        =
+        checkCommunicator communicator
+
+        agree communicator (fun () ->
+            checkPart (nameof weights) weights
+            checkPart (nameof part) part
+
+            if weights.RowCount <> part.RowCount || weights.ColumnCount <> part.ColumnCount then
+                raise (
+                    ArgumentException(
+                        $"Expected this rank's weights to have the shape of its part ({Guard.shape part}), but they are {Guard.shape weights}.",
+                        nameof weights
+                    )
+                ))
+
+        let product = weights.PointwiseMultiply part
+        let one = approximate communicator totalRank sketch product
+
+        let local =
+            if one.SingularValues.Length = 0 then
+                Matrix<float>.Build.Dense(part.RowCount, part.ColumnCount)
+            else
+                Dense.divideByWeights weights (Dense.multiply one.Left one.Right)
+
+        let residual =
+            Dense.twoNorm (Dense.storedValues (weights.PointwiseMultiply(part - local)))
+
+        let squares = communicator.AllreduceSum [| residual * residual |]
+
+        {
+            Local = local
+            Loss = sqrt squares[0]
+            RowOffset = one.RowOffset
+        }
+
+    /// <summary>The protocol of Theorem 3.1 (Woodruff and Yasuda 2024) with A's columns spread over ranks: every rank is
+    /// an Alice for its block of columns and sends Protocol.send's message (its bytes, over the communicator) to rank 0,
+    /// the Bob who knows W and reconstructs each block with Protocol.receive.</summary>
+    /// <param name="communicator">The ranks.</param>
+    /// <param name="columns">This rank's c, with r k &lt;= c &lt;= d_i (ranks may choose differently).</param>
+    /// <param name="rank">k.</param>
+    /// <param name="weights">W (n x d), the whole of it, known to every rank.</param>
+    /// <param name="part">This rank's columns of A (n x d_i, d_i &gt;= 1); rank i's columns follow rank i - 1's.</param>
+    /// <returns>On rank 0 the reconstruction; on every rank each rank's message size and its bound.</returns>
+    /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+    /// <exception cref="System.ArgumentException">on any rank: the parts' columns do not add up to W's, a part's rows
+    /// differ from W's, or Protocol.send rejects a rank's arguments.</exception>
+    /// <remarks>Communication: each rank's message (what the theorem counts) in one Allgather, plus 8 bytes a rank for
+    /// the column offsets and the checks.</remarks>
+    [<CompiledName("Protocol")>]
+    let protocol (communicator: ICommunicator) (columns: int) (rank: int) (weights: Weights) (part: Matrix<float>) =
+        checkCommunicator communicator
+
+        agree communicator (fun () ->
+            Guard.notNull (nameof weights) weights
+            Guard.finiteMatrix (nameof part) part)
+
+        let widths = Communicator.allgatherInt64 communicator (int64 part.ColumnCount)
+        let offset = int (Array.sum widths[.. communicator.Rank - 1])
+        let w = Weights.dense weights
+
+        agree communicator (fun () ->
+            if Array.sum widths <> int64 w.ColumnCount || part.RowCount <> w.RowCount then
+                raise (
+                    ArgumentException(
+                        $"Expected the ranks' parts to split W's {Guard.shape w} by columns, but this rank's part is {Guard.shape part} and the widths add up to {Array.sum widths}.",
+                        nameof part
+                    )
+                ))
+
+        let block = Weights.ofMatrix (w.SubMatrix(0, w.RowCount, offset, part.ColumnCount))
+        let mutable message = None
+        agree communicator (fun () -> message <- Some(Protocol.send columns rank block part))
+        let message = message.Value
+        let bytes = communicator.Allgather(Protocol.toBytes message)
+
+        // s: the most nonzeros of a column of this rank's A.
+        let nonzeros =
+            Seq.init part.ColumnCount (fun j -> part.Column(j) |> Seq.sumBy (fun x -> if x <> 0.0 then 1 else 0))
+            |> Seq.max
+
+        let bound =
+            Protocol.boundInBits nonzeros (Weights.rank block * rank) columns part.RowCount part.ColumnCount
+
+        let bounds =
+            Communicator.allgatherValues communicator [| bound |]
+            |> Array.map Array.exactlyOne
+
+        let reconstruction =
+            if communicator.Rank = 0 then
+                let blocks =
+                    bytes
+                    |> Array.mapi (fun i b ->
+                        let start = int (Array.sum widths[.. i - 1])
+                        let wi = Weights.ofMatrix (w.SubMatrix(0, w.RowCount, start, int widths[i]))
+                        Protocol.receive wi (Protocol.ofBytes b))
+
+                Some(Matrix<float>.Build.DenseOfMatrixArray(array2D [ blocks ]))
+            else
+                None
+
+        {
+            Reconstruction = reconstruction
+            MessageBits = bytes |> Array.map (fun b -> 8L * int64 b.Length)
+            BoundBits = bounds
+        }
