@@ -1,4 +1,6 @@
+using System;
 using System.CommandLine;
+using System.Linq;
 
 namespace LowRank.Cli;
 
@@ -31,16 +33,32 @@ internal static class ApproxCommand
             DefaultValueFactory = _ => "approx",
         };
 
+        var stream = new Option<bool>("--stream")
+        {
+            Description = "Read the .npy matrix in blocks of rows through a memory map, in two passes, with memory O(m d + "
+                + "block d): for matrices larger than memory. Without --sketch it uses the counter-based CountSketch of "
+                + "--rows and --seed (built block by block). The optimal error is not computed (it needs the whole matrix).",
+        };
+        var blockRows = new Option<int>("--block-rows")
+        {
+            Description = "Rows per block with --stream.",
+            DefaultValueFactory = _ => 4096,
+        };
+
         var command = new Command(
             "approx",
             "Approximate a matrix by SCW(S, A) = [A V]_k V^T, with V from the SVD of S A (Sarlos; Clarkson and Woodruff), "
                 + "and write the rank-k factors as .npy files."
         );
-        Options.Add(command, matrix, select, sketch, rows, seed, rank, output);
+        Options.Add(command, matrix, select, sketch, rows, seed, rank, output, stream, blockRows);
 
         command.SetAction(parsed =>
         {
             Inputs.RequireFolderOf(parsed.GetRequiredValue(output), "--out");
+            if (Mpi.Communicator is { } mpi)
+                return Distributed(parsed, terminal, mpi, matrix, sketch, rows, seed, rank, output);
+            if (parsed.GetValue(stream))
+                return Streamed(parsed, terminal, matrix, sketch, rows, seed, rank, output, blockRows);
             var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix", parsed.GetValue(select));
             var file = parsed.GetValue(sketch);
             var s = file is null
@@ -69,5 +87,79 @@ internal static class ApproxCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The sketch of --sketch, else the counter-based CountSketch of --rows and --seed.</summary>
+    private static BlockSketch BlockSketchOf(ParseResult parsed, Option<string?> sketch, Option<int> rows, Option<int> seed) =>
+        parsed.GetValue(sketch) is { } file
+            ? BlockSketch.Of(SketchFile.Load(file))
+            : BlockSketch.Hashed(parsed.GetValue(seed), parsed.GetValue(rows));
+
+    private static string SketchText(ParseResult parsed, Option<string?> sketch, Option<int> rows, Option<int> seed) =>
+        parsed.GetValue(sketch) ?? $"counter-based CountSketch, {parsed.GetValue(rows)} rows, seed {parsed.GetValue(seed)}";
+
+    /// <summary>--stream: two passes over row blocks of the .npy file; the left factor goes to its file as it is formed.</summary>
+    private static int Streamed(
+        ParseResult parsed, Terminal terminal, Argument<string> matrix, Option<string?> sketch, Option<int> rows,
+        Option<int> seed, Option<int> rank, Option<string> output, Option<int> blockRows)
+    {
+        var path = parsed.GetRequiredValue(matrix);
+        if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"Expected a 2-D .npy file with --stream, but matrix is '{path}'.", "matrix");
+        var prefix = parsed.GetRequiredValue(output);
+        var result = Streaming.ApproximateFile(
+            path, BlockSketchOf(parsed, sketch, rows, seed), parsed.GetValue(rank), parsed.GetValue(blockRows), $"{prefix}.left.npy");
+        Npy.WriteMatrix($"{prefix}.right.npy", result.Right);
+        terminal.Console.Write(
+            Tables.Facts(
+                ("matrix", $"{result.Rows} x {result.Right.ColumnCount}, streamed in blocks of {parsed.GetValue(blockRows)} rows"),
+                ("sketch", SketchText(parsed, sketch, rows, seed)),
+                ("rank", $"{result.SingularValues.Count}"),
+                ("||A - SCW(S, A)||_F", $"{result.Error:G6}"),
+                ("written", $"{prefix}.left.npy, {prefix}.right.npy")
+            )
+        );
+        return 0;
+    }
+
+    /// <summary>Under mpirun: each rank reads its own rows of the .npy file, SCW runs distributed, rank 0 gathers the
+    /// left factor (n x k, small) and writes both factors and prints.</summary>
+    private static int Distributed(
+        ParseResult parsed, Terminal terminal, ICommunicator mpi, Argument<string> matrix, Option<string?> sketch,
+        Option<int> rows, Option<int> seed, Option<int> rank, Option<string> output)
+    {
+        var path = parsed.GetRequiredValue(matrix);
+        if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"Expected a 2-D .npy file under mpirun, but matrix is '{path}'.", "matrix");
+        var shape = Npy.Shape(path);
+        if (shape.Length != 2)
+            throw new ArgumentException($"Expected a 2-D .npy file under mpirun, but {path} has shape ({string.Join(", ", shape)}).", "matrix");
+        var n = shape[0];
+        var first = (int)((long)n * mpi.Rank / mpi.Size);
+        var last = (int)((long)n * (mpi.Rank + 1) / mpi.Size);
+        var part = Npy.ReadRows(path, first, last - first);
+        var traffic = new Traffic();
+        var counted = Communicator.Counting(traffic, mpi);
+        var mine = LowRank.Distributed.Approximate(counted, part, BlockSketchOf(parsed, sketch, rows, seed), parsed.GetValue(rank));
+        var left = LowRank.Distributed.GatherRows(mpi, mine.Left);
+        var squares = mpi.AllreduceSum([Math.Pow(Norm.Frobenius(part), 2)])[0];
+        var kept = mine.SingularValues.Sum(s => s * s);
+        var bytes = mpi.AllreduceSum([traffic.Bytes])[0];
+        if (mpi.Rank != 0)
+            return 0;
+        var prefix = parsed.GetRequiredValue(output);
+        Npy.WriteMatrix($"{prefix}.left.npy", left);
+        Npy.WriteMatrix($"{prefix}.right.npy", mine.Right);
+        terminal.Console.Write(
+            Tables.Facts(
+                ("matrix", $"{n} x {shape[1]}, rows split over {mpi.Size} ranks"),
+                ("sketch", SketchText(parsed, sketch, rows, seed)),
+                ("rank", $"{mine.SingularValues.Count}"),
+                ("||A - SCW(S, A)||_F", $"{Math.Sqrt(Math.Max(0, squares - kept)):G6}"),
+                ("communicated", $"{bytes:N0} bytes over all ranks, {traffic.Rounds} rounds (SCW; gathering the left factor not counted)"),
+                ("written", $"{prefix}.left.npy, {prefix}.right.npy")
+            )
+        );
+        return 0;
     }
 }

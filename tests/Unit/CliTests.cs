@@ -142,6 +142,39 @@ public class CliTests : ScratchDirectory
     }
 
     [Fact]
+    public async Task ApproxStream_WithASketchFile_WritesTheInMemoryApproximation()
+    {
+        var a = Synthetic.VideoLike(1, 300, 25, 5)[0];
+        Npy.WriteMatrix(Scratch("tall.npy"), a);
+        SketchFile.Save(Scratch("s.sketch"), Sketch.CountSketch(10, 300, 6));
+
+        var run = await Lowrank("approx", Scratch("tall.npy"), "--stream", "--block-rows", "64", "--sketch", Scratch("s.sketch"),
+            "-k", "4", "--out", Scratch("streamed"));
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        Assert.Contains("streamed in blocks of 64 rows", run.Output);
+        var product = Npy.ReadMatrix(Scratch("streamed.left.npy")) * Npy.ReadMatrix(Scratch("streamed.right.npy"));
+        var expected = Scw.Approximate(a, Sketch.CountSketch(10, 300, 6), 4).ToMatrix();
+        Assert.True((product - expected).FrobeniusNorm() <= 1e-10 * a.FrobeniusNorm(), run.Output);
+    }
+
+    [MpiFact]
+    public void Approx_UnderMpirun_OnThreeRanks_WritesWhatStreamingWrites()
+    {
+        var a = Synthetic.VideoLike(1, 200, 30, 8)[0];
+        Npy.WriteMatrix(Scratch("mpi.npy"), a);
+        var cli = MpiRun.Program("src/Cli", "LowRank.Cli.dll");
+
+        var (exitCode, output) = MpiRun.Run(3, $"\"{cli}\" approx mpi.npy -k 3 -m 9 --seed 4 --out spread", Path.GetDirectoryName(Scratch("mpi.npy"))!);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("rows split over 3 ranks", output);
+        var product = Npy.ReadMatrix(Scratch("spread.left.npy")) * Npy.ReadMatrix(Scratch("spread.right.npy"));
+        var expected = Streaming.ApproximateRows([a], BlockSketch.Hashed(4, 9), 3).ToMatrix();
+        Assert.True((product - expected).FrobeniusNorm() <= 1e-10 * a.FrobeniusNorm(), output);
+    }
+
+    [Fact]
     public async Task Wlra_AllMethods_ReportTheFacadesLosses_AsJson()
     {
         var a = Matrix<double>.Build.Random(30, 20, 7);

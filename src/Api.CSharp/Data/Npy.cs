@@ -18,6 +18,18 @@ public static class Npy
     /// dtype, or not 2-D; the message names the file, the problem and the byte offset.</exception>
     public static Matrix<double> ReadMatrix(string path) => Core.Npy.ReadMatrix(path);
 
+    /// <summary>Rows <paramref name="first"/> .. first + count - 1 of a 2-D .npy matrix, read through a memory map
+    /// without reading the rest: how each process of a cluster reads its own rows.</summary>
+    /// <param name="path">The file, as for <see cref="ReadMatrix"/>.</param>
+    /// <param name="first">The first row.</param>
+    /// <param name="count">How many rows (0 gives a 0 x d matrix).</param>
+    /// <returns>The rows, count x d.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">The rows lie outside the matrix.</exception>
+    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="System.IO.InvalidDataException">As for <see cref="ReadMatrix"/>.</exception>
+    public static Matrix<double> ReadRows(string path, int first, int count) => Core.Npy.ReadRows(first, count, path);
+
     /// <summary>Reads a 3-D array (count x rows x columns) as a stack of matrices, for example video frames.</summary>
     /// <param name="path">The .npy file.</param>
     /// <returns>count matrices.</returns>

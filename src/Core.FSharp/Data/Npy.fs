@@ -489,6 +489,36 @@ let private writeArray (path: string) (fortran: bool) (shape: int[]) (write: Bin
     writeHeader writer fortran shape
     write writer
 
+/// <summary>Rows first .. first + count - 1 of a 2-D .npy matrix, read through a memory map without reading the rest:
+/// how each process of a cluster reads its own rows of a matrix no single process holds.</summary>
+/// <param name="first">The first row, 0 &lt;= first &lt;= n.</param>
+/// <param name="count">How many rows, 0 &lt;= count and first + count &lt;= n (0 gives a 0 x d matrix).</param>
+/// <param name="path">The file, as for readMatrix.</param>
+/// <returns>The rows as a dense count x d matrix, in double precision.</returns>
+/// <exception cref="System.ArgumentNullException">path is null.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">the rows lie outside the matrix.</exception>
+/// <exception cref="System.IO.FileNotFoundException">the file does not exist.</exception>
+/// <exception cref="System.IO.InvalidDataException">as for readMatrix.</exception>
+/// <remarks>O(count d) time and memory; C order reads one contiguous range, Fortran order one range per column.</remarks>
+[<CompiledName("ReadRows")>]
+let readRows (first: int) (count: int) (path: string) =
+    Guard.notNull (nameof path) path
+    use reader = new RowBlockReader(path)
+
+    if first < 0 || count < 0 || int64 first + int64 count > int64 reader.Rows then
+        raise (
+            ArgumentOutOfRangeException(
+                nameof first,
+                first,
+                $"Expected rows within the {reader.Rows} rows of {path}, but first = {first} and count = {count}."
+            )
+        )
+
+    if count = 0 then
+        Matrix<float>.Build.Dense(0, reader.Columns)
+    else
+        reader.Read(first, count)
+
 /// <summary>Writes a matrix as a 2-D float64 .npy file (format 1.0, Fortran order: MathNet's storage, copied as is).</summary>
 /// <param name="path">The file to create or overwrite.</param>
 /// <param name="matrix">The matrix; NaN and infinities are written as they are.</param>
