@@ -28,7 +28,8 @@ type TrainingBenchmarks() =
         Inputs.select this.Backend
         a <- Inputs.frame 5 576 768
 
-        let _, h, v, _ = Training.start options 1 (fun _ -> failwith "unused") [||] 576
+        let _, h, v, _ =
+            Training.start Training.whole options 1 (fun _ -> failwith "unused") [||] 576
 
         hash <- h
         values <- v
@@ -85,13 +86,13 @@ type TrainingStepBenchmarks() =
         }
 
         let _, hash, values, _ =
-            Training.start random 1 (fun _ -> failwith "unused") [||] 576
+            Training.start Training.whole random 1 (fun _ -> failwith "unused") [||] 576
 
         countSketch <- (random, hash, values)
         let defaults = Training.defaults 10 20
 
         let _, hash, values, _ =
-            Training.start defaults 1 (fun i -> batch[i]) (Array.init batch.Length (fun i -> i, 1.0)) 576
+            Training.start Training.whole defaults 1 (fun i -> batch[i]) (Array.init batch.Length (fun i -> i, 1.0)) 576
 
         principal <- (defaults, hash, values)
 

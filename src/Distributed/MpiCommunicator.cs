@@ -88,7 +88,12 @@ public sealed class MpiCommunicator : ICommunicator, IDisposable
         if (longest != shortest)
             throw new ArgumentException(
                 $"Expected equally long arrays on every rank, but the lengths range from {shortest} to {longest}.", nameof(values));
-        return world.Allreduce(values, MPI.Operation<double>.Add);
+        // Reduce to rank 0, then broadcast: MPI_Allreduce may combine in a different order on different ranks (recursive
+        // doubling), and ranks whose sums differ in the last bit would take different training steps and drift apart.
+        var sums = world.Reduce(values, MPI.Operation<double>.Add, 0);
+        var result = world.Rank == 0 ? sums : new double[values.Length];
+        world.Broadcast(ref result, 0);
+        return result;
     }
 
     /// <inheritdoc/>

@@ -270,7 +270,7 @@ module GradientMatchesFiniteDifferences =
             }
 
             let _, hash, values, fixedRows =
-                Training.start options 1 (fun _ -> a) [| 0, 1.0 |] rows
+                Training.start Training.whole options 1 (fun _ -> a) [| 0, 1.0 |] rows
 
             let values = values |> Array.map (fun v -> v * (0.5 + random.NextDouble()))
             let loss, _, _ = Training.lossAndGradient options hash fixedRows 0 values a
@@ -337,7 +337,7 @@ module GradientMatchesFiniteDifferences =
             }
 
             let _, hash, values, fixedRows =
-                Training.start options 1 (fun _ -> a) [| 0, 1.0 |] rows
+                Training.start Training.whole options 1 (fun _ -> a) [| 0, 1.0 |] rows
 
             let values = values |> Array.map (fun v -> v * (0.5 + random.NextDouble()))
 

@@ -2,6 +2,7 @@ namespace LowRank.Properties
 
 open System
 open System.IO
+open System.Threading
 open FsCheck
 open FsCheck.FSharp
 open MathNet.Numerics.LinearAlgebra
@@ -397,3 +398,78 @@ module DistributedAlgorithms =
         )
 
         Assert.StartsWith("Expected finite entries, but part[1, 1] is NaN", outcomes[2])
+
+/// Data-parallel training on 1 to 4 ranks (threads) equals training on one process, to rounding.
+module DistributedTraining =
+
+    [<Fact>]
+    let ``data-parallel training on 1 to 4 ranks takes the single-process steps`` () =
+        let case =
+            gen {
+                let! count = Gen.choose (1, 7)
+                let! rows = Gen.choose (4, 12)
+                let! columns = Gen.choose (3, 9)
+                let! k = Gen.choose (1, 3)
+                let! p = Gen.choose (1, 4)
+                let! cuts = Partitions.split count p
+                let! positions = Gen.elements [ SketchPositions.Random; SketchPositions.Principal ]
+                let! optimizer = Gen.elements [ Optimizer.Sgd; Optimizer.Adam ]
+                let! batch = Gen.choose (1, count)
+                let! validation = Gen.elements [ 0.0; 0.3 ]
+                let! dataSeed = seed
+                // k below min(n, d): at k = min(n, d) SCW is exact, the gradient is rounding noise, and Adam's m / sqrt(v)
+                // turns noise of either sign into full steps, so two summation orders part ways.
+                return
+                    count,
+                    rows,
+                    columns,
+                    min k (min rows columns - 1),
+                    cuts,
+                    positions,
+                    optimizer,
+                    batch,
+                    validation,
+                    dataSeed
+            }
+
+        forAll case (fun (count, rows, columns, k, cuts, positions, optimizer, batch, validation, dataSeed) ->
+            let matrices =
+                Array.init count (fun i -> Matrix<float>.Build.Random(rows, columns, dataSeed + i))
+
+            let options = {
+                Training.defaults k (k + 2) with
+                    Steps = 12
+                    Positions = positions
+                    Optimizer = optimizer
+                    BatchSize = batch
+                    ValidationFraction = validation
+                    Seed = dataSeed
+            }
+
+            let single = Training.train options ignore CancellationToken.None matrices
+
+            let spread =
+                Communicator.runInProcess (cuts.Length - 1) (fun c ->
+                    let mine = matrices[cuts[c.Rank] .. cuts[c.Rank + 1] - 1]
+                    Distributed.train c options ignore CancellationToken.None mine)
+
+            let values (result: TrainingResult) = Sketch.toMatrix result.Final
+            let expected = values single
+            let scale = max 1.0 (Norm.frobenius expected)
+
+            all [
+                holds
+                    "every rank ends with the same sketch"
+                    (spread |> Array.forall (fun r -> (values r).Equals(values spread[0])))
+                holds
+                    "the same steps were taken"
+                    (spread[0].StepsCompleted = single.StepsCompleted
+                     && spread[0].RejectedSteps = single.RejectedSteps)
+                atMost
+                    (medium |> scaledTo scale)
+                    "||S_distributed - S_single||_F = 0"
+                    (Norm.frobenius (values spread[0] - expected))
+                    0.0
+                close (medium |> scaledTo 1.0) "the best loss" spread[0].BestLoss single.BestLoss
+            ])
+        |> checkWith 40

@@ -77,7 +77,7 @@ module LearnedBeatsRandomOnItsDistribution =
             let result = Training.train options ignore CancellationToken.None training
 
             let _, hash, values, random =
-                Training.start options 1 (fun _ -> failwith "unused") [||] spec.Rows
+                Training.start Training.whole options 1 (fun _ -> failwith "unused") [||] spec.Rows
 
             let start = Sketch.ofCountSketch (Training.trainedRows options) hash values
 

@@ -714,9 +714,10 @@ public class CliTests : ScratchDirectory
         // A process that ignores the signal fails the test after a minute instead of hanging the run.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var stop = timeout.Token.Register(() => process.Kill(entireProcessTree: true));
-        var rest = await process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var errors = await process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
+        var rest = await process.StandardOutput.ReadToEndAsync();
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.False(timeout.IsCancellationRequested, $"Still training 60 s after SIGINT; killed. Output:\n{rest}\n{errors}");
 
         Assert.True(process.ExitCode == App.Interrupted, $"exit {process.ExitCode}: {errors}\n{rest}");
         Assert.Contains("Interrupted at step", rest);

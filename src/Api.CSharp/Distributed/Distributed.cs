@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Threading;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace LowRank;
@@ -129,4 +131,32 @@ public static class Distributed
     public static DistributedProtocolRun Protocol(
         ICommunicator communicator, Matrix<double> part, Weights weights, int rank, int columns) =>
         new(Core.Distributed.Protocol(Communicator.CoreOf(communicator), columns, rank, Weights.CoreOf(weights), part));
+
+    /// <summary>Data-parallel training: each rank holds part of the training set, every rank draws the same global batch,
+    /// computes the gradients of the batch's matrices it holds, and one Allreduce a step sums them. With the same options
+    /// the result equals <see cref="Training.Train"/> on all the matrices (in rank order) up to rounding.</summary>
+    /// <param name="communicator">The ranks.</param>
+    /// <param name="matrices">This rank's training matrices (possibly none), all of one shape on every rank.</param>
+    /// <param name="options">As for <see cref="Training.Train"/>, the same on every rank; Positions Greedy, CheckpointPath
+    /// and ResumeFrom are not supported distributed (they read every matrix).</param>
+    /// <param name="progress">Receives a report after every step on every rank; may be null.</param>
+    /// <param name="cancellationToken">Any rank's cancellation stops every rank after the same step.</param>
+    /// <returns>The same result on every rank.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">On any rank: a matrix is not finite or has another shape, no rank has a matrix,
+    /// or an unsupported option is set.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <remarks>Per step each rank sends the gradient (n s values) and 3 numbers; the work per step divides by the ranks
+    /// when the batch spreads evenly.</remarks>
+    public static TrainingResult Train(
+        ICommunicator communicator,
+        IEnumerable<Matrix<double>> matrices,
+        TrainingOptions options,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        LowRank.Training.CheckOptions(options);
+        return new TrainingResult(Core.Distributed.Train(
+            Communicator.CoreOf(communicator), options.ToCore(), LowRank.Training.Reporter(progress), cancellationToken, matrices));
+    }
 }

@@ -16,7 +16,8 @@ public interface ICommunicator
     /// <summary>The number of ranks, at least 1.</summary>
     int Size { get; }
 
-    /// <summary>The element-wise sum over the ranks of equally long arrays, returned to every rank.</summary>
+    /// <summary>The element-wise sum over the ranks of equally long arrays, returned to every rank with the same bits on
+    /// every rank (ranks that disagreed in the last bit would take different training steps and drift apart).</summary>
     /// <param name="values">This rank's values.</param>
     /// <returns>The sums.</returns>
     double[] AllreduceSum(double[] values);

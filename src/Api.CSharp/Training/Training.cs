@@ -121,6 +121,13 @@ public static class Training
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        CheckOptions(options);
+        return new TrainingResult(Core.Training.Train(options.ToCore(), Reporter(progress), cancellationToken, MatrixStack.CoreOf(matrices)));
+    }
+
+    /// <summary>The checks of the options that the core cannot make (it never sees a null LossWeights).</summary>
+    internal static void CheckOptions(TrainingOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
 
         if (options.Loss == TrainingLoss.WeightedFrobenius && options.LossWeights is null)
@@ -129,12 +136,13 @@ public static class Training
                 "Expected LossWeights (an n x d weight matrix) with Loss = WeightedFrobenius, but LossWeights is null.",
                 nameof(options));
         }
-
-        var report = Microsoft.FSharp.Core.FuncConvert.FromAction<Core.TrainingProgress>(p =>
-            progress?.Report(new TrainingProgress(p.Step, p.Steps, p.Loss, p.BestLoss, p.LearningRate, p.Elapsed, p.Rejected, p.ValidationError)));
-
-        return new TrainingResult(Core.Training.Train(options.ToCore(), report, cancellationToken, MatrixStack.CoreOf(matrices)));
     }
+
+    /// <summary>The core's progress callback, reporting to <paramref name="progress"/> (which may be null).</summary>
+    internal static Microsoft.FSharp.Core.FSharpFunc<Core.TrainingProgress, Microsoft.FSharp.Core.Unit> Reporter(
+        IProgress<TrainingProgress>? progress) =>
+        Microsoft.FSharp.Core.FuncConvert.FromAction<Core.TrainingProgress>(p =>
+            progress?.Report(new TrainingProgress(p.Step, p.Steps, p.Loss, p.BestLoss, p.LearningRate, p.Elapsed, p.Rejected, p.ValidationError)));
 
     /// <summary>Runs <see cref="Train"/> on the thread pool.</summary>
     /// <param name="matrices">As for <see cref="Train"/>.</param>

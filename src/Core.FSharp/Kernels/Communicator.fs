@@ -13,7 +13,8 @@ type ICommunicator =
     abstract Rank: int
     /// The number of ranks, at least 1.
     abstract Size: int
-    /// The element-wise sum over the ranks of equally long arrays, returned to every rank.
+    /// The element-wise sum over the ranks of equally long arrays, returned to every rank with the same bits on every
+    /// rank (ranks that disagreed in the last bit would take different steps and drift apart).
     abstract AllreduceSum: values: float[] -> float[]
     /// Every rank's bytes (the lengths may differ), in rank order, returned to every rank.
     abstract Allgather: bytes: byte[] -> byte[][]

@@ -229,12 +229,29 @@ module Training =
         else
             options.NonzerosPerColumn
 
+    /// How a run's matrices are spread over processes (data-parallel training): Owns says which stack indices this
+    /// process holds and computes, Sum adds an array over the processes (the same bits on every process), Stop agrees
+    /// on cancellation. A single process owns everything, and Sum and Stop are the identity.
+    type internal Sharding = {
+        Owns: int -> bool
+        Sum: float[] -> float[]
+        Stop: bool -> bool
+    }
+
+    /// One process holding every matrix.
+    let internal whole = {
+        Owns = (fun _ -> true)
+        Sum = id
+        Stop = id
+    }
+
     /// <summary>The top `count` left singular vectors (n x count, orthonormal columns) of the matrices A_i / c_i placed
     /// side by side, i.e. the top eigenvectors of sum_i A_i A_i^T / c_i^2, without forming that n x n sum when count is
     /// small: randomized subspace iteration (Halko, Martinsson and Tropp 2011, Algorithm 4.4) from a seeded Gaussian
     /// start with 10 extra columns and 4 products with the sum, then Rayleigh-Ritz on the (count + 10)-dimensional
     /// subspace. Cost: 5 passes of 4 n d (count + 10) flops per matrix.</summary>
     let internal principalDirections
+        (sum: float[] -> float[])
         (workers: int)
         (load: int -> Matrix<float>)
         (n: int)
@@ -248,6 +265,7 @@ module Training =
         let product (q: Matrix<float>) =
             let y = Matrix<float>.Build.Dense(n, q.ColumnCount)
 
+            // This process's matrices only; `sum` adds the other processes' parts (data-parallel training).
             for part in
                 Backend.mapSideBySide
                     workers
@@ -257,7 +275,7 @@ module Training =
                     data do
                 y.Add(part, y)
 
-            y
+            Matrix<float>.Build.Dense(n, q.ColumnCount, sum (y.AsColumnMajorArray()))
 
         let random = Random(seed)
 
@@ -429,6 +447,7 @@ module Training =
     /// trained rows, and the fixed random rows of mixed kinds (None for Learned). `data` (the training matrices' indices
     /// for `load`, with their scales) is read only by the Principal start.
     let internal start
+        (sharding: Sharding)
         (options: TrainingOptions)
         (workers: int)
         (load: int -> Matrix<float>)
@@ -476,7 +495,16 @@ module Training =
 
                     evenlySpaced c data
 
-                let u = principalDirections workers load n m options.Seed chosen
+                let u =
+                    principalDirections
+                        sharding.Sum
+                        workers
+                        load
+                        n
+                        m
+                        options.Seed
+                        (chosen |> Array.filter (fst >> sharding.Owns))
+
                 let scale = sqrt (float n)
                 let positions = Array.zeroCreate (n * s)
                 let values = Array.zeroCreate (n * s)
@@ -846,7 +874,7 @@ module Training =
         stored, state
 
     /// The checks of matrices given in memory: present, finite and of one shape.
-    let private validateMatrices (matrices: Matrix<float>[]) =
+    let internal validateMatrices (matrices: Matrix<float>[]) =
         if matrices.Length = 0 then
             raise (ArgumentException("Expected at least one training matrix, but matrices is empty.", nameof matrices))
 
@@ -871,7 +899,7 @@ module Training =
         | None -> ()
 
     /// The checks of the options for n x d training matrices; `first` gives matrices[0] for the weights' check.
-    let private validate (options: TrainingOptions) (n: int) (d: int) (first: unit -> Matrix<float>) =
+    let internal validate (options: TrainingOptions) (n: int) (d: int) (first: unit -> Matrix<float>) =
         let fail (name: string) (expected: string) (value: obj) =
             raise (
                 ArgumentOutOfRangeException(
@@ -942,7 +970,8 @@ module Training =
             Guard.weights "options.Loss" w "matrices[0]" (first ())
         | _ -> ()
 
-    let private run
+    let internal run
+        (sharding: Sharding)
         (options: TrainingOptions)
         (progress: TrainingProgress -> unit)
         (cancellation: CancellationToken)
@@ -977,7 +1006,7 @@ module Training =
         // One pass over every matrix: a stack's matrices are checked for finiteness here (matrices given as a sequence
         // were checked before), scaled, and their squared norms measured (the Frobenius loss needs them).
         let measured =
-            eachOf (Array.init stack.Count id) (fun i ->
+            eachOf (Array.init stack.Count id |> Array.filter sharding.Owns) (fun i ->
                 let a = load i
 
                 if checkFinite then
@@ -1003,8 +1032,17 @@ module Training =
                         scaledCopies[i] <- a / top
                         (i, 1.0), (norm / top) * (norm / top))
 
-        let data = measured |> Array.map fst
-        let allNorms = measured |> Array.map snd
+        // Every matrix's scale and squared norm on every process: each process measured its own, Sum adds them.
+        let data, allNorms =
+            let count = stack.Count
+            let packed = Array.zeroCreate (2 * count)
+
+            for (i, scale), norm in measured do
+                packed[i] <- scale
+                packed[count + i] <- norm
+
+            let summed = sharding.Sum packed
+            Array.init count (fun i -> i, summed[i]), summed[count..]
 
         // The held-out matrices, evenly spaced through the set, and the ones trained on.
         let held =
@@ -1049,17 +1087,19 @@ module Training =
             match resumed with
             | Some(stored, _) -> stored, [||], randomRows options n
             | None ->
-                let _, hash, initial, random = start options workers load data n
+                let _, hash, initial, random = start sharding options workers load data n
                 hash, initial, random
 
         // The mean SCW error of the sketch with these values over the validation matrices (forward only, no tape).
         let validate (values: float[]) =
             let sketch = sketchOf options hash random values
 
-            eachOf validation (fun (i, scale) ->
-                let a = load i
-                Scw.residualNorm a (Scw.approximateUnchecked options.Rank sketch a) / scale)
-            |> Array.average
+            let errors =
+                eachOf (validation |> Array.filter (fst >> sharding.Owns)) (fun (i, scale) ->
+                    let a = load i
+                    Scw.residualNorm a (Scw.approximateUnchecked options.Rank sketch a) / scale)
+
+            (sharding.Sum [| Array.sum errors |])[0] / float validation.Length
 
         let state =
             match resumed with
@@ -1102,16 +1142,19 @@ module Training =
         if validation.Length > 0 && state.Step = 0 && options.Steps > 0 then
             consider state.Values |> ignore
 
-        while state.Step < options.Steps && not cancellation.IsCancellationRequested do
+        while state.Step < options.Steps
+              && not (sharding.Stop cancellation.IsCancellationRequested) do
             let step = state.Step
+            // The global batch; this process computes the matrices it holds (all of them when it is alone).
             let batch = batchOf options data.Length step
+            let mine = batch |> Array.filter (fun i -> sharding.Owns(fst data[i]))
             let mutable loss, frobenius = 0.0, 0.0
             let gradient = Array.zeroCreate<float> hash.Length
 
             // The batch's matrices side by side, summed in batch order so that the result does not depend on the
             // scheduling.
             let parts =
-                eachOf batch (fun i ->
+                eachOf mine (fun i ->
                     lossAndGradientWith
                         options
                         hash
@@ -1121,14 +1164,20 @@ module Training =
                         (load (fst data[i]))
                         norms[i])
 
-            for q in 0 .. batch.Length - 1 do
-                let _, scale = data[batch[q]]
+            for q in 0 .. mine.Length - 1 do
+                let _, scale = data[mine[q]]
                 let l, f, g = parts[q]
                 loss <- loss + l / scale
                 frobenius <- frobenius + f / scale
 
                 for j in 0 .. hash.Length - 1 do
                     gradient[j] <- gradient[j] + g[j] / scale
+
+            // The other processes' parts of the batch (nothing to add when this process holds every matrix).
+            let totals = sharding.Sum(Array.append [| loss; frobenius |] gradient)
+            loss <- totals[0]
+            frobenius <- totals[1]
+            Array.blit totals 2 gradient 0 gradient.Length
 
             let mean = frobenius / float batch.Length
             let finiteLoss = Double.IsFinite loss && Double.IsFinite mean
@@ -1289,4 +1338,4 @@ module Training =
                 MatrixStack.ofMatrices matrices, false
 
         validate options stack.Rows stack.Columns (fun () -> stack[0])
-        Backend.sideBySide (fun workers -> run options progress cancellation stack checkFinite workers)
+        Backend.sideBySide (fun workers -> run whole options progress cancellation stack checkFinite workers)
