@@ -33,6 +33,9 @@ internal sealed record Terminal(IAnsiConsole Console, TextWriter Output, TextWri
 
     public static Terminal Captured(StringWriter output, StringWriter error) => new(Plain(output), output, error);
 
+    /// <summary>A terminal that shows nothing: the ranks other than 0 under mpirun, whose output would repeat rank 0's.</summary>
+    public static Terminal Silent() => new(Plain(TextWriter.Null), TextWriter.Null, TextWriter.Null);
+
     /// <summary>Whether progress bars can redraw in place; otherwise progress is a line every few seconds.</summary>
     public bool Interactive => Console.Profile.Capabilities.Interactive && Console.Profile.Capabilities.Ansi;
 }

@@ -255,6 +255,8 @@ internal static class TrainCommand
                 );
                 var reports = new System.Collections.Generic.List<TrainingProgress>();
                 var result = await TrainingRun.RunAsync(terminal, "train", matrices, options, cancellationToken, reports.Add);
+                if (!Mpi.Writes)
+                    return result.Cancelled ? App.Interrupted : 0; // rank 0 writes and reports
                 if (historyPath is not null)
                     WriteHistory(historyPath, reports);
                 if (result.Cancelled && !double.IsFinite(result.BestLoss))

@@ -20,6 +20,19 @@ internal static class TrainingRun
         Action<TrainingProgress>? observe = null
     )
     {
+        if (Mpi.Communicator is { } mpi)
+        {
+            // Data-parallel under mpirun: each rank trains on its contiguous share of the matrices (it still reads the
+            // whole file; a stack is held in its own dtype, so that costs memory, not time).
+            var first = (int)((long)matrices.Count * mpi.Rank / mpi.Size);
+            var last = (int)((long)matrices.Count * (mpi.Rank + 1) / mpi.Size);
+            var share = new List<Matrix<double>>(last - first);
+            for (var i = first; i < last; i++)
+                share.Add(matrices[i]);
+            var shown = new LineReporter(terminal, $"{label} ({mpi.Size} ranks)");
+            return await Task.Run(() => Distributed.Train(mpi, share, options, Tee(shown, observe), cancellationToken), CancellationToken.None);
+        }
+
         if (!terminal.Interactive)
         {
             var lines = new LineReporter(terminal, label);

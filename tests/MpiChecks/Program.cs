@@ -96,10 +96,24 @@ for (var seed = 1; seed <= 30; seed++)
     }
 }
 
+// Data-parallel training: 7 matrices spread unevenly (rank 0 holds none when there are several ranks), the same steps
+// as training on one process.
+{
+    var matrices = Enumerable.Range(0, 7).Select(i => Matrix<double>.Build.Random(12, 9, 50 + i)).ToArray();
+    var options = Training.Defaults(2, 4) with { Steps = 15, BatchSize = 3, Seed = 5 };
+    int[] cuts = mpi.Size == 1 ? [0, 7] : [0, 0, .. Enumerable.Range(1, mpi.Size - 1).Select(r => 7 * r / (mpi.Size - 1))];
+    var mine = matrices[cuts[mpi.Rank]..cuts[mpi.Rank + 1]];
+    var spread = Distributed.Train(mpi, mine, options);
+    var alone = Training.Train(matrices, options);
+    var difference = Norm.Frobenius(spread.Final.ToMatrix() - alone.Final.ToMatrix()) / Norm.Frobenius(alone.Final.ToMatrix());
+    Check(difference <= 1e-10, $"training: relative difference {difference:E2} of the final sketches");
+    Check(spread.StepsCompleted == alone.StepsCompleted, "training: steps");
+}
+
 var total = (int)mpi.AllreduceSum([failures])[0];
 if (mpi.Rank == 0)
     Console.WriteLine(
         total == 0
-            ? $"mpi-checks: {cases} SCW and svd_w cases and the protocol passed on {mpi.Size} ranks (SCW max relative difference {worst:E1})"
+            ? $"mpi-checks: {cases} SCW and svd_w cases, the protocol and training passed on {mpi.Size} ranks (SCW max relative difference {worst:E1})"
             : $"mpi-checks: {total} checks failed on {mpi.Size} ranks");
 return total == 0 ? 0 : 1;

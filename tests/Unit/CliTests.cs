@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Text.RegularExpressions;
 using System.Linq;
 using System.Text.Json;
 using System.Threading;
@@ -172,6 +173,25 @@ public class CliTests : ScratchDirectory
         var product = Npy.ReadMatrix(Scratch("spread.left.npy")) * Npy.ReadMatrix(Scratch("spread.right.npy"));
         var expected = Streaming.ApproximateRows([a], BlockSketch.Hashed(4, 9), 3).ToMatrix();
         Assert.True((product - expected).FrobeniusNorm() <= 1e-10 * a.FrobeniusNorm(), output);
+    }
+
+    [MpiFact]
+    public async Task Train_UnderMpirun_OnThreeRanks_WritesTheSingleProcessSketch()
+    {
+        var stack = WriteStack("mpi-train.npy", 9, 30, 20, 3);
+        var folder = Path.GetDirectoryName(stack)!;
+        var cli = MpiRun.Program("src/Cli", "LowRank.Cli.dll");
+
+        var (exitCode, output) = MpiRun.Run(3, $"\"{cli}\" train mpi-train.npy --steps 12 -k 2 -m 5 --seed 3 --out spread.sketch", folder);
+        var alone = await Lowrank("train", stack, "--steps", "12", "-k", "2", "-m", "5", "--seed", "3", "--out", Scratch("alone.sketch"));
+
+        Assert.True(exitCode == 0, output);
+        Assert.True(alone.ExitCode == 0, alone.Error + alone.Output);
+        Assert.Contains("train (3 ranks)", output);
+        Assert.Single(Regex.Matches(output, "written to spread.sketch")); // rank 0 alone reports
+        var spread = SketchFile.Load(Scratch("spread.sketch")).ToMatrix();
+        var expected = SketchFile.Load(Scratch("alone.sketch")).ToMatrix();
+        Assert.True((spread - expected).FrobeniusNorm() <= 1e-9 * expected.FrobeniusNorm(), output);
     }
 
     [Fact]
@@ -697,7 +717,7 @@ public class CliTests : ScratchDirectory
         return Process.Start(start)!;
     }
 
-    [Fact]
+    [InterruptibleFact]
     public async Task CtrlC_DuringTraining_StopsCleanly_WritesTheBestSketch_AndExits130()
     {
         var stack = WriteStack("s.npy", 8, 40, 30, 1);
@@ -739,5 +759,27 @@ public class CliTests : ScratchDirectory
         Assert.Equal(App.Failure, process.ExitCode);
         Assert.Contains("needs the ffmpeg program", errors);
         Assert.Contains("apt-get install ffmpeg", errors);
+    }
+}
+
+/// <summary>A test that interrupts a child process with SIGINT: skipped when this process ignores SIGINT, as a job
+/// started in the background by a shell without job control does (`cmd &amp;` in a script), because its children inherit
+/// the ignored signal and .NET then leaves it ignored, as Unix programs do.</summary>
+public sealed class InterruptibleFactAttribute : FactAttribute
+{
+    public InterruptibleFactAttribute()
+    {
+        if (IgnoresSigint())
+            Skip = "this process ignores SIGINT (started in the background without job control), so its children do too";
+    }
+
+    private static bool IgnoresSigint()
+    {
+        const string status = "/proc/self/status";
+        if (!File.Exists(status))
+            return false;
+        var line = Array.Find(File.ReadAllLines(status), l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        // SigIgn is a hexadecimal mask with bit (signal - 1) set for each ignored signal; SIGINT is 2.
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 0b10) != 0;
     }
 }
