@@ -33,6 +33,15 @@ module Partitions =
             else
                 a.SubMatrix(cuts[i], count, 0, a.ColumnCount))
 
+    /// The sketch for n rows either as the counter-based CountSketch of the spec's seed and rows (`hashed`) or as the
+    /// spec's own sketch, with the BlockSketch that names it.
+    let sketches (sketch: SketchSpec) (hashed: bool) (n: int) =
+        if hashed then
+            Sketch.hashedCountSketch sketch.Seed sketch.Rows n, BlockSketch.Hashed(sketch.Seed, sketch.Rows)
+        else
+            let s = sketch.Build n
+            s, BlockSketch.Given s
+
     /// The relative gap (sigma_k - sigma_k+1) / sigma_1 of A V, V the row space of S A: where it is tiny, [A V]_k is not
     /// determined to rounding (two algorithms may keep different directions of equal value), so only the errors are
     /// compared there.
@@ -84,13 +93,7 @@ module StreamingScw =
         forAll case (fun (spec, k, sketch, cuts, hashed) ->
             let a = spec.Build()
 
-            let s, blockSketch =
-                if hashed then
-                    Sketch.hashedCountSketch sketch.Seed sketch.Rows a.RowCount,
-                    BlockSketch.Hashed(sketch.Seed, sketch.Rows)
-                else
-                    let s = sketch.Build a.RowCount
-                    s, BlockSketch.Given s
+            let s, blockSketch = Partitions.sketches sketch hashed a.RowCount
 
             let blocks = Partitions.blocks a cuts |> Array.filter (fun b -> b.RowCount > 0)
             let streamed = Streaming.approximateRows k blockSketch blocks
@@ -227,13 +230,7 @@ module DistributedAlgorithms =
             let a = spec.Build()
             let parts = Partitions.blocks a cuts
 
-            let s, blockSketch =
-                if hashed then
-                    Sketch.hashedCountSketch sketch.Seed sketch.Rows a.RowCount,
-                    BlockSketch.Hashed(sketch.Seed, sketch.Rows)
-                else
-                    let s = sketch.Build a.RowCount
-                    s, BlockSketch.Given s
+            let s, blockSketch = Partitions.sketches sketch hashed a.RowCount
 
             let results =
                 Communicator.runInProcess parts.Length (fun c ->

@@ -314,6 +314,47 @@ public class BadInputCatalogue
             new BadInput(() => Mlp.Train(A, [0, 1, 1, 0, 1, 0, 1, 0], 2, new MlpOptions { Epochs = 0 }), typeof(ArgumentOutOfRangeException), "options.Epochs"));
         yield return ("Mlp.Train with classes = 0",
             new BadInput(() => Mlp.Train(A, [0, 0, 0, 0, 0, 0, 0, 0], 0), typeof(ArgumentOutOfRangeException), "classes"));
+
+        // Streaming, sketch states and distributed (issue 15).
+        var hashed = BlockSketch.Hashed(1, 4);
+        yield return ("Streaming.ApproximateRows with a NaN block",
+            new BadInput(() => Streaming.ApproximateRows([WithEntry(double.NaN)], hashed, 2), typeof(ArgumentException), "block"));
+        yield return ("Streaming.ApproximateRows with no blocks",
+            new BadInput(() => Streaming.ApproximateRows([], hashed, 2), typeof(ArgumentException), "blocks"));
+        yield return ("Streaming.ApproximateRows with rank = min(n, d) + 1",
+            new BadInput(() => Streaming.ApproximateRows([A], BlockSketch.Hashed(1, 8), 7), typeof(ArgumentOutOfRangeException), "rank"));
+        yield return ("Streaming.ApproximateRows with a sketch of fewer rows than k",
+            new BadInput(() => Streaming.ApproximateRows([A], BlockSketch.Hashed(1, 1), 2), typeof(ArgumentException), "sketch"));
+        yield return ("Streaming.ApproximateRows with a given sketch of other columns",
+            new BadInput(() => Streaming.ApproximateRows([A], BlockSketch.Of(Sketch.CountSketch(4, 9, 1)), 2), typeof(ArgumentException), "sketch"));
+        yield return ("Streaming.ApproximateFile with blockRows = 0",
+            new BadInput(() => Streaming.ApproximateFile("a.npy", hashed, 2, 0, "left.npy"), typeof(ArgumentOutOfRangeException), "blockRows"));
+        yield return ("BlockSketch.Hashed with rows = 0",
+            new BadInput(() => BlockSketch.Hashed(1, 0), typeof(ArgumentOutOfRangeException), "rows"));
+        yield return ("SketchState.Add with a block of other columns",
+            new BadInput(() => SketchState.Add(SketchState.Empty(1, 4, 5), 0, A), typeof(ArgumentException), "block"));
+        yield return ("SketchState.Add with rowOffset = -1",
+            new BadInput(() => SketchState.Add(SketchState.Empty(1, 4, 6), -1, A), typeof(ArgumentOutOfRangeException), "rowOffset"));
+        yield return ("SketchState.Merge of two sketches' states",
+            new BadInput(() => SketchState.Merge(SketchState.Empty(1, 4, 6), SketchState.Empty(2, 4, 6)), typeof(ArgumentException), "second"));
+        yield return ("SketchState.FromBytes with a flipped bit",
+            new BadInput(() =>
+            {
+                var bytes = SketchState.ToBytes(SketchState.Add(SketchState.Empty(1, 4, 6), 0, A));
+                bytes[30] ^= 1;
+                SketchState.FromBytes(bytes);
+            }, typeof(InvalidDataException), null));
+        yield return ("Distributed.Approximate with a NaN part",
+            new BadInput(() => Distributed.Approximate(Communicator.Single, WithEntry(double.NaN), hashed, 2), typeof(ArgumentException), "part"));
+        yield return ("Distributed.Approximate with rank = 0",
+            new BadInput(() => Distributed.Approximate(Communicator.Single, A, hashed, 0), typeof(ArgumentOutOfRangeException), "rank"));
+        yield return ("Distributed.SvdW with weights of another shape",
+            new BadInput(() => Distributed.SvdW(Communicator.Single, A, Matrix<double>.Build.Dense(7, 6, 1.0), hashed, 2), typeof(ArgumentException), "weights"));
+        yield return ("Distributed.Train with greedy positions",
+            new BadInput(() => Distributed.Train(Communicator.Single, [A], Training.Defaults(2, 4) with { Positions = SketchPositions.Greedy }),
+                typeof(ArgumentException), "options"));
+        yield return ("Communicator.RunInProcess with size = 0",
+            new BadInput(() => Communicator.RunInProcess(0, c => c.Rank), typeof(ArgumentOutOfRangeException), "size"));
     }
 
     private static readonly Dictionary<string, BadInput> Cases = Generate().ToDictionary(c => c.Name, c => c.Input);

@@ -23,6 +23,24 @@ module internal RowBlocks =
         | BlockSketch.Hashed(_, rows) -> rows
         | BlockSketch.Given s -> Sketch.rows s
 
+    /// Rejects a null sketch, m &lt; 1, k &lt; 1 or m &lt; k, naming the argument.
+    let checkRows (rank: int) (sketch: BlockSketch) =
+        Guard.notNull "sketch" sketch
+
+        match sketch with
+        | BlockSketch.Hashed(_, rows) -> Guard.positive "rows" rows
+        | BlockSketch.Given s -> Guard.notNull "sketch" s
+
+        Guard.positive "rank" rank
+
+        if sketchRows sketch < rank then
+            raise (
+                ArgumentException(
+                    $"Expected a sketch with at least rank = {rank} rows, but it has {sketchRows sketch}: its row space cannot hold a rank-{rank} approximation.",
+                    "sketch"
+                )
+            )
+
     /// S[:, offset .. offset + b) * block (m x d), for a validated block.
     let apply (sketch: BlockSketch) (offset: int64) (block: Matrix<float>) =
         match sketch with
@@ -303,19 +321,7 @@ module Streaming =
     let private checkSketch (rank: int) (sketch: BlockSketch) =
         Guard.notNull (nameof sketch) sketch
 
-        match sketch with
-        | BlockSketch.Hashed(_, rows) -> Guard.positive "rows" rows
-        | BlockSketch.Given s -> Guard.notNull (nameof sketch) s
-
-        Guard.positive (nameof rank) rank
-
-        if RowBlocks.sketchRows sketch < rank then
-            raise (
-                ArgumentException(
-                    $"Expected a sketch with at least rank = {rank} rows, but it has {RowBlocks.sketchRows sketch}: its row space cannot hold a rank-{rank} approximation.",
-                    nameof sketch
-                )
-            )
+        RowBlocks.checkRows rank sketch
 
     let private checkShape (rank: int) (sketch: BlockSketch) (n: int) (d: int) =
         match sketch with

@@ -252,17 +252,7 @@ module Distributed =
     let approximate (communicator: ICommunicator) (rank: int) (sketch: BlockSketch) (part: Matrix<float>) =
         checkCommunicator communicator
 
-        agree communicator (fun () ->
-            Guard.notNull (nameof sketch) sketch
-            Guard.positive (nameof rank) rank
-
-            if RowBlocks.sketchRows sketch < rank then
-                raise (
-                    ArgumentException(
-                        $"Expected a sketch with at least rank = {rank} rows, but it has {RowBlocks.sketchRows sketch}.",
-                        nameof sketch
-                    )
-                ))
+        agree communicator (fun () -> RowBlocks.checkRows rank sketch)
 
         let sa, offset, total = sketchWithOffsets communicator sketch part
 
