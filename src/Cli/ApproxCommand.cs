@@ -55,6 +55,10 @@ internal static class ApproxCommand
         command.SetAction(parsed =>
         {
             Inputs.RequireFolderOf(parsed.GetRequiredValue(output), "--out");
+            if ((parsed.GetValue(stream) || Mpi.Communicator is not null) && parsed.GetValue(select) is { } chosen)
+                throw new ArgumentException(
+                    $"Expected no --select with --stream or under mpirun (they read a 2-D .npy file by rows), but --select is {chosen}.",
+                    "--select");
             if (Mpi.Communicator is { } mpi)
                 return Distributed(parsed, terminal, mpi, matrix, sketch, rows, seed, rank, output);
             if (parsed.GetValue(stream))

@@ -159,6 +159,18 @@ public class CliTests : ScratchDirectory
         Assert.True((product - expected).FrobeniusNorm() <= 1e-10 * a.FrobeniusNorm(), run.Output);
     }
 
+    [Fact]
+    public async Task ApproxStream_WithSelect_FailsWithOneLineNamingTheOption()
+    {
+        Npy.WriteMatrix(Scratch("plain.npy"), Matrix<double>.Build.Random(20, 6, 1));
+
+        var run = await Lowrank("approx", Scratch("plain.npy"), "--stream", "--select", "3", "-k", "2", "--out", Scratch("x"));
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains("Expected no --select with --stream", run.Error);
+        Assert.Single(run.Error.Trim().Split('\n'));
+    }
+
     [MpiFact]
     public void Approx_UnderMpirun_OnThreeRanks_WritesWhatStreamingWrites()
     {
