@@ -23,12 +23,15 @@ internal static class TrainingRun
         if (Mpi.Communicator is { } mpi)
         {
             // Data-parallel under mpirun: each rank trains on its contiguous share of the matrices (it still reads the
-            // whole file; a stack is held in its own dtype, so that costs memory, not time).
+            // whole file, in its own dtype for a .npy stack).
             var first = (int)((long)matrices.Count * mpi.Rank / mpi.Size);
             var last = (int)((long)matrices.Count * (mpi.Rank + 1) / mpi.Size);
-            var share = new List<Matrix<double>>(last - first);
-            for (var i = first; i < last; i++)
-                share.Add(matrices[i]);
+            // A stack's share stays compact (a slice shares its storage); other lists are shared as they are.
+            IReadOnlyList<Matrix<double>> share = last == first
+                ? []
+                : matrices is MatrixStack stack
+                    ? MatrixStack.Slice(stack, first, last - first)
+                    : new ListSlice(matrices, first, last - first);
             var shown = new LineReporter(terminal, $"{label} ({mpi.Size} ranks)");
             return await Task.Run(() => Distributed.Train(mpi, share, options, Tee(shown, observe), cancellationToken), CancellationToken.None);
         }
@@ -103,5 +106,21 @@ internal static class TrainingRun
                     + $"{value.Elapsed.TotalSeconds:0.0} s"
             );
         }
+    }
+
+    /// <summary>A range of a list, without copying it.</summary>
+    private sealed class ListSlice(IReadOnlyList<Matrix<double>> items, int first, int count) : IReadOnlyList<Matrix<double>>
+    {
+        public Matrix<double> this[int index] => items[first + index];
+
+        public int Count => count;
+
+        public IEnumerator<Matrix<double>> GetEnumerator()
+        {
+            for (var i = 0; i < count; i++)
+                yield return items[first + i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -426,6 +426,7 @@ module DistributedTraining =
                 let! batch = Gen.choose (1, count)
                 let! validation = Gen.elements [ 0.0; 0.3 ]
                 let! dataSeed = seed
+                let! compact = Gen.elements [ true; false ]
                 // k below min(n, d): at k = min(n, d) SCW is exact, the gradient is rounding noise, and Adam's m / sqrt(v)
                 // turns noise of either sign into full steps, so two summation orders part ways.
                 return
@@ -438,10 +439,11 @@ module DistributedTraining =
                     optimizer,
                     batch,
                     validation,
-                    dataSeed
+                    dataSeed,
+                    compact
             }
 
-        forAll case (fun (count, rows, columns, k, cuts, positions, optimizer, batch, validation, dataSeed) ->
+        forAll case (fun (count, rows, columns, k, cuts, positions, optimizer, batch, validation, dataSeed, compact) ->
             let matrices =
                 Array.init count (fun i -> Matrix<float>.Build.Random(rows, columns, dataSeed + i))
 
@@ -459,8 +461,20 @@ module DistributedTraining =
 
             let spread =
                 Communicator.runInProcess (cuts.Length - 1) (fun c ->
-                    let mine = matrices[cuts[c.Rank] .. cuts[c.Rank + 1] - 1]
-                    Distributed.train c options ignore CancellationToken.None mine)
+                    let first, share = cuts[c.Rank], cuts[c.Rank + 1] - cuts[c.Rank]
+                    let mine = matrices[first .. first + share - 1]
+
+                    // A compact stack (read through Fill, as a uint8 video is) sliced to this rank's share, or an array.
+                    let part: seq<Matrix<float>> =
+                        if compact && share > 0 then
+                            let fill (i: int) (target: float[]) =
+                                Array.blit (matrices[i].ToColumnMajorArray()) 0 target 0 target.Length
+
+                            MatrixStack(count, rows, columns, fill, None) |> MatrixStack.slice first share :> _
+                        else
+                            mine
+
+                    Distributed.train c options ignore CancellationToken.None part)
 
             let values (result: TrainingResult) = Sketch.toMatrix result.Final
             let expected = values single

@@ -353,6 +353,10 @@ public class BadInputCatalogue
         yield return ("Distributed.Train with greedy positions",
             new BadInput(() => Distributed.Train(Communicator.Single, [A], Training.Defaults(2, 4) with { Positions = SketchPositions.Greedy }),
                 typeof(ArgumentException), "options"));
+        yield return ("MatrixStack.Slice with count = 0",
+            new BadInput(() => MatrixStack.Slice(MatrixStack.OfMatrices([A, A]), 1, 0), typeof(ArgumentOutOfRangeException), "first"));
+        yield return ("MatrixStack.Slice past the end",
+            new BadInput(() => MatrixStack.Slice(MatrixStack.OfMatrices([A, A]), 1, 2), typeof(ArgumentOutOfRangeException), "first"));
         yield return ("Communicator.RunInProcess with size = 0",
             new BadInput(() => Communicator.RunInProcess(0, c => c.Rank), typeof(ArgumentOutOfRangeException), "size"));
     }

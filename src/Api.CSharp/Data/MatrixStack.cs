@@ -57,6 +57,17 @@ public sealed class MatrixStack : IReadOnlyList<Matrix<double>>
     /// <exception cref="System.IO.InvalidDataException">As for <see cref="Npy.ReadStack"/>.</exception>
     public static MatrixStack ReadNpy(string path, int[] indices) => new(LowRank.Core.MatrixStackModule.ReadNpy(indices, path));
 
+    /// <summary>Matrices <paramref name="first"/> .. first + count - 1 of a stack, sharing its storage (nothing is copied
+    /// or converted): a rank's share of a training set in data-parallel training.</summary>
+    /// <param name="stack">The stack.</param>
+    /// <param name="first">The first index.</param>
+    /// <param name="count">How many, at least 1.</param>
+    /// <returns>The slice.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stack"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The range lies outside the stack or is empty.</exception>
+    public static MatrixStack Slice(MatrixStack stack, int first, int count) =>
+        new(LowRank.Core.MatrixStackModule.Slice(first, count, stack?.Core!));
+
     /// <inheritdoc />
     public IEnumerator<Matrix<double>> GetEnumerator() => ((IEnumerable<Matrix<double>>)Core).GetEnumerator();
 

@@ -136,7 +136,9 @@ public static class Distributed
     /// computes the gradients of the batch's matrices it holds, and one Allreduce a step sums them. With the same options
     /// the result equals <see cref="Training.Train"/> on all the matrices (in rank order) up to rounding.</summary>
     /// <param name="communicator">The ranks.</param>
-    /// <param name="matrices">This rank's training matrices (possibly none), all of one shape on every rank.</param>
+    /// <param name="matrices">This rank's training matrices (possibly none), all of one shape on every rank. A
+    /// <see cref="MatrixStack"/> (for instance <see cref="MatrixStack.Slice"/> of a video's uint8 frames) is read a
+    /// matrix at a time, as <see cref="Training.Train"/> does.</param>
     /// <param name="options">As for <see cref="Training.Train"/>, the same on every rank; Positions Greedy, CheckpointPath
     /// and ResumeFrom are not supported distributed (they read every matrix).</param>
     /// <param name="progress">Receives a report after every step on every rank; may be null.</param>
@@ -157,6 +159,7 @@ public static class Distributed
     {
         LowRank.Training.CheckOptions(options);
         return new TrainingResult(Core.Distributed.Train(
-            Communicator.CoreOf(communicator), options.ToCore(), LowRank.Training.Reporter(progress), cancellationToken, matrices));
+            Communicator.CoreOf(communicator), options.ToCore(), LowRank.Training.Reporter(progress), cancellationToken,
+            MatrixStack.CoreOf(matrices)));
     }
 }

@@ -128,3 +128,32 @@ module MatrixStack =
         | Choice1Of2(rows, columns, blocks, decode) ->
             MatrixStack(indices.Length, rows, columns, (fun i target -> decode blocks[i] rows columns target), None)
         | Choice2Of2() -> ofMatrices (Npy.readStackAt indices path)
+
+    /// <summary>Matrices first .. first + count - 1 of a stack, as a stack sharing its storage (nothing is copied or
+    /// converted): a rank's share of a training set in data-parallel training.</summary>
+    /// <param name="first">The first index, 0 &lt;= first.</param>
+    /// <param name="count">How many, 1 &lt;= count and first + count &lt;= the stack's count.</param>
+    /// <param name="stack">The stack.</param>
+    /// <returns>The slice.</returns>
+    /// <exception cref="System.ArgumentNullException">stack is null.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">the range lies outside the stack or is empty.</exception>
+    [<CompiledName("Slice")>]
+    let slice (first: int) (count: int) (stack: MatrixStack) =
+        Guard.notNull (nameof stack) stack
+
+        if first < 0 || count < 1 || int64 first + int64 count > int64 stack.Count then
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof first,
+                    first,
+                    $"Expected 0 <= first and 1 <= count with first + count <= {stack.Count}, but first = {first} and count = {count}."
+                )
+            )
+
+        MatrixStack(
+            count,
+            stack.Rows,
+            stack.Columns,
+            (fun i target -> stack.Fill(first + i, target)),
+            stack.Shared |> Option.map (fun items -> items[first .. first + count - 1])
+        )

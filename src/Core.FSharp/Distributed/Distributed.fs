@@ -448,16 +448,34 @@ module Distributed =
         (part: seq<Matrix<float>>)
         =
         checkCommunicator communicator
-        let mutable local = [||]
+        // This rank's matrices: a MatrixStack is kept as it is (a uint8 video stays 1 byte an entry and is converted a
+        // matrix at a time), any other sequence is read into an array.
+        let mutable local: MatrixStack option = None
 
         agree communicator (fun () ->
             Guard.notNull (nameof options) options
             Guard.notNull (nameof progress) progress
             Guard.notNull (nameof part) part
-            local <- Seq.toArray part
 
-            if local.Length > 0 then
-                Training.validateMatrices local
+            local <-
+                match part with
+                | :? MatrixStack as stack ->
+                    // Checked here, a matrix at a time, so that a bad matrix fails every rank before training starts.
+                    for i in 0 .. stack.Count - 1 do
+                        try
+                            Guard.finiteMatrix "matrix" stack[i]
+                        with :? ArgumentException as e ->
+                            raise (ArgumentException($"part[{i}]: {e.Message}", nameof part, e))
+
+                    Some stack
+                | _ ->
+                    let matrices = Seq.toArray part
+
+                    if matrices.Length > 0 then
+                        Training.validateMatrices matrices
+                        Some(MatrixStack.ofMatrices matrices)
+                    else
+                        None
 
             if options.Positions = SketchPositions.Greedy then
                 raise (
@@ -475,15 +493,15 @@ module Distributed =
                     )
                 ))
 
-        let counts = Communicator.allgatherInt64 communicator (int64 local.Length)
+        let count = local |> Option.map (fun s -> s.Count) |> Option.defaultValue 0
+        let counts = Communicator.allgatherInt64 communicator (int64 count)
 
         let shapes =
             Communicator.allgatherValues
                 communicator
-                (if local.Length = 0 then
-                     [||]
-                 else
-                     [| float local[0].RowCount; float local[0].ColumnCount |])
+                (match local with
+                 | Some s -> [| float s.Rows; float s.Columns |]
+                 | None -> [||])
 
         let offset = int (Array.sum counts[.. communicator.Rank - 1])
         let total = int (Array.sum counts)
@@ -514,28 +532,32 @@ module Distributed =
 
         let shape = shapes |> Array.find (fun s -> s.Length = 2)
         let n, d = int shape[0], int shape[1]
-        let placeholder = Matrix<float>.Build.Dense(1, 1)
-
-        let owns (i: int) =
-            i >= offset && i < offset + local.Length
+        let owns (i: int) = i >= offset && i < offset + count
 
         agree communicator (fun () ->
             Training.validate options n d (fun () ->
-                if local.Length > 0 then
-                    local[0]
-                else
-                    Matrix<float>.Build.Dense(n, d)))
+                match local with
+                | Some s -> s[0]
+                | None -> Matrix<float>.Build.Dense(n, d)))
 
-        let items =
-            Array.init total (fun i -> if owns i then local[i - offset] else placeholder)
+        // The global stack: this rank's matrices at their global indices; the others are never loaded here.
+        let stack =
+            match local with
+            | Some mine ->
+                let fill (i: int) (target: float[]) =
+                    if not (owns i) then
+                        invalidOp $"Matrix {i} is held by another rank."
 
-        let fill (i: int) (target: float[]) =
-            if not (owns i) then
-                invalidOp $"Matrix {i} is held by another rank."
+                    mine.Fill(i - offset, target)
 
-            Array.blit (items[i].ToColumnMajorArray()) 0 target 0 (n * d)
+                let shared =
+                    mine.Shared
+                    |> Option.map (fun items ->
+                        let placeholder = Matrix<float>.Build.Dense(1, 1)
+                        Array.init total (fun i -> if owns i then items[i - offset] else placeholder))
 
-        let stack = MatrixStack(total, n, d, fill, Some items)
+                MatrixStack(total, n, d, fill, shared)
+            | None -> MatrixStack(total, n, d, (fun i _ -> invalidOp $"Matrix {i} is held by another rank."), None)
 
         let sharding: Training.Sharding = {
             Owns = owns
