@@ -59,6 +59,10 @@ internal static class ApproxCommand
                 throw new ArgumentException(
                     $"Expected no --select with --stream or under mpirun (they read a 2-D .npy file by rows), but --select is {chosen}.",
                     "--select");
+            if (Mpi.Communicator is not null && parsed.GetValue(stream))
+                throw new ArgumentException(
+                    "Expected no --stream under mpirun: each rank holds its n / p rows in memory; use more ranks for a larger matrix.",
+                    "--stream");
             if (Mpi.Communicator is { } mpi)
                 return Distributed(parsed, terminal, mpi, matrix, sketch, rows, seed, rank, output);
             if (parsed.GetValue(stream))
