@@ -496,3 +496,77 @@ module DistributedTraining =
                 close (medium |> scaledTo 1.0) "the best loss" spread[0].BestLoss single.BestLoss
             ])
         |> checkWith 40
+
+    [<Fact>]
+    let ``a run cancelled on some ranks and resumed on another number ends where one uninterrupted process ends`` () =
+        let folder = Directory.CreateTempSubdirectory("lowrank-resume").FullName
+
+        try
+            for first, second, positions in
+                [
+                    2, 3, SketchPositions.Principal
+                    3, 1, SketchPositions.Random
+                    1, 4, SketchPositions.Principal
+                ] do
+                let matrices = Array.init 7 (fun i -> Matrix<float>.Build.Random(10, 8, 100 + i))
+                let path = Path.Combine(folder, $"run-{first}-{second}.ckpt")
+
+                let options = {
+                    Training.defaults 2 4 with
+                        Steps = 20
+                        BatchSize = 3
+                        Positions = positions
+                        CheckpointPath = Some path
+                        CheckpointEvery = 5
+                        Seed = 11
+                }
+
+                let alone =
+                    Training.train { options with CheckpointPath = None } ignore CancellationToken.None matrices
+
+                let split (p: int) (rank: int) =
+                    matrices[7 * rank / p .. 7 * (rank + 1) / p - 1]
+
+                // Rank 0 alone is cancelled after step 8; the ranks agree to stop there, and rank 0 writes the checkpoint.
+                let interrupted =
+                    Communicator.runInProcess first (fun c ->
+                        use cancel = new CancellationTokenSource()
+
+                        let progress (p: TrainingProgress) =
+                            if c.Rank = 0 && p.Step = 8 then
+                                cancel.Cancel()
+
+                        Distributed.train c options progress cancel.Token (split first c.Rank))
+
+                // The steps the resumed run reports: 9 to 20 when it continues, 1 to 20 if it started over.
+                let reported = Collections.Concurrent.ConcurrentQueue<int>()
+
+                let resumed =
+                    Communicator.runInProcess second (fun c ->
+                        let progress (p: TrainingProgress) =
+                            if c.Rank = 0 then
+                                reported.Enqueue p.Step
+
+                        Distributed.train
+                            c
+                            { options with ResumeFrom = Some path }
+                            progress
+                            CancellationToken.None
+                            (split second c.Rank))
+
+                let values (r: TrainingResult) = Sketch.toMatrix r.Final
+                let expected = values alone
+
+                let difference =
+                    Norm.frobenius (values resumed[0] - expected) / Norm.frobenius expected
+
+                Assert.True(
+                    interrupted |> Array.forall (fun r -> r.Cancelled && r.StepsCompleted = 8),
+                    $"{first} ranks stopped at step {interrupted[0].StepsCompleted}"
+                )
+
+                Assert.True(resumed[0].StepsCompleted = 20 && not resumed[0].Cancelled)
+                Assert.Equal<int[]>([| 9..20 |], reported.ToArray())
+                Assert.True(difference <= 1e-10, $"{first} then {second} ranks: relative difference {difference:E2}")
+        finally
+            Directory.Delete(folder, true)

@@ -139,14 +139,15 @@ public static class Distributed
     /// <param name="matrices">This rank's training matrices (possibly none), all of one shape on every rank. A
     /// <see cref="MatrixStack"/> (for instance <see cref="MatrixStack.Slice"/> of a video's uint8 frames) is read a
     /// matrix at a time, as <see cref="Training.Train"/> does.</param>
-    /// <param name="options">As for <see cref="Training.Train"/>, the same on every rank; Positions Greedy, CheckpointPath
-    /// and ResumeFrom are not supported distributed (they read every matrix).</param>
+    /// <param name="options">As for <see cref="Training.Train"/>, the same on every rank; Positions Greedy is not supported
+    /// distributed (it reads every matrix). Rank 0 writes CheckpointPath; every rank reads ResumeFrom (a shared file
+    /// system), and a checkpoint resumes on any number of ranks or on one process.</param>
     /// <param name="progress">Receives a report after every step on every rank; may be null.</param>
     /// <param name="cancellationToken">Any rank's cancellation stops every rank after the same step.</param>
     /// <returns>The same result on every rank.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">On any rank: a matrix is not finite or has another shape, no rank has a matrix,
-    /// or an unsupported option is set.</exception>
+    /// Positions is Greedy, or ResumeFrom was written for other options or data.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <remarks>Per step each rank sends the gradient (n s values) and 3 numbers; the work per step divides by the ranks
     /// when the batch spreads evenly.</remarks>

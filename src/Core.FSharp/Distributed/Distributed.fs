@@ -425,8 +425,9 @@ module Distributed =
     /// holds, and one Allreduce a step sums them; every rank then takes the same step. With the same options the result
     /// equals Training.train on all the matrices (in rank order) up to rounding.</summary>
     /// <param name="communicator">The ranks.</param>
-    /// <param name="options">As for Training.train, the same on every rank. Positions = Greedy, CheckpointPath and
-    /// ResumeFrom are not supported distributed (the greedy search and the checkpoint's fingerprint read every matrix).</param>
+    /// <param name="options">As for Training.train, the same on every rank. Positions = Greedy is not supported
+    /// distributed (the greedy search reads every matrix). Rank 0 writes CheckpointPath; every rank reads ResumeFrom (a
+    /// shared file system), and a checkpoint resumes on any number of ranks or on one process.</param>
     /// <param name="progress">Called after every step on every rank (print from rank 0 only).</param>
     /// <param name="cancellation">Any rank's cancellation stops every rank after the same step.</param>
     /// <param name="part">This rank's training matrices (possibly none), finite, all of one shape on every rank; rank i's
@@ -481,14 +482,6 @@ module Distributed =
                 raise (
                     ArgumentException(
                         "Expected Positions Random or Principal for distributed training: the greedy search reads every matrix.",
-                        nameof options
-                    )
-                )
-
-            if options.CheckpointPath.IsSome || options.ResumeFrom.IsSome then
-                raise (
-                    ArgumentException(
-                        "Expected no CheckpointPath or ResumeFrom for distributed training: checkpoints fingerprint every matrix.",
                         nameof options
                     )
                 ))
@@ -563,6 +556,7 @@ module Distributed =
             Owns = owns
             Sum = communicator.AllreduceSum
             Stop = fun stop -> (communicator.AllreduceSum [| (if stop then 1.0 else 0.0) |])[0] > 0.0
+            Writes = communicator.Rank = 0
         }
 
         Backend.sideBySide (fun workers -> Training.run sharding options progress cancellation stack false workers)

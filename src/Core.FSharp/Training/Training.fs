@@ -236,6 +236,8 @@ module Training =
         Owns: int -> bool
         Sum: float[] -> float[]
         Stop: bool -> bool
+        /// Whether this process writes checkpoints (one process does).
+        Writes: bool
     }
 
     /// One process holding every matrix.
@@ -243,6 +245,7 @@ module Training =
         Owns = (fun _ -> true)
         Sum = id
         Stop = id
+        Writes = true
     }
 
     /// <summary>The top `count` left singular vectors (n x count, orthonormal columns) of the matrices A_i / c_i placed
@@ -671,39 +674,78 @@ module Training =
     /// of the real-valued options, so that a resume with other options or data is rejected, not run. Version 4 added
     /// the validation options (the fingerprint grew; the best values are then the best by validation). Version 5 added
     /// the positions options to the fingerprint and the positions themselves (n s row indices) after it: a Principal
-    /// start depends on floating-point rounding, so a resume reads the positions instead of recomputing them.
+    /// start depends on floating-point rounding, so a resume reads the positions instead of recomputing them. Version 6
+    /// hashes the training data as a hash of each matrix's own hash, so that ranks holding different matrices compute
+    /// it together (data-parallel training), and a checkpoint resumes on any number of processes.
     [<Literal>]
-    let private CheckpointVersion = 5us
+    let private CheckpointVersion = 6us
 
     /// FNV-1a over the bits of the training matrices (in order) and of the real-valued options, folded to 32 bits: a
     /// resume with other data of the same shape, another rate or other loss weights changes it. O(total entries), no
     /// allocation beyond the dense copy of a sparse matrix.
-    let private contentHash (options: TrainingOptions) (count: int) (load: int -> Matrix<float>) =
-        let mutable h = 14695981039346656037UL
+    /// FNV-1a over 64-bit words, from state h.
+    let private fnvWords (h: uint64) (words: uint64[]) =
+        let mutable h = h
 
-        let mix (x: float) =
-            h <- (h ^^^ uint64 (BitConverter.DoubleToInt64Bits x)) * 1099511628211UL
+        for w in words do
+            h <- (h ^^^ w) * 1099511628211UL
+
+        h
+
+    /// FNV-1a over the bits of doubles, from state h.
+    let private fnv (h: uint64) (values: float[]) =
+        values |> Array.map (BitConverter.DoubleToInt64Bits >> uint64) |> fnvWords h
+
+    [<Literal>]
+    let private FnvStart = 14695981039346656037UL
+
+    /// The hash of the training data and of the real-valued options: FNV-1a over each matrix's own FNV-1a hash, in order,
+    /// then the options. Each process hashes the matrices it holds and `sum` adds the others' (a matrix's hash travels
+    /// as two exact 32-bit halves, 0 from the processes that do not hold it).
+    let private contentHash (sharding: Sharding) (options: TrainingOptions) (count: int) (load: int -> Matrix<float>) =
+        let halves = Array.zeroCreate (2 * count)
 
         for i in 0 .. count - 1 do
-            let a = load i
+            if sharding.Owns i then
+                let a = load i
 
-            match a.AsColumnMajorArray() with
-            | null -> a.ToColumnMajorArray() |> Array.iter mix
-            | values -> values |> Array.iter mix
+                let h =
+                    match a.AsColumnMajorArray() with
+                    | null -> fnv FnvStart (a.ToColumnMajorArray())
+                    | values -> fnv FnvStart values
 
-        mix options.LearningRate
-        mix options.DecayFactor
-        mix (float options.DecayEvery)
-        mix options.MinimumLearningRate
-        mix options.ValidationFraction
+                halves[2 * i] <- float (h >>> 32)
+                halves[2 * i + 1] <- float (h &&& 0xFFFFFFFFUL)
 
-        match options.Loss with
-        | TrainingLoss.WeightedFrobenius w -> w.ToColumnMajorArray() |> Array.iter mix
-        | _ -> ()
+        let halves = sharding.Sum halves
+
+        let perMatrix =
+            Array.init count (fun i -> (uint64 halves[2 * i] <<< 32) ||| uint64 halves[2 * i + 1])
+
+        let h = fnvWords FnvStart perMatrix
+
+        let h =
+            fnv h [|
+                options.LearningRate
+                options.DecayFactor
+                float options.DecayEvery
+                options.MinimumLearningRate
+                options.ValidationFraction
+            |]
+
+        let h =
+            match options.Loss with
+            | TrainingLoss.WeightedFrobenius w -> fnv h (w.ToColumnMajorArray())
+            | _ -> h
 
         int (h ^^^ (h >>> 32))
 
-    let private fingerprint (options: TrainingOptions) (stack: MatrixStack) (load: int -> Matrix<float>) = [|
+    let private fingerprint
+        (sharding: Sharding)
+        (options: TrainingOptions)
+        (stack: MatrixStack)
+        (load: int -> Matrix<float>)
+        = [|
         let n, d, count = stack.Rows, stack.Columns, stack.Count
         "n", n
         "d", d
@@ -753,7 +795,7 @@ module Training =
         "GreedyMatrices", options.GreedyMatrices
 
         "the hash of the training data, LearningRate, the decay and validation options and the loss weights",
-        contentHash options count load
+        contentHash sharding options count load
     |]
 
     let private writeCheckpoint (path: string) (print: (string * int)[]) (positions: int[]) (state: TrainingState) =
@@ -1075,7 +1117,7 @@ module Training =
                 max 1 (options.Steps / 25)
 
         // Only a checkpoint needs the fingerprint, whose hash reads every entry of the training set once.
-        let print = lazy (fingerprint options stack load)
+        let print = lazy (fingerprint sharding options stack load)
 
         let resumed =
             options.ResumeFrom
@@ -1120,7 +1162,12 @@ module Training =
 
         let checkpoint () =
             options.CheckpointPath
-            |> Option.iter (fun path -> writeCheckpoint path print.Value hash state)
+            |> Option.iter (fun path ->
+                // Every process computes the fingerprint (it is collective); the first writes the file.
+                let print = print.Value
+
+                if sharding.Writes then
+                    writeCheckpoint path print hash state)
 
         let clock = Stopwatch.StartNew()
 
