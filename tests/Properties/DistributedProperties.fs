@@ -570,3 +570,32 @@ module DistributedTraining =
                 Assert.True(difference <= 1e-10, $"{first} then {second} ranks: relative difference {difference:E2}")
         finally
             Directory.Delete(folder, true)
+
+    [<Fact>]
+    let ``a non-finite matrix of a compact stack on one rank fails every rank, naming its global index`` () =
+        let matrices = Array.init 6 (fun i -> Matrix<float>.Build.Random(8, 5, 40 + i))
+        matrices[4][2, 3] <- infinity
+
+        let fill (i: int) (target: float[]) =
+            Array.blit (matrices[i].ToColumnMajorArray()) 0 target 0 target.Length
+
+        let stack = MatrixStack(6, 8, 5, fill, None)
+
+        let outcomes =
+            Communicator.runInProcess 3 (fun c ->
+                try
+                    let mine = MatrixStack.slice (2 * c.Rank) 2 stack
+
+                    Distributed.train c (Training.defaults 2 3) ignore CancellationToken.None mine
+                    |> ignore
+
+                    "trained"
+                with :? ArgumentException as e ->
+                    e.Message)
+
+        // The same message on every rank (the value prints per culture: "Infinity" or "∞").
+        let expected =
+            "matrices[4]: Expected only finite entries in matrix, but matrix[2, 3] = "
+
+        Assert.All(outcomes, fun m -> Assert.StartsWith(expected, m))
+        Assert.Single(Array.distinct outcomes) |> ignore

@@ -460,15 +460,8 @@ module Distributed =
 
             local <-
                 match part with
-                | :? MatrixStack as stack ->
-                    // Checked here, a matrix at a time, so that a bad matrix fails every rank before training starts.
-                    for i in 0 .. stack.Count - 1 do
-                        try
-                            Guard.finiteMatrix "matrix" stack[i]
-                        with :? ArgumentException as e ->
-                            raise (ArgumentException($"part[{i}]: {e.Message}", nameof part, e))
-
-                    Some stack
+                // Its matrices are checked for finiteness by the run's first pass over them, on every rank together.
+                | :? MatrixStack as stack -> Some stack
                 | _ ->
                     let matrices = Seq.toArray part
 
@@ -559,4 +552,7 @@ module Distributed =
             Writes = communicator.Rank = 0
         }
 
-        Backend.sideBySide (fun workers -> Training.run sharding options progress cancellation stack false workers)
+        let checkFinite = part :? MatrixStack
+
+        Backend.sideBySide (fun workers ->
+            Training.run sharding options progress cancellation stack checkFinite workers)

@@ -56,13 +56,16 @@ let firstNonFinite (m: Matrix<float>) : (int * int * float) option =
         | Some p -> Some(p % m.RowCount, p / m.RowCount, data[p])
         | None -> None
 
+/// The exception for the non-finite entry x at (i, j) of the matrix `name`.
+let nonFinite (name: string) (i: int, j: int, x: float) =
+    ArgumentException($"Expected only finite entries in {name}, but {name}[{i}, {j}] = {x}.", name)
+
 /// Rejects null, empty and non-finite matrices: every algorithm's precondition on its data.
 let finiteMatrix (name: string) (m: Matrix<float>) =
     nonEmpty name m
 
     match firstNonFinite m with
-    | Some(i, j, x) ->
-        raise (ArgumentException($"Expected only finite entries in {name}, but {name}[{i}, {j}] = {x}.", name))
+    | Some entry -> raise (nonFinite name entry)
     | None -> ()
 
 /// Rejects a matrix `name` whose shape differs from `data`'s, naming the parameter `parameter` (which differs from

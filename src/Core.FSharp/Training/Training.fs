@@ -1046,45 +1046,62 @@ module Training =
         // instead of copied (a copy doubled the memory of a video's frames). Scales far from 1 are applied to a copy
         // instead, so that S A stays within the range the overflow guard and the SVDs expect.
         // One pass over every matrix: a stack's matrices are checked for finiteness here (matrices given as a sequence
-        // were checked before), scaled, and their squared norms measured (the Frobenius loss needs them).
+        // were checked before), scaled, and their squared norms measured (the Frobenius loss needs them). A non-finite
+        // matrix is reported after the sums below, by every process at once: one that raised alone would leave the
+        // others waiting in Sum.
         let measured =
             eachOf (Array.init stack.Count id |> Array.filter sharding.Owns) (fun i ->
                 let a = load i
 
-                if checkFinite then
-                    try
-                        Guard.finiteMatrix "matrix" a
-                    with :? ArgumentException as e ->
-                        raise (ArgumentException($"matrices[{i}]: {e.Message}", "matrices", e))
+                match (if checkFinite then Guard.firstNonFinite a else None) with
+                | Some entry -> i, Error entry
+                | None ->
+                    let norm = Dense.twoNorm (Dense.storedValues a)
 
-                let norm = Dense.twoNorm (Dense.storedValues a)
+                    match options.Normalization with
+                    | Normalization.None -> i, Ok(1.0, norm * norm)
+                    | Normalization.TopSingularValue ->
+                        // sigma_1 by randomized subspace iteration, not a full SVD per matrix: the scale only has to be
+                        // the same on every run, and this costs a few products (a full SVD of 480 frames took minutes).
+                        let top = (Dense.topSingularValues 1 a)[0]
 
-                match options.Normalization with
-                | Normalization.None -> (i, 1.0), norm * norm
-                | Normalization.TopSingularValue ->
-                    // sigma_1 by randomized subspace iteration, not a full SVD per matrix: the scale only has to be
-                    // the same on every run, and this costs a few products (a full SVD of 480 frames took minutes).
-                    let top = (Dense.topSingularValues 1 a)[0]
+                        if top <= 0.0 then
+                            i, Ok(1.0, norm * norm)
+                        elif top > 1e-100 && top < 1e100 then
+                            i, Ok(top, norm * norm)
+                        else
+                            scaledCopies[i] <- a / top
+                            i, Ok(1.0, (norm / top) * (norm / top)))
 
-                    if top <= 0.0 then
-                        (i, 1.0), norm * norm
-                    elif top > 1e-100 && top < 1e100 then
-                        (i, top), norm * norm
-                    else
-                        scaledCopies[i] <- a / top
-                        (i, 1.0), (norm / top) * (norm / top))
-
-        // Every matrix's scale and squared norm on every process: each process measured its own, Sum adds them.
+        // Every matrix's scale, squared norm and finiteness on every process: each process measured its own, Sum adds
+        // them.
         let data, allNorms =
             let count = stack.Count
-            let packed = Array.zeroCreate (2 * count)
+            let packed = Array.zeroCreate (3 * count)
 
-            for (i, scale), norm in measured do
-                packed[i] <- scale
-                packed[count + i] <- norm
+            for i, outcome in measured do
+                match outcome with
+                | Ok(scale, norm) ->
+                    packed[i] <- scale
+                    packed[count + i] <- norm
+                | Error _ -> packed[2 * count + i] <- 1.0
 
             let summed = sharding.Sum packed
-            Array.init count (fun i -> i, summed[i]), summed[count..]
+
+            // The lowest non-finite matrix, its entry sent by the process holding it (the others add zeros).
+            match Array.tryFindIndex (fun flag -> flag > 0.0) summed[2 * count ..] with
+            | Some bad ->
+                let entry =
+                    measured
+                    |> Array.tryPick (function
+                        | i, Error(r, c, x) when i = bad -> Some [| float r; float c; x |]
+                        | _ -> None)
+                    |> Option.defaultValue [| 0.0; 0.0; 0.0 |]
+                    |> sharding.Sum
+
+                let e = Guard.nonFinite "matrix" (int entry[0], int entry[1], entry[2])
+                raise (ArgumentException($"matrices[{bad}]: {e.Message}", "matrices", e))
+            | None -> Array.init count (fun i -> i, summed[i]), summed[count .. 2 * count - 1]
 
         // The held-out matrices, evenly spaced through the set, and the ones trained on.
         let held =
