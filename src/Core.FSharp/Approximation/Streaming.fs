@@ -409,6 +409,7 @@ module Streaming =
             // ||A - A V V^T||_F^2, block by block: with the tail of A V's singular values it gives the error without the
             // cancellation of ||A||_F^2 - sum sigma_i^2 (which keeps only about 8 digits of a tiny error).
             let mutable outside = 0.0
+            let mutable scratch: Matrix<float> option = None
 
             for block in blocks () do
                 if block.ColumnCount <> d then
@@ -422,7 +423,18 @@ module Streaming =
                 let y = Dense.gemm false block true vt
                 keep y
                 r <- RowBlocks.stackR r y
-                let residual = Dense.twoNorm (Dense.storedValues (block - Dense.multiply y vt))
+                // block - (A V) V^T formed in one b x d buffer kept for every block of the same height.
+                let projected =
+                    match scratch with
+                    | Some p when p.RowCount = block.RowCount -> p
+                    | _ ->
+                        let p = Matrix<float>.Build.Dense(block.RowCount, d)
+                        scratch <- Some p
+                        p
+
+                Dense.gemmInto false y false vt projected |> ignore
+                block.Subtract(projected, projected)
+                let residual = Dense.twoNorm (Dense.storedValues projected)
                 outside <- outside + residual * residual
                 seen <- seen + int64 block.RowCount
 

@@ -423,6 +423,8 @@ type internal RowBlockReader(path: string) =
             MemoryMappedFiles.MemoryMappedFileAccess.Read
         )
 
+    let mutable scratch: byte[] = [||]
+
     member _.Rows = rows
     member _.Columns = columns
 
@@ -430,27 +432,34 @@ type internal RowBlockReader(path: string) =
     member _.Read(first: int, count: int) : Matrix<float> =
         let data = Array.zeroCreate<float>(count * columns)
 
-        let readRange (offset: int64) (bytes: byte[]) =
+        // One byte buffer for every block of this reader (blocks are read one at a time), grown when a block needs more.
+        let bytesFor (length: int) =
+            if scratch.Length < length then
+                scratch <- Array.zeroCreate length
+
+            scratch
+
+        let readRange (offset: int64) (bytes: byte[]) (length: int) =
             use view =
                 map.CreateViewStream(
                     header.DataOffset + offset,
-                    int64 bytes.Length,
+                    int64 length,
                     MemoryMappedFiles.MemoryMappedFileAccess.Read
                 )
 
-            view.ReadExactly(bytes, 0, bytes.Length)
+            view.ReadExactly(bytes, 0, length)
 
         if header.Fortran then
-            let bytes = Array.zeroCreate<byte>(count * size)
+            let bytes = bytesFor (count * size)
             let column = Array.zeroCreate<float> count
 
             for j in 0 .. columns - 1 do
-                readRange ((int64 j * int64 rows + int64 first) * int64 size) bytes
+                readRange ((int64 j * int64 rows + int64 first) * int64 size) bytes (count * size)
                 decode bytes count 1 column
                 Array.blit column 0 data (j * count) count
         else
-            let bytes = Array.zeroCreate<byte>(count * columns * size)
-            readRange (int64 first * int64 columns * int64 size) bytes
+            let bytes = bytesFor (count * columns * size)
+            readRange (int64 first * int64 columns * int64 size) bytes (count * columns * size)
             decode bytes count columns data
 
         Matrix<float>.Build.Dense(count, columns, data)
@@ -463,20 +472,22 @@ type internal RowBlockReader(path: string) =
 type internal RowBlockWriter(path: string, rows: int, columns: int) =
     let stream = new FileStream(path, FileMode.Create, FileAccess.Write)
     let writer = new BinaryWriter(stream)
-    let mutable written = 0
 
     do writeHeader writer false [| rows; columns |]
 
-    /// Appends a block's rows.
+    /// Appends a block's rows: transposed into C order in one buffer and written in one call (element by element
+    /// through BinaryWriter cost about 30 ns an entry, as in reading). The bytes are the machine's doubles, which are
+    /// little-endian ('<f8') on every platform .NET runs on.
     member _.Write(block: Matrix<float>) =
-        for i in 0 .. block.RowCount - 1 do
+        let rows = block.RowCount
+        let values = block.ToColumnMajorArray()
+        let buffer = Array.zeroCreate<float>(rows * columns)
+
+        for i in 0 .. rows - 1 do
             for j in 0 .. columns - 1 do
-                writer.Write(block[i, j])
+                buffer[i * columns + j] <- values[i + j * rows]
 
-        written <- written + block.RowCount
-
-    /// The rows written so far.
-    member _.Written = written
+        writer.Write(Runtime.InteropServices.MemoryMarshal.AsBytes(ReadOnlySpan buffer))
 
     interface IDisposable with
         member _.Dispose() =
