@@ -150,9 +150,6 @@ internal static class ApproxCommand
         var counted = Communicator.Counting(traffic, mpi);
         var mine = LowRank.Distributed.Approximate(counted, part, BlockSketchOf(parsed, sketch, rows, seed), parsed.GetValue(rank));
         var left = LowRank.Distributed.GatherRows(mpi, mine.Left);
-        // The residual of this rank's rows (Left = part Right^T), summed: no cancellation, unlike ||A||^2 - sum sigma^2.
-        var residual = mine.Right.RowCount == 0 ? part : part - mine.Left * mine.Right;
-        var squares = mpi.AllreduceSum([Math.Pow(Norm.Frobenius(residual), 2)])[0];
         var bytes = mpi.AllreduceSum([traffic.Bytes])[0];
         if (mpi.Rank != 0)
             return 0;
@@ -164,7 +161,7 @@ internal static class ApproxCommand
                 ("matrix", $"{n} x {shape[1]}, rows split over {mpi.Size} ranks"),
                 ("sketch", SketchText(parsed, sketch, rows, seed)),
                 ("rank", $"{mine.SingularValues.Count}"),
-                ("||A - SCW(S, A)||_F", $"{Math.Sqrt(squares):G6}"),
+                ("||A - SCW(S, A)||_F", $"{mine.Error:G6}"),
                 ("communicated", $"{bytes:N0} bytes over all ranks, {traffic.Rounds} rounds (SCW; gathering the left factor not counted)"),
                 ("written", $"{prefix}.left.npy, {prefix}.right.npy")
             )

@@ -249,6 +249,17 @@ module DistributedAlgorithms =
                     (results
                      |> Array.mapi (fun i (r, _) -> r.RowOffset = int64 cuts[i])
                      |> Array.forall id)
+                close
+                    (medium |> scaledTo (Norm.frobenius a))
+                    "the reported error is ||A - L R||_F"
+                    first.Error
+                    (Norm.frobenius (
+                        a
+                        - (if first.Right.RowCount = 0 then
+                               a * 0.0
+                           else
+                               left * first.Right)
+                    ))
                 Partitions.agree a (Partitions.gap k (Sketch.apply a s) a) expected left first.Right
             ]
             |> cases.Classify((parts |> Array.filter (fun p -> p.RowCount > 0)).Length > 1))
@@ -272,11 +283,12 @@ module DistributedAlgorithms =
 
         let small, large = bytes 60, bytes 600
         Assert.Equal<(int64 * int64)[]>(small, large)
-        // Rank 1: m d values summed, its r x r R factor gathered, 8 bytes each for its row count and width; rank 0 also
-        // broadcasts V^T (r d) and W_k with sigma (r k + k): m = r = 10, k = 5, d = 30.
-        let mine = 8L * int64 (10 * 30 + 10 * 10) + 16L
+        // Rank 1: m d values summed, its r x r R factor and its residual outside V's span gathered, 8 bytes each for its
+        // row count and width; rank 0 also broadcasts V^T (r d), then the error, sigma and W_k (1 + k + r k):
+        // m = r = 10, k = 5, d = 30.
+        let mine = 8L * int64 (10 * 30 + 10 * 10 + 1) + 16L
         Assert.Equal(mine, fst small[1])
-        Assert.Equal(mine + 8L * int64 (10 * 30 + 10 * 5 + 5), fst small[0])
+        Assert.Equal(mine + 8L * int64 (10 * 30 + 1 + 5 + 10 * 5), fst small[0])
 
     [<Fact>]
     let ``distributed svd_w on 2 to 4 ranks equals distributed svd_w on one`` () =

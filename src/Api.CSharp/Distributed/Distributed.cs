@@ -26,6 +26,9 @@ public sealed class DistributedApproximation
 
     /// <summary>n, A's rows over all ranks.</summary>
     public long TotalRows => core.TotalRows;
+
+    /// <summary>||A - SCW(S, A)||_F over all ranks, identical on every rank, computed without cancellation.</summary>
+    public double Error => core.Error;
 }
 
 /// <summary>One rank's part of svd_w for rows of W and A spread over ranks.</summary>
@@ -81,7 +84,7 @@ public static class Distributed
 
     /// <summary>SCW(S, A) = [A V]_k V^T for rows spread over ranks: S A by Allreduce, V from rank 0's SVD of S A,
     /// [A V]_k by a tall-skinny QR; the left factor stays distributed. Communication per rank is independent of n:
-    /// m d + r d + r^2 + r k + k values.</summary>
+    /// m d + r d + r^2 + r k + k + 2 values.</summary>
     /// <param name="communicator">The ranks.</param>
     /// <param name="part">This rank's rows of A (n_i x d, finite; n_i may be 0).</param>
     /// <param name="sketch">S with m &gt;= k rows.</param>

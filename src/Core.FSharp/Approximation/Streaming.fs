@@ -69,13 +69,23 @@ module internal RowBlocks =
             let _, factor = Dense.qr stacked
             factor.SubMatrix(0, r, 0, r)
 
-    /// From the R factor of A V (A V = Q R): W_k (r x k'), [A V]_k's singular values and Right = W_k^T V^T (k' x d), with
-    /// k' = min(k, r). Then [A V]_k V^T = (A V W_k) Right, and A V W_k = Q U_k Sigma_k has orthogonal columns.
+    /// From the R factor of A V (A V = Q R): W_k (r x k'), [A V]_k's singular values, Right = W_k^T V^T (k' x d), with
+    /// k' = min(k, r), and ||A V - [A V]_k||_F (the tail of R's singular values, which are A V's). Then
+    /// [A V]_k V^T = (A V W_k) Right, and A V W_k = Q U_k Sigma_k has orthogonal columns.
     let finish (rank: int) (r: Matrix<float>) (vt: Matrix<float>) =
         let svd = Dense.thinSvd r
         let kept = min rank r.ColumnCount
         let wk = Dense.transpose (svd.Vt.SubMatrix(0, kept, 0, r.ColumnCount))
-        wk, svd.S[.. kept - 1], Dense.gemm true wk false vt
+        wk, svd.S[.. kept - 1], Dense.gemm true wk false vt, Dense.twoNorm svd.S[kept..]
+
+    /// ||block - y V^T||_F^2 for y = block V: the part of a block outside V's span, formed in `into` (b x d, reused by
+    /// the caller from block to block). With the tail of finish it gives the SCW error without the cancellation of
+    /// ||A||_F^2 - sum sigma_i^2, since ||A - [A V]_k V^T||_F^2 = ||A - A V V^T||_F^2 + ||A V - [A V]_k||_F^2.
+    let outsideSquared (block: Matrix<float>) (y: Matrix<float>) (vt: Matrix<float>) (into: Matrix<float>) =
+        Dense.gemmInto false y false vt into |> ignore
+        block.Subtract(into, into)
+        let norm = Dense.twoNorm (Dense.storedValues into)
+        norm * norm
 
 /// <summary>S A of a counter-based CountSketch accumulated over row blocks of A: the state of a sketch of a matrix that
 /// arrives in pieces (a stream, files, or the ranks of a cluster). Two states of the same sketch merge by adding, and a
@@ -423,8 +433,8 @@ module Streaming =
                 let y = Dense.gemm false block true vt
                 keep y
                 r <- RowBlocks.stackR r y
-                // block - (A V) V^T formed in one b x d buffer kept for every block of the same height.
-                let projected =
+                // One b x d buffer for every block of the same height.
+                let into =
                     match scratch with
                     | Some p when p.RowCount = block.RowCount -> p
                     | _ ->
@@ -432,10 +442,7 @@ module Streaming =
                         scratch <- Some p
                         p
 
-                Dense.gemmInto false y false vt projected |> ignore
-                block.Subtract(projected, projected)
-                let residual = Dense.twoNorm (Dense.storedValues projected)
-                outside <- outside + residual * residual
+                outside <- outside + RowBlocks.outsideSquared block y vt into
                 seen <- seen + int64 block.RowCount
 
             if seen <> int64 n then
@@ -446,10 +453,7 @@ module Streaming =
                     )
                 )
 
-            let wk, s, right = RowBlocks.finish rank r vt
-            // ||A - [A V]_k V^T||_F^2 = ||A - A V V^T||_F^2 + ||A V - [A V]_k||_F^2 (orthogonal parts), the second the
-            // tail of A V's singular values, which are R's.
-            let tail = Dense.twoNorm (Dense.singularValues r).[s.Length ..]
+            let wk, s, right, tail = RowBlocks.finish rank r vt
             n, sqrt (outside + tail * tail), Some(wk, s, right)
 
     /// <summary>SCW(S, A) of a matrix given as row blocks, equal to Scw.approximate on the stacked matrix up to

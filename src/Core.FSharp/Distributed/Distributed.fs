@@ -18,6 +18,9 @@ type DistributedApproximation = {
     RowOffset: int64
     /// n, A's rows over all ranks.
     TotalRows: int64
+    /// ||A - SCW(S, A)||_F over all ranks, identical on every rank; computed without the cancellation of
+    /// ||A||_F^2 - sum sigma_i^2, so even a tiny error keeps its digits.
+    Error: float
 }
 
 /// <summary>svd_w (Woodruff and Yasuda 2024, Algorithm 1) of a row-partitioned W o A, one rank's part.</summary>
@@ -192,37 +195,47 @@ module Distributed =
         let r = vt.RowCount
 
         if r = 0 then
+            // The zero approximation: the error is ||A||_F.
+            let norm = Dense.twoNorm (Dense.storedValues part)
+
             {
                 Left = Matrix<float>.Build.Dense(part.RowCount, 0)
                 Right = Matrix<float>.Build.Dense(0, d)
                 SingularValues = [||]
                 RowOffset = offset
                 TotalRows = total
+                Error = sqrt (communicator.AllreduceSum [| norm * norm |]).[0]
             }
         else
-            // A V's rows stay where they are; a tall-skinny QR combines the ranks' r x r R factors (one Allgather).
+            // A V's rows stay where they are; a tall-skinny QR combines the ranks' r x r R factors, gathered in one
+            // Allgather with each rank's ||part - part V V^T||_F^2 for the error.
             let y = Dense.gemm false part true vt
             let local = RowBlocks.stackR (Matrix<float>.Build.Dense(r, r)) y
 
-            let stacked =
-                Communicator.allgatherValues communicator (local.ToColumnMajorArray())
-                |> Array.map (fun values -> Matrix<float>.Build.Dense(r, r, values))
+            let outside =
+                RowBlocks.outsideSquared part y vt (Matrix<float>.Build.Dense(part.RowCount, d))
 
-            // W_k and sigma from rank 0, broadcast (r k + k values).
+            let gathered =
+                Communicator.allgatherValues communicator (Array.append (local.ToColumnMajorArray()) [| outside |])
+
+            // The error, sigma and W_k from rank 0, broadcast (1 + k + r k values).
             let packed =
                 if communicator.Rank = 0 then
                     let combined =
-                        stacked |> Array.fold RowBlocks.stackR (Matrix<float>.Build.Dense(r, r))
+                        gathered
+                        |> Array.map (fun values -> Matrix<float>.Build.Dense(r, r, values[.. r * r - 1]))
+                        |> Array.fold RowBlocks.stackR (Matrix<float>.Build.Dense(r, r))
 
-                    let wk, s, _ = RowBlocks.finish rank combined vt
-                    Array.append s (wk.ToColumnMajorArray())
+                    let wk, s, _, tail = RowBlocks.finish rank combined vt
+                    let outside = gathered |> Array.sumBy (fun values -> values[r * r])
+                    Array.concat [ [| sqrt (outside + tail * tail) |]; s; wk.ToColumnMajorArray() ]
                 else
                     [||]
 
             let packed = Communicator.broadcastValues communicator 0 packed
             let kept = min rank r
-            let s = packed[.. kept - 1]
-            let wk = Matrix<float>.Build.Dense(r, kept, packed[kept..])
+            let s = packed[1..kept]
+            let wk = Matrix<float>.Build.Dense(r, kept, packed[kept + 1 ..])
 
             {
                 Left = Dense.gemm false y false wk
@@ -230,6 +243,7 @@ module Distributed =
                 SingularValues = s
                 RowOffset = offset
                 TotalRows = total
+                Error = packed[0]
             }
 
     /// <summary>SCW(S, A) = [A V]_k V^T for A's rows spread over ranks (Algorithm 1 of Indyk, Vakilian and Yuan, NeurIPS
@@ -245,9 +259,10 @@ module Distributed =
     /// <exception cref="System.ArgumentException">on any rank: as for Distributed.sketch, or the sketch has fewer than
     /// k rows.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)] (on every rank).</exception>
-    /// <remarks>Communication per rank: m d values (Allreduce), r d (broadcast of V^T), r^2 (Allgather), r k + k
-    /// (broadcast), with r &lt;= m: independent of n, in 7 rounds including the checks. Local work: O(nnz(part) r + n_i r^2)
-    /// and, on rank 0, the SVD of S A, O(d m^2), and a QR of p r x r.</remarks>
+    /// <remarks>Communication per rank: m d values (Allreduce), r d (broadcast of V^T), r^2 + 1 (Allgather of the R
+    /// factors and the residuals outside V's span), 1 + k + r k (broadcast of the error, sigma and W_k), with r &lt;= m:
+    /// independent of n. Local work: O(nnz(part) r + n_i r^2) for A V and its R factor, O(n_i d r) for the residual
+    /// outside V's span and, on rank 0, the SVD of S A, O(d m^2), and a QR of p r x r.</remarks>
     [<CompiledName("Approximate")>]
     let approximate (communicator: ICommunicator) (rank: int) (sketch: BlockSketch) (part: Matrix<float>) =
         checkCommunicator communicator
