@@ -283,12 +283,12 @@ module DistributedAlgorithms =
 
         let small, large = bytes 60, bytes 600
         Assert.Equal<(int64 * int64)[]>(small, large)
-        // Rank 1: m d values summed, its r x r R factor and its residual outside V's span gathered, 8 bytes each for its
-        // row count and width; rank 0 also broadcasts V^T (r d), then the error, sigma and W_k (1 + k + r k):
+        // Rank 1: m d values summed, its r x r R factor and its norm gathered, 8 bytes each for its
+        // row count and width; rank 0 also broadcasts V^T (r d), then the error, the tail, sigma and W_k (2 + k + r k):
         // m = r = 10, k = 5, d = 30.
         let mine = 8L * int64 (10 * 30 + 10 * 10 + 1) + 16L
         Assert.Equal(mine, fst small[1])
-        Assert.Equal(mine + 8L * int64 (10 * 30 + 1 + 5 + 10 * 5), fst small[0])
+        Assert.Equal(mine + 8L * int64 (10 * 30 + 2 + 5 + 10 * 5), fst small[0])
 
     [<Fact>]
     let ``distributed svd_w on 2 to 4 ranks equals distributed svd_w on one`` () =

@@ -84,7 +84,7 @@ public static class Distributed
 
     /// <summary>SCW(S, A) = [A V]_k V^T for rows spread over ranks: S A by Allreduce, V from rank 0's SVD of S A,
     /// [A V]_k by a tall-skinny QR; the left factor stays distributed. Communication per rank is independent of n:
-    /// m d + r d + r^2 + r k + k + 2 values.</summary>
+    /// m d + r d + r^2 + r k + k + 3 values (more only when the error is tiny and must be formed).</summary>
     /// <param name="communicator">The ranks.</param>
     /// <param name="part">This rank's rows of A (n_i x d, finite; n_i may be 0).</param>
     /// <param name="sketch">S with m &gt;= k rows.</param>

@@ -6,6 +6,18 @@ module LowRank.Core.Scw
 open System
 open MathNet.Numerics.LinearAlgebra
 
+/// sqrt(total^2 - kept^2), the error of a projection of A (||A||_F = total) that keeps ||L||_F = kept, when that
+/// subtraction keeps at least 8 good digits (error^2 above sqrt(eps) total^2); None when the residual must be formed.
+/// Relative to total, so that norms near 1e155 do not overflow when squared, nor those near 1e-160 underflow.
+let internal residualOfNorms (total: float) (kept: float) =
+    let ratio = if total > 0.0 then kept / total else 0.0
+    let relative = (1.0 - ratio) * (1.0 + ratio)
+
+    if relative > sqrt (Math.Pow(2.0, -52.0)) then
+        Some(total * sqrt relative)
+    else
+        None
+
 /// ||A - L R||_F for an approximation with orthonormal rows R and L = A R^T. Then
 /// ||A - L R||_F^2 = ||A||_F^2 - ||L||_F^2 (Pythagoras, as A R^T R is an orthogonal projection of A's rows), which
 /// costs O(nnz(A)) instead of O(n d r). The subtraction loses about eps ||A||_F^2 / error^2 of relative accuracy,
@@ -13,15 +25,10 @@ open MathNet.Numerics.LinearAlgebra
 /// is formed and measured directly, in O(n d r) time and n x d memory.
 let internal residualNorm (matrix: Matrix<float>) (approximation: LowRankApproximation) =
     let total = Dense.twoNorm (Dense.storedValues matrix)
-    let kept = Dense.twoNorm approximation.SingularValues
-    // Relative to ||A||_F, so that norms near 1e155 do not overflow when squared, nor those near 1e-160 underflow.
-    let ratio = if total > 0.0 then kept / total else 0.0
-    let relative = (1.0 - ratio) * (1.0 + ratio)
 
-    if relative > sqrt (Math.Pow(2.0, -52.0)) then
-        total * sqrt relative
-    else
-        Dense.twoNorm (Dense.storedValues (matrix - approximation.ToMatrix()))
+    match residualOfNorms total (Dense.twoNorm approximation.SingularValues) with
+    | Some error -> error
+    | None -> Dense.twoNorm (Dense.storedValues (matrix - approximation.ToMatrix()))
 
 let private empty (rows: int) (columns: int) = {
     Left = Matrix<float>.Build.Dense(rows, 0)

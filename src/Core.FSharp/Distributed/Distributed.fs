@@ -18,8 +18,8 @@ type DistributedApproximation = {
     RowOffset: int64
     /// n, A's rows over all ranks.
     TotalRows: int64
-    /// ||A - SCW(S, A)||_F over all ranks, identical on every rank; computed without the cancellation of
-    /// ||A||_F^2 - sum sigma_i^2, so even a tiny error keeps its digits.
+    /// ||A - SCW(S, A)||_F over all ranks, identical on every rank, as accurate as Scw.error: from the norms, or from
+    /// the residual when the error is too small for ||A||_F^2 - sum sigma_i^2 to keep 8 digits.
     Error: float
 }
 
@@ -194,31 +194,32 @@ module Distributed =
 
         let r = vt.RowCount
 
-        if r = 0 then
-            // The zero approximation: the error is ||A||_F.
-            let norm = Dense.twoNorm (Dense.storedValues part)
+        // Every rank's ||part||_F, gathered with the R factors below (or alone): the error comes from the norms unless it
+        // is too small for that subtraction (Scw.residualOfNorms), and twoNorm of the ranks' norms cannot overflow.
+        let norm = Dense.twoNorm (Dense.storedValues part)
 
+        if r = 0 then
             {
                 Left = Matrix<float>.Build.Dense(part.RowCount, 0)
                 Right = Matrix<float>.Build.Dense(0, d)
                 SingularValues = [||]
                 RowOffset = offset
                 TotalRows = total
-                Error = sqrt (communicator.AllreduceSum [| norm * norm |]).[0]
+                Error =
+                    Communicator.allgatherValues communicator [| norm |]
+                    |> Array.concat
+                    |> Dense.twoNorm
             }
         else
-            // A V's rows stay where they are; a tall-skinny QR combines the ranks' r x r R factors, gathered in one
-            // Allgather with each rank's ||part - part V V^T||_F^2 for the error.
+            // A V's rows stay where they are; a tall-skinny QR combines the ranks' r x r R factors (one Allgather).
             let y = Dense.gemm false part true vt
             let local = RowBlocks.stackR (Matrix<float>.Build.Dense(r, r)) y
 
-            let outside =
-                RowBlocks.outsideSquared part y vt (Matrix<float>.Build.Dense(part.RowCount, d))
-
             let gathered =
-                Communicator.allgatherValues communicator (Array.append (local.ToColumnMajorArray()) [| outside |])
+                Communicator.allgatherValues communicator (Array.append (local.ToColumnMajorArray()) [| norm |])
 
-            // The error, sigma and W_k from rank 0, broadcast (1 + k + r k values).
+            // From rank 0, broadcast (2 + k + r k values): the error (NaN when it must be formed from the residual),
+            // ||A V - [A V]_k||_F, sigma and W_k.
             let packed =
                 if communicator.Rank = 0 then
                     let combined =
@@ -227,15 +228,34 @@ module Distributed =
                         |> Array.fold RowBlocks.stackR (Matrix<float>.Build.Dense(r, r))
 
                     let wk, s, _, tail = RowBlocks.finish rank combined vt
-                    let outside = gathered |> Array.sumBy (fun values -> values[r * r])
-                    Array.concat [ [| sqrt (outside + tail * tail) |]; s; wk.ToColumnMajorArray() ]
+                    let norms = gathered |> Array.map (fun values -> values[r * r])
+
+                    let error =
+                        Scw.residualOfNorms (Dense.twoNorm norms) (Dense.twoNorm s)
+                        |> Option.defaultValue nan
+
+                    Array.concat [ [| error; tail |]; s; wk.ToColumnMajorArray() ]
                 else
                     [||]
 
             let packed = Communicator.broadcastValues communicator 0 packed
             let kept = min rank r
-            let s = packed[1..kept]
-            let wk = Matrix<float>.Build.Dense(r, kept, packed[kept + 1 ..])
+            let s = packed[2 .. kept + 1]
+            let wk = Matrix<float>.Build.Dense(r, kept, packed[kept + 2 ..])
+
+            // A tiny error: ||A - [A V]_k V^T||_F^2 = ||A - A V V^T||_F^2 + ||A V - [A V]_k||_F^2, the first from every
+            // rank's residual outside V's span (one more Allgather, on every rank alike).
+            let error =
+                if Double.IsNaN packed[0] then
+                    let outside =
+                        sqrt (RowBlocks.outsideSquared part y vt (Matrix<float>.Build.Dense(part.RowCount, d)))
+
+                    Communicator.allgatherValues communicator [| outside |]
+                    |> Array.concat
+                    |> Array.append [| packed[1] |]
+                    |> Dense.twoNorm
+                else
+                    packed[0]
 
             {
                 Left = Dense.gemm false y false wk
@@ -243,7 +263,7 @@ module Distributed =
                 SingularValues = s
                 RowOffset = offset
                 TotalRows = total
-                Error = packed[0]
+                Error = error
             }
 
     /// <summary>SCW(S, A) = [A V]_k V^T for A's rows spread over ranks (Algorithm 1 of Indyk, Vakilian and Yuan, NeurIPS
@@ -260,9 +280,10 @@ module Distributed =
     /// k rows.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)] (on every rank).</exception>
     /// <remarks>Communication per rank: m d values (Allreduce), r d (broadcast of V^T), r^2 + 1 (Allgather of the R
-    /// factors and the residuals outside V's span), 1 + k + r k (broadcast of the error, sigma and W_k), with r &lt;= m:
-    /// independent of n. Local work: O(nnz(part) r + n_i r^2) for A V and its R factor, O(n_i d r) for the residual
-    /// outside V's span and, on rank 0, the SVD of S A, O(d m^2), and a QR of p r x r.</remarks>
+    /// factors and ||part||_F), 2 + k + r k (broadcast of the error, the tail, sigma and W_k), with r &lt;= m:
+    /// independent of n. When the error is below about 1.2e-4 ||A||_F (where ||A||_F^2 - sum sigma_i^2 would keep
+    /// fewer than 8 digits) each rank also forms its residual outside V's span, O(n_i d r), and sends 1 more value.
+    /// Local work: O(nnz(part) r + n_i r^2) and, on rank 0, the SVD of S A, O(d m^2), and a QR of p r x r.</remarks>
     [<CompiledName("Approximate")>]
     let approximate (communicator: ICommunicator) (rank: int) (sketch: BlockSketch) (part: Matrix<float>) =
         checkCommunicator communicator
