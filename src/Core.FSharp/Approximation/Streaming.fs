@@ -354,8 +354,10 @@ module Streaming =
             )
 
     /// The two passes over `blocks` (called twice; it must give the same rows both times, in the same order). Returns
-    /// n, ||A||_F^2 and, unless S A = 0, (W_k, sigma, Right); `keep` receives each block's A V (b x r) in pass two.
+    /// n, ||A - SCW(S, A)||_F (when measureError, else NaN unless S A = 0) and, unless S A = 0, (W_k, sigma, Right);
+    /// `keep` receives each block's A V (b x r) in pass two. The error costs b d r flops a block more.
     let private twoPass
+        (measureError: bool)
         (rank: int)
         (sketch: BlockSketch)
         (blocks: unit -> seq<Matrix<float>>)
@@ -433,16 +435,19 @@ module Streaming =
                 let y = Dense.gemm false block true vt
                 keep y
                 r <- RowBlocks.stackR r y
-                // One b x d buffer for every block of the same height.
-                let into =
-                    match scratch with
-                    | Some p when p.RowCount = block.RowCount -> p
-                    | _ ->
-                        let p = Matrix<float>.Build.Dense(block.RowCount, d)
-                        scratch <- Some p
-                        p
 
-                outside <- outside + RowBlocks.outsideSquared block y vt into
+                if measureError then
+                    // One b x d buffer for every block of the same height.
+                    let into =
+                        match scratch with
+                        | Some p when p.RowCount = block.RowCount -> p
+                        | _ ->
+                            let p = Matrix<float>.Build.Dense(block.RowCount, d)
+                            scratch <- Some p
+                            p
+
+                    outside <- outside + RowBlocks.outsideSquared block y vt into
+
                 seen <- seen + int64 block.RowCount
 
             if seen <> int64 n then
@@ -454,7 +459,7 @@ module Streaming =
                 )
 
             let wk, s, right, tail = RowBlocks.finish rank r vt
-            n, sqrt (outside + tail * tail), Some(wk, s, right)
+            n, (if measureError then sqrt (outside + tail * tail) else nan), Some(wk, s, right)
 
     /// <summary>SCW(S, A) of a matrix given as row blocks, equal to Scw.approximate on the stacked matrix up to
     /// rounding (and the signs of singular vector pairs).</summary>
@@ -467,13 +472,13 @@ module Streaming =
     /// <exception cref="System.ArgumentException">there is no block; a block is empty, not finite or has another
     /// width; the second enumeration differs; the sketch's rows are fewer than k or its columns differ from n.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)].</exception>
-    /// <remarks>Memory O(m d + b d + n r) for blocks of b rows, r &lt;= m; time as Scw.approximate plus, per block, a
-    /// QR of (r + b) x r and the residual outside V's span (another b d r flops, for an error without cancellation).</remarks>
+    /// <remarks>Memory O(m d + b d + n r) for blocks of b rows, r &lt;= m; time as Scw.approximate plus a QR of
+    /// (r + b) x r per block.</remarks>
     [<CompiledName("ApproximateRows")>]
     let approximateRows (rank: int) (sketch: BlockSketch) (blocks: seq<Matrix<float>>) =
         Guard.notNull (nameof blocks) blocks
         let ys = ResizeArray<Matrix<float>>()
-        let n, _, result = twoPass rank sketch (fun () -> blocks) ys.Add
+        let n, _, result = twoPass false rank sketch (fun () -> blocks) ys.Add
 
         match result with
         | None -> {
@@ -548,7 +553,7 @@ module Streaming =
 
                 writer.Write y
 
-            let _, error, result = twoPass rank sketch blocks keep
+            let _, error, result = twoPass true rank sketch blocks keep
             spilled |> Option.iter (fun w -> (w :> IDisposable).Dispose())
 
             match result with
