@@ -5,6 +5,10 @@
 #   data/fashion-mnist/*-ubyte.gz   Fashion-MNIST (package dataset-fashion-mnist), IDX files that lowrank reads as is
 #   data/vtest.avi                  OpenCV's 768 x 576 street video (package opencv-doc, examples/data/vtest.avi)
 #   data/vtest.npy                  its frames as a (frames, 576, 768) uint8 .npy stack of grayscale frames
+#   data/text/calibration.txt       1,000 English texts, one a line, from the fortunes package (quotations, jokes,
+#   data/text/heldout.txt           definitions); 500 others, disjoint, for measuring (lowrank compress-model)
+#   data/models/*.onnx              all-MiniLM-L6-v2 (+ its vocab.txt) and ResNet-18, copied out of their NuGet packages
+#                                   by scripts/models (dotnet restores them like any dependency; no model hub)
 #
 # The conversion to .npy runs the ffmpeg program. Installing it needs root and apt: sudo apt-get install ffmpeg.
 # Without it, everything else is still fetched and the script says what is missing (exit status 1).
@@ -47,6 +51,32 @@ else
   unpack opencv-doc
   cp "$work/root/usr/share/doc/opencv-doc/examples/data/vtest.avi" "$video"
   echo "wrote   $video ($(stat -c %s "$video") bytes)"
+fi
+
+# English text for calibrating and measuring compressed language models: each fortune of the fortunes package (its
+# ASCII-art files left out) on one line, 40 to 400 characters, deduplicated, in a fixed pseudo-random order (shuf with a
+# constant random source), so the split is the same on every machine.
+text=$data/text
+if [ -f "$text/calibration.txt" ] && [ -f "$text/heldout.txt" ]; then
+  echo "kept    $text/ (already there)"
+else
+  unpack fortunes
+  mkdir -p "$text"
+  for file in "$work"/root/usr/share/games/fortunes/*; do
+    case "$file" in *.dat | *.u8 | *art*) continue ;; esac
+    [ -L "$file" ] && continue
+    awk 'BEGIN { RS = "\n%\n" } { gsub(/[\t\n ]+/, " "); sub(/^ /, ""); sub(/ $/, ""); if (length($0) >= 40 && length($0) <= 400) print }' "$file"
+  done | LC_ALL=C sort -u | LC_ALL=C shuf --random-source=<(yes) > "$work/fortunes.txt"
+  head -n 1000 "$work/fortunes.txt" > "$text/calibration.txt"
+  sed -n 1001,1500p "$work/fortunes.txt" > "$text/heldout.txt"
+  echo "wrote   $text/calibration.txt ($(wc -l < "$text/calibration.txt") lines), $text/heldout.txt ($(wc -l < "$text/heldout.txt") lines)"
+fi
+
+models=$data/models
+if [ -f "$models/all-MiniLM-L6-v2.onnx" ] && [ -f "$models/all-MiniLM-L6-v2.vocab.txt" ] && [ -f "$models/ResNet18.onnx" ]; then
+  echo "kept    $models/ (already there)"
+else
+  dotnet run --project scripts/models -- "$models"
 fi
 
 stack=$data/vtest.npy

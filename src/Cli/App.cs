@@ -44,6 +44,7 @@ internal static class App
         root.Subcommands.Add(ApproxCommand.Create(terminal));
         root.Subcommands.Add(WlraCommand.Create(terminal));
         root.Subcommands.Add(CompressCommand.Create(terminal));
+        root.Subcommands.Add(CompressModelCommand.Create(terminal));
         root.Subcommands.Add(ReproduceCommand.Create(terminal));
 
         var parsed = root.Parse(args);

@@ -31,7 +31,7 @@ public class PackageTests : ScratchDirectory
         var feed = Scratch("feed");
         Run($"pack LowRank.sln -o \"{feed}\"", RepositoryFiles.Root);
 
-        foreach (var id in new[] { "LowRank", "LowRank.Core", "LowRank.Testing", "LowRank.Mpi", "LowRank.Cli" })
+        foreach (var id in new[] { "LowRank", "LowRank.Core", "LowRank.Testing", "LowRank.Mpi", "LowRank.Onnx", "LowRank.Cli" })
         {
             var package = Directory.GetFiles(feed, $"{id}.0*.nupkg").Single();
             using (var zip = ZipFile.OpenRead(package))

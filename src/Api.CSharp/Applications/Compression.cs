@@ -110,4 +110,56 @@ public static class Compression
         int rank,
         double ridge = 1e-4
     ) => new(Core.Compression.TwoSided(ridge, rank, inputCovariance, outputCovariance, layer));
+
+    /// <summary>
+    /// The squared singular values of C_l^(1/2) A, descending: sigma_(i+1)^2 is the drop of <see cref="DataAware"/>'s
+    /// squared objective from rank i to i + 1, so it predicts a layer's output error at every rank (the input of
+    /// <see cref="ModelBudget.Allocate"/>).
+    /// </summary>
+    /// <param name="layer">A (n x d).</param>
+    /// <param name="covariance">C (n x n).</param>
+    /// <param name="ridge">lambda relative to tr(C)/n, &gt; 0.</param>
+    /// <returns>min(n, d) values summing to tr(A^T C_l A); O(n^3 + n^2 d).</returns>
+    /// <exception cref="ArgumentException">A matrix is empty or not finite, or the shapes disagree.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ridge"/> is out of range.</exception>
+    public static double[] WhitenedSpectrum(Matrix<double> layer, Matrix<double> covariance, double ridge = 1e-4) =>
+        Core.Compression.WhitenedSpectrum(ridge, covariance, layer);
+
+    /// <summary>
+    /// Sequential (output-matching) compression: the rank-k A~ minimising ||X A - X' A~||_F^2 / N + lambda ||A - A~||_F^2,
+    /// with X the layer's inputs in the original model and X' in the model whose earlier layers are compressed, so the
+    /// layer corrects what they changed (SVD-LLM's update step, in closed form):
+    /// A~ = C'_l^(-1/2) [C'_l^(-1/2) (M + lambda I) A]_k; with X' = X it is <see cref="DataAware"/>.
+    /// </summary>
+    /// <param name="layer">A (n x d).</param>
+    /// <param name="covariance">C = X^T X / N (n x n).</param>
+    /// <param name="shiftedCovariance">C' = X'^T X' / N (n x n).</param>
+    /// <param name="crossCovariance">M = X'^T X / N (n x n).</param>
+    /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="ridge">lambda relative to tr(C')/n, &gt; 0.</param>
+    /// <returns>Rank-k factors; the objective ||X A - X' A~||_F / sqrt(N) from the moments; O(n^3 + n^2 d).</returns>
+    /// <exception cref="ArgumentException">A matrix is empty or not finite, or the shapes disagree.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rank"/> or <paramref name="ridge"/> is out of range.</exception>
+    public static CompressedLayer MatchOutputs(
+        Matrix<double> layer,
+        Matrix<double> covariance,
+        Matrix<double> shiftedCovariance,
+        Matrix<double> crossCovariance,
+        int rank,
+        double ridge = 1e-4
+    ) => new(Core.Compression.MatchOutputs(ridge, rank, covariance, shiftedCovariance, crossCovariance, layer));
+
+    /// <summary>
+    /// Row-weighted compression of a table (an embedding, a row per token): the rank-k A~ minimising ||diag(w) (A - A~)||_F,
+    /// svd_w with rank-one weights w 1^T (optimal by Woodruff and Yasuda's Theorem 1.2), computed as A V_k V_k^T with V_k
+    /// from the SVD of diag(w) A, so rows of weight 0 are projected too.
+    /// </summary>
+    /// <param name="layer">A (n x d).</param>
+    /// <param name="rowWeights">w, n finite values &gt;= 0, not all 0 (e.g. sqrt of token frequencies).</param>
+    /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+    /// <returns>Left = A V_k, Right = V_k^T; O(n d min(n, d)).</returns>
+    /// <exception cref="ArgumentException">The layer is empty or not finite, or the weights are invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rank"/> is out of range.</exception>
+    public static CompressedLayer RowWeighted(Matrix<double> layer, double[] rowWeights, int rank) =>
+        new(Core.Compression.RowWeighted(rank, rowWeights, layer));
 }

@@ -235,3 +235,131 @@ module Compression =
             whitened "two-sided" ridge rank inputCovariance (Some(root, inverseRoot)) layer with
                 Method = "two-sided"
         }
+
+    /// <summary>The squared singular values of C_l^(1/2) A, descending (min(n, d) of them): sigma_(i+1)^2 is the
+    /// decrease of dataAware's squared objective when the rank goes from i to i + 1, so the whitened spectrum predicts a
+    /// layer's output error at every rank before any rank is chosen (ModelBudget.allocate ranks layers by it).</summary>
+    /// <param name="ridge">lambda relative to tr(C)/n, &gt; 0, as for dataAware.</param>
+    /// <param name="covariance">C = X^T X / N (n x n).</param>
+    /// <param name="layer">A (n x d), inputs by outputs.</param>
+    /// <returns>sigma_1^2 &gt;= ... &gt;= sigma_min(n,d)^2 &gt;= 0; their sum is tr(A^T C_l A). O(n^3 + n^2 d).</returns>
+    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or covariance is not n x n.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">ridge is out of range.</exception>
+    [<CompiledName("WhitenedSpectrum")>]
+    let whitenedSpectrum (ridge: float) (covariance: Matrix<float>) (layer: Matrix<float>) =
+        check ridge 1 (nameof covariance) covariance layer
+        let root, _, _ = roots ridge covariance
+        Dense.singularValues (Dense.multiply root layer) |> Array.map (fun s -> s * s)
+
+    /// <summary>Sequential (output-matching) compression of a layer whose inputs have already changed: the rank-k A~
+    /// minimising ||X A - X' A~||_F^2 / N + lambda ||A - A~||_F^2, where X are the layer's inputs in the original model and
+    /// X' the same positions' inputs in the model whose earlier layers are already compressed. It targets the original
+    /// outputs, so the layer corrects what earlier layers changed instead of passing it on (the idea of SVD-LLM's
+    /// parameter update, Wang et al. 2024, section 3.2, in closed form); the ridge pulls toward A where the data say
+    /// nothing. With C' = X'^T X' / N, M = X'^T X / N and C'_l = C' + lambda I, the objective is
+    /// const + ||C'_l^(1/2) A~ - Z||_F^2 with Z = C'_l^(-1/2) (M + lambda I) A, so A~ = C'_l^(-1/2) [Z]_k (Eckart-Young).
+    /// When X' = X it is dataAware exactly.</summary>
+    /// <param name="ridge">lambda relative to tr(C')/n, &gt; 0 (1e-4 is a good default).</param>
+    /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="covariance">C = X^T X / N (n x n), the original inputs' second moment.</param>
+    /// <param name="shiftedCovariance">C' = X'^T X' / N (n x n).</param>
+    /// <param name="crossCovariance">M = X'^T X / N (n x n; not symmetric in general).</param>
+    /// <param name="layer">A (n x d).</param>
+    /// <returns>Rank-k factors; Objective = ||X A - X' A~||_F / sqrt(N) (without the ridge term) computed from the three
+    /// moments and the factors, RelativeObjective its ratio to ||X A||_F / sqrt(N). O(n^3 + n^2 d).</returns>
+    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or a moment is not n x n.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">rank or ridge is out of range.</exception>
+    [<CompiledName("MatchOutputs")>]
+    let matchOutputs
+        (ridge: float)
+        (rank: int)
+        (covariance: Matrix<float>)
+        (shiftedCovariance: Matrix<float>)
+        (crossCovariance: Matrix<float>)
+        (layer: Matrix<float>)
+        =
+        check ridge rank (nameof shiftedCovariance) shiftedCovariance layer
+        checkCovariance (nameof covariance) layer.RowCount "inputs" covariance
+        checkCovariance (nameof crossCovariance) layer.RowCount "inputs" crossCovariance
+        let _, inverseRoot, lambda = roots ridge shiftedCovariance
+        let target = Dense.multiply crossCovariance layer // M A
+        let best = Svd.bestRankK rank (Dense.multiply inverseRoot (target + lambda * layer))
+        let left = Dense.multiply inverseRoot best.Left
+        // ||X A - X' B||^2 / N = tr(A^T C A) - 2 tr(B^T M A) + tr(B^T C' B), with B = Left Right kept factored.
+        let original = Dense.gemm true layer false (Dense.multiply covariance layer)
+        let projected = Dense.gemm true left false target // Left^T M A (k x d)
+        let kept = Dense.gemm true left false (Dense.multiply shiftedCovariance left) // Left^T C' Left (k x k)
+        let rightGram = Dense.gemm false best.Right true best.Right
+
+        let cross = (projected.PointwiseMultiply best.Right).RowSums().Sum()
+
+        let whole = original.Diagonal().Sum()
+
+        let squared =
+            whole - 2.0 * cross + (kept.PointwiseMultiply rightGram).RowSums().Sum()
+
+        let objective = sqrt (max squared 0.0)
+
+        {
+            Method = "sequential"
+            Left = left
+            Right = best.Right
+            Objective = objective
+            RelativeObjective = (if whole > 0.0 then objective / sqrt whole else 0.0)
+            Ridge = lambda
+        }
+
+    /// <summary>Row-weighted compression of a table (an embedding): the rank-k A~ minimising ||D (A - A~)||_F with
+    /// D = diag(w), w &gt;= 0 a weight per row, e.g. sqrt of each token's frequency. These are rank-one weights
+    /// W = w 1^T, for which Woodruff and Yasuda's svd_w, W^(o-1) o [W o A]_k, is optimal (Theorem 1.2 with r = 1):
+    /// D^(-1) [D A]_k = D^(-1) D A V_k V_k^T = A V_k V_k^T with V_k the top right singular vectors of D A. That form
+    /// needs no division, so rows of weight 0 (tokens never seen in calibration) are kept too: projected onto the
+    /// subspace the weighted rows chose, the limit of svd_w as their weight goes to 0.</summary>
+    /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="rowWeights">w (n of them), finite, &gt;= 0, not all 0.</param>
+    /// <param name="layer">A (n x d), a row per token.</param>
+    /// <returns>Left = A V_k (n x k), Right = V_k^T; Objective = ||D (A - A~)||_F, RelativeObjective its ratio to
+    /// ||D A||_F, Ridge 0. O(n d min(n, d)).</returns>
+    /// <exception cref="System.ArgumentException">layer is empty or not finite, or the weights are negative, not finite,
+    /// all 0 or not n of them.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">rank is out of range.</exception>
+    [<CompiledName("RowWeighted")>]
+    let rowWeighted (rank: int) (rowWeights: float[]) (layer: Matrix<float>) =
+        Guard.notNull (nameof rowWeights) rowWeights
+        Guard.finiteMatrix (nameof layer) layer
+        Guard.rank (nameof rank) rank (nameof layer) layer
+
+        if rowWeights.Length <> layer.RowCount then
+            raise (
+                ArgumentException(
+                    $"Expected {layer.RowCount} row weights (one per row of layer), but there are {rowWeights.Length}.",
+                    nameof rowWeights
+                )
+            )
+
+        match rowWeights |> Array.tryFindIndex (fun w -> not (w >= 0.0 && Double.IsFinite w)) with
+        | Some i ->
+            raise (
+                ArgumentException(
+                    $"Expected finite row weights >= 0, but rowWeights[{i}] is {rowWeights[i]}.",
+                    nameof rowWeights
+                )
+            )
+        | None -> ()
+
+        if rowWeights |> Array.forall (fun w -> w = 0.0) then
+            raise (ArgumentException("Expected a positive row weight, but every row weight is 0.", nameof rowWeights))
+
+        let svd = Dense.thinSvd (layer.MapIndexed(fun i _ x -> rowWeights[i] * x))
+        let right = svd.Vt.SubMatrix(0, rank, 0, layer.ColumnCount)
+        let objective = svd.S |> Array.skip rank |> Dense.twoNorm
+        let whole = Dense.twoNorm svd.S
+
+        {
+            Method = "row-weighted"
+            Left = Dense.gemm false layer true right
+            Right = right
+            Objective = objective
+            RelativeObjective = (if whole > 0.0 then objective / whole else 0.0)
+            Ridge = 0.0
+        }

@@ -77,6 +77,28 @@ let private load () : Library option =
                 None
         | _ -> None)
 
+[<DllImport("libc.so.6", EntryPoint = "setenv", CallingConvention = CallingConvention.Cdecl)>]
+extern int private setenv(string name, string value, int overwrite)
+
+/// On x86-64 Linux with AVX-512, OpenBLAS (0.3.21, Debian 12's) picks its AVX-512 kernels, and with them the same LAPACK
+/// call on the same numbers can differ in the last bits between two calls in one process (seen on an Intel Xeon with
+/// AVX-512: a training run resumed from a checkpoint no longer ends bit for bit where the uninterrupted run ends, though
+/// dgemm alone is reproducible). LowRank promises that reproducibility, so unless the user chose a kernel set
+/// (OPENBLAS_CORETYPE is set), the library asks OpenBLAS for its Haswell (AVX2) kernels, whose results do not vary. It
+/// must happen before OpenBLAS is loaded: OpenBLAS reads the variable once, in its initialiser, through the C library's
+/// environment (which Environment.SetEnvironmentVariable does not change on Unix).
+let private pinReproducibleKernels () =
+    if
+        OperatingSystem.IsLinux()
+        && Runtime.Intrinsics.X86.Avx512F.IsSupported
+        && String.IsNullOrEmpty(Environment.GetEnvironmentVariable "OPENBLAS_CORETYPE")
+    then
+        try
+            setenv ("OPENBLAS_CORETYPE", "Haswell", 0) |> ignore
+        with
+        | :? DllNotFoundException
+        | :? EntryPointNotFoundException -> ()
+
 /// The loaded library, resolved once; the DllImport resolver maps the two logical names onto its handles.
 let library: Lazy<Library option> =
     lazy
@@ -85,6 +107,7 @@ let library: Lazy<Library option> =
             if Environment.GetEnvironmentVariable "LOWRANK_NATIVE_DISABLE" = "1" then
                 None
             else
+                pinReproducibleKernels ()
                 load ()
 
          match found with

@@ -1,0 +1,61 @@
+using System;
+using System.Linq;
+
+namespace LowRank;
+
+/// <summary>The rank one layer of a model gets under a budget for the whole model.</summary>
+public sealed class LayerRank
+{
+    internal LayerRank(Core.LayerRank core)
+    {
+        Rank = core.Rank;
+        KeepsDense = core.KeepsDense;
+        Parameters = core.Parameters;
+        PredictedError = core.PredictedError;
+    }
+
+    /// <summary>k; min(n, d) when the layer stays dense.</summary>
+    public int Rank { get; }
+
+    /// <summary>True when k (n + d) would store at least n d numbers, so the layer keeps its dense weight.</summary>
+    public bool KeepsDense { get; }
+
+    /// <summary>Numbers stored: k (n + d), or n d when dense.</summary>
+    public long Parameters { get; }
+
+    /// <summary>The predicted relative output error sqrt(sum_(i &gt; k) sigma_i^2 / sum sigma_i^2) (0 when dense).</summary>
+    public double PredictedError { get; }
+}
+
+/// <summary>
+/// One parameter budget for the layers of a model: how many numbers each keeps, from the layers' whitened spectra
+/// (<see cref="Compression.WhitenedSpectrum"/>). The allocator minimises the sum of the layers' predicted relative squared
+/// output errors.
+/// </summary>
+public static class ModelBudget
+{
+    /// <summary>
+    /// Ranks under a budget: every layer starts at rank 1, and each next rank goes to the layer where it buys the largest
+    /// drop of predicted relative error per number stored (optimal for decreasing spectra up to the last step).
+    /// </summary>
+    /// <param name="budget">Numbers the layers may store together, at least sum (n_l + d_l).</param>
+    /// <param name="inputs">n_l per layer.</param>
+    /// <param name="outputs">d_l per layer.</param>
+    /// <param name="spectra">Each layer's squared whitened singular values, descending, min(n_l, d_l) of them.</param>
+    /// <returns>One <see cref="LayerRank"/> per layer; their parameters add up to at most the budget.</returns>
+    /// <exception cref="ArgumentException">The arrays disagree or a spectrum is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="budget"/> is below rank 1 everywhere.</exception>
+    public static LayerRank[] Allocate(long budget, int[] inputs, int[] outputs, double[][] spectra) =>
+        Core.ModelBudget.Allocate(budget, inputs, outputs, spectra).Select(r => new LayerRank(r)).ToArray();
+
+    /// <summary>The same fraction f of every layer: rank floor(f n d / (n + d)), at least 1, dense where that costs n d.</summary>
+    /// <param name="fraction">f in (0, 1].</param>
+    /// <param name="inputs">n_l per layer.</param>
+    /// <param name="outputs">d_l per layer.</param>
+    /// <param name="spectra">As for <see cref="Allocate"/>; used for the predicted errors.</param>
+    /// <returns>One <see cref="LayerRank"/> per layer.</returns>
+    /// <exception cref="ArgumentException">The arrays disagree or a spectrum is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fraction"/> is outside (0, 1].</exception>
+    public static LayerRank[] Uniform(double fraction, int[] inputs, int[] outputs, double[][] spectra) =>
+        Core.ModelBudget.Uniform(fraction, inputs, outputs, spectra).Select(r => new LayerRank(r)).ToArray();
+}

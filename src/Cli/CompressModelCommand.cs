@@ -1,0 +1,217 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Threading.Tasks;
+using LowRank.Onnx;
+using Spectre.Console;
+
+namespace LowRank.Cli;
+
+/// <summary><c>lowrank compress-model</c>: an ONNX model in, a smaller ONNX model out, calibrated on real inputs.</summary>
+internal static class CompressModelCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var model = new Argument<string>("model") { Description = "The ONNX model to compress." };
+        var calibration = new Option<string?>("--calibration", "-c")
+        {
+            Description = "Calibration inputs: a text file (one example a line; needs --vocab) or a 2-D .npy matrix (an example per row).",
+        };
+        var vocabulary = new Option<string?>("--vocab") { Description = "The WordPiece vocabulary (vocab.txt) of a BERT-style model." };
+        var fraction = new Option<double>("--parameters", "-p")
+        {
+            Description = "Fraction of the budget layers' weights kept, in (0, 1].",
+            DefaultValueFactory = _ => 0.5,
+        };
+        var method = new Option<string>("--method", "-m")
+        {
+            Description = "svd (blind to data), data-aware (each layer alone) or sequential (each layer matches the original outputs from what it receives).",
+            DefaultValueFactory = _ => "sequential",
+        };
+        method.AcceptOnlyFromAmong("svd", "data-aware", "sequential");
+        var allocation = new Option<string>("--allocation")
+        {
+            Description = "spectrum (ranks where they buy the most, from the whitened spectra) or uniform (the same fraction in every layer).",
+            DefaultValueFactory = _ => "spectrum",
+        };
+        allocation.AcceptOnlyFromAmong("spectrum", "uniform");
+        var layers = new Option<string>("--layers")
+        {
+            Description = "Layer kinds the budget covers, comma-separated among MatMul, Gemm, Conv.",
+            DefaultValueFactory = _ => "MatMul,Gemm,Conv",
+        };
+        var embeddingRank = new Option<int>("--embedding-rank")
+        {
+            Description = "Rank of vocabulary tables (Gather) by frequency-weighted svd_w; 0 leaves them dense.",
+        };
+        var embeddingWeights = new Option<string>("--embedding-weights")
+        {
+            Description = "frequency (rows weighted by sqrt(1 + token count in the calibration data), svd_w) or none (plain SVD of the table).",
+            DefaultValueFactory = _ => "frequency",
+        };
+        embeddingWeights.AcceptOnlyFromAmong("frequency", "none");
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens per text example at most.", DefaultValueFactory = _ => 128 };
+        var count = new Option<int>("--count") { Description = "Use only the first N calibration examples (0: all)." };
+        var evaluate = new Option<string?>("--evaluate")
+        {
+            Description = "Held-out inputs (same format as --calibration): report the compressed model's fidelity to the original.",
+        };
+        var output = new Option<string>("--out", "-o") { Description = "The compressed .onnx file to write.", Required = true };
+        var json = Options.Json();
+
+        var command = new Command(
+            "compress-model",
+            "Compress an ONNX model (MatMul, Gemm, Conv; Gather tables with --embedding-rank) under one parameter budget, "
+                + "calibrated on real inputs through ONNX Runtime, and write the smaller model."
+        );
+        Options.Add(command, model, calibration, vocabulary, fraction, method, allocation, layers, embeddingRank, embeddingWeights, maxTokens, count,
+            evaluate, output, json);
+
+        command.SetAction(
+            async (parsed, cancellationToken) =>
+            {
+                var outPath = parsed.GetRequiredValue(output);
+                Inputs.RequireFolderOf(outPath, "--out");
+                var modelPath = parsed.GetRequiredValue(model);
+                var options = new ModelCompressionOptions
+                {
+                    ParameterFraction = parsed.GetValue(fraction),
+                    Method = parsed.GetValue(method) switch
+                    {
+                        "svd" => CompressionMethod.Svd,
+                        "data-aware" => CompressionMethod.DataAware,
+                        _ => CompressionMethod.Sequential,
+                    },
+                    Allocation = parsed.GetValue(allocation) == "uniform" ? RankAllocation.Uniform : RankAllocation.Spectrum,
+                    Kinds = ParseKinds(parsed.GetRequiredValue(layers)),
+                    EmbeddingRank = parsed.GetValue(embeddingRank),
+                    EmbeddingFrequencyWeights = parsed.GetValue(embeddingWeights) != "none",
+                };
+                var vocab = parsed.GetValue(vocabulary);
+                var tokens = parsed.GetValue(maxTokens);
+                var limit = parsed.GetValue(count);
+                var data = parsed.GetValue(calibration) is { } path ? Read(path, vocab, tokens, limit, "--calibration") : null;
+                var heldOut = parsed.GetValue(evaluate) is { } evaluatePath ? Read(evaluatePath, vocab, tokens, 0, "--evaluate") : null;
+
+                var result = await ModelCompression.CompressAsync(modelPath, data, options, new ProgressLine(terminal), cancellationToken);
+                result.Save(outPath);
+                FidelityReport? fidelity = heldOut is null
+                    ? null
+                    : await Task.Run(() => ModelFidelity.Evaluate(OnnxSource.File(modelPath), OnnxSource.File(outPath), heldOut, null,
+                        cancellationToken), cancellationToken);
+                Print(terminal, parsed.GetValue(json), modelPath, outPath, result, fidelity, data, heldOut);
+                return 0;
+            }
+        );
+        return command;
+    }
+
+    private static LayerKind[] ParseKinds(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(k => Enum.TryParse<LayerKind>(k, ignoreCase: true, out var kind) && kind != LayerKind.Gather
+                ? kind
+                : throw new ArgumentException($"--layers takes MatMul, Gemm and Conv, but it has '{k}'."))
+            .ToArray();
+
+    private static CalibrationData Read(string path, string? vocab, int maxTokens, int limit, string option)
+    {
+        if (!File.Exists(path))
+            throw new ArgumentException($"{option}: '{path}' does not exist.");
+        CalibrationData data;
+        if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            data = CalibrationData.Npy(path);
+        else if (vocab is null)
+            throw new ArgumentException($"{option}: text inputs need the model's vocabulary: --vocab vocab.txt (or give a .npy matrix).");
+        else
+            data = CalibrationData.Text(File.ReadLines(path), vocab, maxTokens);
+        return limit > 0 && limit < data.Count ? data.Slice(0, limit) : data;
+    }
+
+    private static void Print(Terminal terminal, bool json, string modelPath, string outPath, CompressedModel result,
+        FidelityReport? fidelity, CalibrationData? data, CalibrationData? heldOut)
+    {
+        var before = new FileInfo(modelPath).Length;
+        var after = new FileInfo(outPath).Length;
+        if (json)
+        {
+            terminal.Output.WriteLine(JsonSerializer.Serialize(new
+            {
+                layers = result.Layers.Select(l => new
+                {
+                    name = l.Layer.Name,
+                    kind = l.Layer.Kind.ToString(),
+                    inputs = l.Layer.Inputs,
+                    outputs = l.Layer.Outputs,
+                    rank = l.Rank,
+                    dense = l.KeepsDense,
+                    parameters = l.Parameters,
+                    predictedError = l.PredictedError,
+                    relativeError = l.RelativeError,
+                }),
+                parametersBefore = result.ParametersBefore,
+                parametersAfter = result.ParametersAfter,
+                bytesBefore = before,
+                bytesAfter = after,
+                truncated = result.TruncatedExamples,
+                fidelity = fidelity is null ? null : new
+                {
+                    meanCosine = fidelity.MeanCosine,
+                    cosine5thPercentile = fidelity.Cosine5thPercentile,
+                    neighbourAgreement = fidelity.NeighbourAgreement,
+                    top1Agreement = fidelity.Top1Agreement,
+                    secondsPerInputOriginal = fidelity.SecondsPerInputOriginal,
+                    secondsPerInputCompressed = fidelity.SecondsPerInputCompressed,
+                },
+            }, Json.Options));
+            return;
+        }
+
+        var table = new Table().AddColumns("layer", "kind", "n x d", "rank", "parameters", "kept", "predicted error", "relative error");
+        foreach (var l in result.Layers)
+            table.AddRow(
+                Markup.Escape(l.Layer.Name),
+                l.Layer.Kind.ToString(),
+                $"{l.Layer.Inputs} x {l.Layer.Outputs}",
+                l.KeepsDense ? "dense" : $"{l.Rank}",
+                $"{l.Parameters}",
+                $"{100.0 * l.Parameters / l.Layer.Parameters:0.0}%",
+                $"{l.PredictedError:0.0000}",
+                $"{l.RelativeError:0.0000}");
+        terminal.Console.Write(table);
+        var facts = new System.Collections.Generic.List<(string, string)>
+        {
+            ("weights", $"{result.ParametersBefore} -> {result.ParametersAfter} ({100.0 * result.ParametersAfter / result.ParametersBefore:0.0}%) in the compressed layers"),
+            ("file", $"{before / 1e6:0.0} MB -> {after / 1e6:0.0} MB ({outPath})"),
+        };
+        if (data is not null)
+            facts.Add(("calibration", $"{data.Count} examples" + (result.TruncatedExamples > 0 ? $", {result.TruncatedExamples} cut to the token limit" : "")));
+        if (fidelity is not null && heldOut is not null)
+        {
+            facts.Add(("held-out inputs", $"{heldOut.Count}" + (heldOut.Truncated > 0 ? $", {heldOut.Truncated} cut to the token limit" : "")));
+            facts.Add(("cosine to original", $"mean {fidelity.MeanCosine:0.0000}, 5th percentile {fidelity.Cosine5thPercentile:0.0000}"));
+            facts.Add(("nearest-neighbour agreement", $"{100 * fidelity.NeighbourAgreement:0.0}%"));
+            facts.Add(("top-1 agreement", $"{100 * fidelity.Top1Agreement:0.0}% (meaningful for classifiers)"));
+            facts.Add(("time per input", $"{1e3 * fidelity.SecondsPerInputOriginal:0.00} ms -> {1e3 * fidelity.SecondsPerInputCompressed:0.00} ms ({fidelity.SecondsPerInputCompressed / fidelity.SecondsPerInputOriginal:0.00}x)"));
+        }
+        terminal.Console.Write(Tables.Facts(facts.ToArray()));
+    }
+
+    /// <summary>A line a stage (and every tenth of it): readable in a log, and on a terminal alike.</summary>
+    private sealed class ProgressLine(Terminal terminal) : IProgress<ModelCompressionProgress>
+    {
+        private string stage = "";
+        private int tenth = -1;
+
+        public void Report(ModelCompressionProgress value)
+        {
+            var now = value.Total == 0 ? 10 : 10 * value.Done / value.Total;
+            if (value.Stage == stage && now == tenth)
+                return;
+            stage = value.Stage;
+            tenth = now;
+            terminal.Error.WriteLine($"{value.Stage}: {value.Done}/{value.Total}");
+        }
+    }
+}

@@ -1,0 +1,209 @@
+namespace LowRank.Core
+
+open System
+
+/// The rank one layer of a model gets under a budget for the whole model, with what it costs and what it predicts.
+[<NoComparison; NoEquality>]
+type LayerRank = {
+    /// k, 1 &lt;= k &lt;= min(n, d); min(n, d) when the layer stays dense.
+    Rank: int
+    /// True when k (n + d) would store at least n d numbers, so the layer keeps its dense weight.
+    KeepsDense: bool
+    /// Numbers stored: k (n + d), or n d when dense.
+    Parameters: int64
+    /// The predicted relative output error sqrt(sum_(i &gt; k) sigma_i^2 / sum_i sigma_i^2) from the whitened spectrum
+    /// (0 when dense).
+    PredictedError: float
+}
+
+/// Allocating one parameter budget across the layers of a model (issue 23): how many numbers each layer keeps.
+///
+/// Each layer l (n_l inputs, d_l outputs) is described by its whitened spectrum sigma_(l,1)^2 &gt;= ... (from
+/// Compression.whitenedSpectrum): at rank k its data-aware output error is sum_(i &gt; k) sigma_(l,i)^2. Errors of
+/// different layers are made comparable by dividing by the layer's whole output energy sum_i sigma_(l,i)^2, so the
+/// allocator minimises the sum over layers of the relative squared output errors: a layer that feeds a residual stream
+/// matters in proportion to what it adds, not to its own scale.
+[<RequireQualifiedAccess>]
+module ModelBudget =
+
+    let private check (name: string) (inputs: int[]) (outputs: int[]) (spectra: float[][]) =
+        if inputs.Length <> outputs.Length || inputs.Length <> spectra.Length then
+            raise (
+                ArgumentException(
+                    $"Expected one size and one spectrum per layer, but there are {inputs.Length} input sizes, {outputs.Length} output sizes and {spectra.Length} spectra.",
+                    name
+                )
+            )
+
+        for l in 0 .. inputs.Length - 1 do
+            if inputs[l] < 1 || outputs[l] < 1 then
+                raise (
+                    ArgumentException(
+                        $"Expected layer sizes >= 1, but layer {l} is {inputs[l]}x{outputs[l]}.",
+                        nameof inputs
+                    )
+                )
+
+            let s = spectra[l]
+
+            if s.Length <> min inputs[l] outputs[l] then
+                raise (
+                    ArgumentException(
+                        $"Expected min(n, d) = {min inputs[l] outputs[l]} squared singular values for layer {l}, but there are {s.Length}.",
+                        nameof spectra
+                    )
+                )
+
+            match s |> Array.tryFindIndex (fun x -> not (x >= 0.0 && Double.IsFinite x)) with
+            | Some i ->
+                raise (
+                    ArgumentException(
+                        $"Expected finite squared singular values >= 0, but spectra[{l}][{i}] is {s[i]}.",
+                        nameof spectra
+                    )
+                )
+            | None -> ()
+
+    /// The largest rank at which the factored form stores fewer numbers than the dense n x d weight.
+    let private largestFactoredRank (n: int) (d: int) =
+        let k = int ((int64 n * int64 d - 1L) / int64 (n + d))
+        min k (min n d)
+
+    let private result (n: int) (d: int) (s: float[]) (rank: int) (dense: bool) =
+        let total = Array.sum s
+        let tail = if dense then 0.0 else Array.sum s[rank..]
+
+        {
+            Rank = (if dense then min n d else rank)
+            KeepsDense = dense
+            Parameters =
+                (if dense then
+                     int64 n * int64 d
+                 else
+                     int64 rank * int64 (n + d))
+            PredictedError = (if total > 0.0 then sqrt (max tail 0.0 / total) else 0.0)
+        }
+
+    /// <summary>Ranks for every layer so that the model stores at most `budget` numbers in them and the sum of the
+    /// layers' predicted relative squared output errors is small: greedily, every layer starts at rank 1 and the next
+    /// number goes where it buys the largest drop of predicted error per number stored (one more rank, n + d numbers,
+    /// buys sigma_(k+1)^2 / sum sigma^2; once k (n + d) would reach n d, the step is to the dense weight). With decreasing
+    /// spectra each layer's gains per number decrease, so this is the exact optimum of the separable problem up to the
+    /// last step that no longer fits (a knapsack's greedy bound).</summary>
+    /// <param name="budget">The numbers the layers may store together, at least sum_l (n_l + d_l) (rank 1 everywhere).
+    /// </param>
+    /// <param name="inputs">n_l for each layer.</param>
+    /// <param name="outputs">d_l for each layer.</param>
+    /// <param name="spectra">Each layer's squared singular values, descending, min(n_l, d_l) of them
+    /// (Compression.whitenedSpectrum).</param>
+    /// <returns>One LayerRank per layer, in the given order; the Parameters add up to at most budget. O(S L) for S
+    /// steps over L layers.</returns>
+    /// <exception cref="System.ArgumentException">the arrays differ in length, a size is below 1, or a spectrum has the
+    /// wrong length or a negative or non-finite value.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">budget is below rank 1 everywhere.</exception>
+    [<CompiledName("Allocate")>]
+    let allocate (budget: int64) (inputs: int[]) (outputs: int[]) (spectra: float[][]) =
+        Guard.notNull (nameof inputs) inputs
+        Guard.notNull (nameof outputs) outputs
+        Guard.notNull (nameof spectra) spectra
+        check (nameof inputs) inputs outputs spectra
+        let layers = inputs.Length
+        let minimum = Array.fold2 (fun sum n d -> sum + int64 (n + d)) 0L inputs outputs
+
+        if budget < minimum then
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof budget,
+                    budget,
+                    $"Expected a budget of at least {minimum} numbers (rank 1 in each of the {layers} layers), but it is {budget}."
+                )
+            )
+
+        let totals = spectra |> Array.map Array.sum
+        let ranks = Array.create layers 1
+        // A layer whose rank-1 factors already cost n d (a 1 x d or n x 1 weight) is dense from the start.
+        let dense =
+            Array.init layers (fun l -> largestFactoredRank inputs[l] outputs[l] < 1)
+
+        let mutable used =
+            Array.init layers (fun l ->
+                if dense[l] then
+                    int64 inputs[l] * int64 outputs[l]
+                else
+                    int64 (inputs[l] + outputs[l]))
+            |> Array.sum
+
+        // The next step of layer l: (gain, cost), or None when it is dense.
+        let next l =
+            if dense[l] then
+                None
+            else
+                let n, d, k = inputs[l], outputs[l], ranks[l]
+                let total = totals[l]
+                let s = spectra[l]
+                let relative x = if total > 0.0 then x / total else 0.0
+
+                if k + 1 <= largestFactoredRank n d then
+                    Some(relative s[k], int64 (n + d))
+                else
+                    Some(relative (Array.sum s[k..]), int64 n * int64 d - int64 k * int64 (n + d))
+
+        let mutable stepping = true
+
+        while stepping do
+            let mutable best = -1
+            let mutable bestRatio = -1.0
+
+            for l in 0 .. layers - 1 do
+                match next l with
+                | Some(gain, cost) when used + cost <= budget ->
+                    let ratio = gain / float cost
+
+                    if ratio > bestRatio then
+                        best <- l
+                        bestRatio <- ratio
+                | _ -> ()
+
+            if best < 0 then
+                stepping <- false
+            else
+                let _, cost = (next best).Value
+                used <- used + cost
+
+                if ranks[best] + 1 <= largestFactoredRank inputs[best] outputs[best] then
+                    ranks[best] <- ranks[best] + 1
+                else
+                    dense[best] <- true
+
+        Array.init layers (fun l -> result inputs[l] outputs[l] spectra[l] ranks[l] dense[l])
+
+    /// <summary>The same fraction of every layer: rank k_l = floor(f n_l d_l / (n_l + d_l)) (at least 1), dense where
+    /// that would store n_l d_l or more. The baseline that ignores how much each layer matters.</summary>
+    /// <param name="fraction">f in (0, 1].</param>
+    /// <param name="inputs">n_l for each layer.</param>
+    /// <param name="outputs">d_l for each layer.</param>
+    /// <param name="spectra">As for allocate; used only for PredictedError.</param>
+    /// <returns>One LayerRank per layer.</returns>
+    /// <exception cref="System.ArgumentException">as for allocate.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">fraction is outside (0, 1].</exception>
+    [<CompiledName("Uniform")>]
+    let uniform (fraction: float) (inputs: int[]) (outputs: int[]) (spectra: float[][]) =
+        Guard.notNull (nameof inputs) inputs
+        Guard.notNull (nameof outputs) outputs
+        Guard.notNull (nameof spectra) spectra
+        check (nameof inputs) inputs outputs spectra
+
+        if not (fraction > 0.0 && fraction <= 1.0) then
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof fraction,
+                    fraction,
+                    $"Expected a fraction in (0, 1], but it is {fraction}."
+                )
+            )
+
+        Array.init inputs.Length (fun l ->
+            let n, d = inputs[l], outputs[l]
+            let k = max 1 (int (fraction * float n * float d / float (n + d)))
+            let dense = k > largestFactoredRank n d
+            result n d spectra[l] k dense)

@@ -1,0 +1,447 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Google.Protobuf;
+using MathNet.Numerics.LinearAlgebra;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Onnx;
+
+namespace LowRank.Onnx;
+
+/// <summary>How each layer's factors are chosen.</summary>
+public enum CompressionMethod
+{
+    /// <summary>Truncated SVD of the weight, [A]_k: blind to the data; needs no calibration.</summary>
+    Svd,
+
+    /// <summary>Each layer alone, minimising its output change on the calibration inputs:
+    /// A~ = C^(-1/2) [C^(1/2) A]_k (<see cref="LowRank.Compression.DataAware"/>).</summary>
+    DataAware,
+
+    /// <summary>Layers in graph order, each fitted to reproduce the original model's outputs from the inputs it receives
+    /// in the model whose earlier layers are already compressed (<see cref="LowRank.Compression.MatchOutputs"/>), so errors
+    /// do not pile up. The default.</summary>
+    Sequential,
+}
+
+/// <summary>How the budget is spread over the layers.</summary>
+public enum RankAllocation
+{
+    /// <summary>From the layers' whitened spectra, where each number buys the most (<see cref="ModelBudget.Allocate"/>).
+    /// The default.</summary>
+    Spectrum,
+
+    /// <summary>The same fraction in every layer (<see cref="ModelBudget.Uniform"/>).</summary>
+    Uniform,
+}
+
+/// <summary>What to compress and how.</summary>
+public sealed class ModelCompressionOptions
+{
+    /// <summary>The fraction f of the budget layers' weights kept, in (0, 1]: they store at most f sum n d numbers.</summary>
+    public double ParameterFraction { get; init; } = 0.5;
+
+    /// <summary>How each layer's factors are chosen.</summary>
+    public CompressionMethod Method { get; init; } = CompressionMethod.Sequential;
+
+    /// <summary>How the budget is spread over the layers.</summary>
+    public RankAllocation Allocation { get; init; } = RankAllocation.Spectrum;
+
+    /// <summary>The layer kinds the budget covers (MatMul, Gemm and Conv by default; Gather tables are compressed only
+    /// through <see cref="EmbeddingRank"/>).</summary>
+    public IReadOnlyList<LayerKind> Kinds { get; init; } = [LayerKind.MatMul, LayerKind.Gemm, LayerKind.Conv];
+
+    /// <summary>When &gt; 0, every vocabulary table (a Gather table with at least 4 times as many rows as columns) is
+    /// replaced by rank-k factors from frequency-weighted svd_w: row weights sqrt(1 + the token's count in the calibration
+    /// data) (<see cref="LowRank.Compression.RowWeighted"/>). 0 leaves tables dense.</summary>
+    public int EmbeddingRank { get; init; }
+
+    /// <summary>True (the default) to weight each table row by sqrt(1 + its token's calibration count); false for plain
+    /// truncated SVD of the table (every row alike), the baseline.</summary>
+    public bool EmbeddingFrequencyWeights { get; init; } = true;
+
+    /// <summary>lambda relative to each covariance's mean eigenvalue, &gt; 0.</summary>
+    public double Ridge { get; init; } = 1e-4;
+}
+
+/// <summary>Where a compression is: a stage, and how far through it.</summary>
+/// <param name="Stage">"calibrating", "allocating", "compressing" or "sequential".</param>
+/// <param name="Done">Steps done in the stage.</param>
+/// <param name="Total">Steps in the stage.</param>
+public sealed record ModelCompressionProgress(string Stage, int Done, int Total);
+
+/// <summary>What happened to one layer.</summary>
+public sealed class LayerReport
+{
+    internal LayerReport(ModelLayer layer, int rank, bool keepsDense, long parameters, double predictedError, double relativeError)
+    {
+        Layer = layer;
+        Rank = rank;
+        KeepsDense = keepsDense;
+        Parameters = parameters;
+        PredictedError = predictedError;
+        RelativeError = relativeError;
+    }
+
+    /// <summary>The layer.</summary>
+    public ModelLayer Layer { get; }
+
+    /// <summary>k (min(n, d) when dense).</summary>
+    public int Rank { get; }
+
+    /// <summary>True when the layer kept its dense weight.</summary>
+    public bool KeepsDense { get; }
+
+    /// <summary>Numbers the layer stores now.</summary>
+    public long Parameters { get; }
+
+    /// <summary>The allocator's predicted relative output error (0 when dense).</summary>
+    public double PredictedError { get; }
+
+    /// <summary>The relative error of the method's own objective at the result: ||X (A - A~)|| / ||X A|| on the
+    /// calibration inputs (data-aware), ||X A - X' A~|| / ||X A|| (sequential), ||A - A~||_F / ||A||_F (svd),
+    /// ||D (A - A~)||_F / ||D A||_F (tables); 0 when dense.</summary>
+    public double RelativeError { get; }
+}
+
+/// <summary>A compressed model, ready to save, with what each layer became.</summary>
+public sealed class CompressedModel
+{
+    private readonly ModelProto model;
+
+    internal CompressedModel(ModelProto model, IReadOnlyList<LayerReport> layers, int truncated)
+    {
+        this.model = model;
+        Layers = layers;
+        TruncatedExamples = truncated;
+    }
+
+    /// <summary>One report per layer the compression covered (budget layers, then tables), in graph order.</summary>
+    public IReadOnlyList<LayerReport> Layers { get; }
+
+    /// <summary>Numbers in those layers before.</summary>
+    public long ParametersBefore => Layers.Sum(l => l.Layer.Parameters);
+
+    /// <summary>Numbers in those layers after.</summary>
+    public long ParametersAfter => Layers.Sum(l => l.Parameters);
+
+    /// <summary>Calibration examples that were cut to the token limit.</summary>
+    public int TruncatedExamples { get; }
+
+    /// <summary>The model as ONNX bytes.</summary>
+    /// <returns>A new array.</returns>
+    public byte[] ToBytes() => model.ToByteArray();
+
+    /// <summary>Writes the model to a temporary file beside <paramref name="path"/>, then renames it (nothing is left
+    /// half-written).</summary>
+    /// <param name="path">The .onnx file to write; its folder must exist.</param>
+    /// <exception cref="System.IO.IOException">The file cannot be written.</exception>
+    public void Save(string path) => OnnxGraph.WriteAtomically(path, ToBytes());
+}
+
+/// <summary>
+/// Compressing a whole ONNX model under one parameter budget: every MatMul, Gemm and Conv with a constant weight becomes two
+/// thin layers (or stays dense where factors would not be smaller), calibrated on the user's inputs through ONNX Runtime.
+/// </summary>
+public static class ModelCompression
+{
+    /// <summary>The compressible layers of a model.</summary>
+    /// <param name="modelPath">An .onnx file.</param>
+    /// <returns>The layers in graph order.</returns>
+    /// <exception cref="System.IO.InvalidDataException">The file is not an ONNX model.</exception>
+    public static IReadOnlyList<ModelLayer> Layers(string modelPath) => OnnxGraph.Layers(OnnxGraph.Read(modelPath));
+
+    /// <summary>Compresses a model on a worker thread (see <see cref="Compress"/>).</summary>
+    /// <param name="modelPath">The .onnx file.</param>
+    /// <param name="calibration">Inputs that represent the model's use; null only for <see cref="CompressionMethod.Svd"/>
+    /// without tables.</param>
+    /// <param name="options">What to compress and how.</param>
+    /// <param name="progress">Reports stages and steps; may be null.</param>
+    /// <param name="cancellationToken">Stops between batches and between layers.</param>
+    /// <returns>The compressed model.</returns>
+    public static Task<CompressedModel> CompressAsync(
+        string modelPath,
+        CalibrationData? calibration,
+        ModelCompressionOptions options,
+        IProgress<ModelCompressionProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    ) => Task.Run(() => Compress(modelPath, calibration, options, progress, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Compresses a model: (1) one calibration pass accumulates each budget layer's input second moment C = X^T X / N
+    /// (over patches for a Conv, padding excluded) and each table's token counts; (2) ranks are allocated under
+    /// ParameterFraction from the whitened spectra; (3) each layer is factored by the method, in graph order, the
+    /// sequential method running the original and the partly compressed model side by side for each group of layers that
+    /// share an input. Cost: one pass over the calibration data, plus one per group for the sequential method, and an
+    /// eigendecomposition and an SVD per layer, O(n^3 + n^2 d).
+    /// </summary>
+    /// <param name="modelPath">The .onnx file.</param>
+    /// <param name="calibration">The calibration inputs (null only for Svd without tables).</param>
+    /// <param name="options">What to compress and how.</param>
+    /// <param name="progress">Reports stages and steps; may be null.</param>
+    /// <param name="cancellationToken">Stops between batches and between layers.</param>
+    /// <returns>The compressed model and its per-layer report.</returns>
+    /// <exception cref="System.IO.InvalidDataException">The file is not an ONNX model.</exception>
+    /// <exception cref="ArgumentException">The model has no layer to compress, the options are invalid, or the calibration
+    /// data does not fit the model.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static CompressedModel Compress(
+        string modelPath,
+        CalibrationData? calibration,
+        ModelCompressionOptions options,
+        IProgress<ModelCompressionProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Check(options, calibration);
+        var model = OnnxGraph.Read(modelPath);
+        var all = OnnxGraph.Layers(model);
+        var budgetLayers = all.Where(l => l.Kind != LayerKind.Gather && options.Kinds.Contains(l.Kind)).ToList();
+        var tables = options.EmbeddingRank > 0
+            ? all.Where(l => l.Kind == LayerKind.Gather && l.Inputs >= 4 * l.Outputs && options.EmbeddingRank < l.Outputs).ToList()
+            : [];
+        if (budgetLayers.Count == 0 && tables.Count == 0)
+            throw new ArgumentException(
+                $"'{modelPath}' has no layer to compress: no {string.Join(", ", options.Kinds)} node with a constant float weight"
+                + (options.EmbeddingRank > 0 ? " and no vocabulary table" : "") + ".", nameof(modelPath));
+
+        var calibrated = new Calibrated(model, budgetLayers, tables);
+        if (options.Method != CompressionMethod.Svd || (tables.Count > 0 && options.EmbeddingFrequencyWeights))
+            calibrated.Run(calibration!, progress, cancellationToken);
+
+        progress?.Report(new ModelCompressionProgress("allocating", 0, budgetLayers.Count));
+        var weights = budgetLayers.Select(l => OnnxGraph.Weight(model, l)).ToArray();
+        var spectra = new double[budgetLayers.Count][];
+        for (var i = 0; i < budgetLayers.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            spectra[i] = options.Method == CompressionMethod.Svd
+                ? Svd.SingularValues(weights[i]).Select(s => s * s).ToArray()
+                : LowRank.Compression.WhitenedSpectrum(weights[i], calibrated.Covariance(budgetLayers[i]), options.Ridge);
+            progress?.Report(new ModelCompressionProgress("allocating", i + 1, budgetLayers.Count));
+        }
+        var inputs = budgetLayers.Select(l => l.Inputs).ToArray();
+        var outputs = budgetLayers.Select(l => l.Outputs).ToArray();
+        var ranks = budgetLayers.Count == 0 ? []
+            : options.Allocation == RankAllocation.Uniform
+                ? ModelBudget.Uniform(options.ParameterFraction, inputs, outputs, spectra)
+                : ModelBudget.Allocate(Budget(options.ParameterFraction, budgetLayers), inputs, outputs, spectra);
+
+        var factors = new Dictionary<string, OnnxGraph.Factors>();
+        var reports = new Dictionary<string, LayerReport>();
+        var steps = budgetLayers.Count + tables.Count;
+        var done = 0;
+        void Record(ModelLayer layer, LayerRank rank, double error, OnnxGraph.Factors? f) =>
+            Add(layer, rank.Rank, rank.KeepsDense, rank.Parameters, rank.PredictedError, error, f);
+        void Add(ModelLayer layer, int rank, bool dense, long parameters, double predicted, double error, OnnxGraph.Factors? f)
+        {
+            if (f is not null)
+                factors[layer.Name] = f;
+            reports[layer.Name] = new LayerReport(layer, rank, dense, parameters, predicted, error);
+            progress?.Report(new ModelCompressionProgress("compressing", ++done, steps));
+        }
+
+        if (options.Method == CompressionMethod.Sequential)
+            Sequential(model, budgetLayers, weights, ranks, calibrated, calibration!, options, Record, progress, cancellationToken);
+        else
+            for (var i = 0; i < budgetLayers.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (ranks[i].KeepsDense)
+                {
+                    Record(budgetLayers[i], ranks[i], 0, null);
+                    continue;
+                }
+                if (options.Method == CompressionMethod.Svd)
+                {
+                    var best = Svd.BestRankK(weights[i], ranks[i].Rank);
+                    var whole = Norm.Frobenius(weights[i]);
+                    Record(budgetLayers[i], ranks[i], whole > 0 ? Svd.OptimalError(weights[i], ranks[i].Rank) / whole : 0,
+                        new OnnxGraph.Factors(best.Left, best.Right));
+                }
+                else
+                {
+                    var layer = LowRank.Compression.DataAware(weights[i], calibrated.Covariance(budgetLayers[i]), ranks[i].Rank, options.Ridge);
+                    Record(budgetLayers[i], ranks[i], layer.RelativeObjective, new OnnxGraph.Factors(layer.Left, layer.Right));
+                }
+            }
+
+        foreach (var table in tables)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var a = OnnxGraph.Weight(model, table);
+            var rowWeights = options.EmbeddingFrequencyWeights
+                ? calibrated.TokenCounts(table).Select(c => Math.Sqrt(1 + c)).ToArray()
+                : Enumerable.Repeat(1.0, table.Inputs).ToArray();
+            var layer = LowRank.Compression.RowWeighted(a, rowWeights, options.EmbeddingRank);
+            Add(table, layer.Rank, false, layer.Parameters, layer.RelativeObjective, layer.RelativeObjective,
+                new OnnxGraph.Factors(layer.Left, layer.Right));
+        }
+
+        var order = all.Where(l => reports.ContainsKey(l.Name)).Select(l => reports[l.Name]).ToList();
+        return new CompressedModel(OnnxGraph.Rewrite(model, all, factors), order, calibration?.Truncated ?? 0);
+    }
+
+    private static long Budget(double fraction, IReadOnlyList<ModelLayer> layers) =>
+        (long)Math.Floor(fraction * layers.Sum(l => (double)l.Parameters));
+
+    private static void Check(ModelCompressionOptions options, CalibrationData? calibration)
+    {
+        if (!(options.ParameterFraction > 0 && options.ParameterFraction <= 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.ParameterFraction,
+                $"Expected ParameterFraction in (0, 1], but it is {options.ParameterFraction}.");
+        if (!Enum.IsDefined(options.Method))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Method, $"Expected a CompressionMethod, but it is {(int)options.Method}.");
+        if (!Enum.IsDefined(options.Allocation))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Allocation, $"Expected a RankAllocation, but it is {(int)options.Allocation}.");
+        if (options.EmbeddingRank < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.EmbeddingRank, $"Expected EmbeddingRank >= 0, but it is {options.EmbeddingRank}.");
+        if (!(options.Ridge > 0 && double.IsFinite(options.Ridge)))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Ridge, $"Expected a finite Ridge > 0, but it is {options.Ridge}.");
+        if (options.Kinds is null || options.Kinds.Count == 0)
+            throw new ArgumentException("Expected at least one layer kind in Kinds, but there is none.", nameof(options));
+        if (calibration is null && (options.Method != CompressionMethod.Svd || (options.EmbeddingRank > 0 && options.EmbeddingFrequencyWeights)))
+            throw new ArgumentNullException(nameof(calibration),
+                $"The {options.Method} method{(options.EmbeddingRank > 0 ? " with an embedding rank" : "")} needs calibration data, but none was given.");
+    }
+
+    private static void Sequential(
+        ModelProto model,
+        List<ModelLayer> layers,
+        Matrix<double>[] weights,
+        LayerRank[] ranks,
+        Calibrated calibrated,
+        CalibrationData calibration,
+        ModelCompressionOptions options,
+        Action<ModelLayer, LayerRank, double, OnnxGraph.Factors?> record,
+        IProgress<ModelCompressionProgress>? progress,
+        CancellationToken cancellationToken
+    )
+    {
+        // Groups of layers that read the same rows (the same tensor, and for Convs the same patches), in graph order.
+        var groups = layers.Select((layer, index) => (layer, index)).GroupBy(p => calibrated.Key(p.layer)).ToList();
+        var current = new Dictionary<string, OnnxGraph.Factors>();
+        var graphInputs = model.Graph.Input.Select(i => i.Name).ToHashSet();
+        for (var g = 0; g < groups.Count; g++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var members = groups[g].ToList();
+            if (members.All(p => ranks[p.index].KeepsDense))
+            {
+                foreach (var (layer, index) in members)
+                    record(layer, ranks[index], 0, null);
+                continue;
+            }
+            var first = members[0].layer;
+            Matrix<double> c, shifted, cross;
+            if (current.Count == 0 || graphInputs.Contains(first.InputName))
+            {
+                // Nothing upstream has changed yet (or the layer reads a model input): X' = X.
+                c = calibrated.Covariance(first);
+                shifted = c;
+                cross = c;
+            }
+            else
+            {
+                var partial = OnnxGraph.Rewrite(model, layers, current);
+                // Both models only up to this group's input: the rest of the graph does not change what it sees.
+                using var original = new InferenceSession(OnnxGraph.Prefix(model, [first.InputName]));
+                using var session = new InferenceSession(OnnxGraph.Prefix(partial, [first.InputName]));
+                var n = first.Inputs;
+                var moment = new Moment(2 * n);
+                foreach (var batch in calibration.Batches(original))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var before = original.Run(batch.Inputs, [first.InputName]);
+                    using var after = session.Run(batch.Inputs, [first.InputName]);
+                    var x = calibrated.Rows(first, before.First().AsTensor<float>(), batch);
+                    var shiftedRows = calibrated.Rows(first, after.First().AsTensor<float>(), batch);
+                    moment.Add(LayerRows.Stack(shiftedRows, x));
+                }
+                var all = moment.Covariance();
+                shifted = all.SubMatrix(0, n, 0, n);
+                cross = all.SubMatrix(0, n, n, n);
+                c = all.SubMatrix(n, n, n, n);
+            }
+            foreach (var (layer, index) in members)
+            {
+                if (ranks[index].KeepsDense)
+                {
+                    record(layer, ranks[index], 0, null);
+                    continue;
+                }
+                var result = LowRank.Compression.MatchOutputs(weights[index], c, shifted, cross, ranks[index].Rank, options.Ridge);
+                var f = new OnnxGraph.Factors(result.Left, result.Right);
+                current[layer.Name] = f;
+                record(layer, ranks[index], result.RelativeObjective, f);
+            }
+            progress?.Report(new ModelCompressionProgress("sequential", g + 1, groups.Count));
+        }
+    }
+
+    /// <summary>The moments of one calibration pass over the original model.</summary>
+    internal sealed class Calibrated(ModelProto model, List<ModelLayer> layers, List<ModelLayer> tables)
+    {
+        private readonly Dictionary<string, Moment> moments = new();
+        private readonly Dictionary<string, double[]> counts = new();
+        private readonly Dictionary<string, ConvGeometry> geometry = layers.Where(l => l.Kind == LayerKind.Conv)
+            .ToDictionary(l => l.Name, l => OnnxGraph.Geometry(model, l));
+
+        public string Key(ModelLayer layer) =>
+            layer.Kind == LayerKind.Conv ? layer.InputName + "|" + geometry[layer.Name].Key : layer.InputName;
+
+        public Matrix<double> Rows(ModelLayer layer, Tensor<float> tensor, ModelBatch batch) =>
+            layer.Kind == LayerKind.Conv ? LayerRows.Patches(tensor, geometry[layer.Name]) : LayerRows.Linear(tensor, layer.Inputs, batch);
+
+        public Matrix<double> Covariance(ModelLayer layer) => moments[Key(layer)].Covariance();
+
+        public double[] TokenCounts(ModelLayer table) => counts[table.Name];
+
+        public void Run(CalibrationData data, IProgress<ModelCompressionProgress>? progress, CancellationToken cancellationToken)
+        {
+            var graphInputs = model.Graph.Input.Select(i => i.Name).ToHashSet();
+            var byKey = layers.GroupBy(Key).Select(g => g.First()).ToList();
+            // Tensors that are model inputs come from the feeds; the others are asked of ONNX Runtime as extra outputs.
+            var floatOutputs = byKey.Select(l => l.InputName).Where(n => !graphInputs.Contains(n)).ToList();
+            var indexOutputs = tables.Select(t => t.InputName).Where(n => !graphInputs.Contains(n)).ToList();
+            using var session = new InferenceSession(OnnxGraph.WithOutputs(model, floatOutputs, indexOutputs));
+            foreach (var layer in byKey)
+                moments[Key(layer)] = new Moment(layer.Inputs);
+            foreach (var table in tables)
+                counts[table.Name] = new double[table.Inputs];
+            var wanted = floatOutputs.Concat(indexOutputs).Distinct().ToList();
+            var total = data.Count;
+            var seen = 0;
+            foreach (var batch in data.Batches(session))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var results = wanted.Count > 0 ? session.Run(batch.Inputs, wanted) : null;
+                var values = results?.ToDictionary(r => r.Name, r => (NamedOnnxValue)r) ?? new Dictionary<string, NamedOnnxValue>();
+                foreach (var input in batch.Inputs)
+                    values.TryAdd(input.Name, input);
+                foreach (var layer in byKey)
+                    moments[Key(layer)].Add(Rows(layer, values[layer.InputName].AsTensor<float>(), batch));
+                foreach (var table in tables)
+                {
+                    var indices = values[table.InputName];
+                    var tensor = indices.Value is Tensor<int> ints ? ToLong(ints) : indices.AsTensor<long>();
+                    LayerRows.CountTokens(tensor, batch, counts[table.Name]);
+                }
+                seen += batch.Examples;
+                progress?.Report(new ModelCompressionProgress("calibrating", seen, total));
+            }
+        }
+
+        private static Tensor<long> ToLong(Tensor<int> ints)
+        {
+            var result = new DenseTensor<long>(ints.Dimensions);
+            for (var i = 0; i < ints.Length; i++)
+                result.SetValue(i, ints.GetValue(i));
+            return result;
+        }
+    }
+}

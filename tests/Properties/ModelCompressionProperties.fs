@@ -1,0 +1,254 @@
+namespace LowRank.Properties
+
+open System
+open FsCheck.FSharp
+open MathNet.Numerics.LinearAlgebra
+open Xunit
+open LowRank.Core
+open LowRank.Properties.Accuracy
+open LowRank.Testing
+open LowRank.Testing.Generators
+open LowRank.Properties.Runner
+
+/// The closed forms behind compressing a whole model (issue 23): sequential output matching, row-weighted tables and
+/// the budget allocator, each checked against its definition recomputed from the data.
+module ModelCompressionLaws =
+
+    /// Inputs X (N x n), shifted inputs X' = X + t E, a layer A (n x d) and a rank k; X of any rank (0 included).
+    let private case =
+        gen {
+            let! n, d = shape
+            let! examples = Gen.choose (1, 3 * n + 2)
+            let! x = matrixOfShape examples n
+            let! a = matrixOfShape n d
+            let! shift = Gen.elements [ 0.0; 1e-3; 0.3 ]
+            let! noiseSeed = seed
+            let! k = Gen.choose (1, min n d)
+            return x, a, shift, noiseSeed, k
+        }
+
+    let private build (x: MatrixSpec, a: MatrixSpec, shift: float, noiseSeed: int, _: int) =
+        let x = x.Build()
+        let noise = gaussian (Random noiseSeed) x.RowCount x.ColumnCount
+
+        x,
+        x
+        + shift * x.FrobeniusNorm() / sqrt (float (x.RowCount * x.ColumnCount)) * noise,
+        a.Build()
+
+    let private moments (x: Matrix<float>) (shifted: Matrix<float>) =
+        let count = float x.RowCount
+
+        x.TransposeThisAndMultiply x / count,
+        shifted.TransposeThisAndMultiply shifted / count,
+        shifted.TransposeThisAndMultiply x / count
+
+    /// f(B) = ||X A - X' B||_F^2 / N + lambda ||A - B||_F^2, straight from the data.
+    let private objective (x: Matrix<float>) (shifted: Matrix<float>) (a: Matrix<float>) lambda (b: Matrix<float>) =
+        let residual = x * a - shifted * b
+
+        residual.FrobeniusNorm() ** 2.0 / float x.RowCount
+        + lambda * (a - b).FrobeniusNorm() ** 2.0
+
+    [<Fact>]
+    let ``sequential compression is optimal: no rank-k candidate has a lower ridged output error`` () =
+        forAll case (fun spec ->
+            let _, _, _, seedOfPerturbation, k = spec
+            let x, shifted, a = build spec
+            let c, c', m = moments x shifted
+            let result = Compression.matchOutputs 1e-4 k c c' m a
+            let f = objective x shifted a result.Ridge
+            let best = f (result.ToMatrix())
+
+            let scale =
+                (x * a).FrobeniusNorm() ** 2.0 / float x.RowCount
+                + result.Ridge * a.FrobeniusNorm() ** 2.0
+
+            let tolerance = scaledTo scale medium
+            let random = Random seedOfPerturbation
+
+            let perturbed =
+                let g = gaussian random result.Left.RowCount k
+
+                (result.Left + 1e-3 * (result.Left.FrobeniusNorm() + 1.0) * g) * result.Right
+
+            all [
+                atMost
+                    tolerance
+                    "f(sequential) <= f(data-aware on X')"
+                    best
+                    (f ((Compression.dataAware 1e-4 k c' a).ToMatrix()))
+                atMost tolerance "f(sequential) <= f([A]_k)" best (f ((Svd.bestRankK k a).ToMatrix()))
+                atMost tolerance "f(sequential) <= f(perturbed factors)" best (f perturbed)
+                holds "rank k factors" (result.Left.ColumnCount = k && result.Right.RowCount = k)
+            ])
+        |> check
+
+    [<Fact>]
+    let ``sequential compression's objective is ||X A - X' A~||_F / sqrt N of the data`` () =
+        forAll case (fun spec ->
+            let _, _, _, _, k = spec
+            let x, shifted, a = build spec
+            let c, c', m = moments x shifted
+            let result = Compression.matchOutputs 1e-4 k c c' m a
+
+            let direct =
+                (x * a - shifted * result.ToMatrix()).FrobeniusNorm() ** 2.0 / float x.RowCount
+            // The moment formula subtracts terms of size ||X A||^2 / N: its absolute accuracy is relative to that.
+            let scale =
+                (x * a).FrobeniusNorm() ** 2.0 / float x.RowCount
+                + (shifted * result.ToMatrix()).FrobeniusNorm() ** 2.0 / float x.RowCount
+
+            close (scaledTo scale medium) "objective^2" (result.Objective ** 2.0) direct)
+        |> check
+
+    [<Fact>]
+    let ``sequential compression with unchanged inputs is data-aware`` () =
+        forAll case (fun spec ->
+            let _, _, _, _, k = spec
+            let x, _, a = build spec
+            let c, _, _ = moments x x
+            let sequential = (Compression.matchOutputs 1e-4 k c c c a).ToMatrix()
+            let reference = Compression.dataAware 1e-4 k c a
+            let dataAware = reference.ToMatrix()
+            // Where sigma_k = sigma_(k+1) of the whitened layer the optimum is not unique: compare the objective.
+            let ridged = c + reference.Ridge * Matrix<float>.Build.DenseIdentity c.RowCount
+
+            let weighted (b: Matrix<float>) =
+                ((a - b).TransposeThisAndMultiply(ridged * (a - b))).Trace()
+
+            close
+                (scaledTo (weighted (Matrix<float>.Build.Dense(a.RowCount, a.ColumnCount)) + 1e-300) medium)
+                "tr((A - A~)^T C_l (A - A~))"
+                (weighted sequential)
+                (weighted dataAware))
+        |> check
+
+    let private tableCase =
+        gen {
+            let! n, d = shape
+            let! a = matrixOfShape n d
+            let! k = Gen.choose (1, min n d)
+            let! weightSeed = seed
+            let! zeros = Gen.elements [ 0.0; 0.3 ]
+            let random = Random weightSeed
+
+            let w =
+                Array.init n (fun _ ->
+                    if random.NextDouble() < zeros then
+                        0.0
+                    else
+                        exp (4.0 * random.NextDouble() - 2.0))
+
+            // At least one positive weight.
+            w[0] <- max w[0] 1.0
+            return a, k, w
+        }
+
+    [<Fact>]
+    let ``row-weighted compression is svd_w with rank-one weights: D A~ = [D A]_k, and every row lies in V_k`` () =
+        forAll tableCase (fun (a, k, w) ->
+            let a = a.Build()
+            let result = Compression.rowWeighted k w a
+            let d = Matrix<float>.Build.DenseOfDiagonalArray w
+            let weighted = d * a
+            let optimum = Svd.optimalError k weighted
+            let scale = weighted.FrobeniusNorm() + 1e-300
+            // Rows of A~ lie in span(Right): (A - A~) Right^T = 0 (the projection A V_k V_k^T, zero-weight rows too).
+            let outside = ((a - result.ToMatrix()) * result.Right.Transpose()).FrobeniusNorm()
+
+            all [
+                close
+                    (scaledTo scale medium)
+                    "||D (A - A~)||_F = optimal rank-k error of D A"
+                    ((d * (a - result.ToMatrix())).FrobeniusNorm())
+                    optimum
+                close (scaledTo scale medium) "Objective" result.Objective optimum
+                atMost (scaledTo (a.FrobeniusNorm() + 1e-300) medium) "||(A - A~) V_k||" outside 0.0
+            ])
+        |> check
+
+    /// Up to three layers with decreasing random spectra and a budget between rank 1 everywhere and dense everywhere.
+    let private budgetCase =
+        gen {
+            let! count = Gen.choose (1, 3)
+            let! sizes = Gen.listOfLength count (Gen.two (Gen.choose (1, 7)))
+            let! spectrumSeed = seed
+            let random = Random spectrumSeed
+
+            let spectra =
+                sizes
+                |> List.map (fun (n, d) ->
+                    Array.init (min n d) (fun _ ->
+                        if random.NextDouble() < 0.2 then
+                            0.0
+                        else
+                            exp (6.0 * random.NextDouble()))
+                    |> Array.sortDescending)
+
+            let minimum = sizes |> List.sumBy (fun (n, d) -> n + d)
+            let dense = sizes |> List.sumBy (fun (n, d) -> n * d)
+            let! budget = Gen.choose (minimum, max minimum dense + 3)
+            return List.toArray sizes, List.toArray spectra, int64 budget
+        }
+
+    let private relativeTail (s: float[]) (rank: int) (dense: bool) =
+        let total = Array.sum s
+
+        if dense || total = 0.0 then
+            0.0
+        else
+            Array.sum s[rank..] / total
+
+    [<Fact>]
+    let ``the budget allocator keeps the budget and is within one step of the best allocation`` () =
+        forAll budgetCase (fun (sizes, spectra, budget) ->
+            let inputs = sizes |> Array.map fst
+            let outputs = sizes |> Array.map snd
+            let ranks = ModelBudget.allocate budget inputs outputs spectra
+            let used = ranks |> Array.sumBy (fun r -> r.Parameters)
+
+            let greedy =
+                Array.map2 (fun (r: LayerRank) s -> relativeTail s r.Rank r.KeepsDense) ranks spectra
+                |> Array.sum
+
+            // Every allocation by brute force: each layer at a rank 1 .. largest factored rank, or dense.
+            let choices =
+                sizes
+                |> Array.mapi (fun l (n, d) ->
+                    let factored = [ 1 .. min (min n d) ((n * d - 1) / (n + d)) ]
+
+                    let ranked =
+                        factored
+                        |> List.map (fun k -> int64 (k * (n + d)), relativeTail spectra[l] k false)
+
+                    (int64 (n * d), 0.0) :: ranked)
+                |> Array.toList
+
+            let rec best (remaining: int64) layers =
+                match layers with
+                | [] -> Some 0.0
+                | options :: rest ->
+                    options
+                    |> List.choose (fun (cost, error) ->
+                        if cost <= remaining then
+                            best (remaining - cost) rest |> Option.map ((+) error)
+                        else
+                            None)
+                    |> function
+                        | [] -> None
+                        | errors -> Some(List.min errors)
+
+            let step = sizes |> Array.map (fun (n, d) -> int64 (n + d)) |> Array.max
+            let optimum = best (budget - step) choices
+
+            all [
+                holds (sprintf "stores %d <= budget %d" used budget) (used <= budget)
+                holds
+                    "ranks in range"
+                    (ranks |> Array.forall2 (fun (n, d) r -> r.Rank >= 1 && r.Rank <= min n d) sizes)
+                (match optimum with
+                 | Some o -> atMost high "greedy error <= best error with one step less" greedy o
+                 | None -> holds "a smaller budget has no allocation" true)
+            ])
+        |> check
