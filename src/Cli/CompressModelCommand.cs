@@ -42,6 +42,10 @@ internal static class CompressModelCommand
             Description = "Layer kinds the budget covers, comma-separated among MatMul, Gemm, Conv.",
             DefaultValueFactory = _ => "MatMul,Gemm,Conv",
         };
+        var include = new Option<string?>("--include")
+        {
+            Description = "Only layers whose name matches this regular expression are compressed (the others stay as they are).",
+        };
         var embeddingRank = new Option<int>("--embedding-rank")
         {
             Description = "Rank of vocabulary tables (Gather) by frequency-weighted svd_w; 0 leaves them dense.",
@@ -66,7 +70,7 @@ internal static class CompressModelCommand
             "Compress an ONNX model (MatMul, Gemm, Conv; Gather tables with --embedding-rank) under one parameter budget, "
                 + "calibrated on real inputs through ONNX Runtime, and write the smaller model."
         );
-        Options.Add(command, model, calibration, vocabulary, fraction, method, allocation, layers, embeddingRank, embeddingWeights, maxTokens, count,
+        Options.Add(command, model, calibration, vocabulary, fraction, method, allocation, layers, include, embeddingRank, embeddingWeights, maxTokens, count,
             evaluate, output, json);
 
         command.SetAction(
@@ -86,6 +90,7 @@ internal static class CompressModelCommand
                     },
                     Allocation = parsed.GetValue(allocation) == "uniform" ? RankAllocation.Uniform : RankAllocation.Spectrum,
                     Kinds = ParseKinds(parsed.GetRequiredValue(layers)),
+                    NamePattern = parsed.GetValue(include),
                     EmbeddingRank = parsed.GetValue(embeddingRank),
                     EmbeddingFrequencyWeights = parsed.GetValue(embeddingWeights) != "none",
                 };

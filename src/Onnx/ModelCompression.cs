@@ -54,6 +54,10 @@ public sealed class ModelCompressionOptions
     /// through <see cref="EmbeddingRank"/>).</summary>
     public IReadOnlyList<LayerKind> Kinds { get; init; } = [LayerKind.MatMul, LayerKind.Gemm, LayerKind.Conv];
 
+    /// <summary>When set, only layers whose name matches this regular expression are in the budget (the others stay as
+    /// they are): to compress part of a model, or to see which part costs how much fidelity.</summary>
+    public string? NamePattern { get; init; }
+
     /// <summary>When &gt; 0, every vocabulary table (a Gather table with at least 4 times as many rows as columns) is
     /// replaced by rank-k factors from frequency-weighted svd_w: row weights sqrt(1 + the token's count in the calibration
     /// data) (<see cref="LowRank.Compression.RowWeighted"/>). 0 leaves tables dense.</summary>
@@ -200,7 +204,9 @@ public static class ModelCompression
         Check(options, calibration);
         var model = OnnxGraph.Read(modelPath);
         var all = OnnxGraph.Layers(model);
-        var budgetLayers = all.Where(l => l.Kind != LayerKind.Gather && options.Kinds.Contains(l.Kind)).ToList();
+        var pattern = options.NamePattern is null ? null : new System.Text.RegularExpressions.Regex(options.NamePattern);
+        var budgetLayers = all.Where(l => l.Kind != LayerKind.Gather && options.Kinds.Contains(l.Kind)
+            && (pattern is null || pattern.IsMatch(l.Name))).ToList();
         var tables = options.EmbeddingRank > 0
             ? all.Where(l => l.Kind == LayerKind.Gather && l.Inputs >= 4 * l.Outputs && options.EmbeddingRank < l.Outputs).ToList()
             : [];

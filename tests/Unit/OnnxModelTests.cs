@@ -239,6 +239,19 @@ public class OnnxModelTests : ScratchDirectory
     }
 
     [Fact]
+    public void Compress_WithANamePattern_LeavesTheOtherLayersAsTheyWere()
+    {
+        var path = OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
+        var result = ModelCompression.Compress(path, null,
+            new ModelCompressionOptions { Method = CompressionMethod.Svd, ParameterFraction = 0.5, NamePattern = "^up$" });
+
+        Assert.Equal("up", Assert.Single(result.Layers).Layer.Name);
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(result.ToBytes());
+        Assert.Contains(model.Graph.Initializer, t => t.Name == "w2");
+        Assert.DoesNotContain(model.Graph.Initializer, t => t.Name == "w1");
+    }
+
+    [Fact]
     public void Text_CutsLongExamplesAndCountsThem_AndMapsUnknownWordsToUnk()
     {
         var data = CalibrationData.Text(["the cat sat on the mat " + string.Join(" ", Enumerable.Repeat("dog", 40)), "zebra quokka"],
@@ -251,6 +264,36 @@ public class OnnxModelTests : ScratchDirectory
         Assert.Equal(16, ids.Dimensions[1]);
         Assert.Equal(3, ids[0, 15]); // [SEP] closes the cut example
         Assert.Equal([2L, 1, 1, 3], Enumerable.Range(0, 4).Select(t => ids[1, t])); // [CLS] [UNK] [UNK] [SEP]
+    }
+
+    [Fact]
+    public async Task ReadmeExample_CompressesAndMeasures()
+    {
+        var data = Scratch("data");
+        Directory.CreateDirectory(Path.Combine(data, "models"));
+        Directory.CreateDirectory(Path.Combine(data, "text"));
+        OnnxGraphs.Save(OnnxGraphs.Text(), Path.Combine(data, "models"), "all-MiniLM-L6-v2.onnx");
+        File.WriteAllText(Path.Combine(data, "models/all-MiniLM-L6-v2.vocab.txt"), OnnxGraphs.Vocabulary);
+        File.WriteAllLines(Path.Combine(data, "text/calibration.txt"), Sentences);
+        File.WriteAllLines(Path.Combine(data, "text/heldout.txt"), Sentences.Reverse());
+        // README: begin
+        var vocabulary = Path.Combine(data, "models/all-MiniLM-L6-v2.vocab.txt");
+        var model = Path.Combine(data, "models/all-MiniLM-L6-v2.onnx");
+        var calibration = CalibrationData.Text(File.ReadLines(Path.Combine(data, "text/calibration.txt")), vocabulary);
+        var options = new ModelCompressionOptions { ParameterFraction = 0.75, Kinds = [LayerKind.MatMul] };
+        var progress = new Progress<ModelCompressionProgress>(p => Console.Error.WriteLine($"{p.Stage} {p.Done}/{p.Total}"));
+        var compressed = await ModelCompression.CompressAsync(model, calibration, options, progress);
+        compressed.Save(Path.Combine(data, "minilm-75.onnx"));
+
+        var heldOut = CalibrationData.Text(File.ReadLines(Path.Combine(data, "text/heldout.txt")), vocabulary);
+        var fidelity = ModelFidelity.Evaluate(OnnxSource.File(model), OnnxSource.File(Path.Combine(data, "minilm-75.onnx")), heldOut);
+        Console.WriteLine($"{compressed.ParametersAfter} of {compressed.ParametersBefore} weights, mean cosine {fidelity.MeanCosine:F3}");
+        // README: end
+
+        Assert.Equal(96, compressed.ParametersBefore);
+        Assert.True(compressed.ParametersAfter <= 72, $"{compressed.ParametersAfter} numbers kept");
+        Assert.InRange(fidelity.MeanCosine, 0.0, 1.0 + 1e-6);
+        Assert.True(File.Exists(Path.Combine(data, "minilm-75.onnx")));
     }
 
     // Bad inputs: one clear exception each, and nothing half-written.

@@ -35,6 +35,23 @@ public class ReadmeTests
     }
 
     [Fact]
+    public void ReadmeModelCompressionExample_IsTheTestedOne()
+    {
+        // The README's LowRank.Onnx program, after its `var data = "data";` line, is the marked region of
+        // OnnxModelTests.cs (which runs it on a toy model laid out as scripts/fetch-data.sh lays out the real one).
+        static string Lines(string text) =>
+            string.Join("\n", text.Replace("\r\n", "\n").Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
+        var readme = File.ReadAllText(RepositoryFiles.PathOf("README.md")).Replace("\r\n", "\n");
+        var section = readme[readme.IndexOf("## Compressing a real model", StringComparison.Ordinal)..];
+        var block = Regex.Match(section, "```csharp\n.*?var data = \"data\";[^\n]*\n(.*?)```", RegexOptions.Singleline);
+        Assert.True(block.Success, "README.md's model-compression section has no C# block with `var data = \"data\";`.");
+        var source = File.ReadAllText(RepositoryFiles.PathOf("tests/Unit/OnnxModelTests.cs"));
+        var region = Regex.Match(source, "// README: begin\n(.*?)// README: end", RegexOptions.Singleline);
+        Assert.True(region.Success, "OnnxModelTests.cs has no README region.");
+        Assert.Equal(Lines(block.Groups[1].Value), Lines(region.Groups[1].Value));
+    }
+
+    [Fact]
     public void ReadmeExample_RunsAndPrintsBothErrors()
     {
         // The example project is built with this one (a project reference), so its assembly sits beside the tests.
