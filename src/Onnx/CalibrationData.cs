@@ -215,9 +215,11 @@ public abstract class CalibrationData
             if (dims.Any(d => d <= 0) || dims.Aggregate(1L, (p, d) => p * d) != columns)
                 throw new ArgumentException(
                     $"Expected rows of {string.Join(" x ", dims)} numbers for the model's input {name}, but '{path}' has rows of {columns}.");
-            for (var start = 0; start < rows; start += batchSize)
+            // A model exported with a fixed batch size (ResNet-18's [1, 3, 224, 224]) gets batches of that size.
+            var size = metadata.Dimensions[0] > 0 ? metadata.Dimensions[0] : batchSize;
+            for (var start = 0; start < rows; start += size)
             {
-                var count = Math.Min(batchSize, rows - start);
+                var count = Math.Min(size, rows - start);
                 var block = LowRank.Npy.ReadRows(path, first + start, count);
                 var tensor = new DenseTensor<float>([count, .. dims]);
                 var span = tensor.Buffer.Span;

@@ -220,7 +220,7 @@ public static class ModelCompression
             calibrated.Run(calibration!, progress, cancellationToken);
 
         progress?.Report(new ModelCompressionProgress("allocating", 0, budgetLayers.Count));
-        var weights = budgetLayers.Select(l => OnnxGraph.Weight(model, l)).ToArray();
+        var weights = budgetLayers.Select(l => Weight(model, l)).ToArray();
         var spectra = new double[budgetLayers.Count][];
         for (var i = 0; i < budgetLayers.Count; i++)
         {
@@ -279,7 +279,7 @@ public static class ModelCompression
         foreach (var table in tables)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var a = OnnxGraph.Weight(model, table);
+            var a = Weight(model, table);
             var rowWeights = options.EmbeddingFrequencyWeights
                 ? calibrated.TokenCounts(table).Select(c => Math.Sqrt(1 + c)).ToArray()
                 : Enumerable.Repeat(1.0, table.Inputs).ToArray();
@@ -290,6 +290,20 @@ public static class ModelCompression
 
         var order = all.Where(l => reports.ContainsKey(l.Name)).Select(l => reports[l.Name]).ToList();
         return new CompressedModel(OnnxGraph.Rewrite(model, all, factors), order, calibration?.Truncated ?? 0);
+    }
+
+    /// <summary>The layer's weight, with its outputs' mean taken out when the layer feeds only a layer normalisation:
+    /// A (I - 1 1^T / d) changes each output row by a multiple of (1, ..., 1), which the normalisation removes, so the
+    /// factors need not spend rank on it (worth a rank wherever the rows share a mean direction).</summary>
+    private static Matrix<double> Weight(ModelProto model, ModelLayer layer)
+    {
+        var a = OnnxGraph.Weight(model, layer);
+        if (layer.Kind == LayerKind.Conv || !OnnxGraph.FeedsLayerNorm(model, model.Graph.Node[layer.NodeIndex].Output[0]))
+            return a;
+        var means = a.RowSums() / a.ColumnCount;
+        for (var j = 0; j < a.ColumnCount; j++)
+            a.SetColumn(j, a.Column(j) - means);
+        return a;
     }
 
     private static long Budget(double fraction, IReadOnlyList<ModelLayer> layers) =>

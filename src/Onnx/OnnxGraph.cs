@@ -191,6 +191,41 @@ internal static class OnnxGraph
         return copy.ToByteArray();
     }
 
+    /// <summary>True when the tensor reaches nothing but a layer normalisation over its last axis, through Add nodes
+    /// only (a residual sum, a bias, position embeddings): LayerNormalization, or its decomposed form ReduceMean over
+    /// axis -1 and Sub of that mean. Then adding any multiple of (1, ..., 1) to a row of the tensor changes nothing
+    /// downstream, and a layer writing it may drop its outputs' mean.</summary>
+    public static bool FeedsLayerNorm(ModelProto model, string tensor)
+    {
+        var graph = model.Graph;
+        if (graph.Output.Any(o => o.Name == tensor))
+            return false;
+        var consumers = graph.Node.Where(n => n.Input.Contains(tensor)).ToList();
+        if (consumers.Count == 0)
+            return false;
+        static bool LastAxis(NodeProto node) =>
+            node.Attribute.FirstOrDefault(a => a.Name == "axes") is { } axes && axes.Ints.Count == 1 && axes.Ints[0] == -1;
+        foreach (var node in consumers)
+        {
+            switch (node.OpType)
+            {
+                case "LayerNormalization" when node.Input[0] == tensor && IntAttribute(node, "axis", -1) == -1:
+                    continue;
+                case "Add" when FeedsLayerNorm(model, node.Output[0]):
+                    continue;
+                case "ReduceMean" when LastAxis(node)
+                    && consumers.Any(c => c.OpType == "Sub" && c.Input.Count == 2 && c.Input[0] == tensor && c.Input[1] == node.Output[0]):
+                    continue;
+                case "Sub" when node.Input.Count == 2 && node.Input[0] == tensor
+                    && consumers.Any(c => c.OpType == "ReduceMean" && LastAxis(c) && c.Output[0] == node.Input[1]):
+                    continue;
+                default:
+                    return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>The part of the model that computes the named float tensors, as its only outputs: the nodes they depend
     /// on, and nothing after them. A calibration pass that needs one layer's inputs then runs only up to that layer.
     /// </summary>
@@ -212,10 +247,15 @@ internal static class OnnxGraph
         var nodes = graph.Node.Where((_, i) => keep[i]).ToList();
         graph.Node.Clear();
         graph.Node.AddRange(nodes);
+        var dropped = graph.Initializer.Where(t => !needed.Contains(t.Name)).Select(t => t.Name).ToHashSet();
         var initializers = graph.Initializer.Where(t => needed.Contains(t.Name)).ToList();
         graph.Initializer.Clear();
         graph.Initializer.AddRange(initializers);
-        // Graph inputs stay (ONNX Runtime is fed every input the data provides), unused ones included.
+        // The model's inputs stay (ONNX Runtime is fed every input the data provides), unused ones included; before IR 4
+        // the dropped initializers are listed as inputs too, and must go with them.
+        var inputs = graph.Input.Where(i => !dropped.Contains(i.Name)).ToList();
+        graph.Input.Clear();
+        graph.Input.AddRange(inputs);
         graph.Output.Clear();
         foreach (var name in outputs)
             graph.Output.Add(TensorInfo(name, FloatType, null));

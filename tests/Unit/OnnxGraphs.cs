@@ -88,12 +88,13 @@ internal static class OnnxGraphs
     }
 
     /// <summary>An image-shaped toy: input [batch, 2, 6, 6] → Conv 4 filters 3 x 3, stride 1, pads 1, bias → Relu →
-    /// Flatten → Gemm (transB, 144 → 10, bias) → [batch, 10].</summary>
-    public static ModelProto Image()
+    /// Flatten → Gemm (transB, 144 → 10, bias) → [batch, 10]; with batchOfOne the batch size is fixed at 1, as some
+    /// exported models have it.</summary>
+    public static ModelProto Image(bool batchOfOne = false)
     {
         var graph = new GraphProto { Name = "image" };
-        graph.Input.Add(Info("image", 1, "batch", 2, 6, 6));
-        graph.Output.Add(Info("logits", 1, "batch", 10));
+        graph.Input.Add(batchOfOne ? Info("image", 1, 1, 2, 6, 6) : Info("image", 1, "batch", 2, 6, 6));
+        graph.Output.Add(batchOfOne ? Info("logits", 1, 1, 10) : Info("logits", 1, "batch", 10));
         graph.Initializer.Add(Tensor("conv_w", [4, 2, 3, 3], Random(72, 4)));
         graph.Initializer.Add(Tensor("conv_b", [4], Random(4, 5)));
         graph.Initializer.Add(Tensor("fc_w", [10, 144], Random(1440, 6, 0.2)));
@@ -104,6 +105,40 @@ internal static class OnnxGraphs
         graph.Node.Add(Node("Flatten", "flatten", ["r"], ["f"], Int("axis", 1)));
         graph.Node.Add(Node("Gemm", "fc", ["f", "fc_w", "fc_b"], ["logits"], Int("transB", 1)));
         return Model(graph);
+    }
+
+    /// <summary>Embeddings into a mean subtraction, the first half of a decomposed LayerNormalization: input_ids →
+    /// Gather from a 16 x 4 table → Add a constant → Sub its ReduceMean over the last axis → centred [batch, sequence, 4].
+    /// </summary>
+    public static ModelProto CentredEmbedding()
+    {
+        var graph = new GraphProto { Name = "centred" };
+        graph.Input.Add(Info("input_ids", 7, "batch", "sequence"));
+        graph.Output.Add(Info("centred", 1, "batch", "sequence", 4));
+        var table = Random(VocabularySize * 4, 11);
+        for (var i = 0; i < VocabularySize; i++)
+            for (var j = 0; j < 4; j++)
+                table[i * 4 + j] += 3f; // a large shared mean, as real embedding tables have
+        graph.Initializer.Add(Tensor("table", [VocabularySize, 4], table));
+        graph.Initializer.Add(Tensor("shift", [4], Random(4, 12)));
+        graph.Node.Add(Node("Gather", "embed", ["table", "input_ids"], ["embedded"], Int("axis", 0)));
+        graph.Node.Add(Node("Add", "shifted", ["embedded", "shift"], ["sum"]));
+        graph.Node.Add(Node("ReduceMean", "mean", ["sum"], ["mean_out"], Ints("axes", -1)));
+        graph.Node.Add(Node("Sub", "centre", ["sum", "mean_out"], ["centred"]));
+        return Model(graph);
+    }
+
+    /// <summary>The model as an IR 3 file (opset 8, as ResNet18.onnx is): every initializer also listed as a graph input.
+    /// </summary>
+    public static ModelProto Legacy(ModelProto model)
+    {
+        var copy = model.Clone();
+        copy.IrVersion = 3;
+        copy.OpsetImport.Clear();
+        copy.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 8 });
+        foreach (var tensor in copy.Graph.Initializer)
+            copy.Graph.Input.Add(Info(tensor.Name, tensor.DataType, tensor.Dims.Cast<object>().ToArray()));
+        return copy;
     }
 
     /// <summary>A graph with no layer to compress: Relu of its input.</summary>

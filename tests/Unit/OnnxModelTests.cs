@@ -174,6 +174,23 @@ public class OnnxModelTests : ScratchDirectory
     }
 
     [Fact]
+    public void Calibration_OfAModelWithABatchOfOne_FeedsOneImageAtATime_AndGetsTheSameMoments()
+    {
+        var path = Images(5);
+        var moments = new[] { false, true }.Select(batchOfOne =>
+        {
+            var model = OnnxGraphs.Image(batchOfOne);
+            var layers = OnnxGraph.Layers(model);
+            var calibrated = new ModelCompression.Calibrated(model, layers, []);
+            calibrated.Run(CalibrationData.Npy(path, batchSize: 4), null, CancellationToken.None);
+            return layers.Select(calibrated.Covariance).ToArray();
+        }).ToArray();
+
+        for (var i = 0; i < moments[0].Length; i++)
+            Assert.True((moments[0][i] - moments[1][i]).FrobeniusNorm() <= 1e-9 * moments[0][i].FrobeniusNorm());
+    }
+
+    [Fact]
     public void Calibration_CountsTokensOfRealPositionsOnly()
     {
         var model = OnnxGraphs.Text();
@@ -206,6 +223,22 @@ public class OnnxModelTests : ScratchDirectory
         var fidelity = ModelFidelity.Evaluate(OnnxSource.File(path), OnnxSource.File(output), CalibrationData.Npy(Images(12, seed: 10)));
         Assert.InRange(fidelity.MeanCosine, 0.5, 1.0);
         Assert.Equal(12, fidelity.Cosines.Count);
+    }
+
+    [Fact]
+    public void Compress_AnIr3Model_KeepsItsInitializersListedAsInputs_AndRuns()
+    {
+        var path = OnnxGraphs.Save(OnnxGraphs.Legacy(OnnxGraphs.Image()), Scratch(""), "legacy.onnx");
+        var result = ModelCompression.Compress(path, CalibrationData.Npy(Images(12)),
+            new ModelCompressionOptions { ParameterFraction = 0.4, Method = CompressionMethod.Sequential, Allocation = RankAllocation.Uniform });
+
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(result.ToBytes());
+        Assert.All(model.Graph.Initializer, t => Assert.Contains(model.Graph.Input, i => i.Name == t.Name));
+        var factored = result.Layers.Where(l => !l.KeepsDense).Select(l => l.Layer.WeightName).ToArray();
+        Assert.NotEmpty(factored);
+        Assert.DoesNotContain(model.Graph.Input, i => factored.Contains(i.Name));
+        Assert.Equal(["image"], model.Graph.Input.Select(i => i.Name).Except(model.Graph.Initializer.Select(t => t.Name)));
+        Assert.All(Outputs(result.ToBytes(), ImageFeeds()), x => Assert.True(float.IsFinite(x)));
     }
 
     [Fact]
@@ -249,6 +282,30 @@ public class OnnxModelTests : ScratchDirectory
         var model = global::Onnx.ModelProto.Parser.ParseFrom(result.ToBytes());
         Assert.Contains(model.Graph.Initializer, t => t.Name == "w2");
         Assert.DoesNotContain(model.Graph.Initializer, t => t.Name == "w1");
+    }
+
+    [Fact]
+    public void FeedsLayerNorm_FindsAMeanSubtractionThroughAdds_AndNothingElse()
+    {
+        Assert.True(OnnxGraph.FeedsLayerNorm(OnnxGraphs.CentredEmbedding(), "embedded"));
+        Assert.False(OnnxGraph.FeedsLayerNorm(OnnxGraphs.Text(), "embedded")); // multiplied by the mask
+        Assert.False(OnnxGraph.FeedsLayerNorm(OnnxGraphs.Text(), "h")); // into a Relu
+        Assert.False(OnnxGraph.FeedsLayerNorm(OnnxGraphs.Text(), "last_hidden_state")); // a model output
+    }
+
+    [Fact]
+    public void Compress_ATableBeforeALayerNorm_SpendsNoRankOnItsMean()
+    {
+        // The centred table has rank <= 3 of 4, so rank 3 reproduces the mean-subtracted output exactly, which it could
+        // not if the factors had to carry the table's large mean direction too.
+        var path = OnnxGraphs.Save(OnnxGraphs.CentredEmbedding(), Scratch(""), "centred.onnx");
+        var result = ModelCompression.Compress(path, null,
+            new ModelCompressionOptions { Method = CompressionMethod.Svd, EmbeddingRank = 3, EmbeddingFrequencyWeights = false });
+
+        var ids = new DenseTensor<long>(Enumerable.Range(0, 16).Select(i => (long)i).ToArray(), [2, 8]);
+        List<NamedOnnxValue> feeds = [NamedOnnxValue.CreateFromTensor("input_ids", ids)];
+        Assert.Equal(3, Assert.Single(result.Layers).Rank);
+        AssertClose(Outputs(OnnxGraphs.CentredEmbedding().ToByteArray(), feeds), Outputs(result.ToBytes(), feeds));
     }
 
     [Fact]
