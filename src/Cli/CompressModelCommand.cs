@@ -33,10 +33,11 @@ internal static class CompressModelCommand
         method.AcceptOnlyFromAmong("svd", "data-aware", "sequential");
         var allocation = new Option<string>("--allocation")
         {
-            Description = "spectrum (ranks where they buy the most, from the whitened spectra) or uniform (the same fraction in every layer).",
-            DefaultValueFactory = _ => "spectrum",
+            Description = "spectrum (ranks where they buy the most, from the whitened spectra), sensitivity (the same, each layer's error "
+                + "weighted by how much the output moves when it alone is compressed) or uniform (the same fraction in every layer).",
+            DefaultValueFactory = _ => "sensitivity",
         };
-        allocation.AcceptOnlyFromAmong("spectrum", "uniform");
+        allocation.AcceptOnlyFromAmong("spectrum", "sensitivity", "uniform");
         var layers = new Option<string>("--layers")
         {
             Description = "Layer kinds the budget covers, comma-separated among MatMul, Gemm, Conv.",
@@ -88,7 +89,12 @@ internal static class CompressModelCommand
                         "data-aware" => CompressionMethod.DataAware,
                         _ => CompressionMethod.Sequential,
                     },
-                    Allocation = parsed.GetValue(allocation) == "uniform" ? RankAllocation.Uniform : RankAllocation.Spectrum,
+                    Allocation = parsed.GetValue(allocation) switch
+                    {
+                        "uniform" => RankAllocation.Uniform,
+                        "spectrum" => RankAllocation.Spectrum,
+                        _ => RankAllocation.Sensitivity,
+                    },
                     Kinds = ParseKinds(parsed.GetRequiredValue(layers)),
                     NamePattern = parsed.GetValue(include),
                     EmbeddingRank = parsed.GetValue(embeddingRank),

@@ -189,7 +189,16 @@ module ModelCompressionLaws =
             let minimum = sizes |> List.sumBy (fun (n, d) -> n + d)
             let dense = sizes |> List.sumBy (fun (n, d) -> n * d)
             let! budget = Gen.choose (minimum, max minimum dense + 3)
-            return List.toArray sizes, List.toArray spectra, int64 budget
+            // Importances of very different sizes, zero included, or all 1 (plain allocate).
+            let! weighted = Gen.elements [ false; true ]
+
+            let importance =
+                Array.init count (fun _ ->
+                    if not weighted then 1.0
+                    elif random.NextDouble() < 0.2 then 0.0
+                    else exp (8.0 * random.NextDouble() - 4.0))
+
+            return List.toArray sizes, List.toArray spectra, int64 budget, importance
         }
 
     let private relativeTail (s: float[]) (rank: int) (dense: bool) =
@@ -201,15 +210,21 @@ module ModelCompressionLaws =
             Array.sum s[rank..] / total
 
     [<Fact>]
-    let ``the budget allocator keeps the budget and is within one step of the best allocation`` () =
-        forAll budgetCase (fun (sizes, spectra, budget) ->
+    let ``the budget allocator keeps the budget and is within one step of the best (weighted) allocation`` () =
+        forAll budgetCase (fun (sizes, spectra, budget, importance) ->
             let inputs = sizes |> Array.map fst
             let outputs = sizes |> Array.map snd
-            let ranks = ModelBudget.allocate budget inputs outputs spectra
+
+            let ranks =
+                if Array.forall ((=) 1.0) importance then
+                    ModelBudget.allocate budget inputs outputs spectra
+                else
+                    ModelBudget.allocateWeighted importance budget inputs outputs spectra
+
             let used = ranks |> Array.sumBy (fun r -> r.Parameters)
 
             let greedy =
-                Array.map2 (fun (r: LayerRank) s -> relativeTail s r.Rank r.KeepsDense) ranks spectra
+                Array.map3 (fun (r: LayerRank) s w -> w * relativeTail s r.Rank r.KeepsDense) ranks spectra importance
                 |> Array.sum
 
             // Every allocation by brute force: each layer at a rank 1 .. largest factored rank, or dense.
@@ -220,7 +235,7 @@ module ModelCompressionLaws =
 
                     let ranked =
                         factored
-                        |> List.map (fun k -> int64 (k * (n + d)), relativeTail spectra[l] k false)
+                        |> List.map (fun k -> int64 (k * (n + d)), importance[l] * relativeTail spectra[l] k false)
 
                     (int64 (n * d), 0.0) :: ranked)
                 |> Array.toList
@@ -248,7 +263,7 @@ module ModelCompressionLaws =
                     "ranks in range"
                     (ranks |> Array.forall2 (fun (n, d) r -> r.Rank >= 1 && r.Rank <= min n d) sizes)
                 (match optimum with
-                 | Some o -> atMost high "greedy error <= best error with one step less" greedy o
+                 | Some o -> atMost high "greedy (weighted) error <= best error with one step less" greedy o
                  | None -> holds "a smaller budget has no allocation" true)
             ])
         |> check

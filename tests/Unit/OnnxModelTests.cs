@@ -205,13 +205,14 @@ public class OnnxModelTests : ScratchDirectory
     }
 
     [Theory]
-    [InlineData(CompressionMethod.Svd)]
-    [InlineData(CompressionMethod.DataAware)]
-    [InlineData(CompressionMethod.Sequential)]
-    public async Task Compress_KeepsTheBudget_AndTheModelRunsInOnnxRuntime(CompressionMethod method)
+    [InlineData(CompressionMethod.Svd, RankAllocation.Sensitivity)]
+    [InlineData(CompressionMethod.DataAware, RankAllocation.Sensitivity)]
+    [InlineData(CompressionMethod.Sequential, RankAllocation.Sensitivity)]
+    [InlineData(CompressionMethod.DataAware, RankAllocation.Spectrum)]
+    public async Task Compress_KeepsTheBudget_AndTheModelRunsInOnnxRuntime(CompressionMethod method, RankAllocation allocation)
     {
         var path = OnnxGraphs.Save(OnnxGraphs.Image(), Scratch(""), "image.onnx");
-        var options = new ModelCompressionOptions { ParameterFraction = 0.5, Method = method };
+        var options = new ModelCompressionOptions { ParameterFraction = 0.5, Method = method, Allocation = allocation };
         var result = await ModelCompression.CompressAsync(path, CalibrationData.Npy(Images(20)), options);
         var output = Scratch("small.onnx");
         result.Save(output);

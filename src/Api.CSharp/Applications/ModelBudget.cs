@@ -48,6 +48,21 @@ public static class ModelBudget
     public static LayerRank[] Allocate(long budget, int[] inputs, int[] outputs, double[][] spectra) =>
         Core.ModelBudget.Allocate(budget, inputs, outputs, spectra).Select(r => new LayerRank(r)).ToArray();
 
+    /// <summary>
+    /// Ranks under a budget minimising the sum of the layers' predicted relative squared output errors, each multiplied by
+    /// its importance (how much a unit of that layer's error costs the model's output).
+    /// </summary>
+    /// <param name="budget">Numbers the layers may store together, at least sum (n_l + d_l).</param>
+    /// <param name="inputs">n_l per layer.</param>
+    /// <param name="outputs">d_l per layer.</param>
+    /// <param name="spectra">Each layer's squared whitened singular values, descending.</param>
+    /// <param name="importance">w_l &gt;= 0 per layer.</param>
+    /// <returns>One <see cref="LayerRank"/> per layer; their parameters add up to at most the budget.</returns>
+    /// <exception cref="ArgumentException">The arrays disagree, or a spectrum or an importance is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="budget"/> is below rank 1 everywhere.</exception>
+    public static LayerRank[] AllocateWeighted(long budget, int[] inputs, int[] outputs, double[][] spectra, double[] importance) =>
+        Core.ModelBudget.AllocateWeighted(importance, budget, inputs, outputs, spectra).Select(r => new LayerRank(r)).ToArray();
+
     /// <summary>The same fraction f of every layer: rank floor(f n d / (n + d)), at least 1, dense where that costs n d.</summary>
     /// <param name="fraction">f in (0, 1].</param>
     /// <param name="inputs">n_l per layer.</param>

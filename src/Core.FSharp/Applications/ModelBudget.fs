@@ -85,11 +85,13 @@ module ModelBudget =
         }
 
     /// <summary>Ranks for every layer so that the model stores at most `budget` numbers in them and the sum of the
-    /// layers' predicted relative squared output errors is small: greedily, every layer starts at rank 1 and the next
+    /// layers' predicted relative squared output errors, each multiplied by its importance w_l, is small: greedily, every layer starts at rank 1 and the next
     /// number goes where it buys the largest drop of predicted error per number stored (one more rank, n + d numbers,
     /// buys sigma_(k+1)^2 / sum sigma^2; once k (n + d) would reach n d, the step is to the dense weight). With decreasing
     /// spectra each layer's gains per number decrease, so this is the exact optimum of the separable problem up to the
     /// last step that no longer fits (a knapsack's greedy bound).</summary>
+    /// <param name="importance">w_l &gt;= 0 for each layer: how much a unit of its relative squared output error costs the
+    /// model's output (measured, for example, by compressing that layer alone).</param>
     /// <param name="budget">The numbers the layers may store together, at least sum_l (n_l + d_l) (rank 1 everywhere).
     /// </param>
     /// <param name="inputs">n_l for each layer.</param>
@@ -98,15 +100,35 @@ module ModelBudget =
     /// (Compression.whitenedSpectrum).</param>
     /// <returns>One LayerRank per layer, in the given order; the Parameters add up to at most budget. O(S L) for S
     /// steps over L layers.</returns>
-    /// <exception cref="System.ArgumentException">the arrays differ in length, a size is below 1, or a spectrum has the
-    /// wrong length or a negative or non-finite value.</exception>
+    /// <exception cref="System.ArgumentException">the arrays differ in length, a size is below 1, a spectrum has the
+    /// wrong length or a negative or non-finite value, or an importance is negative or not finite.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">budget is below rank 1 everywhere.</exception>
-    [<CompiledName("Allocate")>]
-    let allocate (budget: int64) (inputs: int[]) (outputs: int[]) (spectra: float[][]) =
+    [<CompiledName("AllocateWeighted")>]
+    let allocateWeighted (importance: float[]) (budget: int64) (inputs: int[]) (outputs: int[]) (spectra: float[][]) =
+        Guard.notNull (nameof importance) importance
         Guard.notNull (nameof inputs) inputs
         Guard.notNull (nameof outputs) outputs
         Guard.notNull (nameof spectra) spectra
         check (nameof inputs) inputs outputs spectra
+
+        if importance.Length <> inputs.Length then
+            raise (
+                ArgumentException(
+                    $"Expected one importance per layer ({inputs.Length}), but there are {importance.Length}.",
+                    nameof importance
+                )
+            )
+
+        match importance |> Array.tryFindIndex (fun x -> not (x >= 0.0 && Double.IsFinite x)) with
+        | Some l ->
+            raise (
+                ArgumentException(
+                    $"Expected finite importances >= 0, but importance[{l}] is {importance[l]}.",
+                    nameof importance
+                )
+            )
+        | None -> ()
+
         let layers = inputs.Length
         let minimum = Array.fold2 (fun sum n d -> sum + int64 (n + d)) 0L inputs outputs
 
@@ -141,7 +163,9 @@ module ModelBudget =
                 let n, d, k = inputs[l], outputs[l], ranks[l]
                 let total = totals[l]
                 let s = spectra[l]
-                let relative x = if total > 0.0 then x / total else 0.0
+
+                let relative x =
+                    if total > 0.0 then importance[l] * x / total else 0.0
 
                 if k + 1 <= largestFactoredRank n d then
                     Some(relative s[k], int64 (n + d))
@@ -176,6 +200,20 @@ module ModelBudget =
                     dense[best] <- true
 
         Array.init layers (fun l -> result inputs[l] outputs[l] spectra[l] ranks[l] dense[l])
+
+    /// <summary>allocateWeighted with every importance 1: the sum of the layers' predicted relative squared output
+    /// errors is what the budget minimises.</summary>
+    /// <param name="budget">The numbers the layers may store together, at least sum_l (n_l + d_l).</param>
+    /// <param name="inputs">n_l for each layer.</param>
+    /// <param name="outputs">d_l for each layer.</param>
+    /// <param name="spectra">Each layer's squared singular values, descending (Compression.whitenedSpectrum).</param>
+    /// <returns>One LayerRank per layer; the Parameters add up to at most budget.</returns>
+    /// <exception cref="System.ArgumentException">as for allocateWeighted.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">budget is below rank 1 everywhere.</exception>
+    [<CompiledName("Allocate")>]
+    let allocate (budget: int64) (inputs: int[]) (outputs: int[]) (spectra: float[][]) =
+        Guard.notNull (nameof inputs) inputs
+        allocateWeighted (Array.create inputs.Length 1.0) budget inputs outputs spectra
 
     /// <summary>The same fraction of every layer: rank k_l = floor(f n_l d_l / (n_l + d_l)) (at least 1), dense where
     /// that would store n_l d_l or more. The baseline that ignores how much each layer matters.</summary>
