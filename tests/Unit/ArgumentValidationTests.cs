@@ -132,4 +132,30 @@ public class ArgumentValidationTests
     [Fact]
     public void Svd_BestRankK_Throws_WhenRankIsTooLarge() =>
         AssertNamed<ArgumentOutOfRangeException>(() => Svd.BestRankK(A, rank: 13), "rank", "rank = 13");
+
+    [Fact]
+    public void ModelBudget_Throws_WhenTheBudgetIsBelowRankOneEverywhere() =>
+        AssertNamed<ArgumentOutOfRangeException>(
+            () => ModelBudget.Allocate(10, [4, 3], [5, 2], [[3.0, 2, 1, 0], [1.0, 0.5]]), "budget", "at least 14 numbers", "but it is 10");
+
+    [Fact]
+    public void ModelBudget_Throws_WhenAnImportanceIsNegative() =>
+        AssertNamed<ArgumentException>(
+            () => ModelBudget.AllocateWeighted(20, [4], [5], [[3.0, 2, 1, 0]], [-1.0]), "importance", "importance[0] is -1");
+
+    [Fact]
+    public void ModelBudget_Throws_WhenASpectrumHasTheWrongLength() =>
+        AssertNamed<ArgumentException>(
+            () => ModelBudget.Allocate(20, [4], [5], [[3.0, 2]]), "spectra", "min(n, d) = 4", "there are 2");
+
+    [Fact]
+    public void RowWeighted_Throws_WhenAWeightIsNotFinite() =>
+        AssertNamed<ArgumentException>(
+            () => Compression.RowWeighted(A, [.. new double[29], double.NaN], rank: 2), "rowWeights", "rowWeights[29] is NaN");
+
+    [Fact]
+    public void MatchOutputs_Throws_WhenTheCrossMomentHasTheWrongShape() =>
+        AssertNamed<ArgumentException>(
+            () => Compression.MatchOutputs(A, Compression.InputCovariance(A.Transpose()), Compression.InputCovariance(A.Transpose()),
+                Matrix<double>.Build.Dense(12, 11), rank: 2), "crossCovariance", "30x30", "12x11");
 }

@@ -337,15 +337,7 @@ module Compression =
                 )
             )
 
-        match rowWeights |> Array.tryFindIndex (fun w -> not (w >= 0.0 && Double.IsFinite w)) with
-        | Some i ->
-            raise (
-                ArgumentException(
-                    $"Expected finite row weights >= 0, but rowWeights[{i}] is {rowWeights[i]}.",
-                    nameof rowWeights
-                )
-            )
-        | None -> ()
+        Guard.nonNegativeFinite (nameof rowWeights) (nameof rowWeights) "row weights" rowWeights
 
         if rowWeights |> Array.forall (fun w -> w = 0.0) then
             raise (ArgumentException("Expected a positive row weight, but every row weight is 0.", nameof rowWeights))

@@ -54,15 +54,7 @@ module ModelBudget =
                     )
                 )
 
-            match s |> Array.tryFindIndex (fun x -> not (x >= 0.0 && Double.IsFinite x)) with
-            | Some i ->
-                raise (
-                    ArgumentException(
-                        $"Expected finite squared singular values >= 0, but spectra[{l}][{i}] is {s[i]}.",
-                        nameof spectra
-                    )
-                )
-            | None -> ()
+            Guard.nonNegativeFinite (nameof spectra) $"spectra[{l}]" "squared singular values" s
 
     /// The largest rank at which the factored form stores fewer numbers than the dense n x d weight.
     let private largestFactoredRank (n: int) (d: int) =
@@ -119,15 +111,7 @@ module ModelBudget =
                 )
             )
 
-        match importance |> Array.tryFindIndex (fun x -> not (x >= 0.0 && Double.IsFinite x)) with
-        | Some l ->
-            raise (
-                ArgumentException(
-                    $"Expected finite importances >= 0, but importance[{l}] is {importance[l]}.",
-                    nameof importance
-                )
-            )
-        | None -> ()
+        Guard.nonNegativeFinite (nameof importance) (nameof importance) "importances" importance
 
         let layers = inputs.Length
         let minimum = Array.fold2 (fun sum n d -> sum + int64 (n + d)) 0L inputs outputs

@@ -96,6 +96,13 @@ let positive (name: string) (value: int) =
     if value < 1 then
         raise (ArgumentOutOfRangeException(name, value, $"Expected {name} >= 1, but {name} = {value}."))
 
+/// Rejects an array named `name` (shown as `label`, e.g. "spectra[2]") with a negative, NaN or infinite entry: `what`
+/// names its entries in the message ("row weights", "importances").
+let nonNegativeFinite (name: string) (label: string) (what: string) (values: float[]) =
+    match values |> Array.tryFindIndex (fun x -> not (x >= 0.0 && Double.IsFinite x)) with
+    | Some i -> raise (ArgumentException($"Expected finite {what} >= 0, but {label}[{i}] is {values[i]}.", name))
+    | None -> ()
+
 /// Checks 1 <= rank <= min(rows, columns) of the matrix named `matrixName`.
 let rank (name: string) (value: int) (matrixName: string) (m: Matrix<float>) =
     let limit = min m.RowCount m.ColumnCount
