@@ -85,16 +85,11 @@ public abstract class CalibrationData
             throw new ArgumentException($"Expected a WordPiece vocabulary in '{vocabularyPath}', but it cannot be read: {e.Message}",
                 nameof(vocabularyPath), e);
         }
-        var truncated = 0;
-        var ids = text.Select(line =>
-        {
-            var all = tokenizer.EncodeToIds(line, addSpecialTokens: true);
-            if (all.Count <= maxTokens)
-                return all.ToArray();
-            truncated++;
-            return all.Take(maxTokens - 1).Append(tokenizer.SeparatorTokenId).ToArray();
-        }).ToArray();
-        return new TextData(ids, truncated, batchSize);
+        var all = text.Select(line => tokenizer.EncodeToIds(line, addSpecialTokens: true)).ToArray();
+        var cut = all.Select(t => t.Count > maxTokens).ToArray();
+        var ids = all.Select(t => t.Count <= maxTokens ? t.ToArray() : t.Take(maxTokens - 1).Append(tokenizer.SeparatorTokenId).ToArray())
+            .ToArray();
+        return new TextData(ids, cut, batchSize);
     }
 
     /// <summary>
@@ -132,16 +127,16 @@ public abstract class CalibrationData
                 $"Expected a range of at least one example inside [0, {total}), but it is [{first}, {first + count}).");
     }
 
-    private sealed class TextData(int[][] ids, int truncated, int batchSize) : CalibrationData
+    private sealed class TextData(int[][] ids, bool[] cut, int batchSize) : CalibrationData
     {
         public override int Count => ids.Length;
 
-        public override int Truncated => truncated;
+        public override int Truncated => cut.Count(c => c);
 
         public override CalibrationData Slice(int first, int count)
         {
             CheckSlice(first, count, ids.Length);
-            return new TextData(ids[first..(first + count)], 0, batchSize);
+            return new TextData(ids[first..(first + count)], cut[first..(first + count)], batchSize);
         }
 
         internal override IEnumerable<ModelBatch> Batches(InferenceSession session)

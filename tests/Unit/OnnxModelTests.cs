@@ -316,6 +316,8 @@ public class OnnxModelTests : ScratchDirectory
             Vocabulary(), maxTokens: 16);
 
         Assert.Equal(1, data.Truncated);
+        Assert.Equal(1, data.Slice(0, 1).Truncated);
+        Assert.Equal(0, data.Slice(1, 1).Truncated);
         using var session = new InferenceSession(OnnxGraphs.Text().ToByteArray());
         var batch = data.Batches(session).Single();
         var ids = batch.Inputs.Single(i => i.Name == "input_ids").AsTensor<long>();
