@@ -68,16 +68,28 @@ internal static class WlraCommand
             Description = "adam's step, relative to the root-mean-square entry of A.",
             DefaultValueFactory = _ => defaults.LearningRate,
         };
+        var parameters = new Option<long?>("--parameters")
+        {
+            Description = "The storage budget, in numbers, every method is compared at (default k (n + d), what rank-k factors "
+                + "store): the rank-k methods take the largest k whose factors fit it; svd-w, svd-w-practical and sample the "
+                + "largest total rank whose storage does.",
+            HelpName = "p",
+        };
+        var bicriteria = new Option<bool>("--bicriteria")
+        {
+            Description = "svd-w, svd-w-practical and sample at the paper's bicriteria rank r k (Theorem 1.2): r times the "
+                + "storage of rank-k factors, so their rows are shown over budget and not compared.",
+        };
         var weightRank = new Option<string>("--weight-rank")
         {
-            Description = "r for svd-w, svd-w-practical, em-w and sample: a number, or 'auto' (W's rank when r k <= min(n, d), "
-                + "else the --energy rule).",
+            Description = "With --bicriteria, r: a number (which implies --bicriteria), or 'auto' (W's rank when r k <= min(n, d), "
+                + "else the --energy rule). em-w always starts from svd-w at r k.",
             DefaultValueFactory = _ => "auto",
             HelpName = "N|auto",
         };
         var budget = new Option<int>("--budget")
         {
-            Description = "svd-w's total rank t directly, instead of r k (0: r k).",
+            Description = "svd-w's total rank t directly, instead of the budget or r k (0: neither).",
             DefaultValueFactory = _ => 0,
         };
         var energy = new Option<double>("--energy")
@@ -112,6 +124,8 @@ internal static class WlraCommand
             factors,
             rank,
             methods,
+            parameters,
+            bicriteria,
             iterations,
             adamSteps,
             learningRate,
@@ -134,19 +148,6 @@ internal static class WlraCommand
                 var csvPath = parsed.GetValue(csv);
                 if (csvPath is not null)
                     Inputs.RequireFolderOf(csvPath, "--csv");
-                var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix");
-                // An array option that is absent reads as empty, not null.
-                var factorFiles = parsed.GetValue(factors) is { Length: > 0 } given ? given : null;
-                var w = (parsed.GetValue(weights), factorFiles) switch
-                {
-                    ({ } path, null) => Weights.FromMatrix(Inputs.ReadMatrix(path, "--weights")),
-                    (null, [var left, var right]) => Weights.FromFactors(
-                        Inputs.ReadMatrix(left, "--weight-factors"),
-                        Inputs.ReadMatrix(right, "--weight-factors")
-                    ),
-                    (null, _) => throw new ArgumentException("wlra needs the weights: --weights w.npy, or --weight-factors left.npy right.npy."),
-                    _ => throw new ArgumentException("Give the weights once: --weights or --weight-factors, not both."),
-                };
                 var chosen = parsed.GetValue(methods) ?? ["all"];
                 var names = chosen.Contains("all") ? Methods.Keys.ToArray() : chosen.Distinct().ToArray();
                 var rankWord = parsed.GetValue(weightRank) ?? "auto";
@@ -163,9 +164,29 @@ internal static class WlraCommand
                     TotalRank = parsed.GetValue(budget),
                     EnergyFraction = parsed.GetValue(energy),
                     WeightFloor = parsed.GetValue(floor),
+                    Parameters = parsed.GetValue(parameters) ?? 0,
+                    Bicriteria = parsed.GetValue(bicriteria),
+                };
+                CheckOptions(options);
+                var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix");
+                // An array option that is absent reads as empty, not null.
+                var factorFiles = parsed.GetValue(factors) is { Length: > 0 } given ? given : null;
+                var w = (parsed.GetValue(weights), factorFiles) switch
+                {
+                    ({ } path, null) => Weights.FromMatrix(Inputs.ReadMatrix(path, "--weights")),
+                    (null, [var left, var right]) => Weights.FromFactors(
+                        Inputs.ReadMatrix(left, "--weight-factors"),
+                        Inputs.ReadMatrix(right, "--weight-factors")
+                    ),
+                    (null, _) => throw new ArgumentException("wlra needs the weights: --weights w.npy, or --weight-factors left.npy right.npy."),
+                    _ => throw new ArgumentException("Give the weights once: --weights or --weight-factors, not both."),
+                };
+                options = options with
+                {
                     WarmStart = parsed.GetValue(emStart) == "zero" ? Matrix<double>.Build.Dense(a.RowCount, a.ColumnCount) : null,
                 };
-                var runs = Run(a, w, parsed.GetValue(rank), names, options, cancellationToken);
+                var (k, budgetNumbers) = Budget(a, parsed.GetValue(rank), parsed.GetValue(parameters));
+                var runs = Run(a, w, k, names, options, cancellationToken);
                 var succeeded = runs.Where(run => run.Result is not null).ToList();
                 if (succeeded.Count == 0)
                     throw new ArgumentException(runs.Count == 1 ? runs[0].Error! : $"every method failed; {runs[0].Method}: {runs[0].Error}");
@@ -180,15 +201,15 @@ internal static class WlraCommand
 
                 if (csvPath is not null)
                     Tables.WriteCsv(csvPath,
-                        ["method", "loss", "milliseconds", "parameters", "rank", "weight_rank", "amplification", "iterations", "converged", "error"],
+                        ["method", "loss", "milliseconds", "parameters", "rank", "weight_rank", "amplification", "iterations", "converged", "within_budget", "error"],
                         runs.Select(run => run.Result is { } result
                             ? new[]
                             {
                                 run.Method, Tables.CsvNumber(result.Loss), Tables.CsvNumber(run.Time.TotalMilliseconds), $"{result.Parameters}",
                                 $"{result.Rank}", $"{result.WeightRank}", Tables.CsvNumber(result.Amplification), $"{result.Iterations}",
-                                result.Converged ? "true" : "false", "",
+                                result.Converged ? "true" : "false", result.Parameters <= budgetNumbers ? "true" : "false", "",
                             }
-                            : new[] { run.Method, "", Tables.CsvNumber(run.Time.TotalMilliseconds), "", "", "", "", "", "", run.Error ?? "" }));
+                            : new[] { run.Method, "", Tables.CsvNumber(run.Time.TotalMilliseconds), "", "", "", "", "", "", "", run.Error ?? "" }));
 
                 if (parsed.GetValue(json))
                 {
@@ -196,6 +217,8 @@ internal static class WlraCommand
                         ? (object)new
                         {
                             method = run.Method,
+                            bicriteria = result.WeightRank > 0,
+                            withinBudget = result.Parameters <= budgetNumbers,
                             loss = result.Loss,
                             seconds = run.Time.TotalSeconds,
                             parameters = result.Parameters,
@@ -208,18 +231,20 @@ internal static class WlraCommand
                         }
                         : new { method = run.Method, error = run.Error });
                     terminal.Output.WriteLine(
-                        JsonSerializer.Serialize(new { rows = a.RowCount, columns = a.ColumnCount, weightRank = w.Rank, results = report }, Json.Options)
+                        JsonSerializer.Serialize(
+                            new { rows = a.RowCount, columns = a.ColumnCount, weightRank = w.Rank, rank = k, budget = budgetNumbers, results = report },
+                            Json.Options)
                     );
                     return System.Threading.Tasks.Task.FromResult(0);
                 }
 
                 terminal.Console.WriteLine(
-                    $"Weighted low-rank approximation of a {a.RowCount} x {a.ColumnCount} matrix at rank {parsed.GetValue(rank)}, "
-                        + $"weights of rank {w.Rank}."
+                    $"Weighted low-rank approximation of a {a.RowCount} x {a.ColumnCount} matrix at rank {k}, weights of rank {w.Rank}; "
+                        + $"budget {budgetNumbers} numbers."
                 );
-                terminal.Console.Write(Table(runs));
-                foreach (var choice in succeeded.Select(run => run.Result!.RankChoice).Where(c => c.Length > 0).Distinct())
-                    terminal.Console.MarkupLineInterpolated($"svd-w's {choice}.");
+                Print(terminal, runs, budgetNumbers, (long)a.RowCount * a.ColumnCount);
+                foreach (var group in succeeded.Where(run => run.Result!.RankChoice.Length > 0).GroupBy(run => run.Result!.RankChoice))
+                    terminal.Console.MarkupLineInterpolated($"{string.Join(", ", group.Select(Label))}: {group.Key}.");
                 if (prefix is not null)
                     terminal.Console.WriteLine($"Wrote {prefix}.npy.");
                 if (csvPath is not null)
@@ -261,11 +286,76 @@ internal static class WlraCommand
         return runs;
     }
 
-    /// <summary>Loss, time and storage of each run; the lowest loss is marked.</summary>
-    public static Table Table(IReadOnlyList<WlraRun> runs)
+    /// <summary>The option names of the command line, by the field of <see cref="WlraOptions"/> they set.</summary>
+    private static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>
     {
-        var best = runs.Where(run => run.Result is not null).Select(run => run.Result!.Loss).DefaultIfEmpty().Min();
-        var table = new Table()
+        ["MaxIterations"] = "--max-iterations",
+        ["AdamSteps"] = "--adam-steps",
+        ["LearningRate"] = "--learning-rate",
+        ["WeightRank"] = "--weight-rank",
+        ["TotalRank"] = "--budget",
+        ["EnergyFraction"] = "--energy",
+        ["WeightFloor"] = "--weight-floor",
+        ["Parameters"] = "--parameters",
+    };
+
+    /// <summary>Checks every option before any method runs, so a bad value is one line and a nonzero exit, not a column of
+    /// failed rows; the library's message names the field, shown here as its flag.</summary>
+    internal static void CheckOptions(WlraOptions options)
+    {
+        try
+        {
+            Wlra.Validate(options);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // The message without the " (Parameter 'options') Actual value was ..." that the exception appends.
+            var own = e.Message.Split(" (Parameter '")[0];
+            throw new ArgumentException(Flags.Aggregate(own, (text, flag) => text.Replace($"options.{flag.Key}", flag.Value)));
+        }
+    }
+
+    /// <summary>The rank k of the rank-k methods and the budget every method is compared at: k (n + d) numbers, or
+    /// --parameters p with k the largest whose factors fit p.</summary>
+    internal static (int Rank, long Budget) Budget(Matrix<double> a, int rank, long? parameters)
+    {
+        long unit = a.RowCount + a.ColumnCount;
+        if (parameters is not { } p)
+            return (rank, rank * unit);
+        if (p < unit)
+            throw new ArgumentException(
+                $"--parameters: expected at least n + d = {unit} numbers (rank-1 factors of a {a.RowCount} x {a.ColumnCount} matrix), but it is {p}.");
+        return ((int)Math.Min(p / unit, Math.Min(a.RowCount, a.ColumnCount)), p);
+    }
+
+    /// <summary>The table, then one line for rows over the budget (not compared) and one for rows that store more numbers
+    /// than the dense matrix.</summary>
+    internal static void Print(Terminal terminal, IReadOnlyList<WlraRun> runs, long budget, long denseNumbers)
+    {
+        terminal.Console.Write(Table(runs, budget));
+        var over = runs.Where(run => run.Result is { } result && result.Parameters > budget).ToList();
+        if (over.Count > 0)
+            terminal.Console.WriteLine(
+                $"{string.Join(", ", over.Select(Label))} store more than the budget of {budget} numbers: shown, not compared.");
+        var dense = runs.Where(run => run.Result is { } result && result.Parameters > denseNumbers).ToList();
+        if (dense.Count > 0)
+            terminal.Console.WriteLine(
+                $"{string.Join(", ", dense.Select(run => $"{Label(run)} ({run.Result!.Parameters})"))} store more numbers than the "
+                    + $"dense matrix's {denseNumbers}.");
+    }
+
+    /// <summary>The method's name, marked when it ran at the bicriteria rank r k (em-w stores rank k; its r is its start's).</summary>
+    internal static string Label(WlraRun run) =>
+        run.Result is { WeightRank: > 0 } && run.Method != "em-w" ? $"{run.Method} (r k)" : run.Method;
+
+    /// <summary>Loss, time and storage of each run; the lowest loss among the runs within the budget is marked.</summary>
+    public static Table Table(IReadOnlyList<WlraRun> runs, long budget)
+    {
+        var best = runs
+            .Where(run => run.Result is { } result && result.Parameters <= budget)
+            .Select(run => run.Result!.Loss)
+            .DefaultIfEmpty(double.NaN)
+            .Min();        var table = new Table()
             .AddColumn("method")
             .AddColumn(new TableColumn("weighted loss").RightAligned())
             .AddColumn(new TableColumn("time (ms)").RightAligned())
@@ -278,15 +368,16 @@ internal static class WlraCommand
         {
             if (run.Result is not { } result)
             {
-                table.AddRow(run.Method, $"[red]failed: {Markup.Escape(run.Error ?? "")}[/]", "", "", "", "", "", "");
+                table.AddRow(Markup.Escape(run.Method), $"[red]failed: {Markup.Escape(run.Error ?? "")}[/]", "", "", "", "", "", "");
                 continue;
             }
             var loss = $"{result.Loss:G6}";
+            var within = result.Parameters <= budget;
             table.AddRow(
-                run.Method,
-                result.Loss == best ? $"[bold]{loss}[/] *" : loss,
+                Markup.Escape(Label(run)),
+                within && result.Loss == best ? $"[bold]{loss}[/] *" : loss,
                 $"{run.Time.TotalMilliseconds:0.0}",
-                $"{result.Parameters}",
+                within ? $"{result.Parameters}" : $"{result.Parameters} [yellow](over)[/]",
                 $"{result.Rank}",
                 $"{result.Amplification:G3}",
                 $"{result.Iterations}",

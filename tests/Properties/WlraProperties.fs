@@ -52,6 +52,12 @@ type WeightedCase = {
             Weights.ofMatrix (p * q)
 
 module WeightedCases =
+    /// svd_w's bicriteria form, total rank r k: the rank Theorem 1.2 is stated at.
+    let bicriteria = {
+        WlraOptions.Default with
+            Bicriteria = true
+    }
+
     /// Any accepted problem, edge cases included (1 x n, zero A, r k = min(n, d)).
     let anyShape: Gen<WeightedCase> =
         gen {
@@ -171,14 +177,14 @@ module ReweightedBeatsAnyRankK =
             let weights = case.Weights()
             let w = Weights.dense weights
             let k = case.K
-            let reweighted = Wlra.svdW WlraOptions.Default k weights a
+            let reweighted = Wlra.svdW WeightedCases.bicriteria k weights a
             let scale = Norm.weightedFrobenius w a
             let accuracy = medium |> scaledTo scale
             let competitors = competitors (Random seed) k weights a
 
             // The tight case: for a rank-k A some rank-k matrix (A itself) has loss 0, so svd_w must reach 0 too.
             let planted = (Svd.bestRankK k a).ToMatrix()
-            let plantedLoss = (Wlra.svdW WlraOptions.Default k weights planted).Loss
+            let plantedLoss = (Wlra.svdW WeightedCases.bicriteria k weights planted).Loss
 
             let tight =
                 atMost
@@ -206,7 +212,7 @@ module ReweightedBeatsAnyRankK =
             let a = case.Matrix.Build()
             let weights = case.Weights()
             let w = Weights.dense weights
-            let result = Wlra.svdW WlraOptions.Default case.K weights a
+            let result = Wlra.svdW WeightedCases.bicriteria case.K weights a
             let t = Weights.rank weights * case.K
             let spectrum = Svd.singularValues (w.PointwiseMultiply a)
             let tail = Dense.twoNorm spectrum[t..]
@@ -276,7 +282,7 @@ module ReweightedBeatsAnyRankK =
             let a = case.Matrix.Build()
             let weights = case.Weights()
             let w = Weights.dense weights
-            let result = Wlra.svdW WlraOptions.Default case.K weights a
+            let result = Wlra.svdW WeightedCases.bicriteria case.K weights a
             let formed = result.ToMatrix()
             let scale = Norm.weightedFrobenius w a
 
@@ -609,7 +615,7 @@ module StructuredWeightsAgreeWithDense =
                 let structured, formed = build a.RowCount a.ColumnCount seed structure
                 let blocks = rowSizes.Length
                 let k = max 1 (min a.RowCount a.ColumnCount / blocks)
-                let result = Wlra.svdW WlraOptions.Default k structured a
+                let result = Wlra.svdW WeightedCases.bicriteria k structured a
                 // Lemma 2.1's tight case: W o A has rank at most the sum over blocks of min(n_b, d_b), and the loss of
                 // svd_w is the tail of the merged block spectra beyond B k.
                 let tail =
@@ -646,7 +652,7 @@ module ColumnSubsetWithinEpsilon =
             let total = Weights.rank weights * case.K
             let columns = min a.ColumnCount (total + extra)
             let css = Wlra.columnSubset columns case.K weights a
-            let reference = Wlra.svdW WlraOptions.Default case.K weights a
+            let reference = Wlra.svdW WeightedCases.bicriteria case.K weights a
             let accuracy = medium |> scaledTo (Norm.weightedFrobenius (Weights.dense weights) a)
             let epsilon = css.LeverageDeficit
 

@@ -240,13 +240,15 @@ public class CliTests : ScratchDirectory
         Npy.WriteMatrix(Scratch("l.npy"), left);
         Npy.WriteMatrix(Scratch("r.npy"), right);
 
-        var run = await Lowrank("wlra", Scratch("a.npy"), "--weight-factors", Scratch("l.npy"), Scratch("r.npy"), "-k", "3", "--method", "svd-w", "--json");
+        var run = await Lowrank("wlra", Scratch("a.npy"), "--weight-factors", Scratch("l.npy"), Scratch("r.npy"), "-k", "3", "--method", "svd-w", "--bicriteria", "--json");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         using var json = JsonDocument.Parse(run.Output);
         var result = Assert.Single(json.RootElement.GetProperty("results").EnumerateArray());
-        Assert.Equal(Wlra.SvdW(a, Weights.FromFactors(left, right), 3).Loss, result.GetProperty("loss").GetDouble());
+        Assert.Equal(Wlra.SvdW(a, Weights.FromFactors(left, right), 3, new WlraOptions { Bicriteria = true }).Loss, result.GetProperty("loss").GetDouble());
         Assert.Equal(6, result.GetProperty("rank").GetInt32());
+        Assert.True(result.GetProperty("bicriteria").GetBoolean());
+        Assert.False(result.GetProperty("withinBudget").GetBoolean());
     }
 
     [Fact]
@@ -276,14 +278,91 @@ public class CliTests : ScratchDirectory
         Npy.WriteMatrix(Scratch("a.npy"), a);
         Npy.WriteMatrix(Scratch("w.npy"), w);
 
-        var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "-k", "5", "--method", "svd-w", "--weight-floor", "1e-3");
+        var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "-k", "5", "--method", "svd-w", "--weight-floor", "1e-3", "--bicriteria");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
-        var expected = Wlra.SvdW(a, Weights.FromMatrix(w), 5, new WlraOptions { WeightFloor = 1e-3 });
+        var expected = Wlra.SvdW(a, Weights.FromMatrix(w), 5, new WlraOptions { WeightFloor = 1e-3, Bicriteria = true });
         Assert.Equal(1, expected.WeightRank);
         Assert.Contains("r = 1: W has rank above min(n, d)/k = 4", run.Output);
         Assert.Contains($"{expected.Loss:G6}", run.Output);
         Assert.Contains("amplification", run.Output);
+    }
+
+    /// <summary>The problem: A 300 x 64 of rank 12 plus noise, W full rank with exact zeros and weights over many
+    /// orders of magnitude (a Fisher-like profile).</summary>
+    private (Matrix<double> A, Matrix<double> W) FisherLikeProblem()
+    {
+        var random = new Random(24);
+        var a = Matrix<double>.Build.Random(300, 12, 1) * Matrix<double>.Build.Random(12, 64, 2) + 0.1 * Matrix<double>.Build.Random(300, 64, 3);
+        var w = Matrix<double>.Build.Dense(300, 64, (_, _) => random.NextDouble() < 0.1 ? 0 : Math.Exp(3 * Normal(random)));
+        Npy.WriteMatrix(Scratch("a.npy"), a);
+        Npy.WriteMatrix(Scratch("w.npy"), w);
+        return (a, w);
+
+        static double Normal(Random random) =>
+            Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+    }
+
+    [Fact]
+    public async Task Wlra_ByDefault_ComparesEveryMethodWithinTheStorageOfRankKFactors()
+    {
+        FisherLikeProblem();
+
+        var json = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "-k", "5", "--json");
+        var table = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "-k", "5");
+
+        Assert.True(json.ExitCode == 0, json.Error + json.Output);
+        Assert.True(table.ExitCode == 0, table.Error + table.Output);
+        using var document = JsonDocument.Parse(json.Output);
+        Assert.Equal(5 * (300 + 64), document.RootElement.GetProperty("budget").GetInt64());
+        var results = document.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(WlraCommand.Methods.Count, results.Count);
+        Assert.All(results, r => Assert.True(r.GetProperty("parameters").GetInt32() <= 5 * (300 + 64), r.ToString()));
+        Assert.All(results, r => Assert.True(r.GetProperty("withinBudget").GetBoolean(), r.ToString()));
+        var best = results.MinBy(r => r.GetProperty("loss").GetDouble()).GetProperty("method").GetString();
+        var starred = Assert.Single(table.Output.Split('\n'), line => line.Contains(" * "));
+        Assert.StartsWith($"│ {best} ", starred);
+        Assert.DoesNotContain("budget of", table.Output);
+        Assert.DoesNotContain("dense matrix", table.Output);
+    }
+
+    [Fact]
+    public async Task Wlra_Bicriteria_ShowsItsRowsOverTheBudget_NeverStarsThem_AndSaysWhenTheyOutgrowTheMatrix()
+    {
+        var (a, w) = FisherLikeProblem();
+
+        var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "-k", "5", "--bicriteria", "--method", "svd", "svd-w");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var bicriteria = Wlra.SvdW(a, Weights.FromMatrix(w), 5, new WlraOptions { Bicriteria = true });
+        Assert.Equal(60, bicriteria.Rank); // r = 12, the cap min(n, d) / k
+        // The lowest loss of the two, at twelve times the storage: shown, never starred.
+        Assert.True(bicriteria.Loss < Wlra.Svd(a, Weights.FromMatrix(w), 5).Loss);
+        var row = Assert.Single(run.Output.Split('\n'), line => line.Contains("svd-w (r k)") && line.StartsWith('│'));
+        Assert.Contains($"{bicriteria.Parameters} (over)", row);
+        Assert.DoesNotContain(" * ", row);
+        Assert.Contains("│ svd ", Assert.Single(run.Output.Split('\n'), line => line.Contains(" * ")));
+        Assert.Contains("svd-w (r k) store more than the budget of 1820 numbers: shown, not compared.", run.Output);
+        Assert.Contains($"svd-w (r k) ({bicriteria.Parameters}) store more numbers than the dense matrix's 19200.", run.Output.Replace("\n", " "));
+    }
+
+    [Theory]
+    [InlineData("--max-iterations", "-1", "Expected --max-iterations >= 1, but it is -1.")]
+    [InlineData("--energy", "NaN", "Expected --energy in (0, 1], but it is NaN.")]
+    [InlineData("--adam-steps", "0", "Expected --adam-steps >= 1, but it is 0.")]
+    [InlineData("--learning-rate", "-0.5", "Expected --learning-rate finite and > 0, but it is -0.5.")]
+    [InlineData("--weight-floor", "1", "Expected --weight-floor in [0, 1), but it is 1.")]
+    [InlineData("--parameters", "100", "--parameters: expected at least n + d = 364 numbers")]
+    public async Task Wlra_BadOptionValues_AreOneLine_BeforeAnyMethodRuns(string option, string value, string message)
+    {
+        FisherLikeProblem();
+
+        var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "--method", "all", option, value);
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains(message, run.Error);
+        Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("", run.Output);
     }
 
     [Fact]
@@ -567,12 +646,17 @@ public class CliTests : ScratchDirectory
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var rows = File.ReadAllLines(Path.Combine(Scratch("weighted"), "results.csv")).Skip(1).Select(line => line.Split(',')).ToArray();
-        Assert.Equal(2 * 9, rows.Length);
-        foreach (var k in new[] { "3", "6" })
+        Assert.Equal(2 * 10, rows.Length);
+        foreach (var k in new[] { 3, 6 })
         {
-            var losses = rows.Where(r => r[0] == k).ToDictionary(r => r[1], r => double.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture));
-            // Rank-2 weights: svd_w is the rank-2k optimum of the reweighted problem, below every rank-k method here.
-            Assert.All(losses.Where(p => p.Key is not ("svd-w" or "svd-w-practical")), p => Assert.True(losses["svd-w"] <= p.Value + 1e-12, p.Key));
+            var atK = rows.Where(r => r[0] == $"{k}").ToDictionary(r => r[1]);
+            double Loss(string method) => double.Parse(atK[method][2], System.Globalization.CultureInfo.InvariantCulture);
+            // Equal budgets: every method stores at most the k (n + d) numbers of rank-k factors of the 400 x 200 problem.
+            Assert.All(atK.Where(p => p.Key != "svd-w (r k)"), p => Assert.True(int.Parse(p.Value[4]) <= k * 600, p.Key + ": " + p.Value[4]));
+            // The bicriteria form stores rank r k = 2k and, with rank-2 weights, beats every rank-k method (Theorem 1.2).
+            Assert.Equal($"{2 * k * 600}", atK["svd-w (r k)"][4]);
+            Assert.All(atK.Keys.Where(m => m is not ("svd-w (r k)" or "svd-w" or "svd-w-practical" or "sample")),
+                m => Assert.True(Loss("svd-w (r k)") <= Loss(m) * (1 + 1e-12), m));
         }
         Assert.Contains("svd-w-practical", File.ReadAllText(Path.Combine(Scratch("weighted"), "loss.svg")));
     }

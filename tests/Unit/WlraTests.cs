@@ -27,7 +27,7 @@ public class WlraTests
     [Fact]
     public void SvdW_UsesTheWeightsRank_WhenItFits_AndSaysSo()
     {
-        var result = Wlra.SvdW(A, RankTwo, rank: 3);
+        var result = Wlra.SvdW(A, RankTwo, rank: 3, new WlraOptions { Bicriteria = true });
         Assert.Equal(2, result.WeightRank);
         Assert.Equal(6, result.Rank);
         Assert.Contains("Theorem 1.2 holds", result.RankChoice, StringComparison.Ordinal);
@@ -43,14 +43,14 @@ public class WlraTests
         var weights = Weights.FromMatrix(w);
         Assert.Equal(16, weights.Rank);
 
-        var result = Wlra.SvdW(A, weights, rank: 9);
+        var result = Wlra.SvdW(A, weights, rank: 9, new WlraOptions { Bicriteria = true });
         Assert.Equal(1, result.WeightRank);
         Assert.Equal(9, result.Rank);
         Assert.Contains("min(n, d)/k = 1", result.RankChoice, StringComparison.Ordinal);
         Assert.Contains("Theorem 1.2 does not apply", result.RankChoice, StringComparison.Ordinal);
 
         // A stricter energy target needs more than the cap of min(n, d)/k = 3 at k = 5; r stops at the cap and says so.
-        var capped = Wlra.SvdW(A, weights, rank: 5, new WlraOptions { EnergyFraction = 1.0 });
+        var capped = Wlra.SvdW(A, weights, rank: 5, new WlraOptions { EnergyFraction = 1.0, Bicriteria = true });
         Assert.Equal(3, capped.WeightRank);
         Assert.Contains("capped", capped.RankChoice, StringComparison.Ordinal);
     }
@@ -190,7 +190,7 @@ public class WlraTests
     public void Weights_BlockMask_HasRankB_AndSvdWIsZeroOffTheBlocks()
     {
         var mask = Weights.BlockMask(new[] { 25, 15 }, new[] { 6, 10 });
-        var result = Wlra.SvdW(A, mask, rank: 3);
+        var result = Wlra.SvdW(A, mask, rank: 3, new WlraOptions { Bicriteria = true });
 
         Assert.Equal(2, mask.Rank);
         Assert.Equal(6, result.Rank);
@@ -275,7 +275,8 @@ public class WlraTests
         var weights = Weights.RankOne(rows, columns);
         var reweighted = Wlra.SvdW(A, weights, rank: 3);
         Assert.Equal(3, reweighted.Rank);
-        Assert.Equal((40 + 16) * 3 + (40 + 16), reweighted.Parameters);
+        // The weights are the caller's input, factored or dense, and are not counted.
+        Assert.Equal((40 + 16) * 3, reweighted.Parameters);
         Assert.True(reweighted.Loss < Wlra.Svd(A, weights, rank: 3).Loss);
     }
 

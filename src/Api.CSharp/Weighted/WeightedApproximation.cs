@@ -36,8 +36,8 @@ public sealed class WeightedApproximation
     /// <summary>The weighted loss ||W o (A - approximation)||_F.</summary>
     public double Loss => core.Loss;
 
-    /// <summary>Numbers stored: (n + d) t, plus the reweighting's own factors; dense weights, which the caller holds,
-    /// are not counted.</summary>
+    /// <summary>Numbers stored: (n + d) t, plus the reweighting's own factors (practical svd_w's P and Q); the weights,
+    /// dense or factored, are the problem's input, which the caller holds, and are not counted.</summary>
     public int Parameters => core.Parameters;
 
     /// <summary>Iterations run (1 for one-shot methods, k for greedy).</summary>

@@ -44,21 +44,37 @@ public static class Wlra
     public static WeightedApproximation Svd(Matrix<double> matrix, Weights weights, int rank) =>
         new(Core.Wlra.Svd(rank, Weights.CoreOf(weights), matrix));
 
+    /// <summary>Checks every option's range, as each method does before it runs, so that a caller running several methods
+    /// can reject bad options before any of them runs.</summary>
+    /// <param name="options">The options.</param>
+    /// <exception cref="System.ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">An option is out of range; the message names it
+    /// (options.Name), the expectation and the value.</exception>
+    public static void Validate(WlraOptions options)
+    {
+        System.ArgumentNullException.ThrowIfNull(options);
+        Core.Wlra.Validate(options.ToCore(null, default));
+    }
+
     /// <summary>
-    /// svd_w (Algorithm 1): A~ = W^(o+) o [W o A]_(r k) with r = rank(W); its weighted error is at most that of every rank-k
-    /// matrix (Theorem 1.2).
+    /// svd_w (Algorithm 1): A~ = W^(o+) o [W o A]_t. By default t is the largest total rank whose (n + d) t numbers fit the
+    /// storage of rank-k factors, k (n + d) (or <see cref="WlraOptions.Parameters"/>), so it is compared with the rank-k
+    /// methods at equal storage. With <see cref="WlraOptions.Bicriteria"/> (or a given <see cref="WlraOptions.WeightRank"/>)
+    /// t = r k with r = rank(W): its weighted error is then at most that of every rank-k matrix (Theorem 1.2), at r times
+    /// the storage.
     /// </summary>
     /// <param name="matrix">A (n x d), finite.</param>
-    /// <param name="weights">W; r is its rank (the factors' inner dimension, or the numerical rank of dense weights) when
-    /// r k &lt;= min(n, d), else chosen by <see cref="WlraOptions.EnergyFraction"/>; <see cref="WeightedApproximation.RankChoice"/>
-    /// says which and why.</param>
+    /// <param name="weights">W; under Bicriteria r is its rank (the factors' inner dimension, or the numerical rank of dense
+    /// weights) when r k &lt;= min(n, d), else chosen by <see cref="WlraOptions.EnergyFraction"/>;
+    /// <see cref="WeightedApproximation.RankChoice"/> says which t and why.</param>
     /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
-    /// <param name="options">WeightRank, EnergyFraction, TotalRank, WeightFloor; null for the defaults.</param>
+    /// <param name="options">Parameters, Bicriteria, WeightRank, EnergyFraction, TotalRank, WeightFloor; null for the
+    /// defaults.</param>
     /// <returns>The approximation, 0 on entries of zero weight.</returns>
     /// <exception cref="System.ArgumentNullException">An argument is null.</exception>
     /// <exception cref="System.ArgumentException"><paramref name="matrix"/> is empty or not finite, or the weights differ in shape.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)], a given r has
-    /// r k &gt; min(n, d), or an option is out of range.</exception>
+    /// r k &gt; min(n, d), the budget is below n + d, or an option is out of range.</exception>
     public static WeightedApproximation SvdW(Matrix<double> matrix, Weights weights, int rank, WlraOptions? options = null) =>
         new(Core.Wlra.SvdW(Options(options), rank, Weights.CoreOf(weights), matrix));
 
@@ -75,7 +91,8 @@ public static class Wlra
 
     /// <summary>
     /// Practical svd_w (after Algorithm 2): P Q = a rank-t approximation of the entrywise inverse of W and
-    /// A~ = (P Q) o [W o A]_t with t = r k, so that W^(o-1) is never stored densely.
+    /// A~ = (P Q) o [W o A]_t with t as for SvdW (at equal storage both rank-t parts count: t = k / 2), so that W^(o-1)
+    /// is never stored densely.
     /// </summary>
     /// <param name="matrix">A, finite.</param>
     /// <param name="weights">W.</param>
@@ -199,7 +216,7 @@ public static class Wlra
     ) => new(Core.Wlra.Greedy(Options(null, progress, cancellationToken), rank, Weights.CoreOf(weights), matrix));
 
     /// <summary>
-    /// sample (row-norm sampling of W o A; Dai 2023): the top r k right singular vectors V of a row sample of W o A, and
+    /// sample (row-norm sampling of W o A; Dai 2023): the top t right singular vectors V (t as for SvdW) of a row sample of W o A, and
     /// A~ = W^(o+) o ((W o A) V V^T).
     /// </summary>
     /// <param name="matrix">A, finite.</param>

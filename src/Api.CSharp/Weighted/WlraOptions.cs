@@ -30,7 +30,8 @@ public sealed record WlraOptions
     /// <summary>em's starting point (n x d); null starts from [A]_k, a zero matrix from 0.</summary>
     public Matrix<double>? WarmStart { get; init; }
 
-    /// <summary>r, the weights' rank for svd_w and the methods built on it; 0 chooses it (see
+    /// <summary>r, the weights' rank for svd_w and the methods built on it: a given r sets the total rank t = r k (as
+    /// <see cref="Bicriteria"/> does, with this r); 0 chooses it when <see cref="Bicriteria"/> asks for r k (see
     /// <see cref="EnergyFraction"/>). Default 0.</summary>
     public int WeightRank { get; init; }
 
@@ -38,17 +39,29 @@ public sealed record WlraOptions
     /// whose rank-r approximation of W holds this fraction of ||W||_F^2, at most min(n, d) / k. Default 0.99.</summary>
     public double EnergyFraction { get; init; } = 0.99;
 
-    /// <summary>svd_w's total rank t directly, overriding r k; 0 for r k. Default 0.</summary>
+    /// <summary>svd_w's total rank t directly, overriding the budget and r k; 0 for neither. Default 0.</summary>
     public int TotalRank { get; init; }
 
     /// <summary>Positive weights below this fraction of the largest divide as if they were that large (0 = exact
     /// division); bounds the amplification of tiny weights at some cost in loss. Default 0.</summary>
     public double WeightFloor { get; init; }
 
+    /// <summary>The storage budget, in numbers, of svd_w, practical svd_w and sample when neither <see cref="TotalRank"/>,
+    /// <see cref="WeightRank"/> nor <see cref="Bicriteria"/> sets their total rank t: t is then the largest whose storage
+    /// (<see cref="WeightedApproximation.Parameters"/>) fits it. 0 stands for k (n + d), what rank-k factors store, so
+    /// that every method is compared at equal storage. Default 0.</summary>
+    public long Parameters { get; init; }
+
+    /// <summary>svd_w, practical svd_w and sample at total rank t = r k, r chosen as <see cref="WeightRank"/> and
+    /// <see cref="EnergyFraction"/> say: the bicriteria form of Theorem 1.2 (Woodruff and Yasuda 2024), whose loss is at
+    /// most the best rank-k loss when W has rank r, at r times the storage of rank-k factors. Default false (the budget
+    /// rule of <see cref="Parameters"/>).</summary>
+    public bool Bicriteria { get; init; }
+
     internal Core.WlraOptions ToCore(System.IProgress<WlraProgress>? progress, System.Threading.CancellationToken cancellationToken) =>
         new(MaxIterations, Tolerance, Ridge, LearningRate, Seed, Samples,
             WarmStart is null ? null : Microsoft.FSharp.Core.FSharpOption<Matrix<double>>.Some(WarmStart),
-            AdamSteps, WeightRank, EnergyFraction, TotalRank, WeightFloor,
+            AdamSteps, WeightRank, EnergyFraction, TotalRank, WeightFloor, Parameters, Bicriteria,
             progress is null
                 ? Microsoft.FSharp.Core.FSharpFunc<Core.WlraProgress, Microsoft.FSharp.Core.Unit>.FromConverter(_ => null!)
                 : Microsoft.FSharp.Core.FSharpFunc<Core.WlraProgress, Microsoft.FSharp.Core.Unit>.FromConverter(p =>

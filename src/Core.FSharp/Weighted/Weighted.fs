@@ -181,9 +181,9 @@ type WeightedApproximation = {
     Reweighting: Reweighting
     /// ||W o (A - approximation)||_F.
     Loss: float
-    /// The numbers stored: (n + d) t for the low-rank part, plus the reweighting's factors when it has its own
-    /// (Algorithm 2's P and Q, or W's factors when W was given factored). Dense W, which the caller holds, is not
-    /// counted.
+    /// The numbers stored: (n + d) t for the low-rank part, plus the reweighting's own factors (Algorithm 2's P and Q).
+    /// W, dense or factored, is the problem's input, which the caller holds, and is not counted (reconstructing a
+    /// reweighted approximation reads it).
     Parameters: int
     /// Iterations run (1 for one-shot methods; the rank for greedy).
     Iterations: int
@@ -250,16 +250,26 @@ type WlraOptions = {
     WarmStart: Matrix<float> option
     /// adam's number of steps (MaxIterations bounds em, em_w and als). Default 500.
     AdamSteps: int
-    /// r for svd_w and the methods built on it; 0 chooses it (see EnergyFraction). Default 0.
+    /// r for svd_w and the methods built on it: a given r sets the total rank t = r k (as Bicriteria, with this r);
+    /// 0 chooses it when Bicriteria asks for r k (see EnergyFraction). Default 0.
     WeightRank: int
     /// When r is chosen and W's rank r_W has r_W k &lt;= min(n, d), r = r_W (Theorem 1.2 holds); otherwise r is the
     /// smallest whose rank-r approximation of W holds this fraction of ||W||_F^2, at most min(n, d) / k. Default 0.99.
     EnergyFraction: float
-    /// svd_w's total rank t directly, overriding r k; 0 for r k. Default 0.
+    /// svd_w's total rank t directly, overriding the budget and r k; 0 for neither. Default 0.
     TotalRank: int
     /// Positive weights below WeightFloor max W divide as if they were that large (0 = exact division). A floor f
     /// bounds |A~| by |W o A| / (f max W) where a weight is tiny, at the price of a higher loss there. Default 0.
     WeightFloor: float
+    /// The storage budget, in numbers, of svd_w, practical svd_w and sample when neither TotalRank, WeightRank nor
+    /// Bicriteria sets their total rank t: t is then the largest whose storage (WeightedApproximation.Parameters) fits
+    /// it. 0 stands for k (n + d), what rank-k factors store, so that every method is compared at equal storage.
+    /// Default 0.
+    Parameters: int64
+    /// svd_w, practical svd_w and sample at total rank t = r k, r chosen as WeightRank and EnergyFraction say: the
+    /// bicriteria form of Theorem 1.2 (Woodruff and Yasuda 2024), whose loss is at most the best rank-k loss when W has
+    /// rank r, at r times the storage of rank-k factors. Default false (the budget rule of Parameters).
+    Bicriteria: bool
     /// Called after each iteration of the iterative methods (and once by the one-shot ones).
     Progress: WlraProgress -> unit
     /// Checked before every iteration: a cancelled token stops the method within one iteration with
@@ -268,8 +278,8 @@ type WlraOptions = {
 } with
 
     /// MaxIterations 25, Tolerance 1e-6, Ridge 1e-8, LearningRate 1e-2, Seed 0, Samples 0, no warm start (em starts
-    /// from [A]_k), AdamSteps 500, r chosen with EnergyFraction 0.99, no total rank, no weight floor, no progress, no
-    /// cancellation.
+    /// from [A]_k), AdamSteps 500, r chosen with EnergyFraction 0.99 (when asked for), no total rank, no weight floor,
+    /// the budget k (n + d), no bicriteria rank, no progress, no cancellation.
     static member Default = {
         MaxIterations = 25
         Tolerance = 1e-6
@@ -283,6 +293,8 @@ type WlraOptions = {
         EnergyFraction = 0.99
         TotalRank = 0
         WeightFloor = 0.0
+        Parameters = 0L
+        Bicriteria = false
         Progress = ignore
         Cancellation = CancellationToken.None
     }

@@ -52,13 +52,25 @@ let private checkOptions (options: WlraOptions) =
         outOfRange "WeightRank" options.WeightRank ">= 0 (0 chooses r)"
 
     if options.TotalRank < 0 then
-        outOfRange "TotalRank" options.TotalRank ">= 0 (0 uses r k)"
+        outOfRange "TotalRank" options.TotalRank ">= 0 (0: the budget, or r k)"
 
     if not (options.EnergyFraction > 0.0 && options.EnergyFraction <= 1.0) then
         outOfRange "EnergyFraction" options.EnergyFraction "in (0, 1]"
 
     if not (options.WeightFloor >= 0.0 && options.WeightFloor < 1.0) then
         outOfRange "WeightFloor" options.WeightFloor "in [0, 1)"
+
+    if options.Parameters < 0L then
+        outOfRange "Parameters" options.Parameters ">= 0 (0 is k (n + d))"
+
+/// <summary>Checks every option's range as each method does before it runs, so that a caller running several methods
+/// can reject bad options before any of them runs.</summary>
+/// <param name="options">The options.</param>
+/// <exception cref="System.ArgumentNullException">options or options.Progress is null.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">an option is out of range; the message names it
+/// (options.Field), the expectation and the value.</exception>
+[<CompiledName("Validate")>]
+let validate (options: WlraOptions) = checkOptions options
 
 /// Reports one finished iteration, then stops if cancellation was requested, so that a cancelled call returns within
 /// one iteration.
@@ -203,12 +215,6 @@ let private result
                 else 0.0
     }
 
-/// Storage of W's own factors when the reweighting needs W and W came factored; dense W is the caller's.
-let private weightFactorStorage (weights: Weights) =
-    match weights with
-    | DenseWeights _ -> 0
-    | _ -> Weights.storage weights
-
 /// <summary>The unweighted baseline `svd`: the best rank-k approximation [A]_k, ignoring the weights.</summary>
 /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
 /// <param name="weights">W, used only to report the loss.</param>
@@ -266,20 +272,53 @@ let private reweighted name (total: int) floor (weights: Weights) (matrix: Matri
             let best = Svd.bestRankK total (WeightColumns.hadamard weights matrix)
             best.Left, best.Right
 
-    result
-        name
-        weights
-        matrix
-        left
-        right
-        (Reweighting.DivideByWeights(weights, floor))
-        (weightFactorStorage weights)
-        1
-        true
-        [||]
+    result name weights matrix left right (Reweighting.DivideByWeights(weights, floor)) 0 1 true [||]
 
-/// svd_w's total rank t, the weights' rank r behind it (0 when t is given), and why, for rank k.
-let private chooseTotalRank (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+/// The largest total rank t whose storage, perRank (n + d) t numbers, fits the budget (options.Parameters, or k (n + d)
+/// when 0), with why; at most min(n, d). W is the caller's input in every form and is not counted.
+let private budgetRank (options: WlraOptions) (rank: int) (perRank: int) (matrix: Matrix<float>) =
+    let n, d = matrix.RowCount, matrix.ColumnCount
+    let unit = int64 perRank * int64 (n + d)
+    let given = options.Parameters > 0L
+
+    let budget =
+        if given then
+            options.Parameters
+        else
+            int64 rank * int64 (n + d)
+
+    let source =
+        if given then
+            $"options.Parameters = {budget}"
+        else
+            $"k (n + d) = {budget}, what rank-{rank} factors store"
+
+    let storage = if perRank = 1 then "(n + d) t" else $"{perRank} (n + d) t"
+
+    let t = min (int64 (min n d)) (budget / unit)
+
+    if t < 1L then
+
+        let message =
+            $"Expected a budget of at least {unit} numbers, {storage} at t = 1, but it is {source}; raise the budget, or ask for the bicriteria rank r k."
+
+        if given then
+            raise (ArgumentOutOfRangeException(nameof options, options.Parameters, message))
+        else
+            raise (ArgumentOutOfRangeException(nameof rank, rank, message))
+
+    int t,
+    $"t = {t}: the largest total rank whose {storage} numbers fit the budget {source} (the bicriteria rank r k of Theorem 1.2 is an option)"
+
+/// svd_w's total rank t, the weights' rank r behind it (0 when r is not used), and why, for rank k. The method stores
+/// perRank (n + d) t numbers, which the budget rule fits to the budget.
+let private chooseTotalRank
+    (options: WlraOptions)
+    (rank: int)
+    (perRank: int)
+    (weights: Weights)
+    (matrix: Matrix<float>)
+    =
     let n, d = matrix.RowCount, matrix.ColumnCount
     let limit = min n d
 
@@ -307,6 +346,9 @@ let private chooseTotalRank (options: WlraOptions) (rank: int) (weights: Weights
             )
 
         r * rank, r, $"r = {r} given"
+    elif not options.Bicriteria then
+        let t, why = budgetRank options rank perRank matrix
+        t, 0, why
     else
         let cap = limit / rank
 
@@ -355,7 +397,7 @@ let private chooseTotalRank (options: WlraOptions) (rank: int) (weights: Weights
 
 /// svd_w with the total rank chosen by chooseTotalRank, then r and the reason recorded in the result.
 let private svdWFor name (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    let total, r, why = chooseTotalRank options rank weights matrix
+    let total, r, why = chooseTotalRank options rank 1 weights matrix
 
     {
         reweighted name total (floorOf options weights) weights matrix with
@@ -384,24 +426,27 @@ let svdWBudget (totalRank: int) (weights: Weights) (matrix: Matrix<float>) =
             RankChoice = $"total rank t = {totalRank} given"
     }
 
-/// <summary>svd_w (Algorithm 1 of Woodruff and Yasuda 2024): A~ = W^(o+) o [W o A]_(r k). When W has rank
-/// r with r k &lt;= min(n, d), its weighted error is at most that of every rank-k matrix (Theorem 1.2), because
-/// rank(W o A') &lt;= r k for rank-k A' (Lemma 2.1).</summary>
-/// <param name="options">How r is chosen: WeightRank (r given), TotalRank (t given), else W's own rank when r_W k
-/// &lt;= min(n, d), else the smallest r whose rank-r approximation of W holds EnergyFraction of ||W||_F^2 (at most
-/// min(n, d)/k; found from W's top singular values by randomized subspace iteration, not a full SVD of W). WeightFloor
-/// bounds the division by tiny weights.</param>
+/// <summary>svd_w (Algorithm 1 of Woodruff and Yasuda 2024): A~ = W^(o+) o [W o A]_t. By default t is the largest
+/// total rank whose (n + d) t numbers fit the storage of rank-k factors,
+/// k (n + d), or options.Parameters: equal storage with the rank-k methods. The bicriteria form, t = r k
+/// (options.Bicriteria or a given WeightRank), is the paper's theorem: when W has rank r with r k &lt;= min(n, d), its
+/// weighted error is at most that of every rank-k matrix (Theorem 1.2), because rank(W o A') &lt;= r k for rank-k A'
+/// (Lemma 2.1), at r times the storage.</summary>
+/// <param name="options">How t is chosen: TotalRank (t given); WeightRank (r given, t = r k); Bicriteria (t = r k with
+/// W's own rank when r_W k &lt;= min(n, d), else the smallest r whose rank-r approximation of W holds EnergyFraction of
+/// ||W||_F^2, at most min(n, d)/k, found from W's top singular values by randomized subspace iteration, not a full SVD
+/// of W); else the budget, Parameters or k (n + d). WeightFloor bounds the division by tiny weights.</param>
 /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A (n x d), finite.</param>
-/// <returns>The approximation: rank t = r k factors of W o A, divided by W; 0 on entries of zero weight. WeightRank and
-/// RankChoice say which r was used and why.</returns>
+/// <returns>The approximation: rank t factors of W o A, divided by W; 0 on entries of zero weight. WeightRank (0 under
+/// the budget rule) and RankChoice say which t (and r) was used and why.</returns>
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
 /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)], a given r has r k &gt; min(n, d),
-/// or an option is out of range.</exception>
-/// <remarks>O(n d min(n, d)) for the SVD of W o A, plus O(n d r) to choose r for dense weights. With rank-one weights
-/// w u^T it is the exact weighted rank-k optimum.</remarks>
+/// the budget leaves no rank (it is below n + d plus W's factors), or an option is out of range.</exception>
+/// <remarks>O(n d min(n, d)) for the SVD of W o A, plus O(n d r) to choose r for dense weights under Bicriteria. With
+/// rank-one weights w u^T and t = k it is the exact weighted rank-k optimum.</remarks>
 [<CompiledName("SvdW")>]
 let svdW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
@@ -542,7 +587,10 @@ let em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<flo
 let emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     let w = check rank weights matrix
-    let reweightedStart = svdWFor "svd_w" options rank weights matrix
+    // The start's storage is never kept (em_w stores rank k), so it takes the bicriteria rank r k of Theorem 1.2.
+    let reweightedStart =
+        svdWFor "svd_w" { options with Bicriteria = true } rank weights matrix
+
     let start = reweightedStart.ToMatrix() |> Svd.bestRankK rank
 
     {
@@ -605,6 +653,25 @@ let private choleskySolve (k: int) (g: float[]) (b: float[]) =
 
     ok
 
+/// The minimum-norm solution of G x = b for a symmetric positive semidefinite k x k G (column-major `g`), eigenvalues
+/// below k eps lambda_max taken as zero: the least-squares fallback of a singular Gram matrix. An eigendecomposition of
+/// the k x k G costs a fraction of an SVD of it, and the fallback runs for every row whose weights leave V's columns
+/// dependent (a row with fewer positive weights than k), which can be most rows of a fit of rank near d.
+let private minimumNormSolve (k: int) (g: float[]) (b: float[]) =
+    let values, vectors = Dense.symmetricEigen (Matrix<float>.Build.Dense(k, k, g))
+    let threshold = values[k - 1] * Dense.rankTolerance k k
+    let x = Array.zeroCreate<float> k
+
+    for e in 0 .. k - 1 do
+        if values[e] > threshold then
+            let q = vectors.Column e
+            let coefficient = q.DotProduct(Vector<float>.Build.Dense b) / values[e]
+
+            for c in 0 .. k - 1 do
+                x[c] <- x[c] + coefficient * q[c]
+
+    x
+
 /// Rows of X (n x k) minimising sum_j W2_ij (A_ij - x_i . V_j)^2 + lambda ||x_i||^2 for fixed V (d x k), batched: all n
 /// Gram matrices V^T diag(W2_i) V come from one product W2 P, where column (c, c') of P (d x k(k+1)/2) holds the
 /// products V_jc V_jc', and all right-hand sides from one product (W2 o A) V; then n k x k Cholesky solves. Cost
@@ -652,9 +719,21 @@ let internal weightedRows (w2: Matrix<float>) (a: Matrix<float>) (v: Matrix<floa
                 if choleskySolve k g b then
                     b
                 else
+                    // Singular to working precision: first G + delta I with delta = 1e-12 max G_cc, which Cholesky
+                    // always factors and whose solution differs from the minimum-norm one only along G's eigenvalues
+                    // near delta; an eigendecomposition only if rounding defeats even that.
                     fill i
-                    let gram = Matrix<float>.Build.Dense(k, k, Array.copy g)
-                    (Dense.leastSquares gram (Matrix<float>.Build.Dense(k, 1, Array.copy b)) |> fst).Column(0).ToArray()
+                    let largest = Seq.init k (fun c -> g[c + c * k]) |> Seq.max
+                    let gram = Array.copy g
+
+                    for c in 0 .. k - 1 do
+                        g[c + c * k] <- g[c + c * k] + 1e-12 * largest
+
+                    if largest > 0.0 && choleskySolve k g b then
+                        b
+                    else
+                        fill i
+                        minimumNormSolve k gram b
 
             for c in 0 .. k - 1 do
                 x[i, c] <- solution[c]
@@ -701,9 +780,10 @@ let als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
     result "als" weights matrix u (v.Transpose()) Reweighting.None 0 iteration converged (history.ToArray())
 
 /// <summary>Practical svd_w (after Algorithm 2 of Woodruff and Yasuda 2024): P Q, a rank-t approximation of the
-/// entrywise inverse of W, and A~ = (P Q) o [W o A]_t with t = r k, so that W^(o-1) is never needed at reconstruction.
+/// entrywise inverse of W, and A~ = (P Q) o [W o A]_t with t as for svdW, so that W^(o-1) is never needed at reconstruction.
 /// </summary>
-/// <param name="options">r (or t) and WeightFloor as for svdW; MaxIterations and Tolerance for the fit of P Q.</param>
+/// <param name="options">t as for svdW (its budget rule counts the 2 (n + d) t numbers of both rank-t parts; W is not
+/// kept), WeightFloor as for svdW; MaxIterations and Tolerance for the fit of P Q.</param>
 /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
 /// <param name="weights">W (r as for svdW).</param>
 /// <param name="matrix">A, finite.</param>
@@ -722,7 +802,7 @@ let als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
 let svdWPractical (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     let w = check rank weights matrix
-    let total, r, why = chooseTotalRank options rank weights matrix
+    let total, r, why = chooseTotalRank options rank 2 weights matrix
     // 1e-300 keeps 1 / W finite for subnormal weights.
     let floor = max (floorOf options weights) 1e-300
 
@@ -901,9 +981,8 @@ let greedy (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
 
 /// <summary>The `sample` baseline (row-norm sampling of W o A, Frieze, Kannan and Vempala; Dai 2023): sample s rows of
 /// M = W o A with probability proportional to their squared norms, scaled by 1/sqrt(s p_i); V spans the sample's top
-/// t = r k right singular vectors; A~ = W^(o+) o (M V V^T).</summary>
-/// <param name="options">Samples (0 chooses 4 t ln(t + 1) + 10), Seed, and r (or t) and WeightFloor as for svdW.
-/// </param>
+/// t right singular vectors (t as for svdW); A~ = W^(o+) o (M V V^T).</summary>
+/// <param name="options">Samples (0 chooses 4 t ln(t + 1) + 10), Seed, and t and WeightFloor as for svdW.</param>
 /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A.</param>
@@ -915,7 +994,7 @@ let greedy (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
 let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     checkShapes rank weights matrix
-    let total, r, why = chooseTotalRank options rank weights matrix
+    let total, r, why = chooseTotalRank options rank 1 weights matrix
 
     if options.Samples < 0 then
         raise (
@@ -961,17 +1040,7 @@ let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
     let left = Dense.gemm false m true vt
 
     {
-        result
-            "sample"
-            weights
-            matrix
-            left
-            vt
-            (Reweighting.DivideByWeights(weights, floorOf options weights))
-            (weightFactorStorage weights)
-            1
-            true
-            [||] with
+        result "sample" weights matrix left vt (Reweighting.DivideByWeights(weights, floorOf options weights)) 0 1 true [||] with
             WeightRank = r
             RankChoice = why
     }
@@ -997,7 +1066,18 @@ let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
 [<CompiledName("ColumnSubset")>]
 let columnSubset (columns: int) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkShapes rank weights matrix
-    let total, r, why = chooseTotalRank WlraOptions.Default rank weights matrix
+    // Only the leverage scores use t, and the guarantee below is svd_w's at the bicriteria rank r k.
+    let total, r, why =
+        chooseTotalRank
+            {
+                WlraOptions.Default with
+                    Bicriteria = true
+            }
+            rank
+            1
+            weights
+            matrix
+
     let d = matrix.ColumnCount
 
     if columns < total || columns > d then
@@ -1025,17 +1105,7 @@ let columnSubset (columns: int) (rank: int) (weights: Weights) (matrix: Matrix<f
     {
         Columns = chosen
         Approximation = {
-            result
-                "css"
-                weights
-                matrix
-                c
-                x
-                (Reweighting.DivideByWeights(weights, 0.0))
-                (weightFactorStorage weights)
-                1
-                true
-                [||] with
+            result "css" weights matrix c x (Reweighting.DivideByWeights(weights, 0.0)) 0 1 true [||] with
                 WeightRank = r
                 RankChoice = why
         }
