@@ -389,21 +389,22 @@ internal static class ReproduceCommand
         return rows;
     }
 
-    /// <summary>Test accuracy against k for the methods a reader compares first, with the full network as a line.</summary>
+    /// <summary>Test accuracy against the numbers stored (every method stores k (n + d) at rank k) for the methods a reader
+    /// compares first, with the full network as a line.</summary>
     internal static ScottPlot.Plot AccuracyFigure(IReadOnlyList<Row> rows)
     {
         string[] shown = ["svd", "svd-w", "em", "als", "data-aware", "two-sided"];
         var series = shown
             .Select(name => (Name: name, Points: (IReadOnlyList<(double, double)>)rows
                 .Where(r => r.Method == name && r.Accuracy is not null)
-                .Select(r => ((double)r.Rank, r.Accuracy!.Value))
+                .Select(r => ((double)r.Parameters!.Value, r.Accuracy!.Value))
                 .ToList()))
             .Where(s => s.Points.Count > 0)
             .ToList();
         var full = rows.FirstOrDefault(r => r.Method == "full layer")?.Accuracy;
         return Chart.Lines(
-            "Fashion-MNIST MLP, first layer compressed to rank k",
-            "rank k",
+            "Fashion-MNIST MLP, first layer compressed (k = 5, 10, 20)",
+            "numbers stored, k (n + d)",
             "test accuracy",
             series,
             full is { } value ? ("full network", value) : null);

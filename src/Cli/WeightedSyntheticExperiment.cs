@@ -95,7 +95,7 @@ internal static class WeightedSyntheticExperiment
                     .Select(name => (Name: name, Points: (IReadOnlyList<(double X, double Y)>)rows
                         .Where(r => r.Method == name && r.Loss is not null).Select(r => ((double)r.Parameters!.Value, r.Loss!.Value)).ToList()))
                     .Where(s => s.Points.Count > 0).ToList();
-                Chart.Save(Chart.Lines("Weighted low-rank approximation, rank-2 weights", "numbers stored", "||W o (A - A~)||_F / ||W o A||_F", series),
+                Chart.Save(Chart.Lines("Weighted low-rank approximation, rank-2 weights", "numbers stored", "||W o (A - A~)||_F / ||W o A||_F", series, logX: true),
                     folder, "loss");
                 terminal.Console.WriteLine(markdown.ToString());
                 terminal.Console.WriteLine($"Wrote table.md, results.csv, loss.png and loss.svg to {folder}.");

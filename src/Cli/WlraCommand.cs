@@ -336,13 +336,15 @@ internal static class WlraCommand
         var over = runs.Where(run => run.Result is { } result && result.Parameters > budget).ToList();
         if (over.Count > 0)
             terminal.Console.WriteLine(
-                $"{string.Join(", ", over.Select(Label))} store more than the budget of {budget} numbers: shown, not compared.");
+                $"{string.Join(", ", over.Select(Label))} {Verb(over)} more than the budget of {budget} numbers: shown, not compared.");
         var dense = runs.Where(run => run.Result is { } result && result.Parameters > denseNumbers).ToList();
         if (dense.Count > 0)
             terminal.Console.WriteLine(
-                $"{string.Join(", ", dense.Select(run => $"{Label(run)} ({run.Result!.Parameters})"))} store more numbers than the "
+                $"{string.Join(", ", dense.Select(run => $"{Label(run)} ({run.Result!.Parameters})"))} {Verb(dense)} more numbers than the "
                     + $"dense matrix's {denseNumbers}.");
     }
+
+    private static string Verb<T>(IReadOnlyCollection<T> subjects) => subjects.Count == 1 ? "stores" : "store";
 
     /// <summary>The method's name, marked when it ran at the bicriteria rank r k (em-w stores rank k; its r is its start's).</summary>
     internal static string Label(WlraRun run) =>

@@ -14,12 +14,16 @@ open LowRank.Properties.Runner
 /// the budget allocator, each checked against its definition recomputed from the data.
 module ModelCompressionLaws =
 
-    /// Inputs X (N x n), shifted inputs X' = X + t E, a layer A (n x d) and a rank k; X of any rank (0 included).
+    /// Inputs X (N x n), shifted inputs X' = X + t E, a layer A (n x d) and a rank k; X of any rank from 1 (rank-deficient
+    /// included): a zero X has the zero second moment, which carries no data and is rejected (BadInputCatalogue).
     let private case =
         gen {
             let! n, d = shape
             let! examples = Gen.choose (1, 3 * n + 2)
-            let! x = matrixOfShape examples n
+
+            let! x =
+                matrixOfShape examples n |> Gen.map (fun x -> { x with Rank = max 1 x.Rank })
+
             let! a = matrixOfShape n d
             let! shift = Gen.elements [ 0.0; 1e-3; 0.3 ]
             let! noiseSeed = seed

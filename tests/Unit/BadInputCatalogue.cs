@@ -304,6 +304,31 @@ public class BadInputCatalogue
         yield return ("Compression.TwoSided with an output covariance of another size",
             new BadInput(() => Compression.TwoSided(A, Matrix<double>.Build.DenseIdentity(8), Matrix<double>.Build.DenseIdentity(5), 2),
                 typeof(ArgumentException), "outputCovariance"));
+        // A checksum or a shape is not a covariance: each of these used to give an objective.
+        var identity = Matrix<double>.Build.DenseIdentity(8);
+        var notCovariances = new (string What, Matrix<double> C)[]
+        {
+            ("an all-zero covariance", Matrix<double>.Build.Dense(8, 8)),
+            ("a negative-definite covariance", -identity),
+            ("an indefinite covariance", Matrix<double>.Build.DenseOfDiagonalArray([1, 1, 1, 1, 1, 1, 1, -1])),
+            ("an indefinite covariance with a positive diagonal", identity + Matrix<double>.Build.Dense(8, 8, (i, j) => i + j == 1 ? 2 : 0)),
+            ("a non-symmetric covariance", identity + Matrix<double>.Build.Dense(8, 8, (i, j) => i == 0 && j == 1 ? 0.5 : 0)),
+        };
+        foreach (var (what, c) in notCovariances)
+        {
+            yield return ($"Compression.DataAware with {what}",
+                new BadInput(() => Compression.DataAware(A, c, 2), typeof(ArgumentException), "covariance"));
+            yield return ($"Compression.WhitenedSpectrum with {what}",
+                new BadInput(() => Compression.WhitenedSpectrum(A, c), typeof(ArgumentException), "covariance"));
+            yield return ($"Compression.MatchOutputs with {what} as C'",
+                new BadInput(() => Compression.MatchOutputs(A, identity, c, identity, 2), typeof(ArgumentException), "shiftedCovariance"));
+        }
+        yield return ("Compression.TwoSided with -I as the output covariance",
+            new BadInput(() => Compression.TwoSided(A, identity, -Matrix<double>.Build.DenseIdentity(6), 2), typeof(ArgumentException), "outputCovariance"));
+        yield return ("Compression.TwoSided with a zero output covariance",
+            new BadInput(() => Compression.TwoSided(A, identity, Matrix<double>.Build.Dense(6, 6), 2), typeof(ArgumentException), "outputCovariance"));
+        yield return ("Compression.MatchOutputs with -I as C",
+            new BadInput(() => Compression.MatchOutputs(A, -identity, identity, identity, 2), typeof(ArgumentException), "covariance"));
         yield return ("Compression.DataAndWeights with weights of another shape",
             new BadInput(() => Compression.DataAndWeights(A, Matrix<double>.Build.DenseIdentity(8), WrongShapeWeights, 2), typeof(ArgumentException), "weights"));
         yield return ("Mlp.Train with labels of another length",

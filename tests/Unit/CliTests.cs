@@ -342,8 +342,8 @@ public class CliTests : ScratchDirectory
         Assert.Contains($"{bicriteria.Parameters} (over)", row);
         Assert.DoesNotContain(" * ", row);
         Assert.Contains("│ svd ", Assert.Single(run.Output.Split('\n'), line => line.Contains(" * ")));
-        Assert.Contains("svd-w (r k) store more than the budget of 1820 numbers: shown, not compared.", run.Output);
-        Assert.Contains($"svd-w (r k) ({bicriteria.Parameters}) store more numbers than the dense matrix's 19200.", run.Output.Replace("\n", " "));
+        Assert.Contains("svd-w (r k) stores more than the budget of 1820 numbers: shown, not compared.", run.Output);
+        Assert.Contains($"svd-w (r k) ({bicriteria.Parameters}) stores more numbers than the dense matrix's 19200.", run.Output.Replace("\n", " "));
     }
 
     [Theory]
@@ -358,6 +358,40 @@ public class CliTests : ScratchDirectory
         FisherLikeProblem();
 
         var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "--method", "all", option, value);
+
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains(message, run.Error);
+        Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("", run.Output);
+    }
+
+    [Theory]
+    [InlineData("zero", "--covariance", "Expected covariance to be a nonzero positive semidefinite matrix")]
+    [InlineData("negative", "--covariance", "diagonal entry covariance[0, 0] = -")]
+    [InlineData("indefinite", "--covariance", "Expected covariance to be positive semidefinite (eigenvalues >= -1E-09 times the largest)")]
+    [InlineData("asymmetric", "--covariance", "Expected covariance to be symmetric")]
+    [InlineData("negative", "--output-covariance", "Expected outputCovariance to be positive semidefinite")]
+    public async Task Compress_RejectsAMatrixThatIsNotACovariance_InOneLine(string kind, string option, string message)
+    {
+        var a = Matrix<double>.Build.Random(12, 8, 1);
+        var x = Matrix<double>.Build.Random(50, 12, 2);
+        var good = x.TransposeThisAndMultiply(x) / 50;
+        var size = option == "--covariance" ? 12 : 8;
+        var bad = kind switch
+        {
+            "zero" => Matrix<double>.Build.Dense(size, size),
+            "negative" => -Matrix<double>.Build.DenseIdentity(size),
+            // A positive diagonal, so only the eigenvalues tell: |C_01| > sqrt(C_00 C_11).
+            "indefinite" => good + Matrix<double>.Build.Dense(12, 12, (i, j) => i + j == 1 ? 2 * good.Diagonal().Maximum() : 0),
+            _ => good + Matrix<double>.Build.Dense(12, 12, (i, j) => i == 2 && j == 5 ? 0.1 : 0),
+        };
+        Npy.WriteMatrix(Scratch("a.npy"), a);
+        Npy.WriteMatrix(Scratch("c.npy"), option == "--covariance" ? bad : good);
+        Npy.WriteMatrix(Scratch("g.npy"), bad);
+
+        var run = option == "--covariance"
+            ? await Lowrank("compress", Scratch("a.npy"), "--covariance", Scratch("c.npy"), "-k", "3")
+            : await Lowrank("compress", Scratch("a.npy"), "--covariance", Scratch("c.npy"), "--output-covariance", Scratch("g.npy"), "-k", "3");
 
         Assert.Equal(App.Failure, run.ExitCode);
         Assert.Contains(message, run.Error);

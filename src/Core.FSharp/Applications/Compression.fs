@@ -50,13 +50,36 @@ type CompressedLayer = {
 [<RequireQualifiedAccess>]
 module Compression =
 
-    /// C + lambda I's square root and inverse square root through C's eigendecomposition, lambda = ridge tr(C) / n (or
-    /// ridge when tr(C) = 0); negative rounding-level eigenvalues count as 0.
-    let private roots (ridge: float) (covariance: Matrix<float>) =
+    /// How far below 0 an eigenvalue of a second moment may fall, relative to the largest, and still count as rounding.
+    [<Literal>]
+    let private EigenvalueTolerance = 1e-9
+
+    /// C + lambda I's square root and inverse square root through C's eigendecomposition, lambda = ridge tr(C) / n;
+    /// negative rounding-level eigenvalues (above -1e-9 lambda_max) count as 0. Rejects a C `name` whose eigenvalues
+    /// show it is not a nonzero positive semidefinite matrix: the check costs nothing here, where they are computed.
+    let private roots (name: string) (ridge: float) (covariance: Matrix<float>) =
         let n = covariance.RowCount
         let trace = covariance.Diagonal().Sum()
-        let lambda = if trace > 0.0 then ridge * trace / float n else ridge
+        let lambda = ridge * trace / float n
         let values, vectors = Dense.symmetricEigen covariance
+        let top = values[n - 1]
+
+        if not (top > 0.0) then
+            raise (
+                ArgumentException(
+                    $"Expected {name} to be a nonzero positive semidefinite matrix (a second moment X^T X / N), but its largest eigenvalue is {top:G6}.",
+                    name
+                )
+            )
+
+        if values[0] < -EigenvalueTolerance * top then
+            raise (
+                ArgumentException(
+                    $"Expected {name} to be positive semidefinite (eigenvalues >= -{EigenvalueTolerance:G1} times the largest), but its smallest eigenvalue is {values[0]:G6} and its largest {top:G6}.",
+                    name
+                )
+            )
+
         let s = values |> Array.map (fun e -> sqrt (max e 0.0 + lambda))
 
         let scaled (f: float -> float) =
@@ -78,6 +101,44 @@ module Compression =
                 )
             )
 
+    /// Rejects a second moment `name` that is not symmetric (to 1e-10 of its largest entry), has a negative diagonal
+    /// entry or an all-zero diagonal: necessary conditions of a nonzero positive semidefinite matrix, in O(n^2); `roots`
+    /// checks the eigenvalues themselves wherever it computes them.
+    let private checkSecondMoment (name: string) (size: int) (side: string) (covariance: Matrix<float>) =
+        checkCovariance name size side covariance
+
+        let largest =
+            Dense.storedValues covariance |> Array.fold (fun m x -> max m (abs x)) 0.0
+
+        for i in 0 .. size - 1 do
+            for j in i + 1 .. size - 1 do
+                if abs (covariance[i, j] - covariance[j, i]) > 1e-10 * largest then
+                    raise (
+                        ArgumentException(
+                            $"Expected {name} to be symmetric (a second moment X^T X / N), but {name}[{i}, {j}] = {covariance[i, j]:G6} and {name}[{j}, {i}] = {covariance[j, i]:G6}.",
+                            name
+                        )
+                    )
+
+        let diagonal = covariance.Diagonal().ToArray()
+
+        match Array.tryFindIndex (fun x -> x < 0.0) diagonal with
+        | Some i ->
+            raise (
+                ArgumentException(
+                    $"Expected {name} to be positive semidefinite, but its diagonal entry {name}[{i}, {i}] = {diagonal[i]:G6} is negative.",
+                    name
+                )
+            )
+        | None ->
+            if Array.forall (fun x -> x = 0.0) diagonal then
+                raise (
+                    ArgumentException(
+                        $"Expected {name} to be a nonzero positive semidefinite matrix (a second moment X^T X / N), but it is 0.",
+                        name
+                    )
+                )
+
     /// The checks every method shares; `covarianceName` is the caller's name for the input covariance.
     let private check
         (ridge: float)
@@ -88,14 +149,14 @@ module Compression =
         =
         Guard.finiteMatrix (nameof layer) layer
         Guard.rank (nameof rank) rank (nameof layer) layer
-        checkCovariance covarianceName layer.RowCount "inputs" covariance
+        checkSecondMoment covarianceName layer.RowCount "inputs" covariance
 
         if not (ridge > 0.0 && Double.IsFinite ridge) then
             raise (ArgumentOutOfRangeException(nameof ridge, ridge, $"Expected a finite ridge > 0, but it is {ridge}."))
 
     /// A~ = C^(-1/2) [C^(1/2) A R]_k R^(-1) for the output-side factor R and its inverse (identity when None).
-    let private whitened name ridge rank (covariance: Matrix<float>) output (layer: Matrix<float>) =
-        let root, inverseRoot, lambda = roots ridge covariance
+    let private whitened name covarianceName ridge rank (covariance: Matrix<float>) output (layer: Matrix<float>) =
+        let root, inverseRoot, lambda = roots covarianceName ridge covariance
         let z = Dense.multiply root layer
 
         let z =
@@ -142,12 +203,14 @@ module Compression =
     /// <param name="layer">A (n x d), inputs by outputs.</param>
     /// <returns>Rank-k factors with the objective's value; O(n^3 + n^2 d) (an eigendecomposition of C and an SVD).
     /// </returns>
-    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or covariance is not n x n.</exception>
+    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or covariance is not n x n, not
+    /// symmetric (to 1e-10 of its largest entry), zero, or not positive semidefinite (an eigenvalue below -1e-9 times the
+    /// largest).</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">rank or ridge is out of range.</exception>
     [<CompiledName("DataAware")>]
     let dataAware (ridge: float) (rank: int) (covariance: Matrix<float>) (layer: Matrix<float>) =
         check ridge rank (nameof covariance) covariance layer
-        whitened "data-aware" ridge rank covariance None layer
+        whitened "data-aware" (nameof covariance) ridge rank covariance None layer
 
     /// <summary>Compression with both the inputs' covariance and elementwise (Fisher) weights: the rank-k A~ minimising
     /// ||C_l^(1/2) (A - A~) diag(g)||_F, with g_b^2 the least-squares fit of F_ab ~ C_aa g_b^2 for F = W^2 (the
@@ -197,6 +260,7 @@ module Compression =
 
         whitened
             "data-and-weights"
+            (nameof covariance)
             ridge
             rank
             covariance
@@ -216,8 +280,8 @@ module Compression =
     /// <param name="outputCovariance">G (d x d), symmetric positive semidefinite.</param>
     /// <param name="layer">A (n x d).</param>
     /// <returns>Rank-k factors; O(n^3 + d^3 + n^2 d).</returns>
-    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or a covariance has the wrong shape.
-    /// </exception>
+    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or a covariance has the wrong shape or
+    /// is not a second moment (as for dataAware).</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">rank or ridge is out of range.</exception>
     [<CompiledName("TwoSided")>]
     let twoSided
@@ -228,11 +292,11 @@ module Compression =
         (layer: Matrix<float>)
         =
         check ridge rank (nameof inputCovariance) inputCovariance layer
-        checkCovariance (nameof outputCovariance) layer.ColumnCount "outputs" outputCovariance
-        let root, inverseRoot, _ = roots ridge outputCovariance
+        checkSecondMoment (nameof outputCovariance) layer.ColumnCount "outputs" outputCovariance
+        let root, inverseRoot, _ = roots (nameof outputCovariance) ridge outputCovariance
 
         {
-            whitened "two-sided" ridge rank inputCovariance (Some(root, inverseRoot)) layer with
+            whitened "two-sided" (nameof inputCovariance) ridge rank inputCovariance (Some(root, inverseRoot)) layer with
                 Method = "two-sided"
         }
 
@@ -243,12 +307,14 @@ module Compression =
     /// <param name="covariance">C = X^T X / N (n x n).</param>
     /// <param name="layer">A (n x d), inputs by outputs.</param>
     /// <returns>sigma_1^2 &gt;= ... &gt;= sigma_min(n,d)^2 &gt;= 0; their sum is tr(A^T C_l A). O(n^3 + n^2 d).</returns>
-    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or covariance is not n x n.</exception>
+    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or covariance is not n x n, not
+    /// symmetric (to 1e-10 of its largest entry), zero, or not positive semidefinite (an eigenvalue below -1e-9 times the
+    /// largest).</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">ridge is out of range.</exception>
     [<CompiledName("WhitenedSpectrum")>]
     let whitenedSpectrum (ridge: float) (covariance: Matrix<float>) (layer: Matrix<float>) =
         check ridge 1 (nameof covariance) covariance layer
-        let root, _, _ = roots ridge covariance
+        let root, _, _ = roots (nameof covariance) ridge covariance
         Dense.singularValues (Dense.multiply root layer) |> Array.map (fun s -> s * s)
 
     /// <summary>Sequential (output-matching) compression of a layer whose inputs have already changed: the rank-k A~
@@ -267,7 +333,9 @@ module Compression =
     /// <param name="layer">A (n x d).</param>
     /// <returns>Rank-k factors; Objective = ||X A - X' A~||_F / sqrt(N) (without the ridge term) computed from the three
     /// moments and the factors, RelativeObjective its ratio to ||X A||_F / sqrt(N). O(n^3 + n^2 d).</returns>
-    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, or a moment is not n x n.</exception>
+    /// <exception cref="System.ArgumentException">a matrix is empty or not finite, a moment is not n x n, or C or C' is not
+    /// a second moment (as for dataAware; C's eigenvalues are not computed, so only its symmetry and diagonal are
+    /// checked).</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">rank or ridge is out of range.</exception>
     [<CompiledName("MatchOutputs")>]
     let matchOutputs
@@ -279,9 +347,12 @@ module Compression =
         (layer: Matrix<float>)
         =
         check ridge rank (nameof shiftedCovariance) shiftedCovariance layer
-        checkCovariance (nameof covariance) layer.RowCount "inputs" covariance
+        checkSecondMoment (nameof covariance) layer.RowCount "inputs" covariance
         checkCovariance (nameof crossCovariance) layer.RowCount "inputs" crossCovariance
-        let _, inverseRoot, lambda = roots ridge shiftedCovariance
+
+        let _, inverseRoot, lambda =
+            roots (nameof shiftedCovariance) ridge shiftedCovariance
+
         let target = Dense.multiply crossCovariance layer // M A
         let best = Svd.bestRankK rank (Dense.multiply inverseRoot (target + lambda * layer))
         let left = Dense.multiply inverseRoot best.Left
