@@ -346,6 +346,15 @@ public class CliTests : ScratchDirectory
         Assert.Contains($"svd-w (r k) ({bicriteria.Parameters}) stores more numbers than the dense matrix's 19200.", run.Output.Replace("\n", " "));
     }
 
+    /// <summary>A bad input's promise: exit code 1, one line on stderr that says `message`, nothing on stdout.</summary>
+    private static void AssertFailsInOneLine(Run run, string message)
+    {
+        Assert.Equal(App.Failure, run.ExitCode);
+        Assert.Contains(message, run.Error);
+        Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("", run.Output);
+    }
+
     [Theory]
     [InlineData("--max-iterations", "-1", "Expected --max-iterations >= 1, but it is -1.")]
     [InlineData("--energy", "NaN", "Expected --energy in (0, 1], but it is NaN.")]
@@ -359,10 +368,7 @@ public class CliTests : ScratchDirectory
 
         var run = await Lowrank("wlra", Scratch("a.npy"), "--weights", Scratch("w.npy"), "--method", "all", option, value);
 
-        Assert.Equal(App.Failure, run.ExitCode);
-        Assert.Contains(message, run.Error);
-        Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal("", run.Output);
+        AssertFailsInOneLine(run, message);
     }
 
     [Theory]
@@ -393,10 +399,7 @@ public class CliTests : ScratchDirectory
             ? await Lowrank("compress", Scratch("a.npy"), "--covariance", Scratch("c.npy"), "-k", "3")
             : await Lowrank("compress", Scratch("a.npy"), "--covariance", Scratch("c.npy"), "--output-covariance", Scratch("g.npy"), "-k", "3");
 
-        Assert.Equal(App.Failure, run.ExitCode);
-        Assert.Contains(message, run.Error);
-        Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal("", run.Output);
+        AssertFailsInOneLine(run, message);
     }
 
     [Fact]
