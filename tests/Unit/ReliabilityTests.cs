@@ -93,6 +93,7 @@ public class ReliabilityTests : ScratchDirectory
     }
 
     [Theory]
+    [InlineData(1e-310)] // subnormal entries
     [InlineData(1e-300)]
     [InlineData(1e-160)]
     [InlineData(1e-20)]
@@ -105,6 +106,34 @@ public class ReliabilityTests : ScratchDirectory
         var sketch = Sketch.CountSketch(3, 5, 2);
         Assert.Equal(Svd.SingularValues(a)[0], Svd.SingularValues(scale * a)[0] / scale, 12);
         Assert.Equal(Scw.Error(a, sketch, 2), Scw.Error(scale * a, sketch, 2) / scale, 10);
+    }
+
+    [Theory]
+    [InlineData(1e-310)]
+    [InlineData(1e-160)]
+    [InlineData(1e155)]
+    [InlineData(1e300)]
+    public void ScaledData_GivesScaledWeightedResults(double scale)
+    {
+        // Rank-one weights over an order of magnitude; every method's loss is homogeneous of degree 1 in A.
+        var a = Matrix<double>.Build.Random(30, 20, 3);
+        var w = Weights.RankOne(Enumerable.Range(0, 30).Select(i => 1.0 + i).ToArray(), Enumerable.Range(0, 20).Select(j => 1.0 + j % 3).ToArray());
+        var methods = new (string Name, Func<Matrix<double>, WeightedApproximation> Run)[]
+        {
+            ("svd", m => Wlra.Svd(m, w, 3)),
+            ("svd_w", m => Wlra.SvdW(m, w, 3)),
+            ("em", m => Wlra.Em(m, w, 3)),
+            ("em_w", m => Wlra.EmW(m, w, 3)),
+            ("als", m => Wlra.Als(m, w, 3)),
+            ("greedy", m => Wlra.Greedy(m, w, 3)),
+            ("sample", m => Wlra.Sample(m, w, 3)),
+        };
+        foreach (var (name, run) in methods)
+        {
+            var expected = run(a).Loss;
+            var scaled = run(scale * a).Loss / scale;
+            Assert.True(Math.Abs(scaled - expected) <= 1e-9 * expected, $"{name}: {scaled} at scale {scale}, {expected} at 1");
+        }
     }
 
     [Fact]

@@ -296,8 +296,14 @@ type private ManagedKernels() =
             a, 0
         else
             let e = Math.ILogB top
-            let factor = Math.ScaleB(1.0, -e)
-            Array.map (fun x -> x * factor) a, e
+
+            // A subnormal largest entry (e < -1022) needs 2^-e > 2^1023, which overflows as a factor; ScaleB scales each
+            // entry exactly instead. Otherwise one multiplication by the exact power of two is as exact and faster.
+            if -e > 1023 then
+                Array.map (fun x -> Math.ScaleB(x, -e)) a, e
+            else
+                let factor = Math.ScaleB(1.0, -e)
+                Array.map (fun x -> x * factor) a, e
 
     /// The thin SVD of A from that of its normalized copy: U and V^T are the same, S scales back by 2^e.
     static let thinSvd (m: int) (n: int) (a: float[]) =

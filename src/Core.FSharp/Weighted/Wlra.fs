@@ -84,6 +84,13 @@ let private iterationDone (options: WlraOptions) name iteration limit loss =
 
     options.Cancellation.ThrowIfCancellationRequested()
 
+/// e with max |A| in [2^e, 2^(e+1)), 0 for a zero A: the iterative methods run on A 2^-e, as LAPACK's drivers scale
+/// (dlascl), since their squared quantities (a power step, a Gram matrix) overflow near 1e154 and lose their digits to
+/// underflow near 1e-154; a power of two scales exactly (Math.ScaleB, subnormal entries included).
+let private exponentOf (matrix: Matrix<float>) =
+    let largest = Dense.storedValues matrix |> Array.fold (fun m x -> max m (abs x)) 0.0
+    if largest > 0.0 then Math.ILogB largest else 0
+
 /// ||W o (A - X)||_F for a dense X.
 let private lossOf (w: Matrix<float>) (a: Matrix<float>) (x: Matrix<float>) =
     Dense.twoNorm ((a - x).PointwiseMultiply(w).AsColumnMajorArray())
@@ -478,7 +485,9 @@ let private rankKStep (rank: int) (previous: Matrix<float> option) (m: Matrix<fl
 /// EM iterations X <- [W2 o A + (1 - W2) o X]_k from `start`, W2 = W^2 / max W^2 (Srebro and Jaakola 2003), each
 /// step restricted to the previous iterate's row space widened by one power step (rankKStep). The n x d iterate, the
 /// filled matrix and the scaled residual live in three buffers allocated once, so an iteration allocates only its
-/// n x k and d x k factors.
+/// n x k and d x k factors. The iterations run on A 2^-e, e the exponent of max |A|, as LAPACK's drivers scale (dlascl):
+/// the power step squares the filled matrix, which overflows near 1e154 and loses its digits to underflow near 1e-154;
+/// a power of two scales exactly, and the factors and losses scale back by 2^e.
 let private emFrom
     name
     (options: WlraOptions)
@@ -489,7 +498,14 @@ let private emFrom
     (start: LowRankApproximation)
     =
     let n, d = matrix.RowCount, matrix.ColumnCount
-    let target = matrix.ToColumnMajorArray()
+    let e = exponentOf matrix
+    let target = matrix.ToColumnMajorArray() |> Array.map (fun x -> Math.ScaleB(x, -e))
+
+    let start = {
+        start with
+            Left = start.Left.Map(fun x -> Math.ScaleB(x, -e))
+    }
+
     let weight = w.ToColumnMajorArray()
     let top = weight |> Array.fold (fun m x -> max m (x * x)) 0.0
     let w2 = weight |> Array.map (fun x -> x * x / top)
@@ -530,9 +546,21 @@ let private emFrom
         history.Add current
         converged <- previous - current <= options.Tolerance * previous
         previous <- current
-        iterationDone options name iteration options.MaxIterations current
+        iterationDone options name iteration options.MaxIterations (Math.ScaleB(current, e))
 
-    result name weights matrix best.Left best.Right Reweighting.None 0 iteration converged (history.ToArray())
+    let unscale (x: float) = Math.ScaleB(x, e)
+
+    result
+        name
+        weights
+        matrix
+        (best.Left.Map unscale)
+        best.Right
+        Reweighting.None
+        0
+        iteration
+        converged
+        (history.ToArray() |> Array.map unscale)
 
 /// <summary>The `em` baseline (Srebro and Jaakkola 2003): X &lt;- [W2 o A + (1 - W2) o X]_k with W2 = W^2 / max W^2,
 /// from options.WarmStart or [A]_k, until the loss decreases by less than options.Tolerance times itself or
@@ -742,7 +770,9 @@ let internal weightedRows (w2: Matrix<float>) (a: Matrix<float>) (v: Matrix<floa
 
 /// <summary>The `als` baseline: weighted alternating least squares on A ~ U V^T, each half-step solving
 /// min sum_ij W_ij^2 (A_ij - u_i . v_j)^2 + lambda (||U||^2 + ||V||^2) exactly for one factor, lambda =
-/// options.Ridge max W^2; started from [A]_k.</summary>
+/// options.Ridge max W^2, on A scaled by the power of two 2^-e that puts max |A| in [1, 2) (so the ridge is relative to
+/// A's scale too, the result scales with A, and Gram matrices neither overflow nor underflow); started from [A]_k.
+/// </summary>
 /// <param name="options">MaxIterations, Tolerance, Ridge.</param>
 /// <param name="rank">k.</param>
 /// <param name="weights">W.</param>
@@ -757,27 +787,41 @@ let als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
     let w = check rank weights matrix
     let w2 = w.PointwiseMultiply w
     let lambda = options.Ridge * (Dense.storedValues w2 |> Array.max)
-    let start = Svd.bestRankK rank matrix
+    // On A 2^-e (see exponentOf), so the ridge is relative to A's scale as well as W's and the result scales with A.
+    let e = exponentOf matrix
+    let unscale (x: float) = Math.ScaleB(x, e)
+    let a = matrix.Map(fun x -> Math.ScaleB(x, -e))
+    let start = Svd.bestRankK rank a
     let mutable v = start.Right.Transpose()
     let mutable u = start.Left
     let history = ResizeArray()
-    let mutable previous = lossOf w matrix (start.ToMatrix())
+    let mutable previous = lossOf w a (start.ToMatrix())
     let mutable converged = false
     let mutable iteration = 0
 
-    let w2t, at = w2.Transpose(), matrix.Transpose()
+    let w2t, at = w2.Transpose(), a.Transpose()
 
     while not converged && iteration < options.MaxIterations do
         iteration <- iteration + 1
-        u <- weightedRows w2 matrix v lambda
+        u <- weightedRows w2 a v lambda
         v <- weightedRows w2t at u lambda
-        let current = lossOf w matrix (Dense.gemm false u true v)
-        history.Add current
+        let current = lossOf w a (Dense.gemm false u true v)
+        history.Add(unscale current)
         converged <- abs (previous - current) <= options.Tolerance * previous
         previous <- current
-        iterationDone options "als" iteration options.MaxIterations current
+        iterationDone options "als" iteration options.MaxIterations (unscale current)
 
-    result "als" weights matrix u (v.Transpose()) Reweighting.None 0 iteration converged (history.ToArray())
+    result
+        "als"
+        weights
+        matrix
+        (u.Map unscale)
+        (v.Transpose())
+        Reweighting.None
+        0
+        iteration
+        converged
+        (history.ToArray())
 
 /// <summary>Practical svd_w (after Algorithm 2 of Woodruff and Yasuda 2024): P Q, a rank-t approximation of the
 /// entrywise inverse of W, and A~ = (P Q) o [W o A]_t with t as for svdW, so that W^(o-1) is never needed at reconstruction.
@@ -1012,7 +1056,17 @@ let sample (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix
             int (4.0 * float total * log (float total + 1.0)) + 10
 
     let m = WeightColumns.hadamard weights matrix
-    let squares = Dense.rowTwoNorms m |> Array.map (fun x -> x * x)
+    // Relative to the largest row norm: squared norms of rows near 1e155 overflow and near 1e-155 underflow, and
+    // the probabilities are scale-free.
+    let norms = Dense.rowTwoNorms m
+    let largest = Array.max norms
+
+    let squares =
+        norms
+        |> Array.map (fun x ->
+            let r = if largest > 0.0 then x / largest else 0.0
+            r * r)
+
     let totalMass = Array.sum squares
     let random = Random(options.Seed)
     let cumulative = Array.scan (+) 0.0 squares |> Array.tail
