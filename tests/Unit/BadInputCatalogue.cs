@@ -22,6 +22,16 @@ public class BadInputCatalogue
     private static readonly Weights WrongShapeWeights = Weights.FromMatrix(Matrix<double>.Build.Dense(7, 6, 1.0));
     private static readonly Sketch S = Sketch.CountSketch(4, 8, 2);
 
+    /// <summary>The bytes with `field` written at `offset` and the CRC-32 recomputed.</summary>
+    private static byte[] Forged(byte[] bytes, int offset, byte[] field)
+    {
+        var copy = (byte[])bytes.Clone();
+        field.CopyTo(copy, offset);
+        return Crc32.Resealed(copy);
+    }
+
+    private static byte[] Forged(byte[] bytes, int offset, double value) => Forged(bytes, offset, BitConverter.GetBytes(value));
+
     private static Matrix<double> WithEntry(double value)
     {
         var m = A.Clone();
@@ -382,6 +392,55 @@ public class BadInputCatalogue
             new BadInput(() => MatrixStack.Slice(MatrixStack.OfMatrices([A, A]), 1, 0), typeof(ArgumentOutOfRangeException), "first"));
         yield return ("MatrixStack.Slice past the end",
             new BadInput(() => MatrixStack.Slice(MatrixStack.OfMatrices([A, A]), 1, 2), typeof(ArgumentOutOfRangeException), "first"));
+        // Files whose checksum is valid but whose numbers are not, forged as a forger would: a field changed and the
+        // CRC-32 recomputed. A checksum proves integrity, not validity.
+        var state = SketchState.ToBytes(SketchState.Add(SketchState.Empty(1, 4, 6), 0, A));
+        const int covered = 8 + 2 + 3 * 4, sum = covered + 8; // magic, version, seed, m, d; then the rows covered and S A
+        yield return ("SketchState.FromBytes with NaN in S A",
+            new BadInput(() => SketchState.FromBytes(Forged(state, sum + 8, double.NaN)), typeof(InvalidDataException), null));
+        yield return ("SketchState.FromBytes with +Inf in S A",
+            new BadInput(() => SketchState.FromBytes(Forged(state, sum + 8 * 23, double.PositiveInfinity)), typeof(InvalidDataException), null));
+        yield return ("SketchState.FromBytes with long.MaxValue rows covered",
+            new BadInput(() => SketchState.FromBytes(Forged(state, covered, BitConverter.GetBytes(long.MaxValue))), typeof(InvalidDataException), null));
+        yield return ("SketchState.Merge past 2^53 rows covered",
+            new BadInput(() => SketchState.Merge(SketchState.FromBytes(Forged(state, covered, BitConverter.GetBytes(1L << 53))),
+                SketchState.Add(SketchState.Empty(1, 4, 6), 8, A)), typeof(ArgumentException), "second"));
+        yield return ("SketchFile.FromBytes with a CountSketch of 2^31 - 1 rows",
+            new BadInput(() => SketchFile.FromBytes(Forged(SketchFile.ToBytes(S), 8 + 2 + 1, BitConverter.GetBytes(int.MaxValue))),
+                typeof(InvalidDataException), null));
+        yield return ("Protocol.Receive of a message whose values and X are 1e308",
+            new BadInput(() =>
+            {
+                var message = Protocol.ToBytes(Protocol.Send(A, W, 1, 4));
+                var c = BitConverter.ToInt32(message, 4 + 1 + 8);
+                // The first nonzero's value follows the header (4 + 1 + 12), the selected columns and the first column's
+                // count and row index; X fills the last 8 c d bytes before the CRC-32.
+                var forged = Forged(message, 4 + 1 + 12 + 4 * c + 4 + 4, 1e308);
+                for (var at = forged.Length - 4 - 8 * c * A.ColumnCount; at < forged.Length - 4; at += 8)
+                    forged = Forged(forged, at, 1e308);
+                Protocol.Receive(W, Protocol.FromBytes(forged));
+            }, typeof(ArgumentException), "message"));
+        yield return ("Training.Train resuming from a checkpoint with NaN in its best sketch",
+            new BadInput(() =>
+            {
+                var path = Path.Combine(Path.GetTempPath(), $"lowrank-catalogue-{Guid.NewGuid():N}.ckpt");
+                try
+                {
+                    Training.Train(set, Training.Defaults(2, 4) with { Steps = 2, CheckpointPath = path });
+                    var bytes = File.ReadAllBytes(path);
+                    // Magic, version, 18 fingerprint entries, the positions; then step, n, the values, the step size, Adam's
+                    // two moments, Adam's step, and the best sketch's values.
+                    var step = 8 + 2 + 18 * 4 + 4 + 4 * BitConverter.ToInt32(bytes, 8 + 2 + 18 * 4);
+                    var n = BitConverter.ToInt32(bytes, step + 4);
+                    File.WriteAllBytes(path, Forged(bytes, step + 8 + 8 * n + 8 + 16 * n + 4, double.NaN));
+                    Training.Train(set, Training.Defaults(2, 4) with { Steps = 2, ResumeFrom = path });
+                }
+                finally
+                {
+                    File.Delete(path);
+                }
+            }, typeof(InvalidDataException), null));
+
         yield return ("Communicator.RunInProcess with size = 0",
             new BadInput(() => Communicator.RunInProcess(0, c => c.Rank), typeof(ArgumentOutOfRangeException), "size"));
     }

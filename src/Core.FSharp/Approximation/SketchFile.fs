@@ -119,6 +119,15 @@ module internal Framed =
 
         Array.init length (fun _ -> reader.ReadDouble())
 
+    /// `length` doubles that must all be finite: a checksum proves the bytes are the ones written, not that they hold
+    /// numbers a computation can use. `name` names the field in the message.
+    let finiteDoubles (reader: BinaryReader) (name: string) (length: int) =
+        let values = doubles reader length
+
+        match Array.tryFindIndex (fun x -> not (Double.IsFinite x)) values with
+        | Some i -> raise (InvalidDataException($"{name}[{i}] = {values[i]} is not finite."))
+        | None -> values
+
 /// Saves and loads sketches of every kind in a documented, versioned binary format.
 /// <remarks>Format, version 1, little-endian: the ASCII magic "LRSKETCH", uint16 version = 1, one sketch, and the
 /// CRC-32 of all preceding bytes. A sketch is a kind byte then its data: 1 = CountSketch (int32 m, int32 n,
@@ -162,7 +171,8 @@ module SketchFile =
 
         match reader.ReadByte() with
         | 1uy ->
-            let m = Framed.count reader "m" 1 Int32.MaxValue
+            // S A has m rows: beyond an array's length not even a one-column A can be sketched.
+            let m = Framed.count reader "m" 1 (int64 Array.MaxLength)
             let n = Framed.count reader "n" 1 (remaining () / 12L)
             let hash = Array.init n (fun _ -> reader.ReadInt32())
             let values = Framed.doubles reader n

@@ -147,6 +147,23 @@ module SketchState =
     [<Literal>]
     let private Version = 1us
 
+    /// The most rows of A a state may cover, 2^53: every count up to it is exact as a float64, and no matrix comes near
+    /// it (2^53 rows of one float64 are 64 PiB); a larger count in a file is forged or corrupted.
+    [<Literal>]
+    let private MaxCovered = 9007199254740992L
+
+    /// covered + more, rejected beyond MaxCovered (where int64 addition would also, in the end, wrap to a negative count).
+    let private coveredSum (parameter: string) (covered: int64) (more: int64) =
+        if more > MaxCovered - covered then
+            raise (
+                ArgumentException(
+                    $"Expected at most 2^53 rows covered in all, but {covered} + {more} exceed it.",
+                    parameter
+                )
+            )
+
+        covered + more
+
     /// <summary>The state of no rows yet: S A = 0.</summary>
     /// <param name="seed">The counter-based CountSketch's seed (Sketch.hashedCountSketch).</param>
     /// <param name="rows">m &gt;= 1.</param>
@@ -178,7 +195,8 @@ module SketchState =
     /// <param name="state">The state to add to (unchanged).</param>
     /// <returns>A new state.</returns>
     /// <exception cref="System.ArgumentNullException">block or state is null.</exception>
-    /// <exception cref="System.ArgumentException">block is empty, not finite, or its columns differ from the state's.</exception>
+    /// <exception cref="System.ArgumentException">block is empty, not finite, its columns differ from the state's, or it
+    /// takes the rows covered beyond 2^53.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">rowOffset is negative.</exception>
     /// <remarks>O(nnz(block) + m d): the block's part of S is built from (seed, row index) alone.</remarks>
     [<CompiledName("Add")>]
@@ -209,7 +227,7 @@ module SketchState =
         {
             state with
                 Sum = sum
-                Covered = state.Covered + int64 block.RowCount
+                Covered = coveredSum (nameof block) state.Covered (int64 block.RowCount)
         }
 
     /// <summary>Merges two states of the same sketch built from disjoint row blocks: S A of their union.</summary>
@@ -218,7 +236,8 @@ module SketchState =
     /// <returns>A new state whose S A is the sum (addition is commutative; in floating point the order of a long chain
     /// of merges changes the last bits).</returns>
     /// <exception cref="System.ArgumentNullException">first or second is null.</exception>
-    /// <exception cref="System.ArgumentException">the states belong to different sketches or shapes.</exception>
+    /// <exception cref="System.ArgumentException">the states belong to different sketches or shapes, or together they
+    /// cover more than 2^53 rows.</exception>
     [<CompiledName("Merge")>]
     let merge (first: SketchState) (second: SketchState) =
         Guard.notNull (nameof first) first
@@ -239,11 +258,12 @@ module SketchState =
         {
             first with
                 Sum = Array.map2 (+) first.Sum second.Sum
-                Covered = first.Covered + second.Covered
+                Covered = coveredSum (nameof second) first.Covered second.Covered
         }
 
-    /// <summary>The state's bytes: "LRSKSTAT", version 1, seed, m, d (int32), rows covered (int64), S A as m d float64
-    /// in column-major order, then the CRC-32 of everything before it; little-endian.</summary>
+    /// <summary>The state's bytes: "LRSKSTAT", version 1, seed, m, d (int32), rows covered (int64, at most 2^53), S A as
+    /// m d finite float64 in column-major order, then the CRC-32 of everything before it; little-endian. Readers check
+    /// the checksum and then every field.</summary>
     /// <param name="state">The state.</param>
     /// <returns>The bytes.</returns>
     /// <exception cref="System.ArgumentNullException">state is null.</exception>
@@ -265,15 +285,15 @@ module SketchState =
             let columns = Framed.count r "columns" 1 (int64 Array.MaxLength / int64 rows)
             let covered = r.ReadInt64()
 
-            if covered < 0L then
-                raise (InvalidDataException $"the rows covered, {covered}, are negative.")
+            if covered < 0L || covered > MaxCovered then
+                raise (InvalidDataException $"the rows covered, {covered}, are outside [0, 2^53].")
 
             {
                 Seed = seed
                 SketchRows = rows
                 Width = columns
                 Covered = covered
-                Sum = Framed.doubles r (rows * columns)
+                Sum = Framed.finiteDoubles r "S A" (rows * columns)
             })
 
     /// <summary>Reads a state from toBytes' format, checking magic, version, CRC-32 and sizes first.</summary>

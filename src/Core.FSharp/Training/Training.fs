@@ -847,24 +847,52 @@ module Training =
 
                     let step = Framed.count r "the step" 0 Int32.MaxValue
                     let n = Framed.count r "the number of values" 1 Int32.MaxValue
-                    let doubles () = Framed.doubles r n
-                    let values = doubles ()
-                    let rate = r.ReadDouble()
-                    let adamM = doubles ()
-                    let adamV = doubles ()
-                    let adamStep = r.ReadInt32()
-                    let best = doubles ()
+                    // Every number is checked, not only the checksum: a resumed run would otherwise carry a NaN sketch
+                    // (or a negative Adam second moment, a NaN step size) into training and out as its result.
+                    let doubles name = Framed.finiteDoubles r name n
+
+                    let positive name (value: float) =
+                        if not (value > 0.0 && Double.IsFinite value) then
+                            raise (InvalidDataException $"{name} = {value} is not finite and positive.")
+
+                        value
+
+                    let values = doubles "the sketch's values"
+                    let rate = r.ReadDouble() |> positive "the step size"
+                    let adamM = doubles "Adam's first moment"
+                    let adamV = doubles "Adam's second moment"
+
+                    match Array.tryFindIndex (fun x -> x < 0.0) adamV with
+                    | Some i -> raise (InvalidDataException $"Adam's second moment[{i}] = {adamV[i]} is negative.")
+                    | None -> ()
+
+                    let adamStep = Framed.count r "Adam's step" 0 Int32.MaxValue
+                    let best = doubles "the best sketch's values"
                     let bestLoss = r.ReadDouble()
+
+                    // +infinity before the first evaluation, a loss >= 0 after it.
+                    if Double.IsNaN bestLoss || bestLoss < 0.0 then
+                        raise (InvalidDataException $"the best loss = {bestLoss} is not a loss.")
+
                     let historyCount = Framed.count r "the history length" 0 Int32.MaxValue
                     let history = ResizeArray(Framed.doubles r historyCount)
-                    let rejected = r.ReadInt32()
+
+                    // NaN marks a rejected step; anything else is a loss.
+                    match
+                        history
+                        |> Seq.tryFindIndex (fun x -> not (Double.IsNaN x || (x >= 0.0 && Double.IsFinite x)))
+                    with
+                    | Some i -> raise (InvalidDataException $"the loss history[{i}] = {history[i]} is not a loss.")
+                    | None -> ()
+
+                    let rejected = Framed.count r "the rejected steps" 0 Int32.MaxValue
 
                     let previous =
                         if r.ReadBoolean() then
-                            let values = doubles ()
-                            let m = doubles ()
-                            let v = doubles ()
-                            Some(values, m, v, r.ReadInt32())
+                            let values = doubles "the previous sketch's values"
+                            let m = doubles "the previous Adam first moment"
+                            let v = doubles "the previous Adam second moment"
+                            Some(values, m, v, Framed.count r "the previous Adam step" 0 Int32.MaxValue)
                         else
                             None
 

@@ -77,7 +77,8 @@ module Protocol =
     /// <param name="message">Alice's message.</param>
     /// <returns>The dense n x d reconstruction, equal to Alice's column-subset approximation up to rounding.</returns>
     /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
-    /// <exception cref="System.ArgumentException">the message's shape does not match W, or a value is not finite.</exception>
+    /// <exception cref="System.ArgumentException">the message's shape does not match W, a value is not finite, or the
+    /// reconstruction overflows float64.</exception>
     [<CompiledName("Receive")>]
     let receive (weights: Weights) (message: ProtocolMessage) =
         Guard.notNull (nameof weights) weights
@@ -102,13 +103,42 @@ module Protocol =
                 )
             )
 
+        // The values and X are scaled by powers of two to a largest entry in [1, 2) and the product scaled back: entries
+        // near 1e308 would overflow in C X even where A~ is representable, and a power of two scales exactly.
+        let exponent (values: float seq) =
+            let largest = values |> Seq.fold (fun m x -> max m (abs x)) 0.0
+            if largest > 0.0 then Math.ILogB largest else 0
+
+        let ev = exponent (Seq.concat message.Values)
+        let ex = exponent (Dense.storedValues message.X)
         let c = Matrix<float>.Build.Dense(message.Rows, message.Selected.Length)
 
         message.Selected
         |> Array.iteri (fun q j ->
-            Array.iter2 (fun i value -> c[i, q] <- w[i, j] * value) message.RowIndices[q] message.Values[q])
+            Array.iter2
+                (fun i value -> c[i, q] <- w[i, j] * Math.ScaleB(value, -ev))
+                message.RowIndices[q]
+                message.Values[q])
 
-        Dense.multiply c message.X |> Dense.divideByWeights w
+        let x = message.X.Map(fun v -> Math.ScaleB(v, -ex))
+
+        let result =
+            Dense.multiply c x
+            |> Dense.divideByWeights w
+            |> fun m -> m.Map(fun v -> Math.ScaleB(v, ev + ex))
+
+        match
+            Dense.storedValues result
+            |> Array.tryFindIndex (fun v -> not (Double.IsFinite v))
+        with
+        | Some p ->
+            raise (
+                ArgumentException(
+                    $"Expected a message whose reconstruction is finite, but A~[{p % message.Rows}, {p / message.Rows}] overflows float64 (its values reach 2^{ev + 1} and X 2^{ex + 1}).",
+                    nameof message
+                )
+            )
+        | None -> result
 
     /// <summary>The message in the documented binary format.</summary>
     /// <param name="message">The message.</param>
