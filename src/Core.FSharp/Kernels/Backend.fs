@@ -59,30 +59,37 @@ module Backend =
     [<CompiledName("SetNativeThreads")>]
     let setNativeThreads (count: int) =
         Guard.positive (nameof count) count
-        isNativeAvailable () && Native.setThreads count
+        isNativeAvailable () && Kernels.NativeSections.setThreads count
 
     /// Runs `work` with independent per-matrix tasks in mind: on the native backend with OpenBLAS on t &gt; 1 threads,
     /// OpenBLAS is set to one thread for the duration and `work` is told to run t tasks side by side, then the count
     /// is restored. OpenBLAS hands even the small products and SVDs of SCW (20 x 768, 576 x 20) to its worker threads,
     /// whose hand-off and spinning cost more than they save on 2 cores (a thin SVD of a 20 x 768 matrix: 7.9 ms on 2
     /// threads, 1.5 ms on one), so t single-threaded tasks beat one multi-threaded task. Other callers in the process
-    /// see one BLAS thread meanwhile. On the managed backend `work` gets the processor count.
+    /// wait for the section to end rather than run on one BLAS thread meanwhile, because OpenBLAS's results depend on its
+    /// thread count: so every result is the same whatever runs beside it. On the managed backend `work` gets the
+    /// processor count.
     let internal sideBySide (work: int -> 'T) =
-        let threads =
+        let section =
             if current () = BackendKind.Native then
-                Native.threads () |> Option.defaultValue 1
+                Kernels.NativeSections.enter ()
             else
-                1
+                None
 
-        if threads > 1 && Native.setThreads 1 then
+        match section with
+        | Some threads ->
+            // Callers outside sections wait for them (Kernels.NativeSections): their results then never depend on
+            // whether a section happened to be running.
+            let inside = Kernels.NativeSections.InSection.Value
+            Kernels.NativeSections.InSection.Value <- true
+
             try
                 work threads
             finally
-                Native.setThreads threads |> ignore
-        elif current () = BackendKind.Managed then
-            work Environment.ProcessorCount
-        else
-            work 1
+                Kernels.NativeSections.InSection.Value <- inside
+                Kernels.NativeSections.leave ()
+        | None when current () = BackendKind.Managed -> work Environment.ProcessorCount
+        | None -> work 1
 
     /// `f` of every item, `workers` at a time (for sideBySide's count), returned in the items' order, so that sums
     /// over the results do not depend on the scheduling. An exception is rethrown as itself (not wrapped in an

@@ -382,16 +382,93 @@ type private ManagedKernels() =
 
 let managed: IKernels = ManagedKernels()
 
+/// How native calls and Backend.sideBySide's sections keep results independent of timing. A section sets OpenBLAS to
+/// one thread while it runs, and OpenBLAS's results depend on its thread count (a thin SVD's last bits differ between
+/// one and two threads), so a call from outside the sections that happened to run during one would give other bits than
+/// the same call a moment earlier or later. So, while OpenBLAS is configured for several threads: outside calls hold
+/// Gate and wait until no section runs (and no section starts during them); sections may overlap (the ranks of an
+/// in-process cluster each run one and wait for each other), the first sets one thread, the last restores the count;
+/// a section's own calls, marked by InSection (an AsyncLocal, so it flows into the section's parallel tasks), run side
+/// by side without the gate.
+module internal NativeSections =
+    let Gate = obj ()
+    let InSection = Threading.AsyncLocal<bool>()
+    // Guarded by Gate: the sections running, and the thread count to restore when the last ends.
+    let mutable private running = 0
+    let mutable private configured = 1
+    // OpenBLAS's thread count outside sections is above 1; read without the gate, so through Volatile.
+    let mutable private several = -1
+
+    /// Whether OpenBLAS runs several threads outside sections (read from OpenBLAS the first time).
+    let configuredMulti () =
+        match Volatile.Read(&several) with
+        | -1 ->
+            let value = if Native.multiThreaded () then 1 else 0
+            Interlocked.CompareExchange(&several, value, -1) |> ignore
+            Volatile.Read(&several) = 1
+        | value -> value = 1
+
+    /// Sets OpenBLAS's thread count outside sections (Backend.setNativeThreads): now, or when the running sections end;
+    /// false without thread control.
+    let setThreads (count: int) =
+        lock Gate (fun () ->
+            let set =
+                if running > 0 then
+                    configured <- count
+                    (Native.threads ()).IsSome
+                else
+                    Native.setThreads count
+
+            if set then
+                Volatile.Write(&several, (if count > 1 then 1 else 0))
+
+            set)
+
+    /// Enters a section: Some t (the configured thread count) when OpenBLAS runs t > 1 threads outside sections, now
+    /// set to one until the last section leaves; None otherwise (nothing to do).
+    let enter () =
+        lock Gate (fun () ->
+            if running > 0 then
+                running <- running + 1
+                Some configured
+            else
+                match Native.threads () with
+                | Some t when t > 1 && Native.setThreads 1 ->
+                    configured <- t
+                    running <- 1
+                    Some t
+                | _ -> None)
+
+    /// Leaves a section; the last one restores OpenBLAS's thread count and lets outside calls run.
+    let leave () =
+        lock Gate (fun () ->
+            running <- running - 1
+
+            if running = 0 then
+                Native.setThreads configured |> ignore
+                Monitor.PulseAll Gate)
+
+    /// Runs an outside call once no section runs, holding Gate so that none starts during it.
+    let outside (call: unit -> 'T) =
+        lock Gate (fun () ->
+            while running > 0 do
+                Monitor.Wait Gate |> ignore
+
+            call ())
+
 /// The native kernels with concurrent callers in mind. OpenBLAS's worker threads spin while they wait, so several
 /// multi-threaded calls at once fight over the cores (8 callers measured 2.8 calls/s against 55 from one caller). With
 /// more than one BLAS thread the calls are therefore serialized, which makes concurrent use at least as fast as
 /// sequential use; with one thread (Backend.setNativeThreads 1, for servers with many callers) they run side by side
 /// and scale with the callers.
 type private SerializedKernels(inner: IKernels) =
-    static let gate = obj ()
-
     static let exclusive (call: unit -> 'T) =
-        if Native.multiThreaded () then lock gate call else call ()
+        if NativeSections.InSection.Value then
+            call ()
+        elif NativeSections.configuredMulti () then
+            NativeSections.outside call
+        else
+            call ()
 
     interface IKernels with
         member _.Name = inner.Name

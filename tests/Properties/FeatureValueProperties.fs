@@ -1,0 +1,579 @@
+namespace LowRank.Properties
+
+open System
+open System.IO
+open System.Text
+open System.Threading
+open FsCheck.FSharp
+open MathNet.Numerics.LinearAlgebra
+open Xunit
+open LowRank.Core
+open LowRank.Properties.Accuracy
+open LowRank.Testing
+open LowRank.Testing.Generators
+open LowRank.Properties.Runner
+
+/// The values of the features added after the theorems' suite (issue 24), each recomputed from its definition on
+/// inputs where a plausible slip shows: graded or signed entries, zero weights, s &lt; m', r k = min(n, d), every byte.
+/// The theorems bound these features' results; these properties pin the results themselves.
+module FeatureValues =
+
+    /// The top `count` eigenvectors (columns, by descending eigenvalue) of a symmetric matrix, and whether the top
+    /// count + 1 eigenvalues are separated by a relative gap of at least 1e-3 (so the vectors are determined up to
+    /// sign and a small perturbation moves them little).
+    let private topEigenvectors (count: int) (g: Matrix<float>) =
+        let values, vectors = Dense.symmetricEigen g
+        let order = Array.init values.Length id |> Array.sortBy (fun i -> -values[i])
+        let top = values[order[0]]
+
+        let separated =
+            top > 0.0
+            && Seq.pairwise (order |> Array.truncate (min values.Length (count + 1)))
+               |> Seq.forall (fun (i, j) -> values[i] - values[j] >= 1e-3 * top)
+
+        Matrix<float>.Build.Dense(g.RowCount, count, fun i c -> vectors[i, order[c]]), separated
+
+    let private trainCase =
+        gen {
+            let! rows = Gen.choose (3, 9)
+            let! columns = Gen.choose (rows, 12)
+            let! count = Gen.choose (1, 3)
+            let! sketchRows = Gen.choose (2, rows)
+            let! s = Gen.choose (1, sketchRows - 1)
+            let! seed = seed
+            return rows, columns, count, sketchRows, s, seed
+        }
+
+    /// The Principal start with s &lt; m' nonzeros per column keeps, in column j, the s rows r with the largest
+    /// |U[j, r]| (U the top m' eigenvectors of sum_i A_i A_i^T), with values sqrt(n) U[j, r]. A start that ranks rows
+    /// by the signed U[j, r] keeps other rows whenever a large entry is negative.
+    [<Fact>]
+    let ``the principal start keeps each column's s largest |U[j, r]|, as sqrt(n) U[j, r]`` () =
+        let cases = NonTrivial "had a column whose top s rows by |U| differ from those by U"
+
+        forAll trainCase (fun (rows, columns, count, sketchRows, s, seed) ->
+            let random = Random(seed)
+            let train = Array.init count (fun _ -> gaussian random rows columns)
+
+            let options = {
+                Training.defaults 1 sketchRows with
+                    Steps = 0
+                    ValidationFraction = 0.0
+                    Normalization = Normalization.None
+                    NonzerosPerColumn = s
+                    Seed = seed
+            }
+
+            let sketch =
+                Sketch.toMatrix (Training.train options ignore CancellationToken.None train).Sketch
+
+            let g = train |> Array.map (fun a -> a * a.Transpose()) |> Array.reduce (+)
+            let u, separated = topEigenvectors sketchRows g
+            let scale = sqrt (float rows)
+
+            let columnsHold = [
+                for j in 0 .. rows - 1 do
+                    let magnitudes = Array.init sketchRows (fun r -> abs u[j, r])
+                    let sorted = Array.sortDescending magnitudes
+                    // A tie at the cut leaves the choice open; skip such a column.
+                    if s = sketchRows || sorted[s - 1] - sorted[s] > 1e-6 then
+                        for r in 0 .. sketchRows - 1 do
+                            let expected =
+                                if magnitudes[r] >= sorted[s - 1] then
+                                    scale * magnitudes[r]
+                                else
+                                    0.0
+
+                            close
+                                ({ Absolute = 1e-7; Relative = 1e-7 } |> scaledTo scale)
+                                (sprintf "|S[%d, %d]| = sqrt(n) |U[%d, %d]| or 0" r j j r)
+                                (abs sketch[r, j])
+                                expected
+            ]
+
+            let signedDiffers =
+                [ 0 .. rows - 1 ]
+                |> List.exists (fun j ->
+                    let bySign =
+                        Array.init sketchRows id |> Array.sortBy (fun r -> -u[j, r]) |> Array.truncate s
+
+                    let byMagnitude =
+                        Array.init sketchRows id
+                        |> Array.sortBy (fun r -> -abs u[j, r])
+                        |> Array.truncate s
+
+                    Set.ofArray bySign <> Set.ofArray byMagnitude)
+
+            // Near-equal eigenvalues leave U's columns undetermined: nothing to compare against.
+            (if separated then
+                 all columnsHold
+             else
+                 holds "eigenvalues too close to compare" true)
+            |> cases.Classify(separated && signedDiffers))
+        |> checkNonTrivial 40 10 cases
+
+    /// Without validation the returned sketch is the one whose batch loss was lowest, and BestLoss is that loss: with
+    /// the whole set as the batch, the mean of ||A_i - SCW(S, A_i)||_F over the training matrices, recomputed from the
+    /// returned sketch. Returning the values after the best step's update breaks it.
+    [<Fact>]
+    let ``without validation, BestLoss is the returned sketch's mean training error`` () =
+        forAll trainCase (fun (rows, columns, count, sketchRows, _, seed) ->
+            let random = Random(seed)
+            let train = Array.init count (fun _ -> gaussian random rows columns)
+
+            let options = {
+                Training.defaults 1 sketchRows with
+                    Steps = 6
+                    BatchSize = count
+                    ValidationFraction = 0.0
+                    Normalization = Normalization.None
+                    Positions = SketchPositions.Random
+                    LearningRate = 0.05
+                    Seed = seed
+            }
+
+            let result = Training.train options ignore CancellationToken.None train
+            let recomputed = train |> Array.averageBy (fun a -> Scw.error 1 result.Sketch a)
+            let scale = train |> Array.averageBy Norm.frobenius
+
+            close
+                ({ Absolute = 1e-9; Relative = 1e-9 } |> scaledTo scale)
+                "BestLoss = mean ||A - SCW(S, A)||_F of the returned sketch"
+                result.BestLoss
+                recomputed)
+        |> checkWith 30
+
+    /// Changes to one option each, every one of which the checkpoint's fingerprint must reject on resume.
+    let private changes: (string * (TrainingOptions -> TrainingOptions))[] = [|
+        "ValidationFraction",
+        (fun o -> {
+            o with
+                ValidationFraction = o.ValidationFraction + 0.25
+        })
+        "LearningRate",
+        (fun o -> {
+            o with
+                LearningRate = 2.0 * o.LearningRate
+        })
+        "DecayFactor", (fun o -> { o with DecayFactor = 0.5 })
+        "Rank", (fun o -> { o with Rank = o.Rank + 1 })
+        "Loss", (fun o -> { o with Loss = TrainingLoss.VNorm })
+        "Normalization",
+        (fun o -> {
+            o with
+                Normalization = Normalization.None
+        })
+        "Seed", (fun o -> { o with Seed = o.Seed + 1 })
+    |]
+
+    /// A resumed run continues an uninterrupted one only with the same options: a checkpoint written under some
+    /// options and resumed under any one of them changed is rejected, naming the option, whatever the change.
+    [<Fact>]
+    let ``a checkpoint resumed with any one option changed is rejected`` () =
+        forAll (Gen.zip (Gen.elements changes) seed) (fun ((name, change), seed) ->
+            let random = Random(seed)
+            let train = Array.init 8 (fun _ -> gaussian random 8 6)
+
+            let path =
+                Path.Combine(Path.GetTempPath(), $"lowrank-fingerprint-{Guid.NewGuid():N}.ckpt")
+
+            try
+                let options = {
+                    Training.defaults 2 4 with
+                        Steps = 2
+                        ValidationFraction = 0.25
+                        Seed = seed
+                        CheckpointPath = Some path
+                }
+
+                Training.train options ignore CancellationToken.None train |> ignore
+
+                let resumed = {
+                    change options with
+                        Steps = 3
+                        CheckpointPath = None
+                        ResumeFrom = Some path
+                }
+
+                let outcome =
+                    try
+                        Training.train resumed ignore CancellationToken.None train |> ignore
+                        "resumed"
+                    with :? ArgumentException as e when e.Message.Contains "was written for" ->
+                        "rejected"
+
+                holds $"a resume with {name} changed is rejected ({outcome})" (outcome = "rejected")
+            finally
+                File.Delete path)
+        |> checkWith 14
+
+    /// Weights of rank r with r k = min(n, d) exactly: svd_w's bicriteria rank is r k (Theorem 1.2 holds there too),
+    /// so W o A is kept whole and A~ = A wherever W is positive. An exact-rank test with &lt; where &lt;= belongs sends
+    /// this boundary to the energy rule and a smaller r.
+    [<Fact>]
+    let ``svd_w's bicriteria rank is r k at r k = min(n, d), and it reproduces A on W's support`` () =
+        let boundary =
+            gen {
+                let! k = Gen.choose (1, 3)
+                let! r = Gen.choose (1, 3)
+                let small = r * k
+                let! large = Gen.choose (small, small + 6)
+                let! tall = Gen.elements [ true; false ]
+                let! seed = seed
+                return (if tall then large, small else small, large), r, k, seed
+            }
+
+        forAll boundary (fun ((n, d), r, k, seed) ->
+            let random = Random(seed)
+
+            let positive rows columns =
+                (gaussian random rows columns).PointwiseAbs() + 0.1
+
+            let w = positive n r * positive r d
+            let a = gaussian random n d
+            let result = Wlra.svdW WeightedCases.bicriteria k (Weights.ofMatrix w) a
+
+            all [
+                holds $"total rank {result.Rank} = r k = {r * k}" (result.Rank = r * k)
+                holds $"WeightRank {result.WeightRank} = r = {r}" (result.WeightRank = r)
+                atMost (medium |> scaledTo (Norm.weightedFrobenius w a)) "loss = 0" result.Loss 0.0
+            ])
+        |> checkWith 60
+
+    /// Amplification is max |A~_ij| over every entry (divided by max |A|), and the loss is ||W o (A - A~)||_F of the
+    /// formed A~, for every method, on weights with exact zeros: the methods that do not divide by W put their low-rank
+    /// values where W is 0, which a maximum over positive weights only would miss.
+    [<Fact>]
+    let ``every method's amplification and loss are those of its formed approximation`` () =
+        let cases =
+            gen {
+                let! n, d = shape
+                let! k = Gen.choose (1, min n d)
+                let! a = matrixOfShape n d
+                let! zeros = Gen.elements [ 0.2; 0.5 ]
+                let! seed = seed
+                return a, k, zeros, seed
+            }
+
+        forAll cases (fun (a, k, zeros, seed) ->
+            let a = a.Build()
+            let random = Random(seed)
+
+            let w =
+                Matrix<float>
+                    .Build.Dense(
+                        a.RowCount,
+                        a.ColumnCount,
+                        fun _ _ ->
+                            if random.NextDouble() < zeros then
+                                0.0
+                            else
+                                0.5 + random.NextDouble()
+                    )
+
+            // Keep one positive weight: all-zero weights are rejected.
+            w[0, 0] <- 1.0
+            let weights = Weights.ofMatrix w
+
+            let options = {
+                WlraOptions.Default with
+                    MaxIterations = 3
+                    AdamSteps = 5
+            }
+
+            let methods = [
+                "svd", (fun () -> Wlra.svd k weights a)
+                "svd_w", (fun () -> Wlra.svdW options k weights a)
+                "em", (fun () -> Wlra.em options k weights a)
+                "als", (fun () -> Wlra.als options k weights a)
+                "adam", (fun () -> Wlra.adam options k weights a)
+                "greedy", (fun () -> Wlra.greedy options k weights a)
+                "sample", (fun () -> Wlra.sample options k weights a)
+            ]
+
+            let top = a.Enumerate() |> Seq.map abs |> Seq.max
+
+            methods
+            |> List.collect (fun (name, run) ->
+                let result = run ()
+                let formed = result.ToMatrix()
+                let largest = formed.Enumerate() |> Seq.map abs |> Seq.max
+
+                let expected =
+                    if top > 0.0 then largest / top
+                    elif largest > 0.0 then infinity
+                    else 0.0
+
+                [
+                    close high $"{name}: amplification = max |A~| / max |A|" result.Amplification expected
+                    close
+                        (medium
+                         |> scaledTo (Norm.weightedFrobenius w a + Norm.weightedFrobenius w formed))
+                        $"{name}: loss = ||W o (A - A~)||_F"
+                        result.Loss
+                        (Norm.weightedFrobenius w (a - formed))
+                ])
+            |> all)
+        |> checkWith 40
+
+    /// The square root of a symmetric positive semidefinite matrix plus lambda I, from its eigendecomposition.
+    let private rootPlus (lambda: float) (c: Matrix<float>) =
+        let evd = c.Evd(Symmetricity.Symmetric)
+        let q = evd.EigenVectors
+        let roots = evd.EigenValues.Real().Map(fun e -> sqrt (max e 0.0 + lambda))
+        q * Matrix<float>.Build.DiagonalOfDiagonalVector(roots) * q.Transpose()
+
+    /// Two-sided compression's reported objective is ||C_l^(1/2) (A - L R) G_l^(1/2)||_F of its own factors (C_l and G_l
+    /// the second moments plus their ridges, lambda = ridge tr / size), and no rank-k candidate does better than it.
+    /// Factors that leave out G_l^(-1/2) on the output side report one objective and return another matrix.
+    [<Fact>]
+    let ``two-sided compression's objective is that of its factors, and no candidate beats it`` () =
+        let cases =
+            gen {
+                let! n, d = shape
+                let! k = Gen.choose (1, min n d)
+                let! a = matrixOfShape n d
+                let! examples = Gen.choose (1, 2 * (n + d))
+                let! graded = Gen.elements [ 1.0; 10.0; 1000.0 ]
+                let! seed = seed
+                return a, k, examples, graded, seed
+            }
+
+        forAll cases (fun (a, k, examples, graded, seed) ->
+            let a = a.Build()
+            let n, d = a.RowCount, a.ColumnCount
+            let random = Random(seed)
+            // Graded columns make G far from a multiple of I, where the output side's whitening shows.
+            let grading (size: int) =
+                Matrix<float>
+                    .Build.DiagonalOfDiagonalArray(
+                        Array.init size (fun i -> graded ** (-float i / float (max 1 (size - 1))))
+                    )
+
+            let x = gaussian random examples n * grading n
+            let delta = gaussian random examples d * grading d
+            let c = x.TransposeThisAndMultiply x / float examples
+            let g = delta.TransposeThisAndMultiply delta / float examples
+            let ridge = 1e-3
+            let result = Compression.twoSided ridge k c g a
+            let cRoot = rootPlus (ridge * c.Trace() / float n) c
+            let gRoot = rootPlus (ridge * g.Trace() / float d) g
+
+            let objective (b: Matrix<float>) =
+                (cRoot * (a - b) * gRoot).FrobeniusNorm()
+
+            let formed = result.Left * result.Right
+            let candidate = (Svd.bestRankK k a).ToMatrix()
+            let scale = (cRoot * a * gRoot).FrobeniusNorm()
+
+            all [
+                close
+                    ({ Absolute = 1e-8; Relative = 1e-8 } |> scaledTo scale)
+                    "reported objective = ||C_l^(1/2) (A - L R) G_l^(1/2)||_F"
+                    result.Objective
+                    (objective formed)
+                atMost
+                    ({ Absolute = 1e-8; Relative = 1e-8 } |> scaledTo scale)
+                    "objective <= that of [A]_k"
+                    (objective formed)
+                    (objective candidate)
+            ])
+        |> checkWith 60
+
+    /// The .npy header of a C-order array of `descr` with this shape.
+    let private npyHeader (descr: string) (rows: int) (columns: int) =
+        let text =
+            $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {columns}), }}"
+
+        let padded = text.PadRight((10 + text.Length + 1 + 63) / 64 * 64 - 10 - 1) + "\n"
+
+        Array.concat [
+            [| 0x93uy; byte 'N'; byte 'U'; byte 'M'; byte 'P'; byte 'Y'; 1uy; 0uy |]
+            BitConverter.GetBytes(uint16 padded.Length)
+            Encoding.ASCII.GetBytes padded
+        ]
+
+    /// A uint8 .npy reads as its byte values, every one of 0..255 (the fixtures of a project hold values below 128,
+    /// where a decoder that sign-extends is right by accident), and an int8 one as their two's-complement values.
+    [<Fact>]
+    let ``every byte value of a uint8 or int8 .npy reads as itself`` () =
+        let cases =
+            gen {
+                let! rows = Gen.choose (1, 20)
+                let! columns = Gen.choose (1, 20)
+                let! seed = seed
+                return rows, columns, seed
+            }
+
+        forAll cases (fun (rows, columns, seed) ->
+            let random = Random(seed)
+            // Every byte value at least once when there is room, the rest random.
+            let bytes =
+                Array.init (rows * columns) (fun e -> if e < 256 then byte e else byte (random.Next 256))
+
+            random.Shuffle bytes
+            let path = Path.Combine(Path.GetTempPath(), $"lowrank-bytes-{Guid.NewGuid():N}.npy")
+
+            try
+                [ "|u1", (fun (b: byte) -> float b); "|i1", (fun (b: byte) -> float (sbyte b)) ]
+                |> List.map (fun (descr, value) ->
+                    File.WriteAllBytes(path, Array.append (npyHeader descr rows columns) bytes)
+                    let read = Npy.readMatrix path
+
+                    let wrong = [
+                        for i in 0 .. rows - 1 do
+                            for j in 0 .. columns - 1 do
+                                let b = bytes[i * columns + j]
+
+                                if read[i, j] <> value b then
+                                    yield b, read[i, j]
+                    ]
+
+                    holds $"{descr}: byte values read back (wrong: {List.truncate 3 wrong})" wrong.IsEmpty)
+                |> all
+            finally
+                File.Delete path)
+        |> checkWith 30
+
+    /// The errors SCW reports in memory, streamed from a file and distributed over ranks are ||A - SCW(S, A)||_F to
+    /// the rounding of A (1e-12 ||A||_F), on graded spectra where the error is many orders below ||A||_F: computed as
+    /// ||A||^2 - ||kept||^2 it would lose every digit below sqrt(eps) ||A||_F.
+    [<Fact>]
+    let ``SCW's in-memory, streamed and distributed errors keep their digits on graded spectra`` () =
+        let cases =
+            gen {
+                let! rows, columns = shape
+                let! k = Gen.choose (1, min rows columns)
+                let! extra = Gen.choose (0, 4)
+                let! ratio = Gen.elements [ 0.3; 1e-2; 1e-4 ]
+                let! ranks = Gen.choose (1, 3)
+                let! seed = seed
+
+                let spec = {
+                    Rows = rows
+                    Columns = columns
+                    Rank = min rows columns
+                    Spectrum = Graded ratio
+                    Scale = 1.0
+                    Seed = seed
+                }
+
+                return spec, k, k + extra, ranks, seed
+            }
+
+        let folder = Directory.CreateTempSubdirectory("lowrank-graded").FullName
+
+        try
+            forAll cases (fun (spec, k, m, ranks, seed) ->
+                let a = spec.Build()
+                let blockSketch = BlockSketch.Hashed(seed, m)
+                let sketch = Sketch.hashedCountSketch seed m a.RowCount
+                let accuracy = { Absolute = 1e-12; Relative = 1e-8 } |> scaledTo (Norm.frobenius a)
+                let inMemory = Scw.approximate k sketch a
+                let path = Path.Combine(folder, "a.npy")
+                let leftPath = Path.Combine(folder, "left.npy")
+                Npy.writeMatrix path a
+                let streamed = Streaming.approximateFile k blockSketch 3 path leftPath
+
+                let streamedError =
+                    if streamed.Right.RowCount = 0 then
+                        Norm.frobenius a
+                    else
+                        Norm.frobenius (a - Npy.readMatrix leftPath * streamed.Right)
+
+                let cuts = Array.init (ranks + 1) (fun i -> i * a.RowCount / ranks)
+
+                let parts =
+                    Array.init ranks (fun i -> a.SubMatrix(cuts[i], cuts[i + 1] - cuts[i], 0, a.ColumnCount))
+
+                let distributed =
+                    Communicator.runInProcess ranks (fun c ->
+                        let mine = Distributed.approximate c k blockSketch parts[c.Rank]
+                        mine, Distributed.gatherRows c mine.Left)
+
+                let first, left = distributed[0]
+
+                let distributedError =
+                    if first.Right.RowCount = 0 then
+                        Norm.frobenius a
+                    else
+                        Norm.frobenius (a - left * first.Right)
+
+                all [
+                    close
+                        accuracy
+                        "in memory: Scw.error = ||A - L R||_F"
+                        (Scw.error k sketch a)
+                        (Norm.frobenius (a - inMemory.ToMatrix()))
+                    close accuracy "streamed: Error = ||A - L R||_F" streamed.Error streamedError
+                    close accuracy "distributed: Error = ||A - L R||_F" first.Error distributedError
+                ])
+            |> checkWith 60
+        finally
+            Directory.Delete(folder, true)
+
+    /// A non-finite entry in one training matrix is reported with that matrix's index, whichever it is.
+    [<Fact>]
+    let ``a non-finite training matrix is named by its index`` () =
+        forAll
+            (Gen.zip3 (Gen.choose (1, 6)) (Gen.elements [ nan; infinity; -infinity ]) seed)
+            (fun (count, bad, seed) ->
+                let random = Random(seed)
+                let train = Array.init count (fun _ -> gaussian random 6 5)
+                let index = random.Next count
+                train[index][random.Next 6, random.Next 5] <- bad
+
+                let message =
+                    try
+                        Training.train (Training.defaults 1 3) ignore CancellationToken.None train
+                        |> ignore
+
+                        "accepted"
+                    with :? ArgumentException as e ->
+                        e.Message
+
+                holds $"the message names matrices[{index}]: {message}" (message.Contains $"matrices[{index}]"))
+        |> checkWith 30
+
+    /// Data-aware compression's objective is ||C_l^(1/2) (A - L R)||_F of its factors, with C_l = C + lambda I and the
+    /// reported ridge lambda = ridge tr(C) / n; no rank-k candidate beats it.
+    [<Fact>]
+    let ``data-aware compression's ridge and objective are those of its definition`` () =
+        let cases =
+            gen {
+                let! n, d = shape
+                let! k = Gen.choose (1, min n d)
+                let! a = matrixOfShape n d
+                let! examples = Gen.choose (1, 2 * n)
+                let! ridge = Gen.elements [ 1e-6; 1e-3; 0.3 ]
+                let! seed = seed
+                return a, k, examples, ridge, seed
+            }
+
+        forAll cases (fun (a, k, examples, ridge, seed) ->
+            let a = a.Build()
+            let n = a.RowCount
+            let x = gaussian (Random seed) examples n
+            let c = x.TransposeThisAndMultiply x / float examples
+            let result = Compression.dataAware ridge k c a
+            let lambda = ridge * c.Trace() / float n
+            let root = rootPlus lambda c
+            let objective (b: Matrix<float>) = (root * (a - b)).FrobeniusNorm()
+
+            let accuracy =
+                { Absolute = 1e-8; Relative = 1e-8 } |> scaledTo ((root * a).FrobeniusNorm())
+
+            all [
+                close high "Ridge = ridge tr(C) / n" result.Ridge lambda
+                close
+                    accuracy
+                    "objective = ||C_l^(1/2) (A - L R)||_F"
+                    result.Objective
+                    (objective (result.Left * result.Right))
+                atMost
+                    accuracy
+                    "objective <= that of [A]_k"
+                    result.Objective
+                    (objective ((Svd.bestRankK k a).ToMatrix()))
+            ])
+        |> checkWith 60
