@@ -108,6 +108,38 @@ public class ReliabilityTests : ScratchDirectory
         Assert.Equal(Scw.Error(a, sketch, 2), Scw.Error(scale * a, sketch, 2) / scale, 10);
     }
 
+    /// <summary>Reports step 1 from inside the training run, then holds the run there for a while.</summary>
+    private sealed class HoldingProgress(ManualResetEventSlim inside) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Step != 1)
+                return;
+            inside.Set();
+            Thread.Sleep(300);
+        }
+    }
+
+    [Fact]
+    public async Task ANativeCallBesideATrainingRun_GivesTheBitsItGivesAlone()
+    {
+        // Training runs its matrices side by side with OpenBLAS set to one thread, and OpenBLAS's results depend on its
+        // thread count; a call from another thread meanwhile must not see that setting (it waits for the run instead),
+        // or its result would depend on whether a training run happened to be going on.
+        var a = Matrix<double>.Build.Random(300, 300, 5);
+        var alone = Svd.SingularValues(a);
+        var set = Enumerable.Range(0, 4).Select(i => Matrix<double>.Build.Random(40, 30, 10 + i)).ToArray();
+        using var inside = new ManualResetEventSlim();
+
+        var training = Task.Run(
+            () => Training.Train(set, Training.Defaults(2, 6) with { Steps = 2 }, new HoldingProgress(inside)));
+        Assert.True(inside.Wait(TimeSpan.FromMinutes(2)), "the training run never reported its first step");
+        var beside = Svd.SingularValues(a);
+        await training;
+
+        Assert.Equal(alone, beside);
+    }
+
     [Theory]
     [InlineData(1e-310)]
     [InlineData(1e-160)]
