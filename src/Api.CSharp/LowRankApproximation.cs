@@ -18,6 +18,9 @@ public sealed class LowRankApproximation
 
     internal LowRankApproximation(Core.LowRankApproximation core) => this.core = core;
 
+    /// <summary>The core value behind this approximation.</summary>
+    internal Core.LowRankApproximation Core => core;
+
     /// <summary>The n x r left factor, A Right^T; its columns are orthogonal with norms <see cref="SingularValues"/>.</summary>
     public Matrix<double> Left => core.Left;
 

@@ -392,6 +392,22 @@ public class BadInputCatalogue
             new BadInput(() => MatrixStack.Slice(MatrixStack.OfMatrices([A, A]), 1, 0), typeof(ArgumentOutOfRangeException), "first"));
         yield return ("MatrixStack.Slice past the end",
             new BadInput(() => MatrixStack.Slice(MatrixStack.OfMatrices([A, A]), 1, 2), typeof(ArgumentOutOfRangeException), "first"));
+        // Power iterations and randomized SVD.
+        yield return ("Scw.ApproximateWithPower with powerIterations = -1",
+            new BadInput(() => Scw.ApproximateWithPower(A, S, 2, -1), typeof(ArgumentOutOfRangeException), "powerIterations"));
+        yield return ("Scw.ApproximateWithPower with a sketch of too few rows",
+            new BadInput(() => Scw.ApproximateWithPower(A, Sketch.CountSketch(1, 8, 2), 2, 1), typeof(ArgumentException), "sketch"));
+        yield return ("Scw.Randomized with oversample = -1",
+            new BadInput(() => Scw.Randomized(A, 2, oversample: -1), typeof(ArgumentOutOfRangeException), "oversample"));
+        yield return ("Scw.Randomized with rank = 0",
+            new BadInput(() => Scw.Randomized(A, 0), typeof(ArgumentOutOfRangeException), "rank"));
+        yield return ("Scw.Randomized with a NaN matrix",
+            new BadInput(() => Scw.Randomized(WithEntry(double.NaN), 2), typeof(ArgumentException), "matrix"));
+        yield return ("Scw.ErrorOf of another shape's approximation",
+            new BadInput(() => Scw.ErrorOf(A.Transpose(), Scw.Approximate(A, S, 2)), typeof(ArgumentException), "approximation"));
+        yield return ("Scw.ErrorOf with a null approximation",
+            new BadInput(() => Scw.ErrorOf(A, null!), typeof(ArgumentNullException), "approximation"));
+
         // Files whose checksum is valid but whose numbers are not, forged as a forger would: a field changed and the
         // CRC-32 recomputed. A checksum proves integrity, not validity.
         var state = SketchState.ToBytes(SketchState.Add(SketchState.Empty(1, 4, 6), 0, A));

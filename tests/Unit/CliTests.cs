@@ -143,6 +143,43 @@ public class CliTests : ScratchDirectory
     }
 
     [Fact]
+    public async Task Approx_ComputesTheOptimumOnlyWhenAsked_AndPowerIterationsAreTheFacades()
+    {
+        var a = Synthetic.VideoLike(1, 40, 30, 5)[0];
+        Npy.WriteMatrix(Scratch("a.npy"), a);
+
+        var plain = await Lowrank("approx", Scratch("a.npy"), "-k", "4", "--seed", "6", "--out", Scratch("plain"));
+        var power = await Lowrank("approx", Scratch("a.npy"), "-k", "4", "-p", "3", "--seed", "6", "-q", "2", "--optimal", "--out", Scratch("power"));
+
+        Assert.True(plain.ExitCode == 0, plain.Error + plain.Output);
+        Assert.True(power.ExitCode == 0, power.Error + power.Output);
+        Assert.DoesNotContain("optimal", plain.Output);
+        Assert.Contains("optimal", power.Output);
+        Assert.Contains($"{Svd.OptimalError(a, 4):G6}", power.Output);
+        // -p 3: a CountSketch of k + 3 rows; -q 2: two power iterations from it.
+        var expected = Scw.ApproximateWithPower(a, Sketch.CountSketch(7, 40, 6), 4, 2);
+        var product = Npy.ReadMatrix(Scratch("power.left.npy")) * Npy.ReadMatrix(Scratch("power.right.npy"));
+        Assert.True((product - expected.ToMatrix()).FrobeniusNorm() <= 1e-12 * a.FrobeniusNorm(), power.Output);
+        Assert.Contains($"{Scw.ErrorOf(a, expected):G6}", power.Output);
+        Assert.Equal((a - expected.ToMatrix()).FrobeniusNorm(), Scw.ErrorOf(a, expected), 9);
+    }
+
+    [Theory]
+    [InlineData("-q", "-1", "--power: expected a whole number >= 0, but it is -1.")]
+    [InlineData("-p", "-2", "--oversample: expected a whole number >= 0, but it is -2.")]
+    [InlineData("--stream", "-q", "--power and --optimal run in memory for now")]
+    public async Task Approx_BadPowerOptions_AreOneLine(string option, string value, string message)
+    {
+        Npy.WriteMatrix(Scratch("a.npy"), Matrix<double>.Build.Random(20, 10, 1));
+
+        var run = option == "--stream"
+            ? await Lowrank("approx", Scratch("a.npy"), "-k", "2", "--stream", value, "1", "--out", Scratch("x"))
+            : await Lowrank("approx", Scratch("a.npy"), "-k", "2", option, value, "--out", Scratch("x"));
+
+        AssertFailsInOneLine(run, message);
+    }
+
+    [Fact]
     public async Task ApproxStream_WithASketchFile_WritesTheInMemoryApproximation()
     {
         var a = Synthetic.VideoLike(1, 300, 25, 5)[0];

@@ -38,6 +38,59 @@ public static class Scw
     public static LowRankApproximation Approximate(double[,] matrix, Sketch sketch, int rank) =>
         new(Core.Scw.Approximate(rank, Sketch.CoreOf(sketch), Matrices.Of(matrix, nameof(matrix))));
 
+    /// <summary>
+    /// SCW with q power (subspace) iterations (Halko, Martinsson and Tropp 2011, Algorithms 4.3-4.4): V_0 spans the rows
+    /// of S A, V_(i+1) = orth(A^T orth(A V_i)), and the result is [A V_q]_k V_q^T; q = 0 is
+    /// <see cref="Approximate(Matrix{double}, Sketch, int)"/>. Each iteration raises the singular values the sketch sees to
+    /// the power 2q + 1: with a Gaussian S of k + p rows, E ||A - A V V^T||_2 &lt;= [(1 + sqrt(k/(p - 1)))
+    /// sigma_(k+1)^(2q+1) + (e sqrt(k + p) / p) (sum_(j&gt;k) sigma_j^(2(2q+1)))^(1/2)]^(1/(2q+1)) (HMT Corollary 10.10),
+    /// and the rank-k truncation adds at most sigma_(k+1) (HMT Theorem 9.3). Any sketch may start it, a learned one too.
+    /// </summary>
+    /// <param name="matrix">A (n x d): nonempty, finite.</param>
+    /// <param name="sketch">S (m x n), with m &gt;= k; m - k is the oversampling.</param>
+    /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="powerIterations">q &gt;= 0.</param>
+    /// <returns>The rank-r' factors, as <see cref="Approximate(Matrix{double}, Sketch, int)"/>.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="matrix"/> or <paramref name="sketch"/> is null.</exception>
+    /// <exception cref="System.ArgumentException">As for <see cref="Approximate(Matrix{double}, Sketch, int)"/>.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)], or
+    /// <paramref name="powerIterations"/> is negative.</exception>
+    /// <remarks>SCW's cost plus, per iteration, two products with A (4 nnz(A) m flops) and two thin QRs.</remarks>
+    public static LowRankApproximation ApproximateWithPower(Matrix<double> matrix, Sketch sketch, int rank, int powerIterations) =>
+        new(Core.Scw.ApproximateWithPower(powerIterations, rank, Sketch.CoreOf(sketch), matrix));
+
+    /// <summary>
+    /// Randomized SVD (Halko, Martinsson and Tropp 2011; scikit-learn's randomized_svd):
+    /// <see cref="ApproximateWithPower(Matrix{double}, Sketch, int, int)"/> from a Gaussian sketch of k + oversample rows.
+    /// </summary>
+    /// <param name="matrix">A (n x d): nonempty, finite.</param>
+    /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="oversample">p &gt;= 0 extra sketch rows (scikit-learn's default 10; the HMT bound needs p &gt;= 2).</param>
+    /// <param name="powerIterations">q &gt;= 0 (scikit-learn's default is 4 for small k).</param>
+    /// <param name="seed">The Gaussian sketch's seed.</param>
+    /// <returns>The rank-k approximation.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="matrix"/> is null.</exception>
+    /// <exception cref="System.ArgumentException"><paramref name="matrix"/> is empty or not finite.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)], or
+    /// <paramref name="oversample"/> or <paramref name="powerIterations"/> is negative.</exception>
+    public static LowRankApproximation Randomized(Matrix<double> matrix, int rank, int oversample = 10, int powerIterations = 4, int seed = 0) =>
+        new(Core.Scw.Randomized(oversample, powerIterations, seed, rank, matrix));
+
+    /// <summary>||A - L R||_F of an approximation's factors, formed a block of 256 columns at a time, so that the n x d
+    /// approximation is never held: the error of factors already computed, without computing them again.</summary>
+    /// <param name="matrix">A (n x d): nonempty and finite.</param>
+    /// <param name="approximation">Factors L (n x r) and R (r x d).</param>
+    /// <returns>The Frobenius norm of the residual, measured directly.</returns>
+    /// <exception cref="System.ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="System.ArgumentException"><paramref name="matrix"/> is empty or not finite, or the approximation
+    /// is not n x d.</exception>
+    /// <remarks>O(n d r) time, O(256 n) memory.</remarks>
+    public static double ErrorOf(Matrix<double> matrix, LowRankApproximation approximation)
+    {
+        System.ArgumentNullException.ThrowIfNull(approximation);
+        return LowRank.Core.Scw.ErrorOf(matrix, approximation.Core);
+    }
+
     /// <summary>The SCW error ||A - SCW(S, A)||_F, without forming the n x d approximation unless the error is tiny.</summary>
     /// <param name="matrix">A (n x d): nonempty and finite.</param>
     /// <param name="sketch">S (m x n), with m &gt;= k.</param>
