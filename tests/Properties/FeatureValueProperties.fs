@@ -577,3 +577,35 @@ module FeatureValues =
                     (objective ((Svd.bestRankK k a).ToMatrix()))
             ])
         |> checkWith 60
+
+    /// Scw.errorOf is ||A - L R||_F for any factors, not only SCW's: arbitrary L and R, and A = L R + a perturbation
+    /// many orders below it (where the expansion ||A||^2 - 2 <A R^T, L> + ||L R||^2 cancels and the residual must be
+    /// formed), at any scale.
+    [<Fact>]
+    let ``errorOf is the Frobenius norm of the formed residual, for any factors and tiny residuals`` () =
+        let cases =
+            gen {
+                let! n, d = shape
+                let! r = Gen.choose (1, min n d)
+                let! perturbation = Gen.elements [ 1.0; 1e-6; 1e-12; 0.0 ]
+                let! scale = scale
+                let! seed = seed
+                return n, d, r, perturbation, scale, seed
+            }
+
+        forAll cases (fun (n, d, r, perturbation, scale, seed) ->
+            let random = Random(seed)
+            let left = scale * gaussian random n r
+            let right = gaussian random r d
+            let a = left * right + perturbation * scale * gaussian random n d
+
+            let approximation = {
+                Left = left
+                Right = right
+                SingularValues = Array.zeroCreate r
+            }
+
+            let formed = Norm.frobenius (a - left * right)
+            let accuracy = { Absolute = 1e-13; Relative = 1e-8 } |> scaledTo (Norm.frobenius a)
+            close accuracy "errorOf = ||A - L R||_F" (Scw.errorOf a approximation) formed)
+        |> checkWith 100
