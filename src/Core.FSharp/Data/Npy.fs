@@ -126,13 +126,23 @@ let private checkSizes (path: string) (header: Header) count rows columns =
             header.DataOffset
             $"a {rows} x {columns} matrix has more entries than one array holds ({Array.MaxLength})"
 
-/// target[i + j rows] = value (i columns + j): a C-order block into column-major storage.
+/// target[i + j rows] = value (i columns + j): a C-order block into column-major storage, in 64 x 64 tiles so that the
+/// rows read and the columns written both stay in cache (row by row, every write of a 80,000 x 768 matrix touched
+/// another cache line: 4x slower than the tiles).
 let inline private transposeWith ([<InlineIfLambda>] value: int -> float) rows columns (target: float[]) =
-    for i in 0 .. rows - 1 do
-        let row = i * columns
+    let tile = 64
 
-        for j in 0 .. columns - 1 do
-            target[i + j * rows] <- value (row + j)
+    for i0 in 0..tile .. rows - 1 do
+        let i1 = min rows (i0 + tile)
+
+        for j0 in 0..tile .. columns - 1 do
+            let j1 = min columns (j0 + tile)
+
+            for i in i0 .. i1 - 1 do
+                let row = i * columns
+
+                for j in j0 .. j1 - 1 do
+                    target[i + j * rows] <- value (row + j)
 
 let inline private span (bytes: byte[]) (e: int) (size: int) = ReadOnlySpan(bytes, e * size, size)
 
