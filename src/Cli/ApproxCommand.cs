@@ -48,7 +48,7 @@ internal static class ApproxCommand
         {
             Description = "Power (subspace) iterations after the sketch (Halko, Martinsson and Tropp 2011): each costs two "
                 + "more products with A and brings the error towards the optimum on slowly decaying spectra; 0 is SCW. "
-                + "In memory only for now.",
+                + "In memory and with --stream (one more pass over the file each), not under mpirun yet.",
             DefaultValueFactory = _ => 0,
         };
         var oversample = new Option<int?>("--oversample", "-p")
@@ -85,15 +85,16 @@ internal static class ApproxCommand
                 throw new ArgumentException($"--oversample: expected a whole number >= 0, but it is {parsed.GetValue(oversample)}.");
             if (parsed.GetValue(oversample) is not null && parsed.GetValue(sketch) is not null)
                 throw new ArgumentException("--oversample sizes the random sketch; give it or --sketch, not both.");
-            if ((parsed.GetValue(stream) || Mpi.Communicator is not null) && (parsed.GetValue(power) > 0 || parsed.GetValue(optimal)))
-                throw new ArgumentException(
-                    "--power and --optimal run in memory for now; without --stream and mpirun, or with --power 0 and no --optimal.");
+            if (parsed.GetValue(stream) && parsed.GetValue(optimal))
+                throw new ArgumentException("--optimal needs the whole matrix in memory (a full SVD); give it without --stream.");
+            if (Mpi.Communicator is not null && (parsed.GetValue(power) > 0 || parsed.GetValue(optimal)))
+                throw new ArgumentException("--power and --optimal do not run under mpirun yet; run them in memory or with --stream.");
             // The random sketch's rows: k + p with --oversample, else --rows.
             var m = parsed.GetValue(oversample) is { } p ? parsed.GetValue(rank) + p : parsed.GetValue(rows);
             if (Mpi.Communicator is { } mpi)
                 return Distributed(parsed, terminal, mpi, matrix, sketch, m, seed, rank, output);
             if (parsed.GetValue(stream))
-                return Streamed(parsed, terminal, matrix, sketch, m, seed, rank, output, blockRows);
+                return Streamed(parsed, terminal, matrix, sketch, m, seed, rank, output, blockRows, power);
             var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix", parsed.GetValue(select));
             var file = parsed.GetValue(sketch);
             var s = file is null
@@ -142,21 +143,23 @@ internal static class ApproxCommand
     /// <summary>--stream: two passes over row blocks of the .npy file; the left factor goes to its file as it is formed.</summary>
     private static int Streamed(
         ParseResult parsed, Terminal terminal, Argument<string> matrix, Option<string?> sketch, int rows,
-        Option<int> seed, Option<int> rank, Option<string> output, Option<int> blockRows)
+        Option<int> seed, Option<int> rank, Option<string> output, Option<int> blockRows, Option<int> power)
     {
         var path = parsed.GetRequiredValue(matrix);
         if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"Expected a 2-D .npy file with --stream, but matrix is '{path}'.", "matrix");
         var prefix = parsed.GetRequiredValue(output);
-        var result = Streaming.ApproximateFile(
-            path, BlockSketchOf(parsed, sketch, rows, seed), parsed.GetValue(rank), parsed.GetValue(blockRows), $"{prefix}.left.npy");
+        var q = parsed.GetValue(power);
+        var result = Streaming.ApproximateFileWithPower(
+            path, BlockSketchOf(parsed, sketch, rows, seed), parsed.GetValue(rank), q, parsed.GetValue(blockRows), $"{prefix}.left.npy");
         Npy.WriteMatrix($"{prefix}.right.npy", result.Right);
         terminal.Console.Write(
             Tables.Facts(
                 ("matrix", $"{result.Rows} x {result.Right.ColumnCount}, streamed in blocks of {parsed.GetValue(blockRows)} rows"),
                 ("sketch", SketchText(parsed, sketch, rows, seed)),
+                ("power iterations", $"{q} ({q + 2} passes over A)"),
                 ("rank", $"{result.SingularValues.Count}"),
-                ("||A - SCW(S, A)||_F", $"{result.Error:G6}"),
+                ("||A - A~||_F", $"{result.Error:G6}"),
                 ("written", $"{prefix}.left.npy, {prefix}.right.npy")
             )
         );

@@ -486,3 +486,40 @@ module PowerIterations =
 
             atMost (medium |> scaledTo optimal) "q = 4: error <= 1.05 optimum" (error 4) (1.05 * optimal))
         |> checkWith 30
+
+    /// Streamed power iterations (one pass over the file each, V <- orth(A^T A V)) reach the in-memory subspace
+    /// iteration's error (orthonormalising between A and A^T) to 1e-8 of it plus 1e-12 ||A||_F, on prescribed spectra,
+    /// for any block height.
+    [<Fact>]
+    let ``streamed power iterations give the in-memory error`` () =
+        let folder = IO.Directory.CreateTempSubdirectory("lowrank-power").FullName
+
+        try
+            forAll (Gen.zip cases (Gen.choose (1, 50))) (fun ((spec, k, q, seed), blockRows) ->
+                let a = spec.Build()
+                let m = min a.RowCount (k + 4)
+                let path = IO.Path.Combine(folder, "a.npy")
+                Npy.writeMatrix path a
+
+                let streamed =
+                    Streaming.approximateFileWithPower
+                        q
+                        k
+                        (BlockSketch.Hashed(seed, max k m))
+                        blockRows
+                        path
+                        (IO.Path.Combine(folder, "left.npy"))
+
+                let inMemory =
+                    Scw.approximateWithPower q k (Sketch.hashedCountSketch seed (max k m) a.RowCount) a
+
+                let expected = Scw.errorOf a inMemory
+
+                close
+                    ({ Absolute = 1e-12; Relative = 1e-8 } |> scaledTo (Norm.frobenius a))
+                    $"streamed error = in-memory error (q = {q}, blocks of {blockRows})"
+                    streamed.Error
+                    expected)
+            |> checkWith 60
+        finally
+            IO.Directory.Delete(folder, true)

@@ -397,6 +397,9 @@ public class BadInputCatalogue
             new BadInput(() => Scw.ApproximateWithPower(A, S, 2, -1), typeof(ArgumentOutOfRangeException), "powerIterations"));
         yield return ("Scw.ApproximateWithPower with a sketch of too few rows",
             new BadInput(() => Scw.ApproximateWithPower(A, Sketch.CountSketch(1, 8, 2), 2, 1), typeof(ArgumentException), "sketch"));
+        yield return ("Streaming.ApproximateFileWithPower with powerIterations = -1",
+            new BadInput(() => Streaming.ApproximateFileWithPower("/nonexistent.npy", BlockSketch.Hashed(1, 4), 2, -1, 16, "/tmp/left.npy"),
+                typeof(ArgumentOutOfRangeException), "powerIterations"));
         yield return ("Scw.Randomized with oversample = -1",
             new BadInput(() => Scw.Randomized(A, 2, oversample: -1), typeof(ArgumentOutOfRangeException), "oversample"));
         yield return ("Scw.Randomized with rank = 0",

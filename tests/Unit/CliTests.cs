@@ -162,18 +162,25 @@ public class CliTests : ScratchDirectory
         Assert.True((product - expected.ToMatrix()).FrobeniusNorm() <= 1e-12 * a.FrobeniusNorm(), power.Output);
         Assert.Contains($"{Scw.ErrorOf(a, expected):G6}", power.Output);
         Assert.Equal((a - expected.ToMatrix()).FrobeniusNorm(), Scw.ErrorOf(a, expected), 9);
+
+        // --stream with --power: one more pass over the file per iteration, the facade's result.
+        var streamed = await Lowrank("approx", Scratch("a.npy"), "-k", "4", "-p", "3", "--seed", "6", "-q", "2", "--stream", "--block-rows", "7", "--out", Scratch("streamed"));
+        Assert.True(streamed.ExitCode == 0, streamed.Error + streamed.Output);
+        var facade = Streaming.ApproximateFileWithPower(Scratch("a.npy"), BlockSketch.Hashed(6, 7), 4, 2, 7, Scratch("facade.left.npy"));
+        Assert.Contains($"{facade.Error:G6}", streamed.Output);
+        Assert.Contains("2 (4 passes over A)", streamed.Output);
     }
 
     [Theory]
     [InlineData("-q", "-1", "--power: expected a whole number >= 0, but it is -1.")]
     [InlineData("-p", "-2", "--oversample: expected a whole number >= 0, but it is -2.")]
-    [InlineData("--stream", "-q", "--power and --optimal run in memory for now")]
+    [InlineData("--stream", "--optimal", "--optimal needs the whole matrix in memory")]
     public async Task Approx_BadPowerOptions_AreOneLine(string option, string value, string message)
     {
         Npy.WriteMatrix(Scratch("a.npy"), Matrix<double>.Build.Random(20, 10, 1));
 
         var run = option == "--stream"
-            ? await Lowrank("approx", Scratch("a.npy"), "-k", "2", "--stream", value, "1", "--out", Scratch("x"))
+            ? await Lowrank("approx", Scratch("a.npy"), "-k", "2", "--stream", value, "--out", Scratch("x"))
             : await Lowrank("approx", Scratch("a.npy"), "-k", "2", option, value, "--out", Scratch("x"));
 
         AssertFailsInOneLine(run, message);

@@ -194,4 +194,25 @@ public static class Streaming
     /// <exception cref="InvalidDataException">The file is not a valid 2-D .npy file.</exception>
     public static StreamedApproximation ApproximateFile(string path, BlockSketch sketch, int rank, int blockRows, string leftPath) =>
         new(LowRank.Core.Streaming.ApproximateFile(rank, BlockSketch.CoreOf(sketch), blockRows, path, leftPath));
+
+    /// <summary><see cref="ApproximateFile"/> with q power iterations after the sketch, one more pass over the file each:
+    /// V_(i+1) = orth(A^T A V_i) accumulated block by block, and the result is [A V_q]_k V_q^T (Halko, Martinsson and
+    /// Tropp 2011); its error equals <see cref="Scw.ApproximateWithPower"/>'s in memory up to eps ||A||_F.</summary>
+    /// <param name="path">A's .npy file.</param>
+    /// <param name="sketch">S with m &gt;= k rows.</param>
+    /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="powerIterations">q &gt;= 0; 0 is <see cref="ApproximateFile"/>.</param>
+    /// <param name="blockRows">Rows per block: memory is O(m d + blockRows d).</param>
+    /// <param name="leftPath">Where the left factor is written.</param>
+    /// <returns>Right, the singular values and the error.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A has a NaN or infinite entry (its row is named) or the sketch does not fit.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rank"/>, <paramref name="powerIterations"/> or
+    /// <paramref name="blockRows"/> is out of range.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid 2-D .npy file.</exception>
+    /// <remarks>q + 2 passes over A; one pass per iteration (A^T (A V) summed over blocks, then a QR of the d x m sum)
+    /// resolves the directions above sqrt(eps) sigma_1, which is what a rank-k error can see.</remarks>
+    public static StreamedApproximation ApproximateFileWithPower(
+        string path, BlockSketch sketch, int rank, int powerIterations, int blockRows, string leftPath) =>
+        new(LowRank.Core.Streaming.ApproximateFileWithPower(powerIterations, rank, BlockSketch.CoreOf(sketch), blockRows, path, leftPath));
 }

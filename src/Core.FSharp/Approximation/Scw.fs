@@ -136,14 +136,7 @@ let approximate (rank: int) (sketch: Sketch) (matrix: Matrix<float>) : LowRankAp
 let approximateWithPower (powerIterations: int) (rank: int) (sketch: Sketch) (matrix: Matrix<float>) =
     check rank sketch matrix
 
-    if powerIterations < 0 then
-        raise (
-            ArgumentOutOfRangeException(
-                nameof powerIterations,
-                powerIterations,
-                $"Expected powerIterations >= 0, but it is {powerIterations}."
-            )
-        )
+    Guard.nonNegative (nameof powerIterations) powerIterations
 
     match sketchRowSpace sketch matrix with
     | None -> empty matrix.RowCount matrix.ColumnCount

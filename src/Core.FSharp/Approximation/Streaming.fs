@@ -378,6 +378,7 @@ module Streaming =
     /// `keep` receives each block's A V (b x r) in pass two. The error costs b d r flops a block more.
     let private twoPass
         (measureError: bool)
+        (powerIterations: int)
         (rank: int)
         (sketch: BlockSketch)
         (blocks: unit -> seq<Matrix<float>>)
@@ -436,6 +437,28 @@ module Streaming =
         match RowBlocks.rowSpace sa with
         | None -> n, sqrt squares, None
         | Some vt ->
+            // Power iterations, one pass each: V <- orth(A^T A V) = orth(sum_b A_b^T (A_b V)). In-memory subspace
+            // iteration orthonormalises A V between A and A^T (HMT Algorithm 4.4); here that would cost a second pass
+            // and n r numbers spilled per iteration, for directions below sqrt(eps) sigma_1 only, whose share of a
+            // rank-k error is below eps ||A||_F.
+            let mutable vt = vt
+
+            for _ in 1..powerIterations do
+                let z = Matrix<float>.Build.Dense(d, vt.RowCount)
+
+                for block in blocks () do
+                    if block.ColumnCount <> d then
+                        raise (
+                            ArgumentException(
+                                "Expected every pass to give the same blocks as the first.",
+                                nameof blocks
+                            )
+                        )
+
+                    z.Add(Dense.gemm true block false (Dense.gemm false block true vt), z)
+
+                vt <- Dense.transpose (fst (Dense.qr z))
+
             let mutable r = Matrix<float>.Build.Dense(vt.RowCount, vt.RowCount)
             let mutable seen = 0L
             // ||A - A V V^T||_F^2, block by block: with the tail of A V's singular values it gives the error without the
@@ -498,7 +521,7 @@ module Streaming =
     let approximateRows (rank: int) (sketch: BlockSketch) (blocks: seq<Matrix<float>>) =
         Guard.notNull (nameof blocks) blocks
         let ys = ResizeArray<Matrix<float>>()
-        let n, _, result = twoPass false rank sketch (fun () -> blocks) ys.Add
+        let n, _, result = twoPass false 0 rank sketch (fun () -> blocks) ys.Add
 
         match result with
         | None -> {
@@ -515,26 +538,37 @@ module Streaming =
                 SingularValues = s
             }
 
-    /// <summary>SCW(S, A) of a 2-D .npy matrix larger than memory, read through a memory map in blocks of rows, in two
-    /// passes; the left factor A Right^T (n x k') is written to a .npy file as it is formed.</summary>
+    /// <summary>approximateFile with q power iterations after the sketch, one more pass over the file each: V_0 spans
+    /// the rows of S A, V_(i+1) = orth(A^T A V_i) accumulated block by block, and the result is [A V_q]_k V_q^T
+    /// (Halko, Martinsson and Tropp 2011; Scw.approximateWithPower in memory, to whose error it is equal up to
+    /// eps ||A||_F).</summary>
+    /// <param name="powerIterations">q &gt;= 0; 0 is approximateFile.</param>
     /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
-    /// <param name="sketch">S: the counter-based CountSketch of (seed, m), or a sketch with n columns; m &gt;= k.</param>
-    /// <param name="blockRows">Rows per block, &gt;= 1: memory is O(m d + blockRows d).</param>
-    /// <param name="path">A's .npy file (any dtype the library reads, C or Fortran order; C order reads fastest).</param>
-    /// <param name="leftPath">Where the left factor is written (float64, C order).</param>
+    /// <param name="sketch">As for approximateFile.</param>
+    /// <param name="blockRows">Rows per block, &gt;= 1.</param>
+    /// <param name="path">A's .npy file.</param>
+    /// <param name="leftPath">Where the left factor is written.</param>
     /// <returns>Right, the singular values and the error.</returns>
     /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
-    /// <exception cref="System.ArgumentException">A has a NaN or infinite entry (the message gives its row), or the
-    /// sketch does not fit as for approximateRows.</exception>
-    /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)] or blockRows &lt; 1.</exception>
-    /// <exception cref="System.IO.InvalidDataException">the file is not a valid 2-D .npy file.</exception>
-    /// <remarks>A V is spilled to a temporary file next to leftPath (n r float64, r &lt;= m), then multiplied by W_k into
-    /// the left factor, so A is read twice and never a third time. Equal to Scw.approximate up to rounding. The error
-    /// is ||A - A V V^T||_F^2, summed over the blocks of the second pass, plus the tail of A V's singular values, so it
-    /// has no cancellation; that costs b d r flops a block more than A V alone.</remarks>
-    [<CompiledName("ApproximateFile")>]
-    let approximateFile (rank: int) (sketch: BlockSketch) (blockRows: int) (path: string) (leftPath: string) =
+    /// <exception cref="System.ArgumentException">as for approximateFile.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">as for approximateFile, or powerIterations &lt; 0.</exception>
+    /// <remarks>q + 2 passes over A, 4 n d m flops each for the power iterations; memory O(m d + blockRows d), as
+    /// approximateFile. One pass per iteration (A^T (A V) summed over blocks, then a QR of the d x m sum) instead of
+    /// in-memory subspace iteration's two: it resolves the directions above sqrt(eps) sigma_1 only, which changes a
+    /// rank-k error by less than eps ||A||_F.</remarks>
+    [<CompiledName("ApproximateFileWithPower")>]
+    let approximateFileWithPower
+        (powerIterations: int)
+        (rank: int)
+        (sketch: BlockSketch)
+        (blockRows: int)
+        (path: string)
+        (leftPath: string)
+        =
         Guard.positive (nameof blockRows) blockRows
+
+        Guard.nonNegative (nameof powerIterations) powerIterations
+
         Guard.notNull (nameof path) path
         Guard.notNull (nameof leftPath) leftPath
         checkSketch rank sketch
@@ -573,7 +607,7 @@ module Streaming =
 
                 writer.Write y
 
-            let _, error, result = twoPass true rank sketch blocks keep
+            let _, error, result = twoPass true powerIterations rank sketch blocks keep
             spilled |> Option.iter (fun w -> (w :> IDisposable).Dispose())
 
             match result with
@@ -602,3 +636,24 @@ module Streaming =
                 }
         finally
             File.Delete spill
+
+    /// <summary>SCW(S, A) of a 2-D .npy matrix larger than memory, read through a memory map in blocks of rows, in two
+    /// passes; the left factor A Right^T (n x k') is written to a .npy file as it is formed.</summary>
+    /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="sketch">S: the counter-based CountSketch of (seed, m), or a sketch with n columns; m &gt;= k.</param>
+    /// <param name="blockRows">Rows per block, &gt;= 1: memory is O(m d + blockRows d).</param>
+    /// <param name="path">A's .npy file (any dtype the library reads, C or Fortran order; C order reads fastest).</param>
+    /// <param name="leftPath">Where the left factor is written (float64, C order).</param>
+    /// <returns>Right, the singular values and the error.</returns>
+    /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+    /// <exception cref="System.ArgumentException">A has a NaN or infinite entry (the message gives its row), or the
+    /// sketch does not fit as for approximateRows.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)] or blockRows &lt; 1.</exception>
+    /// <exception cref="System.IO.InvalidDataException">the file is not a valid 2-D .npy file.</exception>
+    /// <remarks>A V is spilled to a temporary file next to leftPath (n r float64, r &lt;= m), then multiplied by W_k into
+    /// the left factor, so A is read twice and never a third time. Equal to Scw.approximate up to rounding. The error
+    /// is ||A - A V V^T||_F^2, summed over the blocks of the second pass, plus the tail of A V's singular values, so it
+    /// has no cancellation; that costs b d r flops a block more than A V alone.</remarks>
+    [<CompiledName("ApproximateFile")>]
+    let approximateFile (rank: int) (sketch: BlockSketch) (blockRows: int) (path: string) (leftPath: string) =
+        approximateFileWithPower 0 rank sketch blockRows path leftPath

@@ -92,6 +92,11 @@ let weights (name: string) (w: Matrix<float>) (dataName: string) (data: Matrix<f
         raise (ArgumentException($"Expected nonnegative weights, but {name}[{i}, {j}] = {x}.", name))
     | None -> ()
 
+/// Throws ArgumentOutOfRangeException naming `name` unless value >= 0.
+let nonNegative (name: string) (value: int) =
+    if value < 0 then
+        raise (ArgumentOutOfRangeException(name, value, $"Expected {name} >= 0, but it is {value}."))
+
 let positive (name: string) (value: int) =
     if value < 1 then
         raise (ArgumentOutOfRangeException(name, value, $"Expected {name} >= 1, but {name} = {value}."))
