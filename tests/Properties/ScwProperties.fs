@@ -523,3 +523,39 @@ module PowerIterations =
             |> checkWith 60
         finally
             IO.Directory.Delete(folder, true)
+
+    /// Distributed power iterations on 1 to 4 ranks (uneven parts, empty ones included) reach the in-memory error to
+    /// 1e-8 of it plus 1e-12 ||A||_F, and every rank holds the same Right.
+    [<Fact>]
+    let ``distributed power iterations on 1 to 4 ranks give the in-memory error`` () =
+        forAll (Gen.zip cases (Gen.choose (1, 4))) (fun ((spec, k, q, seed), ranks) ->
+            let a = spec.Build()
+            let m = max k (min a.RowCount (k + 4))
+            let random = Random(seed)
+
+            let cuts =
+                Array.init (ranks - 1) (fun _ -> random.Next(a.RowCount + 1))
+                |> Array.sort
+                |> fun inner -> Array.concat [ [| 0 |]; inner; [| a.RowCount |] ]
+
+            let parts =
+                Array.init ranks (fun i -> a.SubMatrix(cuts[i], cuts[i + 1] - cuts[i], 0, a.ColumnCount))
+
+            let results =
+                Communicator.runInProcess ranks (fun c ->
+                    Distributed.approximateWithPower c q k (BlockSketch.Hashed(seed, m)) parts[c.Rank])
+
+            let inMemory =
+                Scw.approximateWithPower q k (Sketch.hashedCountSketch seed m a.RowCount) a
+
+            all [
+                close
+                    ({ Absolute = 1e-12; Relative = 1e-8 } |> scaledTo (Norm.frobenius a))
+                    $"distributed error = in-memory error (q = {q}, {ranks} ranks)"
+                    results[0].Error
+                    (Scw.errorOf a inMemory)
+                holds
+                    "every rank has the same Right"
+                    (results |> Array.forall (fun r -> r.Right.Equals results[0].Right))
+            ])
+        |> checkWith 60

@@ -229,6 +229,13 @@ public class CliTests : ScratchDirectory
         var product = Npy.ReadMatrix(Scratch("spread.left.npy")) * Npy.ReadMatrix(Scratch("spread.right.npy"));
         var expected = Streaming.ApproximateRows([a], BlockSketch.Hashed(4, 9), 3).ToMatrix();
         Assert.True((product - expected).FrobeniusNorm() <= 1e-10 * a.FrobeniusNorm(), output);
+
+        // With two power iterations: the in-memory error (Distributed.ApproximateWithPower over MPI).
+        var (powerCode, powerOutput) = MpiRun.Run(3, $"\"{cli}\" approx mpi.npy -k 3 -m 9 --seed 4 -q 2 --out power", Path.GetDirectoryName(Scratch("mpi.npy"))!);
+        Assert.True(powerCode == 0, powerOutput);
+        var power = Npy.ReadMatrix(Scratch("power.left.npy")) * Npy.ReadMatrix(Scratch("power.right.npy"));
+        var inMemory = Scw.ApproximateWithPower(a, Sketch.HashedCountSketch(rows: 9, columns: 200, seed: 4), 3, 2);
+        Assert.Equal(Scw.ErrorOf(a, inMemory), (a - power).FrobeniusNorm(), 1e-8 * a.FrobeniusNorm());
     }
 
     [MpiFact]

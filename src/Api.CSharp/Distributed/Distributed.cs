@@ -96,6 +96,23 @@ public static class Distributed
     public static DistributedApproximation Approximate(ICommunicator communicator, Matrix<double> part, BlockSketch sketch, int rank) =>
         new(Core.Distributed.Approximate(Communicator.CoreOf(communicator), rank, BlockSketch.CoreOf(sketch), part));
 
+    /// <summary><see cref="Approximate"/> with q power iterations after the sketch: V_(i+1) = orth(A^T A V_i), A^T A V
+    /// summed over the ranks (one Allreduce and one broadcast of d r values per iteration); its error is that of
+    /// <see cref="Scw.ApproximateWithPower"/> in memory up to eps ||A||_F.</summary>
+    /// <param name="communicator">The ranks.</param>
+    /// <param name="part">This rank's rows of A (n_i x d, finite; n_i may be 0).</param>
+    /// <param name="sketch">S, with m &gt;= k rows.</param>
+    /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="powerIterations">q &gt;= 0, the same on every rank; 0 is <see cref="Approximate"/>.</param>
+    /// <returns>This rank's part of the approximation.</returns>
+    /// <exception cref="System.ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="System.ArgumentException">As for <see cref="Approximate"/>.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)], or
+    /// <paramref name="powerIterations"/> is negative.</exception>
+    public static DistributedApproximation ApproximateWithPower(
+        ICommunicator communicator, Matrix<double> part, BlockSketch sketch, int rank, int powerIterations) =>
+        new(Core.Distributed.ApproximateWithPower(Communicator.CoreOf(communicator), powerIterations, rank, BlockSketch.CoreOf(sketch), part));
+
     /// <summary>Every rank's rows stacked in rank order, on every rank.</summary>
     /// <param name="communicator">The ranks.</param>
     /// <param name="part">This rank's rows (n_i x d; d the same on every rank).</param>

@@ -170,6 +170,7 @@ module Distributed =
     /// SCW of the rows spread over ranks, after the sketch: shared by approximate and svdW.
     let private scwAfterSketch
         (communicator: ICommunicator)
+        (powerIterations: int)
         (rank: int)
         (sa: Matrix<float>)
         (part: Matrix<float>)
@@ -191,6 +192,28 @@ module Distributed =
 
             let values = Communicator.broadcastValues communicator 0 mine
             Matrix<float>.Build.Dense(values.Length / d, d, values)
+
+        // Power iterations as the streamed ones: V <- orth(A^T A V), A^T A V summed over the ranks (one Allreduce of
+        // d r values), orthonormalised on rank 0 and broadcast, so every rank keeps the same basis bit for bit.
+        let vt =
+            let mutable vt = vt
+
+            for _ in 1 .. (if vt.RowCount = 0 then 0 else powerIterations) do
+                let local = Dense.gemm true part false (Dense.gemm false part true vt)
+
+                let z =
+                    Matrix<float>.Build.Dense(d, vt.RowCount, communicator.AllreduceSum(local.ToColumnMajorArray()))
+
+                let mine =
+                    if communicator.Rank = 0 then
+                        (Dense.transpose (fst (Dense.qr z))).ToColumnMajorArray()
+                    else
+                        [||]
+
+                let values = Communicator.broadcastValues communicator 0 mine
+                vt <- Matrix<float>.Build.Dense(values.Length / d, d, values)
+
+            vt
 
         let r = vt.RowCount
 
@@ -266,6 +289,46 @@ module Distributed =
                 Error = error
             }
 
+    /// <summary>Distributed SCW (Distributed.approximate) with q power iterations after the sketch, as
+    /// Streaming.approximateFileWithPower:
+    /// V_(i+1) = orth(A^T A V_i), A^T A V summed over the ranks; the result is [A V_q]_k V_q^T, with the error of
+    /// Scw.approximateWithPower in memory up to eps ||A||_F.</summary>
+    /// <param name="communicator">The ranks.</param>
+    /// <param name="powerIterations">q &gt;= 0 (the same on every rank); 0 is Distributed.approximate.</param>
+    /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="sketch">S, as for Distributed.approximate.</param>
+    /// <param name="part">This rank's rows of A.</param>
+    /// <returns>This rank's part of the approximation, as Distributed.approximate.</returns>
+    /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+    /// <exception cref="System.ArgumentException">as for Distributed.approximate.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)], or powerIterations &lt; 0
+    /// (on every rank).</exception>
+    /// <remarks>Per iteration and rank: O(n_i d r) flops, an Allreduce of d r values and a broadcast of d r values
+    /// (rank 0's QR of the d x r sum), independent of n.</remarks>
+    [<CompiledName("ApproximateWithPower")>]
+    let approximateWithPower
+        (communicator: ICommunicator)
+        (powerIterations: int)
+        (rank: int)
+        (sketch: BlockSketch)
+        (part: Matrix<float>)
+        =
+        checkCommunicator communicator
+        agree communicator (fun () -> Guard.nonNegative (nameof powerIterations) powerIterations)
+        agree communicator (fun () -> RowBlocks.checkRows rank sketch)
+        let sa, offset, total = sketchWithOffsets communicator sketch part
+
+        if int64 rank > min total (int64 part.ColumnCount) then
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof rank,
+                    rank,
+                    $"Expected 1 <= rank <= min(n, d) = {min total (int64 part.ColumnCount)} for the {total}x{part.ColumnCount} matrix over all ranks, but rank = {rank}."
+                )
+            )
+
+        scwAfterSketch communicator powerIterations rank sa part offset total
+
     /// <summary>SCW(S, A) = [A V]_k V^T for A's rows spread over ranks (Algorithm 1 of Indyk, Vakilian and Yuan, NeurIPS
     /// 2019): S A by one Allreduce, V from rank 0's SVD of S A (broadcast), A V on each rank's own rows, [A V]_k from a
     /// tall-skinny QR (the ranks' r x r R factors gathered and combined). The left factor stays distributed.</summary>
@@ -286,22 +349,7 @@ module Distributed =
     /// Local work: O(nnz(part) r + n_i r^2) and, on rank 0, the SVD of S A, O(d m^2), and a QR of p r x r.</remarks>
     [<CompiledName("Approximate")>]
     let approximate (communicator: ICommunicator) (rank: int) (sketch: BlockSketch) (part: Matrix<float>) =
-        checkCommunicator communicator
-
-        agree communicator (fun () -> RowBlocks.checkRows rank sketch)
-
-        let sa, offset, total = sketchWithOffsets communicator sketch part
-
-        if int64 rank > min total (int64 part.ColumnCount) then
-            raise (
-                ArgumentOutOfRangeException(
-                    nameof rank,
-                    rank,
-                    $"Expected 1 <= rank <= min(n, d) = {min total (int64 part.ColumnCount)} for the {total}x{part.ColumnCount} matrix over all ranks, but rank = {rank}."
-                )
-            )
-
-        scwAfterSketch communicator rank sa part offset total
+        approximateWithPower communicator 0 rank sketch part
 
     /// <summary>Every rank's part stacked in rank order, on every rank: for results small enough to hold in one place
     /// (tests, and writing a file from rank 0).</summary>
