@@ -2,7 +2,7 @@
 """Mutation check of the theorem properties (issue 16): applies each mutant below to a copy of the repository, builds
 tests/Properties in Release and runs it, and reports the mutants that no property caught ("survivors").
 
-    scripts/mutate.py                 every mutant (about 10 minutes for 49 on the 2-core reference machine)
+    scripts/mutate.py                 every mutant (about 10 minutes for 51 on the 2-core reference machine)
     scripts/mutate.py S3 E5b          only these
     scripts/mutate.py --list          the mutants, without running anything
     scripts/mutate.py --check         that every mutant's text occurs exactly once in the current source (seconds)
@@ -157,6 +157,11 @@ MUTANTS = [
      "a bad training matrix is named by its 1-based index"),
     ("F10", "Streaming.fs", "sqrt (outside + tail * tail)", "sqrt outside + tail",
      "the streamed error adds the tail instead of its square"),
+    # Power iterations (issue 26).
+    ("P2", "Scw.fs", "    for _ in 1..iterations do", "    for _ in 1 .. min iterations 1 do",
+     "subspace iteration stops after one step whatever q is"),
+    ("P3", "Streaming.fs", "vt <- Dense.transpose (fst (Dense.qr z))", "vt <- (ignore z; vt)",
+     "streamed power iterations read the file but keep the sketch's row space"),
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
