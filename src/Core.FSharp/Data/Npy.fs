@@ -126,10 +126,17 @@ let private checkSizes (path: string) (header: Header) count rows columns =
             header.DataOffset
             $"a {rows} x {columns} matrix has more entries than one array holds ({Array.MaxLength})"
 
-/// target[i + j rows] = value (i columns + j): a C-order block into column-major storage, in 64 x 64 tiles so that the
-/// rows read and the columns written both stay in cache (row by row, every write of a 80,000 x 768 matrix touched
-/// another cache line: 4x slower than the tiles).
-let inline private transposeWith ([<InlineIfLambda>] value: int -> float) rows columns (target: float[]) =
+/// target[offset + i + j ld] = value (i columns + j): a C-order rows x columns block into rows offset.. of column-major
+/// storage with leading dimension ld, in 64 x 64 tiles so that the rows read and the columns written both stay in
+/// cache.
+let inline private transposeWith
+    ([<InlineIfLambda>] value: int -> float)
+    rows
+    columns
+    (ld: int)
+    (offset: int)
+    (target: float[])
+    =
     let tile = 64
 
     for i0 in 0..tile .. rows - 1 do
@@ -142,13 +149,13 @@ let inline private transposeWith ([<InlineIfLambda>] value: int -> float) rows c
                 let row = i * columns
 
                 for j in j0 .. j1 - 1 do
-                    target[i + j * rows] <- value (row + j)
+                    target[offset + i + j * ld] <- value (row + j)
 
 let inline private span (bytes: byte[]) (e: int) (size: int) = ReadOnlySpan(bytes, e * size, size)
 
-/// Decodes a C-order rows x columns block of little-endian elements into column-major `target`, one loop per dtype
-/// (the dtype was validated by elementReader).
-let private blockDecoder (descr: string) : byte[] -> int -> int -> float[] -> unit =
+/// Decodes a C-order rows x columns block of little-endian elements into rows offset .. offset + rows - 1 of
+/// column-major `target` (leading dimension ld), one loop per dtype (the dtype was validated by elementReader).
+let private decoderInto (descr: string) : byte[] -> int -> int -> int -> int -> float[] -> unit =
     let kind =
         if descr.Length > 0 && "<|=".Contains descr[0] then
             descr.Substring 1
@@ -156,32 +163,88 @@ let private blockDecoder (descr: string) : byte[] -> int -> int -> float[] -> un
             descr
 
     match kind with
-    | "u1" -> fun bytes rows columns target -> transposeWith (fun e -> float bytes[e]) rows columns target
-    | "i1" -> fun bytes rows columns target -> transposeWith (fun e -> float (sbyte bytes[e])) rows columns target
+    | "u1" ->
+        fun bytes rows columns ld offset target -> transposeWith (fun e -> float bytes[e]) rows columns ld offset target
+    | "i1" ->
+        fun bytes rows columns ld offset target ->
+            transposeWith (fun e -> float (sbyte bytes[e])) rows columns ld offset target
     | "f8" ->
-        fun bytes rows columns target ->
-            transposeWith (fun e -> BinaryPrimitives.ReadDoubleLittleEndian(span bytes e 8)) rows columns target
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> BinaryPrimitives.ReadDoubleLittleEndian(span bytes e 8))
+                rows
+                columns
+                ld
+                offset
+                target
     | "f4" ->
-        fun bytes rows columns target ->
-            transposeWith (fun e -> float (BinaryPrimitives.ReadSingleLittleEndian(span bytes e 4))) rows columns target
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadSingleLittleEndian(span bytes e 4)))
+                rows
+                columns
+                ld
+                offset
+                target
     | "i8" ->
-        fun bytes rows columns target ->
-            transposeWith (fun e -> float (BinaryPrimitives.ReadInt64LittleEndian(span bytes e 8))) rows columns target
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadInt64LittleEndian(span bytes e 8)))
+                rows
+                columns
+                ld
+                offset
+                target
     | "i4" ->
-        fun bytes rows columns target ->
-            transposeWith (fun e -> float (BinaryPrimitives.ReadInt32LittleEndian(span bytes e 4))) rows columns target
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadInt32LittleEndian(span bytes e 4)))
+                rows
+                columns
+                ld
+                offset
+                target
     | "i2" ->
-        fun bytes rows columns target ->
-            transposeWith (fun e -> float (BinaryPrimitives.ReadInt16LittleEndian(span bytes e 2))) rows columns target
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadInt16LittleEndian(span bytes e 2)))
+                rows
+                columns
+                ld
+                offset
+                target
     | "u8" ->
-        fun bytes rows columns target ->
-            transposeWith (fun e -> float (BinaryPrimitives.ReadUInt64LittleEndian(span bytes e 8))) rows columns target
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadUInt64LittleEndian(span bytes e 8)))
+                rows
+                columns
+                ld
+                offset
+                target
     | "u4" ->
-        fun bytes rows columns target ->
-            transposeWith (fun e -> float (BinaryPrimitives.ReadUInt32LittleEndian(span bytes e 4))) rows columns target
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadUInt32LittleEndian(span bytes e 4)))
+                rows
+                columns
+                ld
+                offset
+                target
     | _ ->
-        fun bytes rows columns target ->
-            transposeWith (fun e -> float (BinaryPrimitives.ReadUInt16LittleEndian(span bytes e 2))) rows columns target
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadUInt16LittleEndian(span bytes e 2)))
+                rows
+                columns
+                ld
+                offset
+                target
+
+/// decoderInto for a whole matrix: target is rows x columns.
+let private blockDecoder (descr: string) : byte[] -> int -> int -> float[] -> unit =
+    let decode = decoderInto descr
+    fun bytes rows columns target -> decode bytes rows columns rows 0 target
 
 /// Reads the matrices `selected` (indices into the first axis, distinct) of a count x rows x columns array, after
 /// checking that the file holds exactly the announced number of bytes, so a truncated file fails before anything is
@@ -227,18 +290,24 @@ let private readData (path: string) (reader: BinaryReader) (header: Header) coun
     else
         let matrixBytes = int64 rows * int64 columns * int64 size
 
-        // Each matrix's bytes in one read, then decoded by a loop specialised to the dtype: reading element by element
-        // through BinaryReader cost about 30 ns per entry (8 s for 600 video frames), the block read and loop ~1 ns.
-        let bytes = Array.zeroCreate<byte>(int matrixBytes)
-        let decode = blockDecoder header.Descr
+        // Each matrix read in chunks of about 1 MB of rows, each decoded by a loop specialised to the dtype: reading
+        // element by element through BinaryReader cost about 30 ns per entry (8 s for 600 video frames), a block read
+        // and loop ~1 ns; a chunk (not the whole matrix) keeps the buffer in cache and out of the large-object heap.
+        let chunkRows =
+            int (max 1L (min (int64 rows) ((1L <<< 20) / max 1L (int64 columns * int64 size))))
+
+        let bytes = Array.zeroCreate<byte>(chunkRows * columns * size)
+        let decode = decoderInto header.Descr
 
         selected
         |> Array.iteri (fun s k ->
             reader.BaseStream.Seek(header.DataOffset + int64 k * matrixBytes, SeekOrigin.Begin)
             |> ignore
 
-            reader.BaseStream.ReadExactly(bytes, 0, bytes.Length)
-            decode bytes rows columns data[s])
+            for first in 0..chunkRows .. rows - 1 do
+                let count = min chunkRows (rows - first)
+                reader.BaseStream.ReadExactly(bytes, 0, count * columns * size)
+                decode bytes count columns rows first data[s])
 
     data
     |> Array.map (fun values -> Matrix<float>.Build.Dense(rows, columns, values))
