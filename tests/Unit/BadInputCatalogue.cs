@@ -295,6 +295,17 @@ public class BadInputCatalogue
                      ("PrincipalMatrices = -1", Training.Defaults(2, 4) with { PrincipalMatrices = -1 }, "options.PrincipalMatrices"),
                  })
             yield return ($"Training.Train with {name}", new BadInput(() => Training.Train(set, options), typeof(ArgumentOutOfRangeException), parameter));
+        // Enum values outside their members were mapped silently ((TrainingLoss)42 trained with the Frobenius loss).
+        foreach (var (name, options) in new (string, TrainingOptions)[]
+                 {
+                     ("Loss", Training.Defaults(2, 4) with { Loss = (TrainingLoss)42 }),
+                     ("Optimizer", Training.Defaults(2, 4) with { Optimizer = (Optimizer)42 }),
+                     ("Kind", Training.Defaults(2, 4) with { Kind = (LearnedSketchKind)42 }),
+                     ("Svd", Training.Defaults(2, 4) with { Svd = (SvdMethod)42 }),
+                     ("Normalization", Training.Defaults(2, 4) with { Normalization = (Normalization)42 }),
+                     ("Positions", Training.Defaults(2, 4) with { Positions = (SketchPositions)42 }),
+                 })
+            yield return ($"Training.Train with an undefined {name}", new BadInput(() => Training.Train(set, options), typeof(ArgumentOutOfRangeException), "options"));
         yield return ("Training.Train with no matrices", new BadInput(() => Training.Train([], Training.Defaults(2, 4)), typeof(ArgumentException), "matrices"));
         yield return ("Training.Train with matrices of two shapes",
             new BadInput(() => Training.Train([A, Matrix<double>.Build.Random(8, 5, 2)], Training.Defaults(2, 4)), typeof(ArgumentException), "matrices"));

@@ -160,31 +160,54 @@ public sealed record TrainingOptions
 
     private static FSharpOption<string> Option(string? value) => value is null ? FSharpOption<string>.None : FSharpOption<string>.Some(value);
 
+    /// <summary>An enum value outside its defined members: (TrainingLoss)42 would otherwise be mapped silently.</summary>
+    private static System.ArgumentOutOfRangeException Undefined<T>(string property, T value) where T : struct, System.Enum =>
+        new("options", value,
+            $"Expected options.{property} to be one of {string.Join(", ", System.Enum.GetNames<T>())}, but it is {value}.");
+
     internal Core.TrainingOptions ToCore() =>
         new(Rank, SketchRows, Steps, LearningRate,
-            Optimizer == Optimizer.Sgd ? Core.Optimizer.Sgd : Core.Optimizer.Adam,
+            Optimizer switch
+            {
+                Optimizer.Sgd => Core.Optimizer.Sgd,
+                Optimizer.Adam => Core.Optimizer.Adam,
+                _ => throw Undefined(nameof(Optimizer), Optimizer),
+            },
             Loss switch
             {
+                TrainingLoss.Frobenius => Core.TrainingLoss.Frobenius,
                 TrainingLoss.VNorm => Core.TrainingLoss.VNorm,
                 TrainingLoss.WeightedFrobenius => Core.TrainingLoss.NewWeightedFrobenius(LossWeights!),
-                _ => Core.TrainingLoss.Frobenius,
+                _ => throw Undefined(nameof(Loss), Loss),
             },
             Kind switch
             {
+                LearnedSketchKind.Learned => Core.LearnedSketchKind.Learned,
                 LearnedSketchKind.MixedJoint => Core.LearnedSketchKind.MixedJoint,
                 LearnedSketchKind.MixedSeparate => Core.LearnedSketchKind.MixedSeparate,
-                _ => Core.LearnedSketchKind.Learned,
+                _ => throw Undefined(nameof(Kind), Kind),
             },
-            Svd == SvdMethod.PowerMethod ? Core.SvdMethod.NewPowerMethod(PowerIterations) : Core.SvdMethod.Exact,
+            Svd switch
+            {
+                SvdMethod.Exact => Core.SvdMethod.Exact,
+                SvdMethod.PowerMethod => Core.SvdMethod.NewPowerMethod(PowerIterations),
+                _ => throw Undefined(nameof(Svd), Svd),
+            },
             BatchSize, Seed,
-            Normalization == Normalization.TopSingularValue ? Core.Normalization.TopSingularValue : Core.Normalization.None,
+            Normalization switch
+            {
+                Normalization.TopSingularValue => Core.Normalization.TopSingularValue,
+                Normalization.None => Core.Normalization.None,
+                _ => throw Undefined(nameof(Normalization), Normalization),
+            },
             DecayEvery, DecayFactor, MinimumLearningRate, Option(CheckpointPath), CheckpointEvery, Option(ResumeFrom),
             ValidationFraction, ValidationEvery,
             Positions switch
             {
+                SketchPositions.Principal => Core.SketchPositions.Principal,
                 SketchPositions.Random => Core.SketchPositions.Random,
                 SketchPositions.Greedy => Core.SketchPositions.Greedy,
-                _ => Core.SketchPositions.Principal,
+                _ => throw Undefined(nameof(Positions), Positions),
             },
             NonzerosPerColumn, PrincipalMatrices, GreedyMatrices);
 }
