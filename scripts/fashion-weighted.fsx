@@ -8,6 +8,11 @@ open System.IO
 open MathNet.Numerics.LinearAlgebra
 open LowRank.Core
 
+// Without the data, one line that says how to get it, not a stack trace.
+if not (File.Exists "data/fashion-mnist/t10k-images-idx3-ubyte.gz") then
+    eprintfn "data/fashion-mnist/t10k-images-idx3-ubyte.gz is missing: run scripts/fetch-data.sh first (from the repository root)."
+    exit 1
+
 let images = Idx.readRows "data/fashion-mnist/t10k-images-idx3-ubyte.gz" // 10000 x 784, one image per row
 let labels = Idx.readRows "data/fashion-mnist/t10k-labels-idx1-ubyte.gz" // 10000 x 1
 let count = 1000
