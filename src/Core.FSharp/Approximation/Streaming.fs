@@ -577,10 +577,25 @@ module Streaming =
         checkShape rank sketch n d
         let spill = leftPath + ".av.tmp"
 
+        // One matrix per block height (the last block may be shorter), refilled block after block: every pass consumes a
+        // block before asking for the next, and a new b x d array per block (25 MB at 4096 x 768) kept the garbage
+        // collector busy for nothing.
+        let buffers = Collections.Generic.Dictionary<int, Matrix<float>>()
+
         let blocks () =
             seq {
                 for first in 0..blockRows .. n - 1 do
-                    let block = reader.Read(first, min blockRows (n - first))
+                    let count = min blockRows (n - first)
+
+                    let block =
+                        match buffers.TryGetValue count with
+                        | true, matrix -> matrix
+                        | _ ->
+                            let matrix = Matrix<float>.Build.Dense(count, d)
+                            buffers[count] <- matrix
+                            matrix
+
+                    reader.ReadInto(first, count, block.AsColumnMajorArray())
 
                     match Guard.firstNonFinite block with
                     | Some(i, j, x) ->

@@ -508,8 +508,14 @@ type internal RowBlockReader(path: string) =
     member _.Columns = columns
 
     /// Rows first .. first + count - 1 as a dense count x columns matrix.
-    member _.Read(first: int, count: int) : Matrix<float> =
+    member this.Read(first: int, count: int) : Matrix<float> =
         let data = Array.zeroCreate<float>(count * columns)
+        this.ReadInto(first, count, data)
+        Matrix<float>.Build.Dense(count, columns, data)
+
+    /// Rows first .. first + count - 1 into `data` (count x columns, column-major, every entry overwritten): a caller
+    /// that consumes each block before the next reuses one buffer instead of allocating one per block.
+    member _.ReadInto(first: int, count: int, data: float[]) =
 
         // One byte buffer for every block of this reader (blocks are read one at a time), grown when a block needs more.
         let bytesFor (length: int) =
@@ -540,8 +546,6 @@ type internal RowBlockReader(path: string) =
             let bytes = bytesFor (count * columns * size)
             readRange (int64 first * int64 columns * int64 size) bytes (count * columns * size)
             decode bytes count columns data
-
-        Matrix<float>.Build.Dense(count, columns, data)
 
     interface IDisposable with
         member _.Dispose() = map.Dispose()
