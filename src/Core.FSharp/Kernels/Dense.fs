@@ -175,6 +175,13 @@ let symmetricEigen (a: Matrix<float>) : float[] * Matrix<float> =
     let values, vectors = Kernels.current().SymmetricEigen(n, a.ToColumnMajorArray())
     values, wrap n n vectors
 
+/// e with max |x| in [2^e, 2^(e+1)), 0 when every value is 0: the exponent by which the iterative paths scale their
+/// inputs (Math.ScaleB by -e, exact for powers of two, subnormals included), as LAPACK's drivers do (dlascl), so that
+/// squares near 1e154 do not overflow nor those near 1e-154 lose their digits.
+let largestExponent (values: float[]) =
+    let largest = values |> Array.fold (fun m x -> max m (abs x)) 0.0
+    if largest > 0.0 then Math.ILogB largest else 0
+
 /// The relative threshold below which a singular value counts as zero: max(rows, columns) * eps,
 /// eps = 2^-52. It is NumPy's matrix_rank default and LAPACK's convention for rcond < 0.
 let rankTolerance (rows: int) (columns: int) =

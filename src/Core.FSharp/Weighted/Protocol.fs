@@ -105,12 +105,8 @@ module Protocol =
 
         // The values and X are scaled by powers of two to a largest entry in [1, 2) and the product scaled back: entries
         // near 1e308 would overflow in C X even where A~ is representable, and a power of two scales exactly.
-        let exponent (values: float seq) =
-            let largest = values |> Seq.fold (fun m x -> max m (abs x)) 0.0
-            if largest > 0.0 then Math.ILogB largest else 0
-
-        let ev = exponent (Seq.concat message.Values)
-        let ex = exponent (Dense.storedValues message.X)
+        let ev = Dense.largestExponent (Array.concat message.Values)
+        let ex = Dense.largestExponent (Dense.storedValues message.X)
         let c = Matrix<float>.Build.Dense(message.Rows, message.Selected.Length)
 
         message.Selected

@@ -549,16 +549,6 @@ module Weights =
             left.ColumnCount + min rows columns
         | DenseWeights w -> Dense.singularValues w |> Dense.numericalRankOf w.RowCount w.ColumnCount
 
-    /// Numbers needed to store the weights: (n + d) r when factored, (n + d) r + nnz(S) for low rank plus sparse, two
-    /// sizes a block for a mask, n d when dense.
-    let internal storage (weights: Weights) =
-        match weights with
-        | FactoredWeights(left, right) -> (left.RowCount + right.ColumnCount) * left.ColumnCount
-        | LowRankPlusSparse(left, right, sparse) ->
-            (left.RowCount + right.ColumnCount) * left.ColumnCount + sparse.Values.Length
-        | BlockMask(_, _, blocks) -> 2 * blocks.Length
-        | DenseWeights w -> w.RowCount * w.ColumnCount
-
 /// The result of column subset selection on W o A (Woodruff and Yasuda 2024, Corollary 1.3).
 [<NoComparison; NoEquality>]
 type ColumnSubset = {

@@ -84,12 +84,10 @@ let private iterationDone (options: WlraOptions) name iteration limit loss =
 
     options.Cancellation.ThrowIfCancellationRequested()
 
-/// e with max |A| in [2^e, 2^(e+1)), 0 for a zero A: the iterative methods run on A 2^-e, as LAPACK's drivers scale
-/// (dlascl), since their squared quantities (a power step, a Gram matrix) overflow near 1e154 and lose their digits to
-/// underflow near 1e-154; a power of two scales exactly (Math.ScaleB, subnormal entries included).
+/// The exponent e the iterative methods scale A by (Dense.largestExponent): their squared quantities (a power step, a
+/// Gram matrix) would overflow near 1e154 and lose their digits near 1e-154.
 let private exponentOf (matrix: Matrix<float>) =
-    let largest = Dense.storedValues matrix |> Array.fold (fun m x -> max m (abs x)) 0.0
-    if largest > 0.0 then Math.ILogB largest else 0
+    Dense.largestExponent (Dense.storedValues matrix)
 
 /// ||W o (A - X)||_F for a dense X.
 let private lossOf (w: Matrix<float>) (a: Matrix<float>) (x: Matrix<float>) =
@@ -451,7 +449,7 @@ let svdWBudget (totalRank: int) (weights: Weights) (matrix: Matrix<float>) =
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">matrix is empty or not finite, or weights differ in shape.</exception>
 /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)], a given r has r k &gt; min(n, d),
-/// the budget leaves no rank (it is below n + d plus W's factors), or an option is out of range.</exception>
+/// the budget leaves no rank (it is below n + d), or an option is out of range.</exception>
 /// <remarks>O(n d min(n, d)) for the SVD of W o A, plus O(n d r) to choose r for dense weights under Bicriteria. With
 /// rank-one weights w u^T and t = k it is the exact weighted rank-k optimum.</remarks>
 [<CompiledName("SvdW")>]
@@ -689,11 +687,12 @@ let private minimumNormSolve (k: int) (g: float[]) (b: float[]) =
     let values, vectors = Dense.symmetricEigen (Matrix<float>.Build.Dense(k, k, g))
     let threshold = values[k - 1] * Dense.rankTolerance k k
     let x = Array.zeroCreate<float> k
+    let right = Vector<float>.Build.Dense b
 
     for e in 0 .. k - 1 do
         if values[e] > threshold then
             let q = vectors.Column e
-            let coefficient = q.DotProduct(Vector<float>.Build.Dense b) / values[e]
+            let coefficient = q.DotProduct right / values[e]
 
             for c in 0 .. k - 1 do
                 x[c] <- x[c] + coefficient * q[c]
