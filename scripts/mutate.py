@@ -125,7 +125,7 @@ MUTANTS = [
     ("M5", "Distributed.fs", "communicator.AllreduceSum [| residual * residual |]",
      "[| residual * residual |]",
      "distributed svd_w reports this rank's loss only"),
-    ("M6", "Streaming.fs", "Sum = Array.map2 (+) first.Sum second.Sum",
+    ("M6", "SketchState.fs", "Sum = Array.map2 (+) first.Sum second.Sum",
      "Sum = Array.map2 (fun a _ -> a) first.Sum second.Sum",
      "merging sketch states keeps the first state's S A"),
     ("M7", "Distributed.fs", "MessageBits = bytes |> Array.map (fun b -> 8L * int64 b.Length)",
@@ -147,7 +147,8 @@ MUTANTS = [
     ("F6", "Compression.fs", "ridge rank inputCovariance (Some(root, inverseRoot)) layer with",
      "ridge rank inputCovariance (Some(root, (ignore inverseRoot; Matrix<float>.Build.DenseIdentity(root.RowCount)))) layer with",
      "two-sided compression leaves out G^(-1/2) on the output side"),
-    ("F7", "Npy.fs", "transposeWith (fun e -> float bytes[e]) rows columns target", "transposeWith (fun e -> float (sbyte bytes[e])) rows columns target",
+    ("F7", "Npy.fs", "transposeWith (fun e -> float bytes[e]) rows columns ld offset target",
+     "transposeWith (fun e -> float (sbyte bytes[e])) rows columns ld offset target",
      "the uint8 .npy decoder sign-extends"),
     # Of the same kinds, written to check that the properties catch them in kind, not case by case.
     ("F8", "Compression.fs", "let lambda = ridge * trace / float n", "let lambda = ridge * trace",
