@@ -57,6 +57,13 @@ internal static class CompressModelCommand
             DefaultValueFactory = _ => "frequency",
         };
         embeddingWeights.AcceptOnlyFromAmong("frequency", "none");
+        var factors = new Option<string>("--factors")
+        {
+            Description = "pivoted (r of the layer's own output columns and the others' coefficients: r (n + d - r) numbers, MatMul only) "
+                + "or product (Left Right: r (n + d) numbers).",
+            DefaultValueFactory = _ => "pivoted",
+        };
+        factors.AcceptOnlyFromAmong("pivoted", "product");
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens per text example at most.", DefaultValueFactory = _ => 128 };
         var count = new Option<int>("--count") { Description = "Use only the first N calibration examples (0: all)." };
         var evaluate = new Option<string?>("--evaluate")
@@ -71,7 +78,7 @@ internal static class CompressModelCommand
             "Compress an ONNX model (MatMul, Gemm, Conv; Gather tables with --embedding-rank) under one parameter budget, "
                 + "calibrated on real inputs through ONNX Runtime, and write the smaller model."
         );
-        Options.Add(command, model, calibration, vocabulary, fraction, method, allocation, layers, include, embeddingRank, embeddingWeights, maxTokens, count,
+        Options.Add(command, model, calibration, vocabulary, fraction, method, allocation, layers, include, embeddingRank, embeddingWeights, factors, maxTokens, count,
             evaluate, output, json);
 
         command.SetAction(
@@ -99,6 +106,7 @@ internal static class CompressModelCommand
                     NamePattern = parsed.GetValue(include),
                     EmbeddingRank = parsed.GetValue(embeddingRank),
                     EmbeddingFrequencyWeights = parsed.GetValue(embeddingWeights) != "none",
+                    PivotedFactors = parsed.GetValue(factors) != "product",
                 };
                 var vocab = parsed.GetValue(vocabulary);
                 var tokens = parsed.GetValue(maxTokens);
@@ -157,6 +165,7 @@ internal static class CompressModelCommand
                     outputs = l.Layer.Outputs,
                     rank = l.Rank,
                     dense = l.KeepsDense,
+                    pivoted = l.Pivoted,
                     parameters = l.Parameters,
                     predictedError = l.PredictedError,
                     relativeError = l.RelativeError,
@@ -185,7 +194,7 @@ internal static class CompressModelCommand
                 Markup.Escape(l.Layer.Name),
                 l.Layer.Kind.ToString(),
                 $"{l.Layer.Inputs} x {l.Layer.Outputs}",
-                l.KeepsDense ? "dense" : $"{l.Rank}",
+                l.KeepsDense ? "dense" : l.Pivoted ? $"{l.Rank} pivoted" : $"{l.Rank}",
                 $"{l.Parameters}",
                 $"{100.0 * l.Parameters / l.Layer.Parameters:0.0}%",
                 $"{l.PredictedError:0.0000}",

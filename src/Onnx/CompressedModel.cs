@@ -8,11 +8,12 @@ namespace LowRank.Onnx;
 /// <summary>What happened to one layer.</summary>
 public sealed class LayerReport
 {
-    internal LayerReport(ModelLayer layer, int rank, bool keepsDense, long parameters, double predictedError, double relativeError)
+    internal LayerReport(ModelLayer layer, int rank, bool keepsDense, bool pivoted, long parameters, double predictedError, double relativeError)
     {
         Layer = layer;
         Rank = rank;
         KeepsDense = keepsDense;
+        Pivoted = pivoted;
         Parameters = parameters;
         PredictedError = predictedError;
         RelativeError = relativeError;
@@ -26,6 +27,10 @@ public sealed class LayerReport
 
     /// <summary>True when the layer kept its dense weight.</summary>
     public bool KeepsDense { get; }
+
+    /// <summary>True when the factors are stored in the pivoted form (<see cref="LowRank.PivotedFactors"/>), k (n + d - k)
+    /// numbers.</summary>
+    public bool Pivoted { get; }
 
     /// <summary>Numbers the layer stores now.</summary>
     public long Parameters { get; }

@@ -97,13 +97,15 @@ public static partial class ModelCompression
         }
         var inputs = budgetLayers.Select(l => l.Inputs).ToArray();
         var outputs = budgetLayers.Select(l => l.Outputs).ToArray();
+        var pivoted = Pivoted(model, budgetLayers, options);
         var ranks = budgetLayers.Count == 0 ? []
             : options.Allocation switch
             {
-                RankAllocation.Uniform => ModelBudget.Uniform(options.ParameterFraction, inputs, outputs, spectra),
-                RankAllocation.Sensitivity when calibration is not null => ModelBudget.AllocateWeighted(Budget(options.ParameterFraction, budgetLayers), inputs, outputs,
-                    spectra, Sensitivities(model, budgetLayers, weights, spectra, calibrated, calibration, options, progress, cancellationToken)),
-                _ => ModelBudget.Allocate(Budget(options.ParameterFraction, budgetLayers), inputs, outputs, spectra),
+                RankAllocation.Uniform => ModelBudget.UniformPivoted(options.ParameterFraction, inputs, outputs, spectra, pivoted),
+                RankAllocation.Sensitivity when calibration is not null => ModelBudget.AllocatePivoted(Budget(options.ParameterFraction, budgetLayers), inputs, outputs,
+                    spectra, Sensitivities(model, budgetLayers, weights, spectra, pivoted, calibrated, calibration, options, progress, cancellationToken), pivoted),
+                _ => ModelBudget.AllocatePivoted(Budget(options.ParameterFraction, budgetLayers), inputs, outputs, spectra,
+                    Enumerable.Repeat(1.0, budgetLayers.Count).ToArray(), pivoted),
             };
 
         var factors = new Dictionary<string, OnnxGraph.Factors>();
@@ -111,12 +113,15 @@ public static partial class ModelCompression
         var steps = budgetLayers.Count + tables.Count;
         var done = 0;
         void Record(ModelLayer layer, LayerRank rank, double error, OnnxGraph.Factors? f) =>
-            Add(layer, rank.Rank, rank.KeepsDense, rank.Parameters, rank.PredictedError, error, f);
+            Add(layer, rank.Rank, rank.KeepsDense, rank.Parameters, rank.PredictedError, error, f is null ? null : Form(rank, f));
         void Add(ModelLayer layer, int rank, bool dense, long parameters, double predicted, double error, OnnxGraph.Factors? f)
         {
             if (f is not null)
                 factors[layer.Name] = f;
-            reports[layer.Name] = new LayerReport(layer, rank, dense, parameters, predicted, error);
+            // A pivoted form keeps fewer than k columns where the factors have numerical rank below k: report what it stores.
+            var pivoted = f?.Pivoted;
+            reports[layer.Name] = new LayerReport(layer, pivoted?.Rank ?? rank, dense, pivoted is not null,
+                pivoted?.Parameters ?? parameters, predicted, error);
             progress?.Report(new ModelCompressionProgress("compressing", ++done, steps));
         }
 
@@ -158,7 +163,7 @@ public static partial class ModelCompression
         }
 
         var order = all.Where(l => reports.ContainsKey(l.Name)).Select(l => reports[l.Name]).ToList();
-        return new CompressedModel(OnnxGraph.Rewrite(model, all, factors), order, calibration?.Truncated ?? 0);
+        return new CompressedModel(OnnxGraph.Rewrite(model, all, factors, absorbOrder: true), order, calibration?.Truncated ?? 0);
     }
 
     /// <summary>The layer's weight, with its outputs' mean taken out when the layer feeds only a layer normalisation:
@@ -183,6 +188,7 @@ public static partial class ModelCompression
         List<ModelLayer> layers,
         Matrix<double>[] weights,
         double[][] spectra,
+        bool[] pivoted,
         Calibrated calibrated,
         CalibrationData calibration,
         ModelCompressionOptions options,
@@ -194,8 +200,8 @@ public static partial class ModelCompression
         if (probe.Count < 2)
             throw new ArgumentException($"Sensitivity allocation needs at least 2 calibration examples, but there are {probe.Count}.",
                 nameof(calibration));
-        var uniform = ModelBudget.Uniform(options.ParameterFraction, layers.Select(l => l.Inputs).ToArray(),
-            layers.Select(l => l.Outputs).ToArray(), spectra);
+        var uniform = ModelBudget.UniformPivoted(options.ParameterFraction, layers.Select(l => l.Inputs).ToArray(),
+            layers.Select(l => l.Outputs).ToArray(), spectra, pivoted);
         var original = OnnxSource.Bytes(model.ToByteArray());
         var importance = new double[layers.Count];
         for (var i = 0; i < layers.Count; i++)
@@ -209,7 +215,7 @@ public static partial class ModelCompression
                     : LowRank.Compression.DataAware(weights[i], calibrated.Covariance(layers[i]), uniform[i].Rank, options.Ridge) is var layer
                         ? new OnnxGraph.Factors(layer.Left, layer.Right)
                         : null;
-                var single = OnnxGraph.Rewrite(model, layers, new Dictionary<string, OnnxGraph.Factors> { [layers[i].Name] = factors! });
+                var single = OnnxGraph.Rewrite(model, layers, new Dictionary<string, OnnxGraph.Factors> { [layers[i].Name] = Form(uniform[i], factors!) });
                 var fidelity = ModelFidelity.Evaluate(original, OnnxSource.Bytes(single.ToByteArray()), probe, null, cancellationToken);
                 importance[i] = Math.Max(0, 1 - fidelity.MeanCosine) / (uniform[i].PredictedError * uniform[i].PredictedError);
             }
@@ -219,6 +225,18 @@ public static partial class ModelCompression
         var fallback = measured.Length > 0 ? measured.Average() : 1.0;
         return importance.Select(x => double.IsFinite(x) ? x : fallback).ToArray();
     }
+
+    /// <summary>Which budget layers are stored in the pivoted form: MatMuls, when the options ask for it and the model's
+    /// opset has Concat and Gather on a negative axis.</summary>
+    private static bool[] Pivoted(ModelProto model, List<ModelLayer> layers, ModelCompressionOptions options)
+    {
+        var allowed = options.PivotedFactors && OnnxGraph.AllowsPivotedForm(model);
+        return layers.Select(l => allowed && l.Kind == LayerKind.MatMul).ToArray();
+    }
+
+    /// <summary>The factors as the rewrite stores them: pivoted where the allocation priced them so.</summary>
+    private static OnnxGraph.Factors Form(LayerRank rank, OnnxGraph.Factors f) =>
+        rank.Pivoted && f.Pivoted is null ? f with { Pivoted = PivotedFactors.OfFactors(f.Left, f.Right) } : f;
 
     private static long Budget(double fraction, IReadOnlyList<ModelLayer> layers) =>
         (long)Math.Floor(fraction * layers.Sum(l => (double)l.Parameters));
@@ -309,7 +327,7 @@ public static partial class ModelCompression
                     continue;
                 }
                 var result = LowRank.Compression.MatchOutputs(weights[index], c, shifted, cross, ranks[index].Rank, options.Ridge);
-                var f = new OnnxGraph.Factors(result.Left, result.Right);
+                var f = Form(ranks[index], new OnnxGraph.Factors(result.Left, result.Right));
                 current[layer.Name] = f;
                 record(layer, ranks[index], result.RelativeObjective, f);
             }

@@ -66,6 +66,13 @@ public sealed class ModelCompressionOptions
     /// truncated SVD of the table (every row alike), the baseline.</summary>
     public bool EmbeddingFrequencyWeights { get; init; } = true;
 
+    /// <summary>True (the default) to store each factored MatMul in the pivoted form (<see cref="LowRank.PivotedFactors"/>):
+    /// r of the approximation's own output columns and the coefficients of the others, r (n + d - r) numbers for the same
+    /// rank-r matrix that Left Right stores in r (n + d), so the same budget buys a higher rank (written as MatMul,
+    /// MatMul, Concat and Gather; needs opset 11, older models keep Left Right). False stores Left Right, as Gemm and
+    /// Conv layers always do.</summary>
+    public bool PivotedFactors { get; init; } = true;
+
     /// <summary>lambda relative to each covariance's mean eigenvalue, &gt; 0.</summary>
     public double Ridge { get; init; } = 1e-4;
 }

@@ -33,7 +33,7 @@ internal sealed record ConvGeometry(int Channels, int KernelH, int KernelW, int 
 }
 
 /// <summary>Reading, inspecting and rewriting ONNX graphs (the protobuf classes of OnnxSharp).</summary>
-internal static class OnnxGraph
+internal static partial class OnnxGraph
 {
     private const int FloatType = 1;
     private const int Int64Type = 7;
@@ -262,8 +262,14 @@ internal static class OnnxGraph
         return copy.ToByteArray();
     }
 
-    /// <summary>Factors of one layer: Left (n x k) and Right (k x d), as A~ = Left Right.</summary>
-    internal sealed record Factors(Matrix<double> Left, Matrix<double> Right);
+    /// <summary>Factors of one layer: Left (n x k) and Right (k x d), as A~ = Left Right; for a MatMul, Pivoted (when set)
+    /// is the same matrix in the pivoted form, which the rewrite writes instead.</summary>
+    internal sealed record Factors(Matrix<double> Left, Matrix<double> Right, PivotedFactors? Pivoted = null);
+
+    /// <summary>True when the model's default opset is at least 11, where Concat and Gather take a negative axis: the
+    /// pivoted form needs them on the last axis of inputs of any rank.</summary>
+    public static bool AllowsPivotedForm(ModelProto model) =>
+        model.OpsetImport.Any(o => (o.Domain is "" or "ai.onnx") && o.Version >= 11);
 
     private static float[] RowMajor(Matrix<double> m, bool transpose)
     {
@@ -275,15 +281,21 @@ internal static class OnnxGraph
         return data;
     }
 
-    /// <summary>The model with each factored layer replaced by its two factors (names stay: the second node writes the
-    /// original output), the old weights removed and everything else kept as it was.</summary>
-    public static ModelProto Rewrite(ModelProto model, IReadOnlyList<ModelLayer> layers, IReadOnlyDictionary<string, Factors> factors)
+    /// <summary>The model with each factored layer replaced by its two factors (names stay: the last node writes the
+    /// original output), the old weights removed and everything else kept as it was. With `absorbOrder`, a pivoted MatMul
+    /// whose output reaches one factored MatMul through elementwise nodes only (a bias and an activation: a feed-forward
+    /// block) leaves its columns in pivot order, and the elementwise constants and the rows of that MatMul's factors are
+    /// permuted to match, which saves the Gather; the outputs are the same up to rounding.</summary>
+    public static ModelProto Rewrite(ModelProto model, IReadOnlyList<ModelLayer> layers, IReadOnlyDictionary<string, Factors> factors,
+        bool absorbOrder = false)
     {
         var copy = model.Clone();
         var graph = copy.Graph;
         var legacyInputs = copy.IrVersion < 4; // before IR 4 every initializer must also be a graph input
         var replaced = new Dictionary<int, NodeProto[]>();
         var removed = new HashSet<string>();
+        var absorbed = absorbOrder ? AbsorbOrders(graph, layers, factors, legacyInputs) : Absorption.None;
+        factors = absorbed.Factors ?? factors;
         foreach (var layer in layers)
         {
             if (!factors.TryGetValue(layer.Name, out var f))
@@ -295,6 +307,12 @@ internal static class OnnxGraph
             var nodeName = string.IsNullOrEmpty(node.Name) ? $"{node.OpType}_{layer.NodeIndex}" : node.Name;
             TensorProto leftTensor, rightTensor;
             NodeProto first, second;
+            if (layer.Kind == LayerKind.MatMul && f.Pivoted is { Rank: > 0 } p)
+            {
+                replaced[layer.NodeIndex] = PivotedNodes(graph, layer, node, nodeName, p, legacyInputs, !absorbed.Layers.Contains(layer.Name));
+                removed.Add(layer.WeightName);
+                continue;
+            }
             switch (layer.Kind)
             {
                 case LayerKind.MatMul:

@@ -271,3 +271,145 @@ module ModelCompressionLaws =
                  | None -> holds "a smaller budget has no allocation" true)
             ])
         |> check
+
+    /// Factors Left (n x k) and Right (k x d) of any ranks, zero included, with k from 1 to d + 2.
+    let private factorsCase =
+        gen {
+            let! n, d = shape
+            let! k = Gen.choose (1, d + 2)
+            let! left = matrixOfShape n k
+            let! right = matrixOfShape k d
+            return left, right
+        }
+
+    [<Fact>]
+    let ``the pivoted form is the same matrix in r (n + d - r) numbers, r the rank of Right, with coefficients at most 1.01``
+        ()
+        =
+        forAll factorsCase (fun (leftSpec, rightSpec) ->
+            let left, right = leftSpec.Build(), rightSpec.Build()
+            let p = PivotedFactors.ofFactors left right
+            let n, d, r = left.RowCount, right.ColumnCount, p.Rank
+            let scale = left.FrobeniusNorm() * right.FrobeniusNorm() + 1e-300
+
+            let largest =
+                if p.Coefficients.RowCount * p.Coefficients.ColumnCount = 0 then
+                    0.0
+                else
+                    p.Coefficients.Enumerate() |> Seq.map abs |> Seq.max
+
+            all [
+                atMost
+                    (scaledTo scale medium)
+                    "||A~ - Left Right||_F"
+                    ((p.ToMatrix() - left * right).FrobeniusNorm())
+                    0.0
+                holds (sprintf "r = %d is Right's rank %d" r rightSpec.Rank) (r = rightSpec.Rank)
+                holds
+                    "pivots and others are the d columns"
+                    (Array.append p.Pivots p.Others |> Array.sort = [| 0 .. d - 1 |])
+                holds
+                    (sprintf "stores %d = r (n + d - r)" p.Parameters)
+                    (p.Parameters = int64 (r * (n + d - r))
+                     && (r > n || p.Parameters = PivotedFactors.parameters n d r))
+                atMost high "max |C_ij| <= 1.01" largest 1.01
+            ])
+        |> check
+
+    [<Fact>]
+    let ``the pivoted allocator keeps the budget, prices pivoted layers at k (n + d - k), and stops only when no step fits``
+        ()
+        =
+        let case =
+            gen {
+                let! sizes, spectra, budget, importance = budgetCase
+                let! pivoted = Gen.arrayOfLength sizes.Length (Gen.elements [ false; true ])
+                return sizes, spectra, budget, importance, pivoted
+            }
+
+        forAll case (fun (sizes, spectra, budget, importance, pivoted) ->
+            let inputs = sizes |> Array.map fst
+            let outputs = sizes |> Array.map snd
+
+            let ranks =
+                ModelBudget.allocatePivoted pivoted importance budget inputs outputs spectra
+
+            let used = ranks |> Array.sumBy (fun r -> r.Parameters)
+
+            let cost l k =
+                int64 k * int64 (inputs[l] + outputs[l] - (if pivoted[l] then k else 0))
+
+            let dense l = int64 inputs[l] * int64 outputs[l]
+
+            // The next step of a factored layer: one more rank while that stays below n d, else to dense.
+            let nextCost l (r: LayerRank) =
+                if cost l (r.Rank + 1) < dense l && r.Rank + 1 <= min inputs[l] outputs[l] then
+                    cost l (r.Rank + 1) - r.Parameters
+                else
+                    dense l - r.Parameters
+
+            all [
+                holds (sprintf "stores %d <= budget %d" used budget) (used <= budget)
+                holds
+                    "each layer stores what its form costs"
+                    (ranks
+                     |> Array.mapi (fun l r ->
+                         r.Parameters = (if r.KeepsDense then dense l else cost l r.Rank)
+                         && r.Pivoted = (pivoted[l] && not r.KeepsDense)
+                         && r.Rank >= 1
+                         && r.Rank <= min inputs[l] outputs[l])
+                     |> Array.forall id)
+                holds
+                    "no factored layer's next step fits in what is left"
+                    (ranks
+                     |> Array.mapi (fun l r -> r.KeepsDense || used + nextCost l r > budget)
+                     |> Array.forall id)
+            ])
+        |> check
+
+    [<Fact>]
+    let ``uniform pivoted ranks are the largest whose form stores at most f n d`` () =
+        let case =
+            gen {
+                let! sizes, spectra, _, _ = budgetCase
+                let! pivoted = Gen.arrayOfLength sizes.Length (Gen.elements [ false; true ])
+                let! fraction = Gen.elements [ 0.05; 0.3; 0.5; 0.75; 0.99; 1.0 ]
+                return sizes, spectra, pivoted, fraction
+            }
+
+        forAll case (fun (sizes, spectra, pivoted, fraction) ->
+            let inputs = sizes |> Array.map fst
+            let outputs = sizes |> Array.map snd
+            let ranks = ModelBudget.uniformPivoted pivoted fraction inputs outputs spectra
+
+            ranks
+            |> Array.mapi (fun l r ->
+                let n, d = inputs[l], outputs[l]
+
+                let cost k =
+                    float (int64 k * int64 (n + d - (if pivoted[l] then k else 0)))
+
+                let allowed = fraction * float n * float d
+                // The largest rank within the allowance, at least 1, found independently of the allocator.
+                let k =
+                    [ 1 .. min n d ]
+                    |> List.filter (fun k -> k = 1 || cost k <= allowed)
+                    |> List.max
+
+                let dense = cost k >= float (n * d)
+
+                holds
+                    (sprintf
+                        "layer %d (%dx%d, pivoted %b): rank %d dense %b, expected %d %b"
+                        l
+                        n
+                        d
+                        pivoted[l]
+                        r.Rank
+                        r.KeepsDense
+                        k
+                        dense)
+                    (r.KeepsDense = dense && (dense || r.Rank = k)))
+            |> List.ofArray
+            |> all)
+        |> check

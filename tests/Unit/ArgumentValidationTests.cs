@@ -149,6 +149,22 @@ public class ArgumentValidationTests
             () => ModelBudget.Allocate(20, [4], [5], [[3.0, 2]]), "spectra", "min(n, d) = 4", "there are 2");
 
     [Fact]
+    public void ModelBudget_Throws_WhenThePivotedFlagsAreNotOnePerLayer() =>
+        AssertNamed<ArgumentException>(
+            () => ModelBudget.AllocatePivoted(20, [4], [5], [[3.0, 2, 1, 0]], [1.0], [true, false]), "pivoted", "one pivoted flag per layer (1)",
+            "there are 2");
+
+    [Fact]
+    public void PivotedFactors_Throws_WhenTheFactorsDoNotChain() =>
+        AssertNamed<ArgumentException>(
+            () => PivotedFactors.OfFactors(Matrix<double>.Build.Dense(5, 3, 1.0), Matrix<double>.Build.Dense(4, 6, 1.0)), "right", "left's 3 columns",
+            "4x6");
+
+    [Fact]
+    public void PivotedFactors_ParametersOf_Throws_WhenTheRankIsAboveTheShape() =>
+        AssertNamed<ArgumentOutOfRangeException>(() => PivotedFactors.ParametersOf(4, 6, 5), "rank", "min(inputs, outputs) = 4", "it is 5");
+
+    [Fact]
     public void RowWeighted_Throws_WhenAWeightIsNotFinite() =>
         AssertNamed<ArgumentException>(
             () => Compression.RowWeighted(A, [.. new double[29], double.NaN], rank: 2), "rowWeights", "rowWeights[29] is NaN");

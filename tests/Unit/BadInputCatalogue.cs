@@ -82,6 +82,8 @@ public class BadInputCatalogue
         ("Compression.DataAware(covariance)", "covariance", m => Compression.DataAware(A, m, 2)),
         ("Compression.TwoSided(outputCovariance)", "outputCovariance",
             m => Compression.TwoSided(A, Matrix<double>.Build.DenseIdentity(8), m, 2)),
+        ("PivotedFactors.OfFactors(left)", "left", m => PivotedFactors.OfFactors(m, Matrix<double>.Build.Dense(6, 4, 1.0))),
+        ("PivotedFactors.OfFactors(right)", "right", m => PivotedFactors.OfFactors(Matrix<double>.Build.Dense(3, 8, 1.0), m)),
     ];
 
     /// <summary>Entry points with a rank argument named "rank" (min(n, d) = 6 for A).</summary>

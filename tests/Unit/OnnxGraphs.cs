@@ -64,7 +64,7 @@ internal static class OnnxGraphs
     }
 
     /// <summary>A BERT-shaped toy: input_ids, attention_mask and token_type_ids [batch, sequence] → embedding (Gather from
-    /// a 16 x 4 table) → MatMul 4 x 12 → Relu → MatMul 12 x 4 → last_hidden_state [batch, sequence, 4]. Padded positions
+    /// a 16 x 4 table) → MatMul 4 x 12 → Add bias → SiLU → MatMul 12 x 4 → last_hidden_state [batch, sequence, 4]. Padded positions
     /// get zero input through the mask, as a real encoder's attention would ignore them.</summary>
     public static ModelProto Text()
     {
@@ -82,7 +82,11 @@ internal static class OnnxGraphs
         graph.Initializer.Add(new TensorProto { Name = "axes", DataType = 7, Dims = { 1 }, Int64Data = { -1 } });
         graph.Node.Add(Node("Mul", "masked", ["embedded", "mask_3"], ["x"]));
         graph.Node.Add(Node("MatMul", "up", ["x", "w1"], ["h"]));
-        graph.Node.Add(Node("Relu", "relu", ["h"], ["r"]));
+        graph.Initializer.Add(Tensor("b1", [12], Random(12, 4)));
+        graph.Node.Add(Node("Add", "bias", ["h", "b1"], ["hb"]));
+        // SiLU, hb sigmoid(hb): the activation reads hb twice, as GELU's decomposed form does.
+        graph.Node.Add(Node("Sigmoid", "gate", ["hb"], ["g"]));
+        graph.Node.Add(Node("Mul", "silu", ["hb", "g"], ["r"]));
         graph.Node.Add(Node("MatMul", "down", ["r", "w2"], ["last_hidden_state"]));
         return Model(graph);
     }

@@ -118,6 +118,87 @@ public class OnnxModelTests : ScratchDirectory
     }
 
     [Fact]
+    public void Rewrite_InThePivotedForm_GivesTheFactorsOutputsThroughOnnxRuntime()
+    {
+        var model = OnnxGraphs.Text();
+        var layers = OnnxGraph.Layers(model).Where(l => l.Kind == LayerKind.MatMul).ToList();
+        // Rank 2 of 4: the pivoted form must reproduce x Left Right, which differs from the original x A.
+        var product = layers.ToDictionary(l => l.Name, l =>
+        {
+            var best = Svd.BestRankK(OnnxGraph.Weight(model, l), 2);
+            return new OnnxGraph.Factors(best.Left, best.Right);
+        });
+        var pivoted = product.ToDictionary(p => p.Key, p => p.Value with { Pivoted = PivotedFactors.OfFactors(p.Value.Left, p.Value.Right) });
+
+        var rewritten = OnnxGraph.Rewrite(model, layers, pivoted);
+
+        Assert.Equal(layers.Count, rewritten.Graph.Node.Count(n => n.OpType == "Concat"));
+        Assert.All(layers, l => Assert.DoesNotContain(rewritten.Graph.Initializer, t => t.Name == l.WeightName));
+        Assert.Equal(layers.Count * 2 * (4 + 12 - 2), rewritten.Graph.Initializer.Where(t => t.Name.Contains("_lowrank_") && t.DataType == 1)
+            .Sum(t => t.FloatData.Count + t.RawData.Length / 4));
+        AssertClose(Outputs(OnnxGraph.Rewrite(model, layers, product).ToByteArray(), TextFeeds()),
+            Outputs(rewritten.ToByteArray(), TextFeeds()));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Rewrite_AbsorbingThePivotOrderIntoTheNextMatMul_GivesTheSameOutputsWithoutItsGather(bool nextFactored)
+    {
+        var model = OnnxGraphs.Text();
+        var layers = OnnxGraph.Layers(model);
+        var matMuls = layers.Where(l => l.Kind == LayerKind.MatMul).Take(nextFactored ? 2 : 1);
+        var factors = matMuls.ToDictionary(l => l.Name, l =>
+        {
+            var best = Svd.BestRankK(OnnxGraph.Weight(model, l), 3);
+            return new OnnxGraph.Factors(best.Left, best.Right, PivotedFactors.OfFactors(best.Left, best.Right));
+        });
+
+        var ordered = OnnxGraph.Rewrite(model, layers, factors);
+        var absorbed = OnnxGraph.Rewrite(model, layers, factors, absorbOrder: true);
+
+        // up -> Add bias -> SiLU (a diamond) -> down: up's Gather goes when down is factored (down's output is the graph's, so its
+        // own Gather stays); a dense down keeps its weight as it was, and up its Gather.
+        Assert.Equal(ordered.Graph.Node.Count(n => n.OpType == "Gather") - (nextFactored ? 1 : 0),
+            absorbed.Graph.Node.Count(n => n.OpType == "Gather"));
+        Assert.Equal(nextFactored, !absorbed.Graph.Initializer.Any(t => t.Name == "b1"));
+        Assert.Equal(nextFactored, !absorbed.Graph.Initializer.Any(t => t.Name == "w2"));
+        AssertClose(Outputs(ordered.ToByteArray(), TextFeeds()), Outputs(absorbed.ToByteArray(), TextFeeds()));
+    }
+
+    [Fact]
+    public void Compress_InThePivotedForm_BuysAHigherRankForTheSameBudget_WhereTheOpsetAllowsIt()
+    {
+        var path = OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
+        var data = CalibrationData.Text(Sentences, Vocabulary(), 8);
+        CompressedModel Run(bool pivoted) => ModelCompression.Compress(path, data, new ModelCompressionOptions
+        {
+            ParameterFraction = 0.85, Method = CompressionMethod.DataAware, Allocation = RankAllocation.Uniform,
+            PivotedFactors = pivoted,
+        });
+
+        var pivotedResult = Run(true);
+        var productResult = Run(false);
+
+        // 4 x 12 at 85 %: k (n + d) <= 40.8 gives k = 2, k (n + d - k) <= 40.8 gives k = 3.
+        Assert.All(pivotedResult.Layers.Where(l => l.Layer.Kind == LayerKind.MatMul), l =>
+        {
+            Assert.True(l.Pivoted);
+            Assert.Equal(3, l.Rank);
+            Assert.Equal(3L * (4 + 12 - 3), l.Parameters);
+        });
+        Assert.All(productResult.Layers.Where(l => l.Layer.Kind == LayerKind.MatMul), l => Assert.Equal((2, false), (l.Rank, l.Pivoted)));
+        Assert.True(pivotedResult.ParametersAfter <= 0.85 * pivotedResult.ParametersBefore);
+        var heldOut = CalibrationData.Text(Sentences.Reverse().ToArray(), Vocabulary(), 8);
+        Assert.True(ModelFidelity.Evaluate(OnnxSource.File(path), OnnxSource.Bytes(pivotedResult.ToBytes()), heldOut).MeanCosine
+            >= ModelFidelity.Evaluate(OnnxSource.File(path), OnnxSource.Bytes(productResult.ToBytes()), heldOut).MeanCosine - 1e-6);
+
+        // Before opset 11, Concat and Gather take no negative axis: such models keep Left Right.
+        Assert.False(OnnxGraph.AllowsPivotedForm(OnnxGraphs.Legacy(OnnxGraphs.Image())));
+        Assert.True(OnnxGraph.AllowsPivotedForm(OnnxGraphs.Text()));
+    }
+
+    [Fact]
     public void Calibration_MomentsOfAMatMulInput_AreTheDirectOnesWithPaddingExcluded()
     {
         var model = OnnxGraphs.Text();
@@ -290,7 +371,7 @@ public class OnnxModelTests : ScratchDirectory
     {
         Assert.True(OnnxGraph.FeedsLayerNorm(OnnxGraphs.CentredEmbedding(), "embedded"));
         Assert.False(OnnxGraph.FeedsLayerNorm(OnnxGraphs.Text(), "embedded")); // multiplied by the mask
-        Assert.False(OnnxGraph.FeedsLayerNorm(OnnxGraphs.Text(), "h")); // into a Relu
+        Assert.False(OnnxGraph.FeedsLayerNorm(OnnxGraphs.Text(), "h")); // into a bias and a SiLU
         Assert.False(OnnxGraph.FeedsLayerNorm(OnnxGraphs.Text(), "last_hidden_state")); // a model output
     }
 

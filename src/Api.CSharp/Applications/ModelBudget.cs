@@ -10,6 +10,7 @@ public sealed class LayerRank
     {
         Rank = core.Rank;
         KeepsDense = core.KeepsDense;
+        Pivoted = core.Pivoted;
         Parameters = core.Parameters;
         PredictedError = core.PredictedError;
     }
@@ -17,10 +18,14 @@ public sealed class LayerRank
     /// <summary>k; min(n, d) when the layer stays dense.</summary>
     public int Rank { get; }
 
-    /// <summary>True when k (n + d) would store at least n d numbers, so the layer keeps its dense weight.</summary>
+    /// <summary>True when the factors would store at least n d numbers, so the layer keeps its dense weight.</summary>
     public bool KeepsDense { get; }
 
-    /// <summary>Numbers stored: k (n + d), or n d when dense.</summary>
+    /// <summary>True when the factors are stored in the pivoted form (<see cref="PivotedFactors"/>), k (n + d - k) numbers.
+    /// </summary>
+    public bool Pivoted { get; }
+
+    /// <summary>Numbers stored: k (n + d), k (n + d - k) when <see cref="Pivoted"/>, or n d when dense.</summary>
     public long Parameters { get; }
 
     /// <summary>The predicted relative output error sqrt(sum_(i &gt; k) sigma_i^2 / sum sigma_i^2) (0 when dense).</summary>
@@ -73,4 +78,34 @@ public static class ModelBudget
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="fraction"/> is outside (0, 1].</exception>
     public static LayerRank[] Uniform(double fraction, int[] inputs, int[] outputs, double[][] spectra) =>
         Core.ModelBudget.Uniform(fraction, inputs, outputs, spectra).Select(r => new LayerRank(r)).ToArray();
+
+    /// <summary>
+    /// <see cref="AllocateWeighted"/> where the layers flagged in <paramref name="pivoted"/> store their factors in the
+    /// pivoted form (<see cref="PivotedFactors"/>): rank k costs k (n + d - k) numbers there, and a layer stays factored up
+    /// to rank min(n, d) - 1.
+    /// </summary>
+    /// <param name="budget">Numbers the layers may store together, at least rank 1 everywhere.</param>
+    /// <param name="inputs">n_l per layer.</param>
+    /// <param name="outputs">d_l per layer.</param>
+    /// <param name="spectra">Each layer's squared whitened singular values, descending.</param>
+    /// <param name="importance">w_l &gt;= 0 per layer.</param>
+    /// <param name="pivoted">One flag per layer: true where the layer can be stored in the pivoted form.</param>
+    /// <returns>One <see cref="LayerRank"/> per layer; their parameters add up to at most the budget.</returns>
+    /// <exception cref="ArgumentException">The arrays disagree, or a spectrum or an importance is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="budget"/> is below rank 1 everywhere.</exception>
+    public static LayerRank[] AllocatePivoted(long budget, int[] inputs, int[] outputs, double[][] spectra, double[] importance, bool[] pivoted) =>
+        Core.ModelBudget.AllocatePivoted(pivoted, importance, budget, inputs, outputs, spectra).Select(r => new LayerRank(r)).ToArray();
+
+    /// <summary>The same fraction f of every layer: the largest rank (at least 1) whose factors store at most f n d numbers,
+    /// k (n + d), or k (n + d - k) for layers flagged in <paramref name="pivoted"/>; dense where that costs n d.</summary>
+    /// <param name="fraction">f in (0, 1].</param>
+    /// <param name="inputs">n_l per layer.</param>
+    /// <param name="outputs">d_l per layer.</param>
+    /// <param name="spectra">As for <see cref="Allocate"/>; used for the predicted errors.</param>
+    /// <param name="pivoted">One flag per layer: true where the layer can be stored in the pivoted form.</param>
+    /// <returns>One <see cref="LayerRank"/> per layer.</returns>
+    /// <exception cref="ArgumentException">The arrays disagree or a spectrum is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fraction"/> is outside (0, 1].</exception>
+    public static LayerRank[] UniformPivoted(double fraction, int[] inputs, int[] outputs, double[][] spectra, bool[] pivoted) =>
+        Core.ModelBudget.UniformPivoted(pivoted, fraction, inputs, outputs, spectra).Select(r => new LayerRank(r)).ToArray();
 }

@@ -7,9 +7,11 @@ open System
 type LayerRank = {
     /// k, 1 &lt;= k &lt;= min(n, d); min(n, d) when the layer stays dense.
     Rank: int
-    /// True when k (n + d) would store at least n d numbers, so the layer keeps its dense weight.
+    /// True when the factors would store at least n d numbers, so the layer keeps its dense weight.
     KeepsDense: bool
-    /// Numbers stored: k (n + d), or n d when dense.
+    /// True when the factors are stored in the pivoted form (PivotedFactors), k (n + d - k) numbers.
+    Pivoted: bool
+    /// Numbers stored: k (n + d), k (n + d - k) when pivoted, or n d when dense.
     Parameters: int64
     /// The predicted relative output error sqrt(sum_(i &gt; k) sigma_i^2 / sum_i sigma_i^2) from the whitened spectrum
     /// (0 when dense).
@@ -56,25 +58,163 @@ module ModelBudget =
 
             Guard.nonNegativeFinite (nameof spectra) $"spectra[{l}]" "squared singular values" s
 
-    /// The largest rank at which the factored form stores fewer numbers than the dense n x d weight.
-    let private largestFactoredRank (n: int) (d: int) =
-        let k = int ((int64 n * int64 d - 1L) / int64 (n + d))
-        min k (min n d)
+    /// The largest rank at which the factored form stores fewer numbers than the dense n x d weight: min(n, d) - 1 in the
+    /// pivoted form, where n d - k (n + d - k) = (n - k)(d - k).
+    let private largestFactoredRank (pivoted: bool) (n: int) (d: int) =
+        if pivoted then
+            min n d - 1
+        else
+            let k = int ((int64 n * int64 d - 1L) / int64 (n + d))
+            min k (min n d)
 
-    let private result (n: int) (d: int) (s: float[]) (rank: int) (dense: bool) =
+    /// Numbers rank-k factors of an n x d layer store.
+    let private factored (pivoted: bool) (n: int) (d: int) (k: int) =
+        int64 k * int64 (n + d - (if pivoted then k else 0))
+
+    let private checkPivoted (layers: int) (pivoted: bool[]) =
+        Guard.notNull (nameof pivoted) pivoted
+
+        if pivoted.Length <> layers then
+            raise (
+                ArgumentException(
+                    $"Expected one pivoted flag per layer ({layers}), but there are {pivoted.Length}.",
+                    nameof pivoted
+                )
+            )
+
+    let private result (pivoted: bool) (n: int) (d: int) (s: float[]) (rank: int) (dense: bool) =
         let total = Array.sum s
         let tail = if dense then 0.0 else Array.sum s[rank..]
 
         {
             Rank = (if dense then min n d else rank)
             KeepsDense = dense
+            Pivoted = pivoted && not dense
             Parameters =
                 (if dense then
                      int64 n * int64 d
                  else
-                     int64 rank * int64 (n + d))
+                     factored pivoted n d rank)
             PredictedError = (if total > 0.0 then sqrt (max tail 0.0 / total) else 0.0)
         }
+
+    /// <summary>allocateWeighted where the layers flagged in `pivoted` store their factors in the pivoted form
+    /// (PivotedFactors, Zhao et al. 2025): rank k then costs k (n + d - k) numbers, one more rank n + d - 2k - 1, and a
+    /// layer stays factored up to rank min(n, d) - 1. Those steps get cheaper as k grows, so the greedy order is no longer
+    /// the exact optimum of the separable problem, only a good allocation; for layers not flagged it is as in
+    /// allocateWeighted.</summary>
+    /// <param name="pivoted">One flag per layer: true where the layer can be stored in the pivoted form.</param>
+    /// <param name="importance">w_l &gt;= 0 for each layer (as for allocateWeighted).</param>
+    /// <param name="budget">The numbers the layers may store together, at least rank 1 everywhere.</param>
+    /// <param name="inputs">n_l for each layer.</param>
+    /// <param name="outputs">d_l for each layer.</param>
+    /// <param name="spectra">Each layer's squared singular values, descending, min(n_l, d_l) of them.</param>
+    /// <returns>One LayerRank per layer, in the given order; the Parameters add up to at most budget.</returns>
+    /// <exception cref="System.ArgumentException">as for allocateWeighted, or pivoted has not one flag per layer.
+    /// </exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">budget is below rank 1 everywhere.</exception>
+    [<CompiledName("AllocatePivoted")>]
+    let allocatePivoted
+        (pivoted: bool[])
+        (importance: float[])
+        (budget: int64)
+        (inputs: int[])
+        (outputs: int[])
+        (spectra: float[][])
+        =
+        Guard.notNull (nameof importance) importance
+        Guard.notNull (nameof inputs) inputs
+        Guard.notNull (nameof outputs) outputs
+        Guard.notNull (nameof spectra) spectra
+        check (nameof inputs) inputs outputs spectra
+        checkPivoted inputs.Length pivoted
+
+        if importance.Length <> inputs.Length then
+            raise (
+                ArgumentException(
+                    $"Expected one importance per layer ({inputs.Length}), but there are {importance.Length}.",
+                    nameof importance
+                )
+            )
+
+        Guard.nonNegativeFinite (nameof importance) (nameof importance) "importances" importance
+
+        let layers = inputs.Length
+
+        let largest l =
+            largestFactoredRank pivoted[l] inputs[l] outputs[l]
+
+        let cost l k =
+            factored pivoted[l] inputs[l] outputs[l] k
+        // A layer whose rank-1 factors already cost n d (a 1 x d or n x 1 weight) is dense from the start.
+        let dense = Array.init layers (fun l -> largest l < 1)
+
+        let minimum =
+            Array.init layers (fun l ->
+                if dense[l] then
+                    int64 inputs[l] * int64 outputs[l]
+                else
+                    cost l 1)
+            |> Array.sum
+
+        if budget < minimum then
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof budget,
+                    budget,
+                    $"Expected a budget of at least {minimum} numbers (rank 1 in each of the {layers} layers), but it is {budget}."
+                )
+            )
+
+        let totals = spectra |> Array.map Array.sum
+        let ranks = Array.create layers 1
+        let mutable used = minimum
+
+        // The next step of layer l: (gain, cost), or None when it is dense.
+        let next l =
+            if dense[l] then
+                None
+            else
+                let k = ranks[l]
+                let total = totals[l]
+                let s = spectra[l]
+
+                let relative x =
+                    if total > 0.0 then importance[l] * x / total else 0.0
+
+                if k + 1 <= largest l then
+                    Some(relative s[k], cost l (k + 1) - cost l k)
+                else
+                    Some(relative (Array.sum s[k..]), int64 inputs[l] * int64 outputs[l] - cost l k)
+
+        let mutable stepping = true
+
+        while stepping do
+            let mutable best = -1
+            let mutable bestRatio = -1.0
+
+            for l in 0 .. layers - 1 do
+                match next l with
+                | Some(gain, step) when used + step <= budget ->
+                    let ratio = gain / float step
+
+                    if ratio > bestRatio then
+                        best <- l
+                        bestRatio <- ratio
+                | _ -> ()
+
+            if best < 0 then
+                stepping <- false
+            else
+                let _, step = (next best).Value
+                used <- used + step
+
+                if ranks[best] + 1 <= largest best then
+                    ranks[best] <- ranks[best] + 1
+                else
+                    dense[best] <- true
+
+        Array.init layers (fun l -> result pivoted[l] inputs[l] outputs[l] spectra[l] ranks[l] dense[l])
 
     /// <summary>Ranks for every layer so that the model stores at most `budget` numbers in them and the sum of the
     /// layers' predicted relative squared output errors, each multiplied by its importance w_l, is small: greedily, every layer starts at rank 1 and the next
@@ -97,93 +237,8 @@ module ModelBudget =
     /// <exception cref="System.ArgumentOutOfRangeException">budget is below rank 1 everywhere.</exception>
     [<CompiledName("AllocateWeighted")>]
     let allocateWeighted (importance: float[]) (budget: int64) (inputs: int[]) (outputs: int[]) (spectra: float[][]) =
-        Guard.notNull (nameof importance) importance
         Guard.notNull (nameof inputs) inputs
-        Guard.notNull (nameof outputs) outputs
-        Guard.notNull (nameof spectra) spectra
-        check (nameof inputs) inputs outputs spectra
-
-        if importance.Length <> inputs.Length then
-            raise (
-                ArgumentException(
-                    $"Expected one importance per layer ({inputs.Length}), but there are {importance.Length}.",
-                    nameof importance
-                )
-            )
-
-        Guard.nonNegativeFinite (nameof importance) (nameof importance) "importances" importance
-
-        let layers = inputs.Length
-        let minimum = Array.fold2 (fun sum n d -> sum + int64 (n + d)) 0L inputs outputs
-
-        if budget < minimum then
-            raise (
-                ArgumentOutOfRangeException(
-                    nameof budget,
-                    budget,
-                    $"Expected a budget of at least {minimum} numbers (rank 1 in each of the {layers} layers), but it is {budget}."
-                )
-            )
-
-        let totals = spectra |> Array.map Array.sum
-        let ranks = Array.create layers 1
-        // A layer whose rank-1 factors already cost n d (a 1 x d or n x 1 weight) is dense from the start.
-        let dense =
-            Array.init layers (fun l -> largestFactoredRank inputs[l] outputs[l] < 1)
-
-        let mutable used =
-            Array.init layers (fun l ->
-                if dense[l] then
-                    int64 inputs[l] * int64 outputs[l]
-                else
-                    int64 (inputs[l] + outputs[l]))
-            |> Array.sum
-
-        // The next step of layer l: (gain, cost), or None when it is dense.
-        let next l =
-            if dense[l] then
-                None
-            else
-                let n, d, k = inputs[l], outputs[l], ranks[l]
-                let total = totals[l]
-                let s = spectra[l]
-
-                let relative x =
-                    if total > 0.0 then importance[l] * x / total else 0.0
-
-                if k + 1 <= largestFactoredRank n d then
-                    Some(relative s[k], int64 (n + d))
-                else
-                    Some(relative (Array.sum s[k..]), int64 n * int64 d - int64 k * int64 (n + d))
-
-        let mutable stepping = true
-
-        while stepping do
-            let mutable best = -1
-            let mutable bestRatio = -1.0
-
-            for l in 0 .. layers - 1 do
-                match next l with
-                | Some(gain, cost) when used + cost <= budget ->
-                    let ratio = gain / float cost
-
-                    if ratio > bestRatio then
-                        best <- l
-                        bestRatio <- ratio
-                | _ -> ()
-
-            if best < 0 then
-                stepping <- false
-            else
-                let _, cost = (next best).Value
-                used <- used + cost
-
-                if ranks[best] + 1 <= largestFactoredRank inputs[best] outputs[best] then
-                    ranks[best] <- ranks[best] + 1
-                else
-                    dense[best] <- true
-
-        Array.init layers (fun l -> result inputs[l] outputs[l] spectra[l] ranks[l] dense[l])
+        allocatePivoted (Array.zeroCreate inputs.Length) importance budget inputs outputs spectra
 
     /// <summary>allocateWeighted with every importance 1: the sum of the layers' predicted relative squared output
     /// errors is what the budget minimises.</summary>
@@ -199,21 +254,24 @@ module ModelBudget =
         Guard.notNull (nameof inputs) inputs
         allocateWeighted (Array.create inputs.Length 1.0) budget inputs outputs spectra
 
-    /// <summary>The same fraction of every layer: rank k_l = floor(f n_l d_l / (n_l + d_l)) (at least 1), dense where
-    /// that would store n_l d_l or more. The baseline that ignores how much each layer matters.</summary>
+    /// <summary>The same fraction of every layer: the largest rank k_l (at least 1) whose factors store at most
+    /// f n_l d_l numbers, k (n + d) or, for layers flagged in `pivoted`, k (n + d - k); dense where that rank would store
+    /// n_l d_l or more. The baseline that ignores how much each layer matters.</summary>
+    /// <param name="pivoted">One flag per layer: true where the layer can be stored in the pivoted form.</param>
     /// <param name="fraction">f in (0, 1].</param>
     /// <param name="inputs">n_l for each layer.</param>
     /// <param name="outputs">d_l for each layer.</param>
     /// <param name="spectra">As for allocate; used only for PredictedError.</param>
     /// <returns>One LayerRank per layer.</returns>
-    /// <exception cref="System.ArgumentException">as for allocate.</exception>
+    /// <exception cref="System.ArgumentException">as for allocate, or pivoted has not one flag per layer.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">fraction is outside (0, 1].</exception>
-    [<CompiledName("Uniform")>]
-    let uniform (fraction: float) (inputs: int[]) (outputs: int[]) (spectra: float[][]) =
+    [<CompiledName("UniformPivoted")>]
+    let uniformPivoted (pivoted: bool[]) (fraction: float) (inputs: int[]) (outputs: int[]) (spectra: float[][]) =
         Guard.notNull (nameof inputs) inputs
         Guard.notNull (nameof outputs) outputs
         Guard.notNull (nameof spectra) spectra
         check (nameof inputs) inputs outputs spectra
+        checkPivoted inputs.Length pivoted
 
         if not (fraction > 0.0 && fraction <= 1.0) then
             raise (
@@ -226,6 +284,26 @@ module ModelBudget =
 
         Array.init inputs.Length (fun l ->
             let n, d = inputs[l], outputs[l]
-            let k = max 1 (int (fraction * float n * float d / float (n + d)))
-            let dense = k > largestFactoredRank n d
-            result n d spectra[l] k dense)
+            let allowed = fraction * float n * float d
+            // factored is increasing in k up to min(n, d), so the largest k within the allowance is found by counting up.
+            let mutable k = 1
+
+            while k < min n d && float (factored pivoted[l] n d (k + 1)) <= allowed do
+                k <- k + 1
+
+            let dense = k > largestFactoredRank pivoted[l] n d
+            result pivoted[l] n d spectra[l] k dense)
+
+    /// <summary>The same fraction of every layer: rank k_l = floor(f n_l d_l / (n_l + d_l)) (at least 1), dense where
+    /// that would store n_l d_l or more. The baseline that ignores how much each layer matters.</summary>
+    /// <param name="fraction">f in (0, 1].</param>
+    /// <param name="inputs">n_l for each layer.</param>
+    /// <param name="outputs">d_l for each layer.</param>
+    /// <param name="spectra">As for allocate; used only for PredictedError.</param>
+    /// <returns>One LayerRank per layer.</returns>
+    /// <exception cref="System.ArgumentException">as for allocate.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">fraction is outside (0, 1].</exception>
+    [<CompiledName("Uniform")>]
+    let uniform (fraction: float) (inputs: int[]) (outputs: int[]) (spectra: float[][]) =
+        Guard.notNull (nameof inputs) inputs
+        uniformPivoted (Array.zeroCreate inputs.Length) fraction inputs outputs spectra
