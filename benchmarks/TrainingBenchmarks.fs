@@ -29,7 +29,7 @@ type TrainingBenchmarks() =
         a <- Inputs.frame 5 576 768
 
         let _, h, v, _ =
-            Training.start Training.whole options 1 (fun _ -> failwith "unused") [||] 576
+            StartingSketches.start Sharding.whole options 1 (fun _ -> failwith "unused") [||] 576
 
         hash <- h
         values <- v
@@ -41,7 +41,7 @@ type TrainingBenchmarks() =
 
     /// The loss and its gradient in the 576 values for one frame: the per-matrix work of a training step.
     member private _.Step(svd: SvdMethod) =
-        Training.lossAndGradient { options with Svd = svd } hash None 1 values a
+        LossGradient.lossAndGradient { options with Svd = svd } hash None 1 values a
 
     [<Benchmark>]
     member this.StepExact() = this.Step SvdMethod.Exact
@@ -86,13 +86,19 @@ type TrainingStepBenchmarks() =
         }
 
         let _, hash, values, _ =
-            Training.start Training.whole random 1 (fun _ -> failwith "unused") [||] 576
+            StartingSketches.start Sharding.whole random 1 (fun _ -> failwith "unused") [||] 576
 
         countSketch <- (random, hash, values)
         let defaults = Training.defaults 10 20
 
         let _, hash, values, _ =
-            Training.start Training.whole defaults 1 (fun i -> batch[i]) (Array.init batch.Length (fun i -> i, 1.0)) 576
+            StartingSketches.start
+                Sharding.whole
+                defaults
+                1
+                (fun i -> batch[i])
+                (Array.init batch.Length (fun i -> i, 1.0))
+                576
 
         principal <- (defaults, hash, values)
 
@@ -101,7 +107,7 @@ type TrainingStepBenchmarks() =
             batch
             |> Array.indexed
             |> Backend.mapSideBySide workers (fun (i, a) ->
-                Training.lossAndGradientWith options hash None i values a norms[i]))
+                LossGradient.lossAndGradientWith options hash None i values a norms[i]))
 
     /// SCW on each frame of the batch, side by side: the forward pass alone.
     [<Benchmark(Baseline = true)>]

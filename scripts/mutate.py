@@ -22,7 +22,7 @@ import time
 
 MUTANTS = [
     # The four survivors of the audit in issue 16.
-    ("S3", "Training.fs", "| Some r -> Stacked [| learned; r |]",
+    ("S3", "LossGradient.fs", "| Some r -> Stacked [| learned; r |]",
      "| Some r -> Stacked [| learned; (match r with | CountSketch(m, h, v) -> CountSketch(m, h, Array.mapi (fun i x -> if h[i] = 0 then 0.0 else x) v) | s -> s) |]",
      "a trained mixed sketch loses its first random row"),
     ("S4", "Dense.fs", "let threshold = s[0] * rankTolerance rows columns",
@@ -107,7 +107,7 @@ MUTANTS = [
      "the power method stops after 3 iterations whatever T is"),
     ("G1", "Weighted.fs", "    let rankOne (rowWeights: float[]) (columnWeights: float[]) =", "    let rankOne (columnWeights: float[]) (rowWeights: float[]) =",
      "rank-one weights swap their row and column factors"),
-    ("T1", "Training.fs", "Diff.stackRows [ learned; Diff.constant (Sketch.applyUnchecked r 0 a) ]", "(ignore r; learned)",
+    ("T1", "LossGradient.fs", "Diff.stackRows [ learned; Diff.constant (Sketch.applyUnchecked r 0 a) ]", "(ignore r; learned)",
      "mixed (J) training ignores the random rows in its loss"),
     # Streaming and distributed (issue 15).
     ("M1", "Distributed.fs", "|> Array.fold RowBlocks.stackR (Matrix<float>.Build.Dense(r, r))",
@@ -133,11 +133,11 @@ MUTANTS = [
      "the distributed protocol counts bytes as bits"),
     # The values of features added after the theorems' suite (issue 24): each a plausible slip the earlier properties
     # let through.
-    ("F1", "Training.fs", "Array.sortBy (fun r -> -abs u[j, r])", "Array.sortBy (fun r -> -u[j, r])",
+    ("F1", "StartingSketches.fs", "Array.sortBy (fun r -> -abs u[j, r])", "Array.sortBy (fun r -> -u[j, r])",
      "the principal start ranks rows by signed U[j, r] instead of |U[j, r]|"),
     ("F2", "Training.fs", "                    state.Best <- state.Values\n", "                    state.Best <- values\n",
      "without validation the returned sketch holds the values after the best step's update"),
-    ("F3", "Training.fs", "                options.MinimumLearningRate\n                options.ValidationFraction\n",
+    ("F3", "TrainingCheckpoint.fs", "                options.MinimumLearningRate\n                options.ValidationFraction\n",
      "                options.MinimumLearningRate\n",
      "the checkpoint fingerprint leaves out the validation fraction"),
     ("F4", "Wlra.fs", "(if above <= cap then Some above else Option.None)", "(if above < cap then Some above else Option.None)",

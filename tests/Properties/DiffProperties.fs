@@ -270,10 +270,10 @@ module GradientMatchesFiniteDifferences =
             }
 
             let _, hash, values, fixedRows =
-                Training.start Training.whole options 1 (fun _ -> a) [| 0, 1.0 |] rows
+                StartingSketches.start Sharding.whole options 1 (fun _ -> a) [| 0, 1.0 |] rows
 
             let values = values |> Array.map (fun v -> v * (0.5 + random.NextDouble()))
-            let loss, _, _ = Training.lossAndGradient options hash fixedRows 0 values a
+            let loss, _, _ = LossGradient.lossAndGradient options hash fixedRows 0 values a
             // Mixed (S) trains its learned rows alone and appends the random ones afterwards; the others train the
             // sketch they return.
             let trained =
@@ -282,7 +282,7 @@ module GradientMatchesFiniteDifferences =
                 else
                     fixedRows
 
-            let sketch = Training.sketchOf options hash trained values
+            let sketch = LossGradient.sketchOf options hash trained values
             let error = Scw.error rank sketch a
 
             close (medium |> scaledTo (Norm.frobenius a)) (sprintf "loss = ||A - SCW(S, A)||_F for %A" kind) loss error
@@ -333,19 +333,19 @@ module GradientMatchesFiniteDifferences =
 
             let options = {
                 options with
-                    NonzerosPerColumn = min nonzeros (Training.trainedRows options)
+                    NonzerosPerColumn = min nonzeros (TrainingShape.trainedRows options)
             }
 
             let _, hash, values, fixedRows =
-                Training.start Training.whole options 1 (fun _ -> a) [| 0, 1.0 |] rows
+                StartingSketches.start Sharding.whole options 1 (fun _ -> a) [| 0, 1.0 |] rows
 
             let values = values |> Array.map (fun v -> v * (0.5 + random.NextDouble()))
 
             let lossAt vs =
-                let l, _, _ = Training.lossAndGradient options hash fixedRows 0 vs a
+                let l, _, _ = LossGradient.lossAndGradient options hash fixedRows 0 vs a
                 l
 
-            let _, _, gradient = Training.lossAndGradient options hash fixedRows 0 values a
+            let _, _, gradient = LossGradient.lossAndGradient options hash fixedRows 0 values a
             let h = 1e-6
 
             let numeric =

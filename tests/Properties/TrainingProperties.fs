@@ -77,9 +77,9 @@ module LearnedBeatsRandomOnItsDistribution =
             let result = Training.train options ignore CancellationToken.None training
 
             let _, hash, values, random =
-                Training.start Training.whole options 1 (fun _ -> failwith "unused") [||] spec.Rows
+                StartingSketches.start Sharding.whole options 1 (fun _ -> failwith "unused") [||] spec.Rows
 
-            let start = Sketch.ofCountSketch (Training.trainedRows options) hash values
+            let start = Sketch.ofCountSketch (TrainingShape.trainedRows options) hash values
 
             let start =
                 random
@@ -103,7 +103,7 @@ module LearnedBeatsRandomOnItsDistribution =
                         Sketch.apply (Matrix<float>.Build.DenseIdentity spec.Rows) sketch
 
                     let trained, randomRows = dense result.Sketch, dense r
-                    let learnedRows = Training.trainedRows options
+                    let learnedRows = TrainingShape.trainedRows options
 
                     holds
                         "the trained mixed sketch is [learned rows; every random row, unchanged]"
@@ -299,7 +299,7 @@ module GreedyPositionsAreBestMoves =
                     trial[0] <- r
                     summed trial)
 
-            Training.greedyPositions
+            StartingSketches.greedyPositions
                 1
                 (fun g -> matrices[g])
                 rank

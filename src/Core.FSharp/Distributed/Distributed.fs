@@ -629,7 +629,7 @@ module Distributed =
                 MatrixStack(total, n, d, fill, shared)
             | None -> MatrixStack(total, n, d, (fun i _ -> invalidOp $"Matrix {i} is held by another rank."), None)
 
-        let sharding: Training.Sharding = {
+        let sharding: Sharding = {
             Owns = owns
             Sum = communicator.AllreduceSum
             Stop = fun stop -> (communicator.AllreduceSum [| (if stop then 1.0 else 0.0) |])[0] > 0.0
