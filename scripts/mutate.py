@@ -135,7 +135,7 @@ MUTANTS = [
     # let through.
     ("F1", "StartingSketches.fs", "Array.sortBy (fun r -> -abs u[j, r])", "Array.sortBy (fun r -> -u[j, r])",
      "the principal start ranks rows by signed U[j, r] instead of |U[j, r]|"),
-    ("F2", "Training.fs", "                    state.Best <- state.Values\n", "                    state.Best <- values\n",
+    ("F2", "Training.fs", "                state.Best <- state.Values\n", "                state.Best <- values\n",
      "without validation the returned sketch holds the values after the best step's update"),
     ("F3", "TrainingCheckpoint.fs", "                options.MinimumLearningRate\n                options.ValidationFraction\n",
      "                options.MinimumLearningRate\n",

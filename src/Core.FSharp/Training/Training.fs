@@ -166,26 +166,17 @@ module Training =
             Guard.weights "options.Loss" w "matrices[0]" (first ())
         | _ -> ()
 
-    let internal run
-        (sharding: Sharding)
-        (options: TrainingOptions)
-        (progress: TrainingProgress -> unit)
-        (cancellation: CancellationToken)
-        (stack: MatrixStack)
-        (checkFinite: bool)
-        (workers: int)
-        =
-        let eachOf items f = Backend.mapSideBySide workers f items
-        let n, d = stack.Rows, stack.Columns
+    /// Reads matrix i of a stack: a compact stack is converted a matrix at a time into a buffer of the thread that uses
+    /// it (every use of a loaded matrix ends within the task that loaded it, before the thread loads another); matrices
+    /// in memory are used as they are; a matrix whose scale is far from 1 is read from its scaled copy.
+    type private Loader(stack: MatrixStack) =
+        let buffers =
+            new ThreadLocal<float[]>(fun () -> Array.zeroCreate (stack.Rows * stack.Columns))
 
-        // A compact stack is converted a matrix at a time into a buffer of the thread that uses it: every use of a
-        // loaded matrix ends within the task that loaded it, before the thread loads another. Matrices in memory are
-        // used as they are.
-        use buffers = new ThreadLocal<float[]>(fun () -> Array.zeroCreate (n * d))
-        let scaledCopies = Collections.Concurrent.ConcurrentDictionary<int, Matrix<float>>()
+        member val ScaledCopies = Collections.Concurrent.ConcurrentDictionary<int, Matrix<float>>()
 
-        let load (i: int) =
-            match scaledCopies.TryGetValue i with
+        member this.Load(i: int) =
+            match this.ScaledCopies.TryGetValue i with
             | true, copy -> copy
             | _ ->
                 match stack.Shared with
@@ -193,19 +184,32 @@ module Training =
                 | None ->
                     let buffer = buffers.Value
                     stack.Fill(i, buffer)
-                    Matrix<float>.Build.Dense(n, d, buffer)
+                    Matrix<float>.Build.Dense(stack.Rows, stack.Columns, buffer)
 
-        // Each matrix with the scale it is divided by. SCW(S, A / c) = SCW(S, A) / c and every loss here is
-        // homogeneous, so the loss and gradient of A / c are those of A divided by c: the training set is used as given
-        // instead of copied (a copy doubled the memory of a video's frames). Scales far from 1 are applied to a copy
-        // instead, so that S A stays within the range the overflow guard and the SVDs expect.
-        // One pass over every matrix: a stack's matrices are checked for finiteness here (matrices given as a sequence
-        // were checked before), scaled, and their squared norms measured (the Frobenius loss needs them). A non-finite
-        // matrix is reported after the sums below, by every process at once: one that raised alone would leave the
-        // others waiting in Sum.
+        interface IDisposable with
+            member _.Dispose() = buffers.Dispose()
+
+    /// Each matrix with the scale it is divided by, and its squared Frobenius norm after scaling, on every process.
+    /// SCW(S, A / c) = SCW(S, A) / c and every loss here is homogeneous, so the loss and gradient of A / c are those of A
+    /// divided by c: the training set is used as given instead of copied (a copy doubled the memory of a video's
+    /// frames). Scales far from 1 are applied to a copy instead, so that S A stays within the range the overflow guard
+    /// and the SVDs expect. One pass over every matrix: a stack's matrices are checked for finiteness here (matrices
+    /// given as a sequence were checked before). A non-finite matrix is reported after the sums, by every process at
+    /// once: one that raised alone would leave the others waiting in Sum.
+    let private scalesAndNorms
+        (sharding: Sharding)
+        (options: TrainingOptions)
+        (eachOf:
+            int[]
+                -> (int -> int * Result<float * float, int * int * float>)
+                -> (int * Result<float * float, int * int * float>)[])
+        (loader: Loader)
+        (count: int)
+        (checkFinite: bool)
+        =
         let measured =
-            eachOf (Array.init stack.Count id |> Array.filter sharding.Owns) (fun i ->
-                let a = load i
+            eachOf (Array.init count id |> Array.filter sharding.Owns) (fun i ->
+                let a = loader.Load i
 
                 match (if checkFinite then Guard.firstNonFinite a else None) with
                 | Some entry -> i, Error entry
@@ -224,40 +228,38 @@ module Training =
                         elif top > 1e-100 && top < 1e100 then
                             i, Ok(top, norm * norm)
                         else
-                            scaledCopies[i] <- a / top
+                            loader.ScaledCopies[i] <- a / top
                             i, Ok(1.0, (norm / top) * (norm / top)))
 
-        // Every matrix's scale, squared norm and finiteness on every process: each process measured its own, Sum adds
-        // them.
-        let data, allNorms =
-            let count = stack.Count
-            let packed = Array.zeroCreate (3 * count)
+        // Each process measured its own matrices; Sum adds them.
+        let packed = Array.zeroCreate (3 * count)
 
-            for i, outcome in measured do
-                match outcome with
-                | Ok(scale, norm) ->
-                    packed[i] <- scale
-                    packed[count + i] <- norm
-                | Error _ -> packed[2 * count + i] <- 1.0
+        for i, outcome in measured do
+            match outcome with
+            | Ok(scale, norm) ->
+                packed[i] <- scale
+                packed[count + i] <- norm
+            | Error _ -> packed[2 * count + i] <- 1.0
 
-            let summed = sharding.Sum packed
+        let summed = sharding.Sum packed
 
-            // The lowest non-finite matrix, its entry sent by the process holding it (the others add zeros).
-            match Array.tryFindIndex (fun flag -> flag > 0.0) summed[2 * count ..] with
-            | Some bad ->
-                let entry =
-                    measured
-                    |> Array.tryPick (function
-                        | i, Error(r, c, x) when i = bad -> Some [| float r; float c; x |]
-                        | _ -> None)
-                    |> Option.defaultValue [| 0.0; 0.0; 0.0 |]
-                    |> sharding.Sum
+        // The lowest non-finite matrix, its entry sent by the process holding it (the others add zeros).
+        match Array.tryFindIndex (fun flag -> flag > 0.0) summed[2 * count ..] with
+        | Some bad ->
+            let entry =
+                measured
+                |> Array.tryPick (function
+                    | i, Error(r, c, x) when i = bad -> Some [| float r; float c; x |]
+                    | _ -> None)
+                |> Option.defaultValue [| 0.0; 0.0; 0.0 |]
+                |> sharding.Sum
 
-                let e = Guard.nonFinite "matrix" (int entry[0], int entry[1], entry[2])
-                raise (ArgumentException($"matrices[{bad}]: {e.Message}", "matrices", e))
-            | None -> Array.init count (fun i -> i, summed[i]), summed[count .. 2 * count - 1]
+            let e = Guard.nonFinite "matrix" (int entry[0], int entry[1], entry[2])
+            raise (ArgumentException($"matrices[{bad}]: {e.Message}", "matrices", e))
+        | None -> Array.init count (fun i -> i, summed[i]), summed[count .. 2 * count - 1]
 
-        // The held-out matrices, evenly spaced through the set, and the ones trained on.
+    /// The held-out matrices, evenly spaced through the set: (trained (index, scale), their squared norms, held out).
+    let private holdOut (options: TrainingOptions) (data: (int * float)[]) (allNorms: float[]) =
         let held =
             let v = int (floor (float data.Length * options.ValidationFraction))
 
@@ -266,20 +268,222 @@ module Training =
             else
                 Set.empty
 
-        let validation =
-            data |> Array.indexed |> Array.filter (fst >> held.Contains) |> Array.map snd
-
-        let norms =
-            allNorms
+        let keep (inside: bool) (items: 'T[]) =
+            items
             |> Array.indexed
-            |> Array.filter (fst >> held.Contains >> not)
+            |> Array.filter (fun (i, _) -> held.Contains i = inside)
             |> Array.map snd
 
-        let data =
-            data
-            |> Array.indexed
-            |> Array.filter (fst >> held.Contains >> not)
-            |> Array.map snd
+        keep false data, keep false allNorms, keep true data
+
+    /// One step's mean Frobenius error, whether the loss is finite, and the gradient, over the global batch: this process
+    /// computes the matrices it holds (all of them when it is alone), side by side, summed in batch order so that the
+    /// result does not depend on the scheduling, each divided by its matrix's scale; Sum adds the other processes' parts.
+    let private batchStep
+        (sharding: Sharding)
+        (options: TrainingOptions)
+        (eachOf: int[] -> (int -> float * float * float[]) -> (float * float * float[])[])
+        (load: int -> Matrix<float>)
+        (data: (int * float)[])
+        (norms: float[])
+        (hash: int[])
+        (random: Sketch option)
+        (state: TrainingState)
+        =
+        let step = state.Step
+        let batch = batchOf options data.Length step
+        let mine = batch |> Array.filter (fun i -> sharding.Owns(fst data[i]))
+
+        let parts =
+            eachOf mine (fun i ->
+                LossGradient.lossAndGradientWith
+                    options
+                    hash
+                    random
+                    (mix options.Seed step i)
+                    state.Values
+                    (load (fst data[i]))
+                    norms[i])
+
+        let mutable loss, frobenius = 0.0, 0.0
+        let gradient = Array.zeroCreate<float> hash.Length
+
+        for q in 0 .. mine.Length - 1 do
+            let _, scale = data[mine[q]]
+            let l, f, g = parts[q]
+            loss <- loss + l / scale
+            frobenius <- frobenius + f / scale
+
+            for j in 0 .. hash.Length - 1 do
+                gradient[j] <- gradient[j] + g[j] / scale
+
+        let totals = sharding.Sum(Array.append [| loss; frobenius |] gradient)
+        Array.blit totals 2 gradient 0 gradient.Length
+        let mean = totals[1] / float batch.Length
+        mean, Double.IsFinite totals[0] && Double.IsFinite mean, gradient
+
+    /// The result of a run from its final state; `validated` measures values on the held-out matrices.
+    let private resultOf
+        (options: TrainingOptions)
+        (hash: int[])
+        (random: Sketch option)
+        (state: TrainingState)
+        (validationMatrices: int)
+        (validated: float[] -> float)
+        = {
+        Sketch = LossGradient.sketchOf options hash random state.Best
+        Final = LossGradient.sketchOf options hash random state.Values
+        BestLoss = state.BestLoss
+        ValidationError = validated state.Best
+        FinalValidationError = validated state.Values
+        ValidationMatrices = validationMatrices
+        LossHistory = state.History.ToArray()
+        StepsCompleted = state.Step
+        Cancelled = state.Step < options.Steps
+        RejectedSteps = state.Rejected
+    }
+
+    /// The state of a run that starts afresh at the given values.
+    let private freshState (options: TrainingOptions) (initial: float[]) = {
+        Step = 0
+        Values = initial
+        Rate = options.LearningRate
+        AdamM = Array.zeroCreate initial.Length
+        AdamV = Array.zeroCreate initial.Length
+        AdamStep = 0
+        Best = Array.copy initial
+        BestLoss = Double.PositiveInfinity
+        History = ResizeArray()
+        Rejected = 0
+        Previous = None
+    }
+
+    /// The candidate update from the state's values by the optimizer: (values, Adam's m, v and step).
+    let private candidate (options: TrainingOptions) (state: TrainingState) (gradient: float[]) =
+        let values = Array.copy state.Values
+
+        match options.Optimizer with
+        | Optimizer.Sgd ->
+            for j in 0 .. gradient.Length - 1 do
+                values[j] <- values[j] - state.Rate * gradient[j]
+
+            values, state.AdamM, state.AdamV, state.AdamStep
+        | Optimizer.Adam ->
+            let t = state.AdamStep + 1
+            let m, v = Array.copy state.AdamM, Array.copy state.AdamV
+            let correction1 = 1.0 - Math.Pow(0.9, float t)
+            let correction2 = 1.0 - Math.Pow(0.999, float t)
+
+            for j in 0 .. gradient.Length - 1 do
+                m[j] <- 0.9 * m[j] + 0.1 * gradient[j]
+                v[j] <- 0.999 * v[j] + 0.001 * gradient[j] * gradient[j]
+                let step = (m[j] / correction1) / (sqrt (v[j] / correction2) + 1e-8)
+                values[j] <- values[j] - state.Rate * step
+
+            values, m, v, t
+
+    /// Where a run starts: its checkpoint's positions and state when it resumes (a Principal start depends on rounding,
+    /// so the positions are read rather than computed again), else the starting sketch and a fresh state. Returns the
+    /// positions, the random rows of a mixed sketch, and the state.
+    let private startOrResume
+        (sharding: Sharding)
+        (options: TrainingOptions)
+        (workers: int)
+        (load: int -> Matrix<float>)
+        (data: (int * float)[])
+        (n: int)
+        (print: Lazy<(string * int)[]>)
+        =
+        match options.ResumeFrom with
+        | Some path ->
+            let stored, state =
+                TrainingCheckpoint.readCheckpoint
+                    path
+                    print.Value
+                    options.Steps
+                    (n * TrainingShape.perColumn options)
+                    (TrainingShape.trainedRows options)
+
+            stored, StartingSketches.randomRows options n, state
+        | None ->
+            let _, hash, initial, random =
+                StartingSketches.start sharding options workers load data n
+
+            hash, random, freshState options initial
+
+    /// Applies one step's outcome to the state: the candidate when its loss, gradient and update are finite (the best
+    /// values follow the training loss when there is no validation), else a rejection that halves the rate; a
+    /// non-finite loss or gradient at the current values also returns to the values before the last accepted update,
+    /// since staying there would reject every later step (a candidate that is not finite from finite values only needs
+    /// the lower rate). Then the step count and Sgd's decay. Returns whether the step was rejected.
+    let private applyStep
+        (options: TrainingOptions)
+        (state: TrainingState)
+        (validating: bool)
+        (mean: float)
+        (finiteLoss: bool)
+        (gradient: float[])
+        (values: float[], adamM: float[], adamV: float[], adamStep: int)
+        =
+        let rejected =
+            not finiteLoss
+            || not (Guard.allFinite gradient)
+            || not (Guard.allFinite values && Guard.allFinite adamV)
+
+        if rejected then
+            state.Rejected <- state.Rejected + 1
+            state.Rate <- state.Rate / 2.0
+            state.History.Add nan
+
+            match state.Previous with
+            | Some(values, m, v, t) when not finiteLoss || not (Guard.allFinite gradient) ->
+                state.Values <- values
+                state.AdamM <- m
+                state.AdamV <- v
+                state.AdamStep <- t
+            | _ -> ()
+        else
+            state.History.Add mean
+
+            if not validating && mean < state.BestLoss then
+                state.BestLoss <- mean
+                state.Best <- state.Values
+
+            state.Previous <- Some(state.Values, state.AdamM, state.AdamV, state.AdamStep)
+            state.Values <- values
+            state.AdamM <- adamM
+            state.AdamV <- adamV
+            state.AdamStep <- adamStep
+
+        state.Step <- state.Step + 1
+
+        if
+            options.Optimizer = Optimizer.Sgd
+            && state.Step % options.DecayEvery = 0
+            && state.Rate > options.MinimumLearningRate
+        then
+            state.Rate <- state.Rate * options.DecayFactor
+
+        rejected
+
+
+    let internal run
+        (sharding: Sharding)
+        (options: TrainingOptions)
+        (progress: TrainingProgress -> unit)
+        (cancellation: CancellationToken)
+        (stack: MatrixStack)
+        (checkFinite: bool)
+        (workers: int)
+        =
+        let eachOf items f = Backend.mapSideBySide workers f items
+        let n = stack.Rows
+        use loader = new Loader(stack)
+        let load = loader.Load
+
+        let data, norms, validation =
+            scalesAndNorms sharding options eachOf loader stack.Count checkFinite
+            ||> holdOut options
 
         let validationEvery =
             if options.ValidationEvery > 0 then
@@ -290,25 +494,7 @@ module Training =
         // Only a checkpoint needs the fingerprint, whose hash reads every entry of the training set once.
         let print = lazy (TrainingCheckpoint.fingerprint sharding options stack load)
 
-        let resumed =
-            options.ResumeFrom
-            |> Option.map (fun path ->
-                TrainingCheckpoint.readCheckpoint
-                    path
-                    print.Value
-                    options.Steps
-                    (n * TrainingShape.perColumn options)
-                    (TrainingShape.trainedRows options))
-
-        // A resumed run reads its positions from the checkpoint instead of computing a Principal start again.
-        let hash, initial, random =
-            match resumed with
-            | Some(stored, _) -> stored, [||], StartingSketches.randomRows options n
-            | None ->
-                let _, hash, initial, random =
-                    StartingSketches.start sharding options workers load data n
-
-                hash, initial, random
+        let hash, random, state = startOrResume sharding options workers load data n print
 
         // The mean SCW error of the sketch with these values over the validation matrices (forward only, no tape).
         let validate (values: float[]) =
@@ -320,23 +506,6 @@ module Training =
                     Scw.residualNorm a (Scw.approximateUnchecked options.Rank sketch a) / scale)
 
             (sharding.Sum [| Array.sum errors |])[0] / float validation.Length
-
-        let state =
-            match resumed with
-            | Some(_, state) -> state
-            | None -> {
-                Step = 0
-                Values = initial
-                Rate = options.LearningRate
-                AdamM = Array.zeroCreate initial.Length
-                AdamV = Array.zeroCreate initial.Length
-                AdamStep = 0
-                Best = Array.copy initial
-                BestLoss = Double.PositiveInfinity
-                History = ResizeArray()
-                Rejected = 0
-                Previous = None
-              }
 
         let checkpoint () =
             options.CheckpointPath
@@ -369,109 +538,18 @@ module Training =
 
         while state.Step < options.Steps
               && not (sharding.Stop cancellation.IsCancellationRequested) do
-            let step = state.Step
-            // The global batch; this process computes the matrices it holds (all of them when it is alone).
-            let batch = batchOf options data.Length step
-            let mine = batch |> Array.filter (fun i -> sharding.Owns(fst data[i]))
-            let mutable loss, frobenius = 0.0, 0.0
-            let gradient = Array.zeroCreate<float> hash.Length
-
-            // The batch's matrices side by side, summed in batch order so that the result does not depend on the
-            // scheduling.
-            let parts =
-                eachOf mine (fun i ->
-                    LossGradient.lossAndGradientWith
-                        options
-                        hash
-                        random
-                        (mix options.Seed step i)
-                        state.Values
-                        (load (fst data[i]))
-                        norms[i])
-
-            for q in 0 .. mine.Length - 1 do
-                let _, scale = data[mine[q]]
-                let l, f, g = parts[q]
-                loss <- loss + l / scale
-                frobenius <- frobenius + f / scale
-
-                for j in 0 .. hash.Length - 1 do
-                    gradient[j] <- gradient[j] + g[j] / scale
-
-            // The other processes' parts of the batch (nothing to add when this process holds every matrix).
-            let totals = sharding.Sum(Array.append [| loss; frobenius |] gradient)
-            loss <- totals[0]
-            frobenius <- totals[1]
-            Array.blit totals 2 gradient 0 gradient.Length
-
-            let mean = frobenius / float batch.Length
-            let finiteLoss = Double.IsFinite loss && Double.IsFinite mean
-
-            // The candidate update, kept only when everything about it is finite.
-            let values, adamM, adamV, adamStep =
-                let values = Array.copy state.Values
-
-                match options.Optimizer with
-                | Optimizer.Sgd ->
-                    for j in 0 .. hash.Length - 1 do
-                        values[j] <- values[j] - state.Rate * gradient[j]
-
-                    values, state.AdamM, state.AdamV, state.AdamStep
-                | Optimizer.Adam ->
-                    let t = state.AdamStep + 1
-                    let m, v = Array.copy state.AdamM, Array.copy state.AdamV
-                    let correction1 = 1.0 - Math.Pow(0.9, float t)
-                    let correction2 = 1.0 - Math.Pow(0.999, float t)
-
-                    for j in 0 .. hash.Length - 1 do
-                        m[j] <- 0.9 * m[j] + 0.1 * gradient[j]
-                        v[j] <- 0.999 * v[j] + 0.001 * gradient[j] * gradient[j]
-                        let step = (m[j] / correction1) / (sqrt (v[j] / correction2) + 1e-8)
-                        values[j] <- values[j] - state.Rate * step
-
-                    values, m, v, t
+            let mean, finiteLoss, gradient =
+                batchStep sharding options eachOf load data norms hash random state
 
             let rejected =
-                not finiteLoss
-                || not (Guard.allFinite gradient)
-                || not (Guard.allFinite values && Guard.allFinite adamV)
-
-            if rejected then
-                state.Rejected <- state.Rejected + 1
-                state.Rate <- state.Rate / 2.0
-                state.History.Add nan
-
-                // A non-finite loss or gradient at the current values means the last update went somewhere bad, and
-                // staying there would reject every later step: return to the values before it. (A candidate that is
-                // not finite from finite values only needs the lower rate.)
-                match state.Previous with
-                | Some(values, m, v, t) when not finiteLoss || not (Guard.allFinite gradient) ->
-                    state.Values <- values
-                    state.AdamM <- m
-                    state.AdamV <- v
-                    state.AdamStep <- t
-                | _ -> ()
-            else
-                state.History.Add mean
-
-                if validation.Length = 0 && mean < state.BestLoss then
-                    state.BestLoss <- mean
-                    state.Best <- state.Values
-
-                state.Previous <- Some(state.Values, state.AdamM, state.AdamV, state.AdamStep)
-                state.Values <- values
-                state.AdamM <- adamM
-                state.AdamV <- adamV
-                state.AdamStep <- adamStep
-
-            state.Step <- step + 1
-
-            if
-                options.Optimizer = Optimizer.Sgd
-                && state.Step % options.DecayEvery = 0
-                && state.Rate > options.MinimumLearningRate
-            then
-                state.Rate <- state.Rate * options.DecayFactor
+                applyStep
+                    options
+                    state
+                    (validation.Length > 0)
+                    mean
+                    finiteLoss
+                    gradient
+                    (candidate options state gradient)
 
             let validationError =
                 if
@@ -505,18 +583,7 @@ module Training =
             | _ when obj.ReferenceEquals(values, state.Best) && Double.IsFinite state.BestLoss -> state.BestLoss
             | _ -> validate values
 
-        {
-            Sketch = LossGradient.sketchOf options hash random state.Best
-            Final = LossGradient.sketchOf options hash random state.Values
-            BestLoss = state.BestLoss
-            ValidationError = validated state.Best
-            FinalValidationError = validated state.Values
-            ValidationMatrices = validation.Length
-            LossHistory = state.History.ToArray()
-            StepsCompleted = state.Step
-            Cancelled = state.Step < options.Steps
-            RejectedSteps = state.Rejected
-        }
+        resultOf options hash random state validation.Length validated
 
     /// <summary>Trains a sketch on matrices from one distribution (Indyk, Vakilian and Yuan, NeurIPS 2019,
     /// Algorithm 1 with the SCW loss of Section 3).</summary>
