@@ -475,7 +475,7 @@ module AlsHalfStepsAreExact =
             let w2 = w.PointwiseMultiply w
             let v = gaussian (Random seed) a.ColumnCount k
             let lambda = ridge * Seq.max (w2.Enumerate())
-            let u = Wlra.weightedRows w2 a v lambda
+            let u = WlraAls.weightedRows w2 a v lambda
             let gradient = (w2.PointwiseMultiply(u * v.Transpose() - a)) * v + lambda * u
 
             let scale =
