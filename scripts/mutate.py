@@ -116,7 +116,7 @@ MUTANTS = [
     ("M2", "Streaming.fs", "sum.Add(RowBlocks.apply sketch n block, sum)",
      "sum.Add(RowBlocks.apply sketch 0L block, sum)",
      "streaming SCW sketches every block with S's first columns"),
-    ("M3", "Distributed.fs", "Array.sum counts[.. communicator.Rank - 1], Array.sum counts",
+    ("M3", "DistributedShared.fs", "Array.sum counts[.. communicator.Rank - 1], Array.sum counts",
      "Array.sum counts[.. communicator.Rank - 1] + (if communicator.Rank > 0 then 1L else 0L), Array.sum counts",
      "the ranks' global row offsets are off by one"),
     ("M4", "Training.fs", "Array.blit totals 2 gradient 0 gradient.Length",
