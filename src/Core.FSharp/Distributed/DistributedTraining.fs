@@ -35,7 +35,7 @@ module internal DistributedTraining =
                     let matrices = Seq.toArray part
 
                     if matrices.Length > 0 then
-                        Training.validateMatrices matrices
+                        TrainingValidation.validateMatrices matrices
                         Some(MatrixStack.ofMatrices matrices)
                     else
                         None
@@ -90,7 +90,7 @@ module internal DistributedTraining =
         let owns (i: int) = i >= offset && i < offset + count
 
         agree communicator (fun () ->
-            Training.validate options n d (fun () ->
+            TrainingValidation.validate options n d (fun () ->
                 match local with
                 | Some s -> s[0]
                 | None -> Matrix<float>.Build.Dense(n, d)))

@@ -1,0 +1,327 @@
+/// The .npy format's pieces: the header (magic, version, dict), element decoders for every supported dtype and order,
+/// and the size checks; Npy reads and writes files with them.
+module internal LowRank.Core.NpyFormat
+
+open System
+open System.IO
+open System.Buffers.Binary
+open System.Text
+open System.Text.RegularExpressions
+open MathNet.Numerics.LinearAlgebra
+
+let internal magic = [| 0x93uy; byte 'N'; byte 'U'; byte 'M'; byte 'P'; byte 'Y' |]
+
+type internal Header = {
+    Descr: string
+    Fortran: bool
+    Shape: int[]
+    DataOffset: int64
+}
+
+let internal invalid (path: string) (offset: int64) (what: string) =
+    raise (InvalidDataException($"{path}: {what} (at byte {offset})."))
+
+/// Element readers for the supported little-endian dtypes, with their sizes in bytes.
+let internal elementReader (path: string) (offset: int64) (descr: string) : int * (BinaryReader -> float) =
+    let kind =
+        if descr.Length > 0 && "<|=".Contains descr[0] then
+            descr.Substring 1
+        else
+            descr
+
+    if descr.StartsWith ">" then
+        invalid
+            path
+            offset
+            $"big-endian data ('{descr}') is not supported; convert it in NumPy with a.astype('<{kind}')"
+
+    match kind with
+    | "f8" -> 8, fun r -> r.ReadDouble()
+    | "f4" -> 4, fun r -> float (r.ReadSingle())
+    | "i8" -> 8, fun r -> float (r.ReadInt64())
+    | "i4" -> 4, fun r -> float (r.ReadInt32())
+    | "i2" -> 2, fun r -> float (r.ReadInt16())
+    | "i1" -> 1, fun r -> float (r.ReadSByte())
+    | "u8" -> 8, fun r -> float (r.ReadUInt64())
+    | "u4" -> 4, fun r -> float (r.ReadUInt32())
+    | "u2" -> 2, fun r -> float (r.ReadUInt16())
+    | "u1" -> 1, fun r -> float (r.ReadByte())
+    | _ ->
+        invalid
+            path
+            offset
+            $"dtype '{descr}' is not supported (expected float64, float32, int8-64 or uint8-64, little-endian)"
+
+let internal readHeader (path: string) (reader: BinaryReader) : Header =
+    let stream = reader.BaseStream
+
+    if stream.Length < 10L || reader.ReadBytes 6 <> magic then
+        invalid path 0L "not a .npy file: it does not start with the magic string \\x93NUMPY"
+
+    let major = reader.ReadByte()
+    reader.ReadByte() |> ignore
+
+    let length =
+        match major with
+        | 1uy -> int64 (reader.ReadUInt16())
+        | 2uy
+        | 3uy ->
+            if stream.Length < 12L then
+                invalid path 8L "truncated in the header length"
+
+            int64 (reader.ReadUInt32())
+        | other -> invalid path 6L $"format version {other} is not supported (expected 1, 2 or 3)"
+
+    let start = stream.Position
+
+    if stream.Length - start < length then
+        invalid path start $"truncated in the header: {length} bytes announced, {stream.Length - start} present"
+
+    let bytes = reader.ReadBytes(int length)
+
+    let text =
+        if major = 3uy then
+            Encoding.UTF8.GetString bytes
+        else
+            Encoding.Latin1.GetString bytes
+
+    let field name pattern =
+        let m = Regex.Match(text, $"'{name}'\\s*:\\s*{pattern}")
+
+        if not m.Success then
+            invalid path start $"the header has no valid '{name}' entry: {text.Trim()}"
+
+        m.Groups[1].Value
+
+    let shape =
+        (field "shape" "\\(([^)]*)\\)")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
+        |> Array.map (fun s ->
+            match Int32.TryParse s with
+            | true, v when v >= 0 -> v
+            | _ -> invalid path start $"the shape entry '{s}' is not a nonnegative integer")
+
+    {
+        Descr = field "descr" "'([^']*)'"
+        Fortran = field "fortran_order" "(True|False)" = "True"
+        Shape = shape
+        DataOffset = stream.Position
+    }
+
+/// Rejects dimensions that no matrix of LowRank's can have, before anything is allocated from the header's numbers: a
+/// forged shape such as (2000000000, 0, 0) announces no data at all, yet would size index arrays by its first axis.
+let internal checkSizes (path: string) (header: Header) count rows columns =
+    if count < 1 || rows < 1 || columns < 1 then
+        invalid
+            path
+            header.DataOffset
+            $"the shape ({Guard.dimensions header.Shape}) has a zero dimension; matrices need at least one row and one column"
+
+    if int64 rows * int64 columns > int64 Array.MaxLength then
+        invalid
+            path
+            header.DataOffset
+            $"a {rows} x {columns} matrix has more entries than one array holds ({Array.MaxLength})"
+
+/// target[offset + i + j ld] = value (i columns + j): a C-order rows x columns block into rows offset.. of column-major
+/// storage with leading dimension ld, in 64 x 64 tiles so that the rows read and the columns written both stay in
+/// cache.
+let inline internal transposeWith
+    ([<InlineIfLambda>] value: int -> float)
+    rows
+    columns
+    (ld: int)
+    (offset: int)
+    (target: float[])
+    =
+    let tile = 64
+
+    for i0 in 0..tile .. rows - 1 do
+        let i1 = min rows (i0 + tile)
+
+        for j0 in 0..tile .. columns - 1 do
+            let j1 = min columns (j0 + tile)
+
+            for i in i0 .. i1 - 1 do
+                let row = i * columns
+
+                for j in j0 .. j1 - 1 do
+                    target[offset + i + j * ld] <- value (row + j)
+
+let inline internal span (bytes: byte[]) (e: int) (size: int) = ReadOnlySpan(bytes, e * size, size)
+
+/// Decodes a C-order rows x columns block of little-endian elements into rows offset .. offset + rows - 1 of
+/// column-major `target` (leading dimension ld), one loop per dtype (the dtype was validated by elementReader).
+let internal decoderInto (descr: string) : byte[] -> int -> int -> int -> int -> float[] -> unit =
+    let kind =
+        if descr.Length > 0 && "<|=".Contains descr[0] then
+            descr.Substring 1
+        else
+            descr
+
+    match kind with
+    | "u1" ->
+        fun bytes rows columns ld offset target -> transposeWith (fun e -> float bytes[e]) rows columns ld offset target
+    | "i1" ->
+        fun bytes rows columns ld offset target ->
+            transposeWith (fun e -> float (sbyte bytes[e])) rows columns ld offset target
+    | "f8" ->
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> BinaryPrimitives.ReadDoubleLittleEndian(span bytes e 8))
+                rows
+                columns
+                ld
+                offset
+                target
+    | "f4" ->
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadSingleLittleEndian(span bytes e 4)))
+                rows
+                columns
+                ld
+                offset
+                target
+    | "i8" ->
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadInt64LittleEndian(span bytes e 8)))
+                rows
+                columns
+                ld
+                offset
+                target
+    | "i4" ->
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadInt32LittleEndian(span bytes e 4)))
+                rows
+                columns
+                ld
+                offset
+                target
+    | "i2" ->
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadInt16LittleEndian(span bytes e 2)))
+                rows
+                columns
+                ld
+                offset
+                target
+    | "u8" ->
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadUInt64LittleEndian(span bytes e 8)))
+                rows
+                columns
+                ld
+                offset
+                target
+    | "u4" ->
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadUInt32LittleEndian(span bytes e 4)))
+                rows
+                columns
+                ld
+                offset
+                target
+    | _ ->
+        fun bytes rows columns ld offset target ->
+            transposeWith
+                (fun e -> float (BinaryPrimitives.ReadUInt16LittleEndian(span bytes e 2)))
+                rows
+                columns
+                ld
+                offset
+                target
+
+/// decoderInto for a whole matrix: target is rows x columns.
+let internal blockDecoder (descr: string) : byte[] -> int -> int -> float[] -> unit =
+    let decode = decoderInto descr
+    fun bytes rows columns target -> decode bytes rows columns rows 0 target
+
+/// Reads the matrices `selected` (indices into the first axis, distinct) of a count x rows x columns array, after
+/// checking that the file holds exactly the announced number of bytes, so a truncated file fails before anything is
+/// returned. In C order each matrix is contiguous, so only the selected ones are read; in Fortran order the matrices
+/// interleave, so the whole array is read and the others are dropped.
+/// Checks the shape's sizes and that the file holds exactly the announced number of data bytes.
+let internal checkLength (path: string) (reader: BinaryReader) (header: Header) count rows columns size =
+    checkSizes path header count rows columns
+    let total = int64 count * int64 rows * int64 columns
+    let expected = total * int64 size
+    let present = reader.BaseStream.Length - header.DataOffset
+
+    if present < expected then
+        let shape = Guard.dimensions header.Shape
+
+        invalid
+            path
+            header.DataOffset
+            $"truncated: shape ({shape}) of '{header.Descr}' needs {expected} bytes of data, {present} are present"
+
+    if present > expected then
+        invalid path (header.DataOffset + expected) $"{present - expected} bytes of trailing data after the array"
+
+let internal readData (path: string) (reader: BinaryReader) (header: Header) count rows columns (selected: int[]) =
+    let size, read = elementReader path header.DataOffset header.Descr
+    checkLength path reader header count rows columns size
+
+    let data =
+        Array.init selected.Length (fun _ -> Array.zeroCreate<float>(rows * columns))
+
+    // Column-major destination (MathNet's storage); C order runs j fastest, then i, then k; Fortran order the reverse.
+    if header.Fortran then
+        let slot = Array.create count -1
+        selected |> Array.iteri (fun s k -> slot[k] <- s)
+
+        for j in 0 .. columns - 1 do
+            for i in 0 .. rows - 1 do
+                for k in 0 .. count - 1 do
+                    let value = read reader
+
+                    if slot[k] >= 0 then
+                        data[slot[k]][i + j * rows] <- value
+    else
+        let matrixBytes = int64 rows * int64 columns * int64 size
+
+        // Each matrix read in chunks of about 1 MB of rows, each decoded by a loop specialised to the dtype: reading
+        // element by element through BinaryReader cost about 30 ns per entry (8 s for 600 video frames), a block read
+        // and loop ~1 ns; a chunk (not the whole matrix) keeps the buffer in cache and out of the large-object heap.
+        let chunkRows =
+            int (max 1L (min (int64 rows) ((1L <<< 20) / max 1L (int64 columns * int64 size))))
+
+        let bytes = Array.zeroCreate<byte>(chunkRows * columns * size)
+        let decode = decoderInto header.Descr
+
+        selected
+        |> Array.iteri (fun s k ->
+            reader.BaseStream.Seek(header.DataOffset + int64 k * matrixBytes, SeekOrigin.Begin)
+            |> ignore
+
+            for first in 0..chunkRows .. rows - 1 do
+                let count = min chunkRows (rows - first)
+                reader.BaseStream.ReadExactly(bytes, 0, count * columns * size)
+                decode bytes count columns rows first data[s])
+
+    data
+    |> Array.map (fun values -> Matrix<float>.Build.Dense(rows, columns, values))
+
+/// Rejects an index outside [0, count) of a stack, naming it, the count and the file.
+let internal checkIndices (path: string) (count: int) (indices: int[]) =
+    match indices |> Array.tryFind (fun k -> k < 0 || k >= count) with
+    | Some k ->
+        raise (
+            ArgumentOutOfRangeException(
+                nameof indices,
+                k,
+                $"Expected indices in [0, {count}) for the stack of {count} matrices in {path}, but one is {k}."
+            )
+        )
+    | None -> ()
+
+let internal open' (path: string) =
+    Guard.notNull (nameof path) path
+    new BinaryReader(File.OpenRead path)
