@@ -149,6 +149,16 @@ public class ArgumentValidationTests
             () => ModelBudget.Allocate(20, [4], [5], [[3.0, 2]]), "spectra", "min(n, d) = 4", "there are 2");
 
     [Fact]
+    public void Scw_TestError_Throws_WhenTheNormalizationIsUndefined() =>
+        AssertNamed<ArgumentOutOfRangeException>(
+            () => Scw.TestError([A], Sketch.CountSketch(4, 30, 1), 2, (Normalization)5), "normalization", "Expected a Normalization", "it is 5");
+
+    [Fact]
+    public void Scw_TestErrors_Throws_WhenTheNormalizationIsUndefined() =>
+        AssertNamed<ArgumentOutOfRangeException>(
+            () => Scw.TestErrors([A], [Sketch.CountSketch(4, 30, 1)], 2, (Normalization)(-1)), "normalization", "Expected a Normalization", "it is -1");
+
+    [Fact]
     public void ModelBudget_Throws_WhenThePivotedFlagsAreNotOnePerLayer() =>
         AssertNamed<ArgumentException>(
             () => ModelBudget.AllocatePivoted(20, [4], [5], [[3.0, 2, 1, 0]], [1.0], [true, false]), "pivoted", "one pivoted flag per layer (1)",

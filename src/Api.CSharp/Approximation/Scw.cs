@@ -120,12 +120,13 @@ public static class Scw
     /// <exception cref="System.ArgumentNullException"><paramref name="testSet"/>, an item or <paramref name="sketch"/> is null.</exception>
     /// <exception cref="System.ArgumentException"><paramref name="testSet"/> is empty or a matrix fails the checks of
     /// <see cref="Approximate(Matrix{double}, Sketch, int)"/>; the message names its index.</exception>
-    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)].</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)], or
+    /// <paramref name="normalization"/> is not a defined value.</exception>
     /// <remarks>Per matrix: one SCW plus an exact SVD for the optimum, O(n d min(n, d)).</remarks>
     public static double TestError(
         IEnumerable<Matrix<double>> testSet, Sketch sketch, int rank, Normalization normalization = Normalization.None) =>
         Core.Scw.TestError(
-            normalization == Normalization.TopSingularValue ? Core.Normalization.TopSingularValue : Core.Normalization.None,
+            CoreNormalization(normalization),
             rank,
             Sketch.CoreOf(sketch),
             testSet);
@@ -142,13 +143,24 @@ public static class Scw
     /// <exception cref="System.ArgumentNullException">An argument, a matrix or a sketch is null.</exception>
     /// <exception cref="System.ArgumentException">A set is empty, or a matrix or sketch fails the checks of
     /// <see cref="Approximate(Matrix{double}, Sketch, int)"/>; the message names its index.</exception>
-    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)].</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)], or
+    /// <paramref name="normalization"/> is not a defined value.</exception>
     public static double[] TestErrors(
         IEnumerable<Matrix<double>> testSet, IEnumerable<Sketch> sketches, int rank, Normalization normalization = Normalization.None) =>
         Core.Scw.TestErrors(
-            normalization == Normalization.TopSingularValue ? Core.Normalization.TopSingularValue : Core.Normalization.None,
+            CoreNormalization(normalization),
             rank,
             (sketches ?? throw new ArgumentNullException(nameof(sketches), "Expected a value for sketches, but it was null."))
                 .Select(Sketch.CoreOf),
             testSet);
+
+    /// <summary>The core's normalization for a defined value; an undefined one (a cast integer) is rejected by name rather
+    /// than read as None.</summary>
+    private static Core.Normalization CoreNormalization(Normalization normalization) => normalization switch
+    {
+        Normalization.TopSingularValue => Core.Normalization.TopSingularValue,
+        Normalization.None => Core.Normalization.None,
+        _ => throw new ArgumentOutOfRangeException(nameof(normalization), normalization,
+            $"Expected a Normalization (None or TopSingularValue), but it is {(int)normalization}."),
+    };
 }
