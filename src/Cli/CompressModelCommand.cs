@@ -64,6 +64,11 @@ internal static class CompressModelCommand
             DefaultValueFactory = _ => "pivoted",
         };
         factors.AcceptOnlyFromAmong("pivoted", "product");
+        var ridge = new Option<double>("--ridge")
+        {
+            Description = "The ridge added to each input covariance, relative to its mean eigenvalue (> 0).",
+            DefaultValueFactory = _ => 1e-4,
+        };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens per text example at most.", DefaultValueFactory = _ => 128 };
         var count = new Option<int>("--count") { Description = "Use only the first N calibration examples (0: all)." };
         var evaluate = new Option<string?>("--evaluate")
@@ -78,7 +83,7 @@ internal static class CompressModelCommand
             "Compress an ONNX model (MatMul, Gemm, Conv; Gather tables with --embedding-rank) under one parameter budget, "
                 + "calibrated on real inputs through ONNX Runtime, and write the smaller model."
         );
-        Options.Add(command, model, calibration, vocabulary, fraction, method, allocation, layers, include, embeddingRank, embeddingWeights, factors, maxTokens, count,
+        Options.Add(command, model, calibration, vocabulary, fraction, method, allocation, layers, include, embeddingRank, embeddingWeights, factors, ridge, maxTokens, count,
             evaluate, output, json);
 
         command.SetAction(
@@ -87,6 +92,10 @@ internal static class CompressModelCommand
                 var outPath = parsed.GetRequiredValue(output);
                 Inputs.RequireFolderOf(outPath, "--out");
                 var modelPath = parsed.GetRequiredValue(model);
+                if (!(parsed.GetValue(fraction) is var f && f > 0 && f <= 1))
+                    throw new ArgumentException($"Expected --parameters in (0, 1], but it is {parsed.GetValue(fraction)}.");
+                if (!(parsed.GetValue(ridge) is var r && r > 0 && double.IsFinite(r)))
+                    throw new ArgumentException($"Expected a finite --ridge > 0, but it is {parsed.GetValue(ridge)}.");
                 var options = new ModelCompressionOptions
                 {
                     ParameterFraction = parsed.GetValue(fraction),
@@ -107,6 +116,7 @@ internal static class CompressModelCommand
                     EmbeddingRank = parsed.GetValue(embeddingRank),
                     EmbeddingFrequencyWeights = parsed.GetValue(embeddingWeights) != "none",
                     PivotedFactors = parsed.GetValue(factors) != "product",
+                    Ridge = parsed.GetValue(ridge),
                 };
                 var vocab = parsed.GetValue(vocabulary);
                 var tokens = parsed.GetValue(maxTokens);

@@ -550,6 +550,8 @@ public class OnnxModelTests : ScratchDirectory
     [InlineData("not-onnx", "is not an ONNX model")]
     [InlineData("text-without-vocab", "need the model's vocabulary")]
     [InlineData("unwritable", "--out")]
+    [InlineData("ridge", "Expected a finite --ridge > 0, but it is 0.")]
+    [InlineData("fraction", "Expected --parameters in (0, 1], but it is 1.5.")]
     public async Task CompressModelCommand_FailsInOneLine(string problem, string message)
     {
         var model = problem == "not-onnx" ? Scratch("bad.onnx") : OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
@@ -559,10 +561,11 @@ public class OnnxModelTests : ScratchDirectory
         File.WriteAllLines(calibration, Sentences);
         var output = problem == "unwritable" ? Path.Combine(Scratch("missing"), "small.onnx") : Scratch("small.onnx");
         string[] vocabulary = problem == "text-without-vocab" ? [] : ["--vocab", Vocabulary()];
+        string[] extra = problem switch { "ridge" => ["--ridge", "0"], "fraction" => ["-p", "1.5"], _ => [] };
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var code = await App.RunAsync(["compress-model", model, "-c", calibration, .. vocabulary, "-o", output],
+        var code = await App.RunAsync(["compress-model", model, "-c", calibration, .. vocabulary, .. extra, "-o", output],
             Terminal.Captured(stdout, stderr), false, CancellationToken.None);
 
         Assert.NotEqual(0, code);
