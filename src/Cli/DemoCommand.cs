@@ -121,7 +121,7 @@ internal static class DemoCommand
         const int n = 400,
             d = 200,
             weightRank = 2;
-        var (a, w) = WeightedProblem(n, d, weightRank, s.Seed);
+        var (a, w) = Synthetic.WeightedProblem(n, d, weightRank, s.Seed);
         terminal.Console.Write(new Rule("[bold]2. Weighted low-rank approximation[/] (Woodruff and Yasuda 2024)").LeftJustified());
         terminal.Console.WriteLine(
             $"A: {n} x {d}, a rank-{2 * s.Rank} signal plus noise; W: nonnegative weights of rank {weightRank} "
@@ -129,35 +129,13 @@ internal static class DemoCommand
                 + $"{weightRank} k = {weightRank * s.Rank} as the paper's bicriteria form, and divides by W."
         );
         var weights = Weights.FromMatrix(w);
-        var runs = WlraCommand.Run(a, weights, s.Rank, ["svd", "svd-w", "em", "em-w"], new WlraOptions(), cancellationToken);
-        runs.AddRange(WlraCommand.Run(a, weights, s.Rank, ["svd-w"], new WlraOptions { Bicriteria = true }, cancellationToken));
-        WlraCommand.Print(terminal, runs, (long)s.Rank * (n + d), (long)n * d);
+        var runs = WeightedRuns.Run(a, weights, s.Rank, ["svd", "svd-w", "em", "em-w"], new WlraOptions(), cancellationToken);
+        runs.AddRange(WeightedRuns.Run(a, weights, s.Rank, ["svd-w"], new WlraOptions { Bicriteria = true }, cancellationToken));
+        WeightedRuns.Print(terminal, runs, (long)s.Rank * (n + d), (long)n * d);
         terminal.Console.WriteLine(
             "Loss: ||W o (A - A~)||_F (* marks the lowest at the budget of rank-k factors, k (n + d) numbers). Parameters: numbers "
                 + "stored for A~. em: 25 iterations from [A]_k; em_w: em started from svd_w at r k, truncated to rank k; "
                 + "svd-w (r k): the bicriteria form of Theorem 1.2, never worse than the best rank-k matrix, at r times the storage."
         );
-    }
-
-    /// <summary>A weighted problem with low-rank weights: A is a rank-2k signal plus noise whose variance differs by
-    /// row and by column, and W = sqrt of the precision, the outer product of two positive profiles plus a second
-    /// such term, so rank(W) = 2.</summary>
-    internal static (Matrix<double> A, Matrix<double> W) WeightedProblem(int n, int d, int weightRank, int seed)
-    {
-        var build = Matrix<double>.Build;
-        var random = new Random(seed);
-        double Uniform(double low, double high) => low + (high - low) * random.NextDouble();
-        var w = build.Dense(n, d);
-        for (var q = 0; q < weightRank; q++)
-        {
-            var u = Enumerable.Range(0, n).Select(_ => Uniform(0.1, 1.0) * (q == 0 ? 1 : 0.5)).ToArray();
-            var v = Enumerable.Range(0, d).Select(_ => Math.Exp(Uniform(-1.5, 1.5))).ToArray();
-            w += build.Dense(n, 1, u) * build.Dense(1, d, v);
-        }
-
-        var signal = build.Random(n, 20, seed + 1) * build.Random(20, d, seed + 2) / Math.Sqrt(20);
-        var noise = build.Random(n, d, seed + 3);
-        var a = signal + noise.PointwiseDivide(w);
-        return (a, w);
     }
 }

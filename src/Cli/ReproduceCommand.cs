@@ -349,7 +349,7 @@ internal static class ReproduceCommand
         var rows = new List<Row> { new(a.ColumnCount, "full layer", 0, 1, a.RowCount * a.ColumnCount, 0, fullAccuracy) };
         foreach (var k in quick ? new[] { 5 } : new[] { 5, 10, 20 })
         {
-            foreach (var (name, method) in WlraCommand.Methods)
+            foreach (var (name, method) in WeightedRuns.Methods)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var timer = Stopwatch.StartNew();

@@ -41,7 +41,7 @@ internal static class WeightedSyntheticExperiment
             (parsed, cancellationToken) =>
             {
                 const int n = 400, d = 200, weightRank = 2;
-                var (a, w) = DemoCommand.WeightedProblem(n, d, weightRank, parsed.GetValue(seed));
+                var (a, w) = Synthetic.WeightedProblem(n, d, weightRank, parsed.GetValue(seed));
                 var weights = Weights.FromMatrix(w);
                 var norm = Norm.WeightedFrobenius(a, w);
                 var kValues = parsed.GetValue(quick) ? [5, 10] : parsed.GetValue(ranks) ?? [5, 10, 20, 40];
@@ -54,8 +54,8 @@ internal static class WeightedSyntheticExperiment
                 var rows = new List<(int K, string Method, double? Loss, double Milliseconds, int? Parameters, string? Error)>();
                 foreach (var k in kValues)
                 {
-                    var runs = WlraCommand.Run(a, weights, k, Names, new WlraOptions(), cancellationToken);
-                    runs.AddRange(WlraCommand.Run(a, weights, k, ["svd-w"], new WlraOptions { Bicriteria = true }, cancellationToken)
+                    var runs = WeightedRuns.Run(a, weights, k, Names, new WlraOptions(), cancellationToken);
+                    runs.AddRange(WeightedRuns.Run(a, weights, k, ["svd-w"], new WlraOptions { Bicriteria = true }, cancellationToken)
                         .Select(run => run with { Method = Bicriteria }));
                     foreach (var run in runs)
                         rows.Add((k, run.Method, run.Result?.Loss / norm, run.Time.TotalMilliseconds, run.Result?.Parameters, run.Error));

@@ -270,13 +270,13 @@ public class CliTests : ScratchDirectory
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         using var json = JsonDocument.Parse(run.Output);
         var results = json.RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("method").GetString()!);
-        Assert.Equal(WlraCommand.Methods.Keys.OrderBy(k => k), results.Keys.OrderBy(k => k));
+        Assert.Equal(WeightedRuns.Methods.Keys.OrderBy(k => k), results.Keys.OrderBy(k => k));
         Assert.Equal(Wlra.SvdW(a, Weights.FromMatrix(w), 2).Loss, results["svd-w"].GetProperty("loss").GetDouble());
         Assert.Equal(Wlra.Em(a, Weights.FromMatrix(w), 2).Loss, results["em"].GetProperty("loss").GetDouble());
         Assert.Equal(1, json.RootElement.GetProperty("weightRank").GetInt32());
         var csv = File.ReadAllLines(Scratch("wlra.csv")).Select(line => line.Split(',')).ToArray();
         Assert.Equal("method", csv[0][0]);
-        Assert.Equal(WlraCommand.Methods.Keys, csv.Skip(1).Select(row => row[0]));
+        Assert.Equal(WeightedRuns.Methods.Keys, csv.Skip(1).Select(row => row[0]));
         var svdW = csv.Single(row => row[0] == "svd-w");
         Assert.Equal(results["svd-w"].GetProperty("loss").GetDouble(), double.Parse(svdW[1], System.Globalization.CultureInfo.InvariantCulture));
     }
@@ -315,7 +315,7 @@ public class CliTests : ScratchDirectory
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         using var json = JsonDocument.Parse(run.Output);
         var results = json.RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("method").GetString()!);
-        Assert.Equal(WlraCommand.Methods.Count, results.Count);
+        Assert.Equal(WeightedRuns.Methods.Count, results.Count);
         foreach (var failed in new[] { "svd-w", "svd-w-practical", "em-w", "sample" })
             Assert.Contains("r*k = 21", results[failed].GetProperty("error").GetString());
         Assert.Equal(Wlra.Als(a, Weights.FromMatrix(Npy.ReadMatrix(Scratch("w.npy"))), 3).Loss, results["als"].GetProperty("loss").GetDouble());
@@ -367,7 +367,7 @@ public class CliTests : ScratchDirectory
         using var document = JsonDocument.Parse(json.Output);
         Assert.Equal(5 * (300 + 64), document.RootElement.GetProperty("budget").GetInt64());
         var results = document.RootElement.GetProperty("results").EnumerateArray().ToList();
-        Assert.Equal(WlraCommand.Methods.Count, results.Count);
+        Assert.Equal(WeightedRuns.Methods.Count, results.Count);
         Assert.All(results, r => Assert.True(r.GetProperty("parameters").GetInt32() <= 5 * (300 + 64), r.ToString()));
         Assert.All(results, r => Assert.True(r.GetProperty("withinBudget").GetBoolean(), r.ToString()));
         var best = results.MinBy(r => r.GetProperty("loss").GetDouble()).GetProperty("method").GetString();
@@ -523,7 +523,7 @@ public class CliTests : ScratchDirectory
         var csv = File.ReadAllLines(Path.Combine(Scratch("out"), "results.csv"));
         var methods = csv.Skip(1).Select(line => line.Split(',')[1]).ToArray();
         Assert.Equal(
-            new[] { "full layer" }.Concat(WlraCommand.Methods.Keys).Concat(new[] { "data-aware", "data-and-weights", "two-sided" }),
+            new[] { "full layer" }.Concat(WeightedRuns.Methods.Keys).Concat(new[] { "data-aware", "data-and-weights", "two-sided" }),
             methods);
         Assert.True(File.Exists(Path.Combine(Scratch("out"), "table.md")));
         var figure = System.Xml.Linq.XDocument.Load(Path.Combine(Scratch("out"), "accuracy.svg"));

@@ -24,4 +24,21 @@ public static class Synthetic
     /// <exception cref="System.ArgumentOutOfRangeException">A size is below 1.</exception>
     public static Matrix<double>[] VideoLike(int frames, int height, int width, int seed) =>
         Core.Synthetic.VideoLike(seed, frames, height, width);
+
+    /// <summary>
+    /// A weighted low-rank problem with weights of rank r (Woodruff and Yasuda 2024, Theorem 1.2's setting): A is a
+    /// rank-20 signal plus noise whose standard deviation 1 / W_ij differs by row and by column, and W, the square root of
+    /// the noise's precision, is a sum of r positive outer products, so the weighted loss is the negative log-likelihood.
+    /// </summary>
+    /// <param name="rows">n, at least 1.</param>
+    /// <param name="columns">d, at least 1.</param>
+    /// <param name="weightRank">r, at least 1.</param>
+    /// <param name="seed">Fixes everything random.</param>
+    /// <returns>A and W, both n x d, W positive.</returns>
+    /// <exception cref="System.ArgumentOutOfRangeException">A size or the rank is below 1.</exception>
+    public static (Matrix<double> A, Matrix<double> W) WeightedProblem(int rows, int columns, int weightRank, int seed)
+    {
+        var problem = Core.Synthetic.WeightedProblem(seed, rows, columns, weightRank);
+        return (problem.Item1, problem.Item2);
+    }
 }

@@ -91,3 +91,43 @@ module Synthetic =
                 data[q] <- data[q] + 2.0 * Dense.standardNormal random
 
             frame)
+
+    /// <summary>A weighted low-rank problem whose weights are low rank (the setting of Woodruff and Yasuda 2024,
+    /// Theorem 1.2): A = S + N / W entrywise, a rank-20 signal S = G H / sqrt 20 (G n x 20, H 20 x d standard normal)
+    /// plus noise N (standard normal) whose standard deviation 1 / W_ij differs by row and by column, and W = sum over
+    /// q &lt; r of u_q v_q^T with row profiles u_q uniform in [0.1, 1] (halved for q &gt; 0) and column profiles
+    /// v_q = exp(uniform in [-1.5, 1.5]): W is the square root of the noise's precision, so the weighted loss
+    /// ||W o (A - A~)||_F is the negative log-likelihood up to constants, and rank(W) = r (almost surely). The demo,
+    /// `reproduce weighted-synthetic` and the tests use it.</summary>
+    /// <param name="seed">Fixes the profiles (System.Random(seed)) and S and N (MathNet's seeded normals, seeds
+    /// seed + 1 .. seed + 3).</param>
+    /// <param name="rows">n &gt;= 1.</param>
+    /// <param name="columns">d &gt;= 1.</param>
+    /// <param name="weightRank">r &gt;= 1.</param>
+    /// <returns>(A, W), both n x d, W positive. O(n d (20 + r)).</returns>
+    /// <exception cref="System.ArgumentOutOfRangeException">rows, columns or weightRank is below 1.</exception>
+    [<CompiledName("WeightedProblem")>]
+    let weightedProblem (seed: int) (rows: int) (columns: int) (weightRank: int) =
+        Guard.positive (nameof rows) rows
+        Guard.positive (nameof columns) columns
+        Guard.positive (nameof weightRank) weightRank
+        let build = Matrix<float>.Build
+        let random = Random(seed)
+
+        let uniform low high =
+            low + (high - low) * random.NextDouble()
+
+        let mutable w = build.Dense(rows, columns)
+
+        for q in 0 .. weightRank - 1 do
+            let u = Array.init rows (fun _ -> uniform 0.1 1.0 * (if q = 0 then 1.0 else 0.5))
+
+            let v = Array.init columns (fun _ -> exp (uniform -1.5 1.5))
+            w <- w + build.Dense(rows, 1, u) * build.Dense(1, columns, v)
+
+        let signal =
+            build.Random(rows, 20, seed + 1) * build.Random(20, columns, seed + 2)
+            / sqrt 20.0
+
+        let noise = build.Random(rows, columns, seed + 3)
+        signal + noise.PointwiseDivide(w), w
