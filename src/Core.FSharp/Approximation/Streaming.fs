@@ -49,6 +49,33 @@ module Streaming =
                 )
             )
 
+    /// Power iterations, one pass each: V <- orth(A^T A V) = orth(sum_b A_b^T (A_b V)). In-memory subspace iteration
+    /// orthonormalises A V between A and A^T (HMT Algorithm 4.4); here that would cost a second pass and n r numbers
+    /// spilled per iteration, for directions below sqrt(eps) sigma_1 only, whose share of a rank-k error is below
+    /// eps ||A||_F.
+    let private powerPasses
+        (powerIterations: int)
+        (d: int)
+        (blocks: unit -> seq<Matrix<float>>)
+        (start: Matrix<float>)
+        =
+        let mutable vt = start
+
+        for _ in 1..powerIterations do
+            let z = Matrix<float>.Build.Dense(d, vt.RowCount)
+
+            for block in blocks () do
+                if block.ColumnCount <> d then
+                    raise (
+                        ArgumentException("Expected every pass to give the same blocks as the first.", nameof blocks)
+                    )
+
+                z.Add(Dense.gemm true block false (Dense.gemm false block true vt), z)
+
+            vt <- Dense.transpose (fst (Dense.qr z))
+
+        vt
+
     /// The two passes over `blocks` (called twice; it must give the same rows both times, in the same order). Returns
     /// n, ||A - SCW(S, A)||_F (when measureError, else NaN unless S A = 0) and, unless S A = 0, (W_k, sigma, Right);
     /// `keep` receives each block's A V (b x r) in pass two. The error costs b d r flops a block more.
@@ -113,28 +140,7 @@ module Streaming =
         match RowBlocks.rowSpace sa with
         | None -> n, sqrt squares, None
         | Some vt ->
-            // Power iterations, one pass each: V <- orth(A^T A V) = orth(sum_b A_b^T (A_b V)). In-memory subspace
-            // iteration orthonormalises A V between A and A^T (HMT Algorithm 4.4); here that would cost a second pass
-            // and n r numbers spilled per iteration, for directions below sqrt(eps) sigma_1 only, whose share of a
-            // rank-k error is below eps ||A||_F.
-            let mutable vt = vt
-
-            for _ in 1..powerIterations do
-                let z = Matrix<float>.Build.Dense(d, vt.RowCount)
-
-                for block in blocks () do
-                    if block.ColumnCount <> d then
-                        raise (
-                            ArgumentException(
-                                "Expected every pass to give the same blocks as the first.",
-                                nameof blocks
-                            )
-                        )
-
-                    z.Add(Dense.gemm true block false (Dense.gemm false block true vt), z)
-
-                vt <- Dense.transpose (fst (Dense.qr z))
-
+            let vt = powerPasses powerIterations d blocks vt
             let mutable r = Matrix<float>.Build.Dense(vt.RowCount, vt.RowCount)
             let mutable seen = 0L
             // ||A - A V V^T||_F^2, block by block: with the tail of A V's singular values it gives the error without the
