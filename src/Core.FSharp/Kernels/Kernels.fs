@@ -399,12 +399,23 @@ module internal NativeSections =
     // OpenBLAS's thread count outside sections is above 1; read without the gate, so through Volatile.
     let mutable private several = -1
 
-    /// Whether OpenBLAS runs several threads outside sections (read from OpenBLAS the first time).
+    /// Whether OpenBLAS runs several threads outside sections, read the first time under the gate: while a section
+    /// runs, OpenBLAS reports the one thread the section set, so the count to read is the one the section restores
+    /// (reading OpenBLAS then took a multi-threaded library for a single-threaded one for good, and outside calls
+    /// stopped waiting for sections: their results then depended on whether a training run was going on).
     let configuredMulti () =
         match Volatile.Read(&several) with
         | -1 ->
-            let value = if Native.multiThreaded () then 1 else 0
-            Interlocked.CompareExchange(&several, value, -1) |> ignore
+            lock Gate (fun () ->
+                if several = -1 then
+                    let count =
+                        if running > 0 then
+                            configured
+                        else
+                            Native.threads () |> Option.defaultValue 1
+
+                    Volatile.Write(&several, (if count > 1 then 1 else 0)))
+
             Volatile.Read(&several) = 1
         | value -> value = 1
 
