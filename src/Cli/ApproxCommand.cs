@@ -6,61 +6,73 @@ namespace LowRank.Cli;
 
 /// <summary><c>lowrank approx</c>: SCW(S, A) of one matrix with a sketch file (or a random CountSketch), written as
 /// its two factors.</summary>
-internal static class ApproxCommand
+internal sealed class ApproxCommand(Terminal terminal)
 {
-    public static Command Create(Terminal terminal)
+    private readonly Argument<string> matrix = new Argument<string>("matrix")
     {
-        var matrix = new Argument<string>("matrix")
-        {
-            Description = "The matrix A (n x d): a 2-D .npy or a .csv file, or a stack with --select choosing one.",
-        };
-        var select = new Option<string?>("--select") { Description = "The index of the matrix in a stack (e.g. 500, or -1 for the last)." };
-        var sketch = new Option<string?>("--sketch", "-s")
-        {
-            Description = "The sketch file (m x n); without it, a random CountSketch of --rows rows and --seed.",
-        };
-        var rows = new Option<int>("--rows", "-m")
-        {
-            Description = "Rows of the random CountSketch used without --sketch (or k + --oversample).",
-            DefaultValueFactory = _ => 20,
-        };
-        var seed = Options.Seed("the random CountSketch used without --sketch");
-        var rank = Options.Rank();
-        var output = new Option<string>("--out", "-o")
-        {
-            Description = "Prefix of the output files: <prefix>.left.npy (n x k) and <prefix>.right.npy (k x d), whose "
-                + "product is the approximation.",
-            DefaultValueFactory = _ => "approx",
-        };
+        Description = "The matrix A (n x d): a 2-D .npy or a .csv file, or a stack with --select choosing one.",
+    };
 
-        var stream = new Option<bool>("--stream")
-        {
-            Description = "Read the .npy matrix in blocks of rows through a memory map, in two passes, with memory O(m d + "
-                + "block d): for matrices larger than memory. Without --sketch it uses the counter-based CountSketch of "
-                + "--rows and --seed (built block by block). The optimal error is not computed (it needs the whole matrix).",
-        };
-        var blockRows = new Option<int>("--block-rows")
-        {
-            Description = "Rows per block with --stream.",
-            DefaultValueFactory = _ => 4096,
-        };
-        var power = new Option<int>("--power", "-q")
-        {
-            Description = "Power (subspace) iterations after the sketch (Halko, Martinsson and Tropp 2011): each costs two "
-                + "more products with A and brings the error towards the optimum on slowly decaying spectra; 0 is SCW. "
-                + "In memory, with --stream (one more pass over the file each) and under mpirun (one Allreduce each).",
-            DefaultValueFactory = _ => 0,
-        };
-        var oversample = new Option<int?>("--oversample", "-p")
-        {
-            Description = "Without --sketch: a random CountSketch of k + p rows instead of --rows.",
-        };
-        var optimal = new Option<bool>("--optimal")
-        {
-            Description = "Also compute the optimal error ||A - [A]_k||_F by a full SVD (in memory; costly on big matrices) "
-                + "and the ratio to it.",
-        };
+    private readonly Option<string?> select = new Option<string?>("--select") { Description = "The index of the matrix in a stack (e.g. 500, or -1 for the last)." };
 
+    private readonly Option<string?> sketch = new Option<string?>("--sketch", "-s")
+    {
+        Description = "The sketch file (m x n); without it, a random CountSketch of --rows rows and --seed.",
+    };
+
+    private readonly Option<int> rows = new Option<int>("--rows", "-m")
+    {
+        Description = "Rows of the random CountSketch used without --sketch (or k + --oversample).",
+        DefaultValueFactory = _ => 20,
+    };
+
+    private readonly Option<int> seed = Options.Seed("the random CountSketch used without --sketch");
+
+    private readonly Option<int> rank = Options.Rank();
+
+    private readonly Option<string> output = new Option<string>("--out", "-o")
+    {
+        Description = "Prefix of the output files: <prefix>.left.npy (n x k) and <prefix>.right.npy (k x d), whose "
+            + "product is the approximation.",
+        DefaultValueFactory = _ => "approx",
+    };
+
+    private readonly Option<bool> stream = new Option<bool>("--stream")
+    {
+        Description = "Read the .npy matrix in blocks of rows through a memory map, in two passes, with memory O(m d + "
+            + "block d): for matrices larger than memory. Without --sketch it uses the counter-based CountSketch of "
+            + "--rows and --seed (built block by block). The optimal error is not computed (it needs the whole matrix).",
+    };
+
+    private readonly Option<int> blockRows = new Option<int>("--block-rows")
+    {
+        Description = "Rows per block with --stream.",
+        DefaultValueFactory = _ => 4096,
+    };
+
+    private readonly Option<int> power = new Option<int>("--power", "-q")
+    {
+        Description = "Power (subspace) iterations after the sketch (Halko, Martinsson and Tropp 2011): each costs two "
+            + "more products with A and brings the error towards the optimum on slowly decaying spectra; 0 is SCW. "
+            + "In memory, with --stream (one more pass over the file each) and under mpirun (one Allreduce each).",
+        DefaultValueFactory = _ => 0,
+    };
+
+    private readonly Option<int?> oversample = new Option<int?>("--oversample", "-p")
+    {
+        Description = "Without --sketch: a random CountSketch of k + p rows instead of --rows.",
+    };
+
+    private readonly Option<bool> optimal = new Option<bool>("--optimal")
+    {
+        Description = "Also compute the optimal error ||A - [A]_k||_F by a full SVD (in memory; costly on big matrices) "
+            + "and the ratio to it.",
+    };
+
+    public static Command Create(Terminal terminal) => new ApproxCommand(terminal).Build();
+
+    private Command Build()
+    {
         var command = new Command(
             "approx",
             "Approximate a matrix by SCW(S, A) = [A V]_k V^T, with V from the SVD of S A (Sarlos; Clarkson and Woodruff), "
@@ -68,67 +80,69 @@ internal static class ApproxCommand
         );
         Options.Add(command, matrix, select, sketch, rows, seed, rank, output, stream, blockRows, power, oversample, optimal);
 
-        command.SetAction(parsed =>
-        {
-            Inputs.RequireFolderOf(parsed.GetRequiredValue(output), "--out");
-            if ((parsed.GetValue(stream) || Mpi.Communicator is not null) && parsed.GetValue(select) is { } chosen)
-                throw new ArgumentException(
-                    $"Expected no --select with --stream or under mpirun (they read a 2-D .npy file by rows), but --select is {chosen}.",
-                    "--select");
-            if (Mpi.Communicator is not null && parsed.GetValue(stream))
-                throw new ArgumentException(
-                    "Expected no --stream under mpirun: each rank holds its n / p rows in memory; use more ranks for a larger matrix.",
-                    "--stream");
-            if (parsed.GetValue(power) < 0)
-                throw new ArgumentException($"--power: expected a whole number >= 0, but it is {parsed.GetValue(power)}.");
-            if (parsed.GetValue(oversample) is < 0)
-                throw new ArgumentException($"--oversample: expected a whole number >= 0, but it is {parsed.GetValue(oversample)}.");
-            if (parsed.GetValue(oversample) is not null && parsed.GetValue(sketch) is not null)
-                throw new ArgumentException("--oversample sizes the random sketch; give it or --sketch, not both.");
-            if (parsed.GetValue(stream) && parsed.GetValue(optimal))
-                throw new ArgumentException("--optimal needs the whole matrix in memory (a full SVD); give it without --stream.");
-            if (Mpi.Communicator is not null && parsed.GetValue(optimal))
-                throw new ArgumentException("--optimal needs the whole matrix in one memory (a full SVD); give it without mpirun.");
-            // The random sketch's rows: k + p with --oversample, else --rows.
-            var m = parsed.GetValue(oversample) is { } p ? parsed.GetValue(rank) + p : parsed.GetValue(rows);
-            if (Mpi.Communicator is { } mpi)
-                return Distributed(parsed, terminal, mpi, matrix, sketch, m, seed, rank, output, power);
-            if (parsed.GetValue(stream))
-                return Streamed(parsed, terminal, matrix, sketch, m, seed, rank, output, blockRows, power);
-            var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix", parsed.GetValue(select));
-            var file = parsed.GetValue(sketch);
-            var s = file is null
-                ? Sketch.CountSketch(m, a.RowCount, parsed.GetValue(seed))
-                : SketchFile.Load(file);
-            var k = parsed.GetValue(rank);
-            var q = parsed.GetValue(power);
-            var approximation = q == 0 ? Scw.Approximate(a, s, k) : Scw.ApproximateWithPower(a, s, k, q);
-            var prefix = parsed.GetRequiredValue(output);
-            Npy.WriteMatrix($"{prefix}.left.npy", approximation.Left);
-            Npy.WriteMatrix($"{prefix}.right.npy", approximation.Right);
-
-            // Measured from the factors a block of columns at a time: the n x d approximation is never formed.
-            var error = Scw.ErrorOf(a, approximation);
-            var facts = new System.Collections.Generic.List<(string, string)>
-            {
-                ("matrix", $"{a.RowCount} x {a.ColumnCount}"),
-                ("sketch", file ?? $"random CountSketch, {s.Rows} rows, seed {parsed.GetValue(seed)}"),
-                ("power iterations", $"{q}"),
-                ("rank", $"{approximation.Rank}"),
-                ("||A - A~||_F", $"{error:G6}"),
-            };
-            // The optimum needs a full SVD, which costs more than everything above on a big matrix: only when asked.
-            if (parsed.GetValue(optimal))
-            {
-                var best = Svd.OptimalError(a, k);
-                facts.Add(("||A - [A]_k||_F (optimal)", $"{best:G6}"));
-                facts.Add(("ratio", best > 0 ? $"{error / best:0.0000}" : "-"));
-            }
-            facts.Add(("written", $"{prefix}.left.npy, {prefix}.right.npy"));
-            terminal.Console.Write(Tables.Facts([.. facts]));
-            return 0;
-        });
+        command.SetAction(Run);
         return command;
+    }
+
+    private int Run(ParseResult parsed)
+    {
+        Inputs.RequireFolderOf(parsed.GetRequiredValue(output), "--out");
+        if ((parsed.GetValue(stream) || Mpi.Communicator is not null) && parsed.GetValue(select) is { } chosen)
+            throw new ArgumentException(
+                $"Expected no --select with --stream or under mpirun (they read a 2-D .npy file by rows), but --select is {chosen}.",
+                "--select");
+        if (Mpi.Communicator is not null && parsed.GetValue(stream))
+            throw new ArgumentException(
+                "Expected no --stream under mpirun: each rank holds its n / p rows in memory; use more ranks for a larger matrix.",
+                "--stream");
+        if (parsed.GetValue(power) < 0)
+            throw new ArgumentException($"--power: expected a whole number >= 0, but it is {parsed.GetValue(power)}.");
+        if (parsed.GetValue(oversample) is < 0)
+            throw new ArgumentException($"--oversample: expected a whole number >= 0, but it is {parsed.GetValue(oversample)}.");
+        if (parsed.GetValue(oversample) is not null && parsed.GetValue(sketch) is not null)
+            throw new ArgumentException("--oversample sizes the random sketch; give it or --sketch, not both.");
+        if (parsed.GetValue(stream) && parsed.GetValue(optimal))
+            throw new ArgumentException("--optimal needs the whole matrix in memory (a full SVD); give it without --stream.");
+        if (Mpi.Communicator is not null && parsed.GetValue(optimal))
+            throw new ArgumentException("--optimal needs the whole matrix in one memory (a full SVD); give it without mpirun.");
+        // The random sketch's rows: k + p with --oversample, else --rows.
+        var m = parsed.GetValue(oversample) is { } p ? parsed.GetValue(rank) + p : parsed.GetValue(rows);
+        if (Mpi.Communicator is { } mpi)
+            return Distributed(parsed, terminal, mpi, matrix, sketch, m, seed, rank, output, power);
+        if (parsed.GetValue(stream))
+            return Streamed(parsed, terminal, matrix, sketch, m, seed, rank, output, blockRows, power);
+        var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix", parsed.GetValue(select));
+        var file = parsed.GetValue(sketch);
+        var s = file is null
+            ? Sketch.CountSketch(m, a.RowCount, parsed.GetValue(seed))
+            : SketchFile.Load(file);
+        var k = parsed.GetValue(rank);
+        var q = parsed.GetValue(power);
+        var approximation = q == 0 ? Scw.Approximate(a, s, k) : Scw.ApproximateWithPower(a, s, k, q);
+        var prefix = parsed.GetRequiredValue(output);
+        Npy.WriteMatrix($"{prefix}.left.npy", approximation.Left);
+        Npy.WriteMatrix($"{prefix}.right.npy", approximation.Right);
+
+        // Measured from the factors a block of columns at a time: the n x d approximation is never formed.
+        var error = Scw.ErrorOf(a, approximation);
+        var facts = new System.Collections.Generic.List<(string, string)>
+        {
+            ("matrix", $"{a.RowCount} x {a.ColumnCount}"),
+            ("sketch", file ?? $"random CountSketch, {s.Rows} rows, seed {parsed.GetValue(seed)}"),
+            ("power iterations", $"{q}"),
+            ("rank", $"{approximation.Rank}"),
+            ("||A - A~||_F", $"{error:G6}"),
+        };
+        // The optimum needs a full SVD, which costs more than everything above on a big matrix: only when asked.
+        if (parsed.GetValue(optimal))
+        {
+            var best = Svd.OptimalError(a, k);
+            facts.Add(("||A - [A]_k||_F (optimal)", $"{best:G6}"));
+            facts.Add(("ratio", best > 0 ? $"{error / best:0.0000}" : "-"));
+        }
+        facts.Add(("written", $"{prefix}.left.npy, {prefix}.right.npy"));
+        terminal.Console.Write(Tables.Facts([.. facts]));
+        return 0;
     }
 
     /// <summary>The sketch of --sketch, else the counter-based CountSketch of `rows` rows and --seed.</summary>

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using System.Threading;
 using System.Threading.Tasks;
 using LowRank.Onnx;
 using Spectre.Console;
@@ -10,74 +11,92 @@ using Spectre.Console;
 namespace LowRank.Cli;
 
 /// <summary><c>lowrank compress-model</c>: an ONNX model in, a smaller ONNX model out, calibrated on real inputs.</summary>
-internal static class CompressModelCommand
+internal sealed class CompressModelCommand(Terminal terminal)
 {
-    public static Command Create(Terminal terminal)
-    {
-        var model = new Argument<string>("model") { Description = "The ONNX model to compress." };
-        var calibration = new Option<string?>("--calibration", "-c")
-        {
-            Description = "Calibration inputs: a text file (one example a line; needs --vocab) or a 2-D .npy matrix (an example per row).",
-        };
-        var vocabulary = new Option<string?>("--vocab") { Description = "The WordPiece vocabulary (vocab.txt) of a BERT-style model." };
-        var fraction = new Option<double>("--parameters", "-p")
-        {
-            Description = "Fraction of the budget layers' weights kept, in (0, 1].",
-            DefaultValueFactory = _ => 0.5,
-        };
-        var method = new Option<string>("--method", "-m")
-        {
-            Description = "svd (blind to data), data-aware (each layer alone) or sequential (each layer matches the original outputs from what it receives).",
-            DefaultValueFactory = _ => "sequential",
-        };
-        method.AcceptOnlyFromAmong("svd", "data-aware", "sequential");
-        var allocation = new Option<string>("--allocation")
-        {
-            Description = "spectrum (ranks where they buy the most, from the whitened spectra), sensitivity (the same, each layer's error "
-                + "weighted by how much the output moves when it alone is compressed) or uniform (the same fraction in every layer).",
-            DefaultValueFactory = _ => "sensitivity",
-        };
-        allocation.AcceptOnlyFromAmong("spectrum", "sensitivity", "uniform");
-        var layers = new Option<string>("--layers")
-        {
-            Description = "Layer kinds the budget covers, comma-separated among MatMul, Gemm, Conv.",
-            DefaultValueFactory = _ => "MatMul,Gemm,Conv",
-        };
-        var include = new Option<string?>("--include")
-        {
-            Description = "Only layers whose name matches this regular expression are compressed (the others stay as they are).",
-        };
-        var embeddingRank = new Option<int>("--embedding-rank")
-        {
-            Description = "Rank of vocabulary tables (Gather) by frequency-weighted svd_w; 0 leaves them dense.",
-        };
-        var embeddingWeights = new Option<string>("--embedding-weights")
-        {
-            Description = "frequency (rows weighted by sqrt(1 + token count in the calibration data), svd_w) or none (plain SVD of the table).",
-            DefaultValueFactory = _ => "frequency",
-        };
-        embeddingWeights.AcceptOnlyFromAmong("frequency", "none");
-        var factors = new Option<string>("--factors")
-        {
-            Description = "pivoted (r of the layer's own output columns and the others' coefficients: r (n + d - r) numbers, MatMul only) "
-                + "or product (Left Right: r (n + d) numbers).",
-            DefaultValueFactory = _ => "pivoted",
-        };
-        factors.AcceptOnlyFromAmong("pivoted", "product");
-        var ridge = new Option<double>("--ridge")
-        {
-            Description = "The ridge added to each input covariance, relative to its mean eigenvalue (> 0).",
-            DefaultValueFactory = _ => 1e-4,
-        };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens per text example at most.", DefaultValueFactory = _ => 128 };
-        var count = new Option<int>("--count") { Description = "Use only the first N calibration examples (0: all)." };
-        var evaluate = new Option<string?>("--evaluate")
-        {
-            Description = "Held-out inputs (same format as --calibration): report the compressed model's fidelity to the original.",
-        };
-        var output = new Option<string>("--out", "-o") { Description = "The compressed .onnx file to write.", Required = true };
-        var json = Options.Json();
+    private readonly Argument<string> model = new Argument<string>("model") { Description = "The ONNX model to compress." };
 
+    private readonly Option<string?> calibration = new Option<string?>("--calibration", "-c")
+    {
+        Description = "Calibration inputs: a text file (one example a line; needs --vocab) or a 2-D .npy matrix (an example per row).",
+    };
+
+    private readonly Option<string?> vocabulary = new Option<string?>("--vocab") { Description = "The WordPiece vocabulary (vocab.txt) of a BERT-style model." };
+
+    private readonly Option<double> fraction = new Option<double>("--parameters", "-p")
+    {
+        Description = "Fraction of the budget layers' weights kept, in (0, 1].",
+        DefaultValueFactory = _ => 0.5,
+    };
+
+    private readonly Option<string> method = new Option<string>("--method", "-m")
+    {
+        Description = "svd (blind to data), data-aware (each layer alone) or sequential (each layer matches the original outputs from what it receives).",
+        DefaultValueFactory = _ => "sequential",
+    };
+
+    private readonly Option<string> allocation = new Option<string>("--allocation")
+    {
+        Description = "spectrum (ranks where they buy the most, from the whitened spectra), sensitivity (the same, each layer's error "
+            + "weighted by how much the output moves when it alone is compressed) or uniform (the same fraction in every layer).",
+        DefaultValueFactory = _ => "sensitivity",
+    };
+
+    private readonly Option<string> layers = new Option<string>("--layers")
+    {
+        Description = "Layer kinds the budget covers, comma-separated among MatMul, Gemm, Conv.",
+        DefaultValueFactory = _ => "MatMul,Gemm,Conv",
+    };
+
+    private readonly Option<string?> include = new Option<string?>("--include")
+    {
+        Description = "Only layers whose name matches this regular expression are compressed (the others stay as they are).",
+    };
+
+    private readonly Option<int> embeddingRank = new Option<int>("--embedding-rank")
+    {
+        Description = "Rank of vocabulary tables (Gather) by frequency-weighted svd_w; 0 leaves them dense.",
+    };
+
+    private readonly Option<string> embeddingWeights = new Option<string>("--embedding-weights")
+    {
+        Description = "frequency (rows weighted by sqrt(1 + token count in the calibration data), svd_w) or none (plain SVD of the table).",
+        DefaultValueFactory = _ => "frequency",
+    };
+
+    private readonly Option<string> factors = new Option<string>("--factors")
+    {
+        Description = "pivoted (r of the layer's own output columns and the others' coefficients: r (n + d - r) numbers, MatMul only) "
+            + "or product (Left Right: r (n + d) numbers).",
+        DefaultValueFactory = _ => "pivoted",
+    };
+
+    private readonly Option<double> ridge = new Option<double>("--ridge")
+    {
+        Description = "The ridge added to each input covariance, relative to its mean eigenvalue (> 0).",
+        DefaultValueFactory = _ => 1e-4,
+    };
+
+    private readonly Option<int> maxTokens = new Option<int>("--max-tokens") { Description = "Tokens per text example at most.", DefaultValueFactory = _ => 128 };
+
+    private readonly Option<int> count = new Option<int>("--count") { Description = "Use only the first N calibration examples (0: all)." };
+
+    private readonly Option<string?> evaluate = new Option<string?>("--evaluate")
+    {
+        Description = "Held-out inputs (same format as --calibration): report the compressed model's fidelity to the original.",
+    };
+
+    private readonly Option<string> output = new Option<string>("--out", "-o") { Description = "The compressed .onnx file to write.", Required = true };
+
+    private readonly Option<bool> json = Options.Json();
+
+    public static Command Create(Terminal terminal) => new CompressModelCommand(terminal).Build();
+
+    private Command Build()
+    {
+        method.AcceptOnlyFromAmong("svd", "data-aware", "sequential");
+        allocation.AcceptOnlyFromAmong("spectrum", "sensitivity", "uniform");
+        embeddingWeights.AcceptOnlyFromAmong("frequency", "none");
+        factors.AcceptOnlyFromAmong("pivoted", "product");
         var command = new Command(
             "compress-model",
             "Compress an ONNX model (MatMul, Gemm, Conv; Gather tables with --embedding-rank) under one parameter budget, "
@@ -86,55 +105,55 @@ internal static class CompressModelCommand
         Options.Add(command, model, calibration, vocabulary, fraction, method, allocation, layers, include, embeddingRank, embeddingWeights, factors, ridge, maxTokens, count,
             evaluate, output, json);
 
-        command.SetAction(
-            async (parsed, cancellationToken) =>
-            {
-                var outPath = parsed.GetRequiredValue(output);
-                Inputs.RequireFolderOf(outPath, "--out");
-                var modelPath = parsed.GetRequiredValue(model);
-                if (!(parsed.GetValue(fraction) is var f && f > 0 && f <= 1))
-                    throw new ArgumentException($"Expected --parameters in (0, 1], but it is {parsed.GetValue(fraction)}.");
-                if (!(parsed.GetValue(ridge) is var r && r > 0 && double.IsFinite(r)))
-                    throw new ArgumentException($"Expected a finite --ridge > 0, but it is {parsed.GetValue(ridge)}.");
-                var options = new ModelCompressionOptions
-                {
-                    ParameterFraction = parsed.GetValue(fraction),
-                    Method = parsed.GetValue(method) switch
-                    {
-                        "svd" => CompressionMethod.Svd,
-                        "data-aware" => CompressionMethod.DataAware,
-                        _ => CompressionMethod.Sequential,
-                    },
-                    Allocation = parsed.GetValue(allocation) switch
-                    {
-                        "uniform" => RankAllocation.Uniform,
-                        "spectrum" => RankAllocation.Spectrum,
-                        _ => RankAllocation.Sensitivity,
-                    },
-                    Kinds = ParseKinds(parsed.GetRequiredValue(layers)),
-                    NamePattern = parsed.GetValue(include),
-                    EmbeddingRank = parsed.GetValue(embeddingRank),
-                    EmbeddingFrequencyWeights = parsed.GetValue(embeddingWeights) != "none",
-                    PivotedFactors = parsed.GetValue(factors) != "product",
-                    Ridge = parsed.GetValue(ridge),
-                };
-                var vocab = parsed.GetValue(vocabulary);
-                var tokens = parsed.GetValue(maxTokens);
-                var limit = parsed.GetValue(count);
-                var data = parsed.GetValue(calibration) is { } path ? Read(path, vocab, tokens, limit, "--calibration") : null;
-                var heldOut = parsed.GetValue(evaluate) is { } evaluatePath ? Read(evaluatePath, vocab, tokens, 0, "--evaluate") : null;
-
-                var result = await ModelCompression.CompressAsync(modelPath, data, options, new ProgressLine(terminal), cancellationToken);
-                result.Save(outPath);
-                FidelityReport? fidelity = heldOut is null
-                    ? null
-                    : await Task.Run(() => ModelFidelity.Evaluate(OnnxSource.File(modelPath), OnnxSource.File(outPath), heldOut, null,
-                        cancellationToken), cancellationToken);
-                Print(terminal, parsed.GetValue(json), modelPath, outPath, result, fidelity, data, heldOut);
-                return 0;
-            }
-        );
+        command.SetAction(RunAsync);
         return command;
+    }
+
+    private async Task<int> RunAsync(ParseResult parsed, CancellationToken cancellationToken)
+    {
+        var outPath = parsed.GetRequiredValue(output);
+        Inputs.RequireFolderOf(outPath, "--out");
+        var modelPath = parsed.GetRequiredValue(model);
+        if (!(parsed.GetValue(fraction) is var f && f > 0 && f <= 1))
+            throw new ArgumentException($"Expected --parameters in (0, 1], but it is {parsed.GetValue(fraction)}.");
+        if (!(parsed.GetValue(ridge) is var r && r > 0 && double.IsFinite(r)))
+            throw new ArgumentException($"Expected a finite --ridge > 0, but it is {parsed.GetValue(ridge)}.");
+        var options = new ModelCompressionOptions
+        {
+            ParameterFraction = parsed.GetValue(fraction),
+            Method = parsed.GetValue(method) switch
+            {
+                "svd" => CompressionMethod.Svd,
+                "data-aware" => CompressionMethod.DataAware,
+                _ => CompressionMethod.Sequential,
+            },
+            Allocation = parsed.GetValue(allocation) switch
+            {
+                "uniform" => RankAllocation.Uniform,
+                "spectrum" => RankAllocation.Spectrum,
+                _ => RankAllocation.Sensitivity,
+            },
+            Kinds = ParseKinds(parsed.GetRequiredValue(layers)),
+            NamePattern = parsed.GetValue(include),
+            EmbeddingRank = parsed.GetValue(embeddingRank),
+            EmbeddingFrequencyWeights = parsed.GetValue(embeddingWeights) != "none",
+            PivotedFactors = parsed.GetValue(factors) != "product",
+            Ridge = parsed.GetValue(ridge),
+        };
+        var vocab = parsed.GetValue(vocabulary);
+        var tokens = parsed.GetValue(maxTokens);
+        var limit = parsed.GetValue(count);
+        var data = parsed.GetValue(calibration) is { } path ? Read(path, vocab, tokens, limit, "--calibration") : null;
+        var heldOut = parsed.GetValue(evaluate) is { } evaluatePath ? Read(evaluatePath, vocab, tokens, 0, "--evaluate") : null;
+
+        var result = await ModelCompression.CompressAsync(modelPath, data, options, new ProgressLine(terminal), cancellationToken);
+        result.Save(outPath);
+        FidelityReport? fidelity = heldOut is null
+            ? null
+            : await Task.Run(() => ModelFidelity.Evaluate(OnnxSource.File(modelPath), OnnxSource.File(outPath), heldOut, null,
+                cancellationToken), cancellationToken);
+        Print(terminal, parsed.GetValue(json), modelPath, outPath, result, fidelity, data, heldOut);
+        return 0;
     }
 
     private static LayerKind[] ParseKinds(string text) =>
