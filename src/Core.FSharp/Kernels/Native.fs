@@ -238,17 +238,6 @@ let threads () =
     export "openblas_get_num_threads"
     |> Option.map (fun address -> Marshal.GetDelegateForFunctionPointer<GetThreads>(address).Invoke())
 
-let private threadQuery =
-    lazy
-        (export "openblas_get_num_threads"
-         |> Option.map Marshal.GetDelegateForFunctionPointer<GetThreads>)
-
-/// Whether OpenBLAS runs its calls on more than one thread (false for other libraries, whose threading is unknown).
-let multiThreaded () =
-    match threadQuery.Value with
-    | Some get -> get.Invoke() > 1
-    | None -> false
-
 /// OpenBLAS's build description (version, target, threading), if the library reports one.
 let config () =
     export "openblas_get_config"
