@@ -350,13 +350,8 @@ internal static partial class OnnxGraph
                 default:
                     throw new InvalidOperationException($"Unknown layer kind {layer.Kind}.");
             }
-            graph.Initializer.Add(leftTensor);
-            graph.Initializer.Add(rightTensor);
-            if (legacyInputs)
-            {
-                graph.Input.Add(TensorInfo(left, FloatType, leftTensor.Dims.ToArray()));
-                graph.Input.Add(TensorInfo(right, FloatType, rightTensor.Dims.ToArray()));
-            }
+            AddConstant(graph, leftTensor, legacyInputs);
+            AddConstant(graph, rightTensor, legacyInputs);
             removed.Add(layer.WeightName);
             replaced[layer.NodeIndex] = [first, second];
         }
@@ -374,6 +369,15 @@ internal static partial class OnnxGraph
         graph.ValueInfo.Clear();
         graph.ValueInfo.AddRange(infos);
         return copy;
+    }
+
+    /// <summary>Adds a constant to the graph; before IR 4 (`legacyInputs`) every initializer must also be a graph input.
+    /// </summary>
+    private static void AddConstant(GraphProto graph, TensorProto tensor, bool legacyInputs)
+    {
+        graph.Initializer.Add(tensor);
+        if (legacyInputs)
+            graph.Input.Add(TensorInfo(tensor.Name, tensor.DataType, tensor.Dims.ToArray()));
     }
 
     private static NodeProto Node(string op, string name, string[] inputs, string[] outputs)

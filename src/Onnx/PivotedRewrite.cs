@@ -63,11 +63,7 @@ internal static partial class OnnxGraph
             nodes.Add(gather);
         }
         foreach (var t in tensors)
-        {
-            graph.Initializer.Add(t);
-            if (legacyInputs)
-                graph.Input.Add(TensorInfo(t.Name, t.DataType, t.Dims.ToArray()));
-        }
+            AddConstant(graph, t, legacyInputs);
         return nodes.ToArray();
     }
 
@@ -103,9 +99,7 @@ internal static partial class OnnxGraph
                 var values = Floats(tensor);
                 var copy = FloatTensor($"{tensor.Name}_lowrank_order_{nodeIndex}", tensor.Dims.ToArray(),
                     sequence.Select(j => values[j]).ToArray());
-                graph.Initializer.Add(copy);
-                if (legacyInputs)
-                    graph.Input.Add(TensorInfo(copy.Name, FloatType, copy.Dims.ToArray()));
+                AddConstant(graph, copy, legacyInputs);
                 node.Input[input] = copy.Name;
             }
             // The consumer reads row sequence[i] of its weight at input position i. The pivots depend on Right alone, so a
