@@ -17,7 +17,7 @@ internal sealed class CompressModelCommand(Terminal terminal)
 
     private readonly Option<string?> calibration = new Option<string?>("--calibration", "-c")
     {
-        Description = "Calibration inputs: a text file (one example a line; needs --vocab) or a 2-D .npy matrix (an example per row).",
+        Description = "Calibration inputs: a text file (one example a line; needs --vocab), a 2-D .npy matrix (an example per row), or a folder of .npy tensors named by the model's inputs (input_ids.npy, ...; the first axis indexes the examples).",
     };
 
     private readonly Option<string?> vocabulary = new Option<string?>("--vocab") { Description = "The WordPiece vocabulary (vocab.txt) of a BERT-style model." };
@@ -165,10 +165,12 @@ internal sealed class CompressModelCommand(Terminal terminal)
 
     private static CalibrationData Read(string path, string? vocab, int maxTokens, int limit, string option)
     {
-        if (!File.Exists(path))
-            throw new ArgumentException($"{option}: '{path}' does not exist.");
         CalibrationData data;
-        if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        if (Directory.Exists(path))
+            data = CalibrationData.Tensors(path);
+        else if (!File.Exists(path))
+            throw new ArgumentException($"{option}: '{path}' does not exist.");
+        else if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             data = CalibrationData.Npy(path);
         else if (vocab is null)
             throw new ArgumentException($"{option}: text inputs need the model's vocabulary: --vocab vocab.txt (or give a .npy matrix).");

@@ -35,9 +35,10 @@ internal sealed class ModelBatch
 
 /// <summary>
 /// Inputs to run a model on, for calibration (the layers' input moments) or for measuring fidelity: text with a WordPiece
-/// vocabulary for BERT-style models, or a .npy matrix of examples for any model with one float input.
+/// vocabulary for BERT-style models, a .npy matrix of examples for any model with one float input, or a folder of .npy
+/// tensors named by the model's inputs for any other model.
 /// </summary>
-public abstract class CalibrationData
+public abstract partial class CalibrationData
 {
     private protected CalibrationData() { }
 

@@ -126,6 +126,38 @@ public sealed class DataFileTests : ScratchDirectory
     }
 
     [Fact]
+    public void Npy_ReadExamples_FlattensEachExample_InCOrder_WhateverItsShape()
+    {
+        // (2, 2, 3) int64: example e holds 6e .. 6e + 5 in C order.
+        var stack = NpyFiles.Int64(Scratch("ids.npy"), [2, 2, 3], Enumerable.Range(0, 12).Select(i => (long)i).ToArray());
+        var rows = Npy.ReadExamples(stack, 1, 1);
+        Assert.Equal((1, 6), (rows.RowCount, rows.ColumnCount));
+        Assert.Equal(new double[] { 6, 7, 8, 9, 10, 11 }, rows.Row(0).ToArray());
+        Assert.Equal(Matrix<double>.Build.Dense(0, 6), Npy.ReadExamples(stack, 2, 0));
+
+        // A vector is one column; integers beyond float32's 2^24 come back exactly.
+        var vector = NpyFiles.Int64(Scratch("v.npy"), [3], [5, -1, (1L << 40) + 1]);
+        Assert.Equal(new double[] { 5, -1, (1L << 40) + 1 }, Npy.ReadExamples(vector, 0, 3).Column(0).ToArray());
+
+        // On a 2-D matrix (here Fortran order, as the library writes it) it is ReadRows.
+        var m = Matrix<double>.Build.Random(5, 4, 3);
+        Npy.WriteMatrix(Scratch("m.npy"), m);
+        Assert.Equal(Npy.ReadRows(Scratch("m.npy"), 1, 3), Npy.ReadExamples(Scratch("m.npy"), 1, 3));
+    }
+
+    [Fact]
+    public void Npy_ReadExamples_RefusesFortranOrderPastTwoAxes_AndReadRowsStaysTwoDimensional()
+    {
+        var fortran = NpyFiles.Write(Scratch("f.npy"), "<f8", true, [2, 2, 3], new double[12]);
+        Assert.Contains("expected C order for an array of 3 axes, but it is in Fortran order",
+            Assert.Throws<InvalidDataException>(() => Npy.ReadExamples(fortran, 0, 1)).Message, StringComparison.Ordinal);
+        var stack = NpyFiles.Int64(Scratch("ids.npy"), [2, 2, 3], new long[12]);
+        Assert.Contains("expected a 2-D array, but the shape is (2, 2, 3)",
+            Assert.Throws<InvalidDataException>(() => Npy.ReadRows(stack, 0, 1)).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Npy.ReadExamples(stack, 1, 2));
+    }
+
+    [Fact]
     public void Synthetic_VideoLike_IsFixedBySeed_AndLowRankUpToItsObjectsAndNoise()
     {
         const int height = 60, width = 72;

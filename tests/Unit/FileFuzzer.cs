@@ -121,7 +121,10 @@ public class FileFuzzer(ITestOutputHelper output) : ScratchDirectory
         Fuzz(".npy", seeds, bytes =>
         {
             File.WriteAllBytes(path, bytes);
-            return Npy.Shape(path).Length == 3 ? Npy.ReadStack(path) : Npy.ReadMatrix(path);
+            var shape = Npy.Shape(path);
+            // Every example, flattened (a 0-D mutant must fail there too), then the whole array as a stack or a matrix.
+            _ = Npy.ReadExamples(path, 0, shape.Length > 0 ? shape[0] : 0);
+            return shape.Length == 3 ? Npy.ReadStack(path) : Npy.ReadMatrix(path);
         }, IsInvalidData, 1);
     }
 

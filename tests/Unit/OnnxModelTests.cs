@@ -20,7 +20,7 @@ namespace LowRank.Unit;
 /// calibration moments are the direct ones, compressed models run, and every bad input fails in one clear line.</summary>
 public class OnnxModelTests : ScratchDirectory
 {
-    private static readonly string[] Sentences =
+    internal static readonly string[] Sentences =
     [
         "the cat sat on the mat", "a dog ran fast", "the red ball", "the cat ran", "a red cat sat on a dog",
         "the dog sat", "fast ball ran on the mat", "a cat", "the mat", "red red red ball on the cat",
@@ -552,6 +552,7 @@ public class OnnxModelTests : ScratchDirectory
     [InlineData("unwritable", "--out")]
     [InlineData("ridge", "Expected a finite --ridge > 0, but it is 0.")]
     [InlineData("fraction", "Expected --parameters in (0, 1], but it is 1.5.")]
+    [InlineData("tensor-folder", "has none for attention_mask.npy, token_type_ids.npy")]
     public async Task CompressModelCommand_FailsInOneLine(string problem, string message)
     {
         var model = problem == "not-onnx" ? Scratch("bad.onnx") : OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
@@ -559,6 +560,11 @@ public class OnnxModelTests : ScratchDirectory
             File.WriteAllText(model, "garbage");
         var calibration = Scratch("calibration.txt");
         File.WriteAllLines(calibration, Sentences);
+        if (problem == "tensor-folder")
+        {
+            calibration = Directory.CreateDirectory(Scratch("tensors")).FullName;
+            NpyFiles.Int64(Path.Combine(calibration, "input_ids.npy"), [2, 3], new long[6]);
+        }
         var output = problem == "unwritable" ? Path.Combine(Scratch("missing"), "small.onnx") : Scratch("small.onnx");
         string[] vocabulary = problem == "text-without-vocab" ? [] : ["--vocab", Vocabulary()];
         string[] extra = problem switch { "ridge" => ["--ridge", "0"], "fraction" => ["-p", "1.5"], _ => [] };

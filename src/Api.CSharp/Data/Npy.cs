@@ -30,6 +30,20 @@ public static class Npy
     /// <exception cref="System.IO.InvalidDataException">As for <see cref="ReadMatrix"/>.</exception>
     public static Matrix<double> ReadRows(string path, int first, int count) => Core.Npy.ReadRows(first, count, path);
 
+    /// <summary>Examples <paramref name="first"/> .. first + count - 1 of a .npy array of any shape, one per index of its
+    /// first axis, each flattened in C order to a row: a (N, 3, 224, 224) image stack gives rows of 150,528, token ids
+    /// (N, T) rows of T, a vector (N) one column. Equals <see cref="ReadRows"/> on a 2-D matrix.</summary>
+    /// <param name="path">The file: C order, or Fortran order for 1 or 2 axes.</param>
+    /// <param name="first">The first example.</param>
+    /// <param name="count">How many (0 gives a 0 x d matrix).</param>
+    /// <returns>count x (product of the axes past the first), in double precision (integers up to 2^53 exactly).</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">The examples lie outside the array.</exception>
+    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="System.IO.InvalidDataException">As for <see cref="ReadMatrix"/>; also a 0-D array, or more
+    /// than 2 axes in Fortran order.</exception>
+    public static Matrix<double> ReadExamples(string path, int first, int count) => Core.Npy.ReadExamples(first, count, path);
+
     /// <summary>Reads a 3-D array (count x rows x columns) as a stack of matrices, for example video frames.</summary>
     /// <param name="path">The .npy file.</param>
     /// <returns>count matrices.</returns>

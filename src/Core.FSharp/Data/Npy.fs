@@ -163,19 +163,46 @@ let private writeHeader (writer: BinaryWriter) (fortran: bool) (shape: int[]) =
 /// Row blocks of a 2-D .npy matrix read through a memory map, so that a matrix larger than memory is read one block at
 /// a time (streaming SCW, and each MPI rank reading only its own rows). The header and the file's length are checked
 /// when it opens. C order reads a block as one contiguous range; Fortran order as one range per column.
-type internal RowBlockReader(path: string) =
-    let header, size =
+///
+/// With `flatten`, any C-order array of one or more axes reads as (first axis) x (the product of the others): an example
+/// per row, whatever its shape. A Fortran-order array of more than two axes is refused there, since its flattened rows
+/// would come out in a permuted order.
+type internal RowBlockReader(path: string, flatten: bool) =
+    let header, size, rows, columns =
         use reader = open' path
         let header = readHeader path reader
 
-        match header.Shape with
-        | [| rows; columns |] ->
-            let size, _ = elementReader path header.DataOffset header.Descr
-            checkLength path reader header 1 rows columns size
-            header, size
-        | shape -> invalid path header.DataOffset $"expected a 2-D array, but the shape is ({Guard.dimensions shape})"
+        let rows, columns =
+            match header.Shape with
+            | [| rows; columns |] -> rows, columns
+            | [| rows |] when flatten -> rows, 1
+            | shape when flatten && shape.Length > 2 && not header.Fortran ->
+                let product = shape |> Array.skip 1 |> Array.fold (fun p d -> p * int64 d) 1L
 
-    let rows, columns = header.Shape[0], header.Shape[1]
+                if product > int64 Int32.MaxValue then
+                    invalid
+                        path
+                        header.DataOffset
+                        $"an example of shape ({Guard.dimensions shape[1..]}) has more than {Int32.MaxValue} numbers"
+
+                shape[0], int product
+            | shape when flatten && shape.Length > 2 ->
+                invalid
+                    path
+                    header.DataOffset
+                    $"expected C order for an array of {shape.Length} axes, but it is in Fortran order"
+            | shape when flatten ->
+                invalid
+                    path
+                    header.DataOffset
+                    $"expected an array with at least one axis, but the shape is ({Guard.dimensions shape})"
+            | shape ->
+                invalid path header.DataOffset $"expected a 2-D array, but the shape is ({Guard.dimensions shape})"
+
+        let size, _ = elementReader path header.DataOffset header.Descr
+        checkLength path reader header 1 rows columns size
+        header, size, rows, columns
+
     let decode = blockDecoder header.Descr
 
     let map =
@@ -188,6 +215,8 @@ type internal RowBlockReader(path: string) =
         )
 
     let mutable scratch: byte[] = [||]
+
+    new(path: string) = new RowBlockReader(path, false)
 
     member _.Rows = rows
     member _.Columns = columns
@@ -268,21 +297,9 @@ let private writeArray (path: string) (fortran: bool) (shape: int[]) (write: Bin
     writeHeader writer fortran shape
     write writer
 
-/// <summary>Rows first .. first + count - 1 of a 2-D .npy matrix, read through a memory map without reading the rest:
-/// how each process of a cluster reads its own rows of a matrix no single process holds.</summary>
-/// <param name="first">The first row, 0 &lt;= first &lt;= n.</param>
-/// <param name="count">How many rows, 0 &lt;= count and first + count &lt;= n (0 gives a 0 x d matrix).</param>
-/// <param name="path">The file, as for readMatrix.</param>
-/// <returns>The rows as a dense count x d matrix, in double precision.</returns>
-/// <exception cref="System.ArgumentNullException">path is null.</exception>
-/// <exception cref="System.ArgumentOutOfRangeException">the rows lie outside the matrix.</exception>
-/// <exception cref="System.IO.FileNotFoundException">the file does not exist.</exception>
-/// <exception cref="System.IO.InvalidDataException">as for readMatrix.</exception>
-/// <remarks>O(count d) time and memory; C order reads one contiguous range, Fortran order one range per column.</remarks>
-[<CompiledName("ReadRows")>]
-let readRows (first: int) (count: int) (path: string) =
-    Guard.notNull (nameof path) path
-    use reader = new RowBlockReader(path)
+/// Rows first .. first + count - 1 of a .npy file through RowBlockReader (`flatten` as there).
+let private readBlock (flatten: bool) (first: int) (count: int) (path: string) =
+    use reader = new RowBlockReader(path, flatten)
 
     if first < 0 || count < 0 || int64 first + int64 count > int64 reader.Rows then
         raise (
@@ -297,6 +314,41 @@ let readRows (first: int) (count: int) (path: string) =
         Matrix<float>.Build.Dense(0, reader.Columns)
     else
         reader.Read(first, count)
+
+/// <summary>Rows first .. first + count - 1 of a 2-D .npy matrix, read through a memory map without reading the rest:
+/// how each process of a cluster reads its own rows of a matrix no single process holds.</summary>
+/// <param name="first">The first row, 0 &lt;= first &lt;= n.</param>
+/// <param name="count">How many rows, 0 &lt;= count and first + count &lt;= n (0 gives a 0 x d matrix).</param>
+/// <param name="path">The file, as for readMatrix.</param>
+/// <returns>The rows as a dense count x d matrix, in double precision.</returns>
+/// <exception cref="System.ArgumentNullException">path is null.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">the rows lie outside the matrix.</exception>
+/// <exception cref="System.IO.FileNotFoundException">the file does not exist.</exception>
+/// <exception cref="System.IO.InvalidDataException">as for readMatrix.</exception>
+/// <remarks>O(count d) time and memory; C order reads one contiguous range, Fortran order one range per column.</remarks>
+[<CompiledName("ReadRows")>]
+let readRows (first: int) (count: int) (path: string) =
+    Guard.notNull (nameof path) path
+    readBlock false first count path
+
+/// <summary>Examples first .. first + count - 1 of a .npy array of any shape, one example per index of its first axis,
+/// each flattened in C order to a row: a (N, 3, 224, 224) image stack reads as rows of 150,528, token ids (N, T) as
+/// rows of T, a vector (N) as one column. Read through a memory map, like readRows, which it equals on a 2-D matrix.
+/// </summary>
+/// <param name="first">The first example, 0 &lt;= first &lt;= N.</param>
+/// <param name="count">How many, 0 &lt;= count and first + count &lt;= N.</param>
+/// <param name="path">The file: any numeric element type readMatrix reads; C order, or Fortran order for 1 or 2 axes.</param>
+/// <returns>count x (product of the axes past the first), in double precision (integers up to 2^53 exactly).</returns>
+/// <exception cref="System.ArgumentNullException">path is null.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">the examples lie outside the array.</exception>
+/// <exception cref="System.IO.FileNotFoundException">the file does not exist.</exception>
+/// <exception cref="System.IO.InvalidDataException">as for readMatrix; also a 0-D array, or more than 2 axes in Fortran
+/// order.</exception>
+/// <remarks>O(count d) time and memory.</remarks>
+[<CompiledName("ReadExamples")>]
+let readExamples (first: int) (count: int) (path: string) =
+    Guard.notNull (nameof path) path
+    readBlock true first count path
 
 /// <summary>Writes a matrix as a 2-D float64 .npy file (format 1.0, Fortran order: MathNet's storage, copied as is).</summary>
 /// <param name="path">The file to create or overwrite.</param>
