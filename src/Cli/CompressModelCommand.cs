@@ -22,10 +22,15 @@ internal sealed class CompressModelCommand(Terminal terminal)
 
     private readonly Option<string?> vocabulary = new Option<string?>("--vocab") { Description = "The WordPiece vocabulary (vocab.txt) of a BERT-style model." };
 
-    private readonly Option<double> fraction = new Option<double>("--parameters", "-p")
+    private readonly Option<double?> fraction = new Option<double?>("--parameters", "-p")
     {
-        Description = "Fraction of the budget layers' weights kept, in (0, 1].",
-        DefaultValueFactory = _ => 0.5,
+        Description = "Fraction of the budget layers' weights kept, in (0, 1]: 0.5 unless given; with --cosine, the most kept.",
+    };
+
+    private readonly Option<double?> cosine = new Option<double?>("--cosine")
+    {
+        Description = "Keep only what a predicted mean cosine of the output to the original's needs, in (0, 1) (from the "
+            + "sensitivity probes; --evaluate measures the achieved one).",
     };
 
     private readonly Option<string> method = new Option<string>("--method", "-m")
@@ -102,7 +107,7 @@ internal sealed class CompressModelCommand(Terminal terminal)
             "Compress an ONNX model (MatMul, Gemm, Conv; Gather tables with --embedding-rank) under one parameter budget, "
                 + "calibrated on real inputs through ONNX Runtime, and write the smaller model."
         );
-        Options.Add(command, model, calibration, vocabulary, fraction, method, allocation, layers, include, embeddingRank, embeddingWeights, factors, ridge, maxTokens, count,
+        Options.Add(command, model, calibration, vocabulary, fraction, cosine, method, allocation, layers, include, embeddingRank, embeddingWeights, factors, ridge, maxTokens, count,
             evaluate, output, json);
 
         command.SetAction(RunAsync);
@@ -114,13 +119,18 @@ internal sealed class CompressModelCommand(Terminal terminal)
         var outPath = parsed.GetRequiredValue(output);
         Inputs.RequireFolderOf(outPath, "--out");
         var modelPath = parsed.GetRequiredValue(model);
-        if (!(parsed.GetValue(fraction) is var f && f > 0 && f <= 1))
-            throw new ArgumentException($"Expected --parameters in (0, 1], but it is {parsed.GetValue(fraction)}.");
+        if (parsed.GetValue(fraction) is { } f && !(f > 0 && f <= 1))
+            throw new ArgumentException($"Expected --parameters in (0, 1], but it is {f}.");
+        if (parsed.GetValue(cosine) is { } c && !(c > 0 && c < 1))
+            throw new ArgumentException($"Expected --cosine in (0, 1), but it is {c}.");
+        if (parsed.GetValue(cosine) is not null && parsed.GetValue(allocation) != "sensitivity")
+            throw new ArgumentException($"--cosine is predicted by the sensitivity probes: it needs --allocation sensitivity, not {parsed.GetValue(allocation)}.");
         if (!(parsed.GetValue(ridge) is var r && r > 0 && double.IsFinite(r)))
             throw new ArgumentException($"Expected a finite --ridge > 0, but it is {parsed.GetValue(ridge)}.");
         var options = new ModelCompressionOptions
         {
             ParameterFraction = parsed.GetValue(fraction),
+            TargetCosine = parsed.GetValue(cosine),
             Method = parsed.GetValue(method) switch
             {
                 "svd" => CompressionMethod.Svd,
@@ -206,6 +216,7 @@ internal sealed class CompressModelCommand(Terminal terminal)
                 bytesBefore = before,
                 bytesAfter = after,
                 truncated = result.TruncatedExamples,
+                predictedCosine = result.PredictedCosine,
                 fidelity = fidelity is null ? null : new
                 {
                     meanCosine = fidelity.MeanCosine,
@@ -236,6 +247,8 @@ internal sealed class CompressModelCommand(Terminal terminal)
             ("weights", $"{result.ParametersBefore} -> {result.ParametersAfter} ({100.0 * result.ParametersAfter / result.ParametersBefore:0.0}%) in the compressed layers"),
             ("file", $"{before / 1e6:0.0} MB -> {after / 1e6:0.0} MB ({outPath})"),
         };
+        if (result.PredictedCosine is { } predicted)
+            facts.Add(("predicted cosine", $"{predicted:0.0000} (first order, from the sensitivity probes)"));
         if (data is not null)
             facts.Add(("calibration", $"{data.Count} examples" + (result.TruncatedExamples > 0 ? $", {result.TruncatedExamples} cut to the token limit" : "")));
         if (fidelity is not null && heldOut is not null)

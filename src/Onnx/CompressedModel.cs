@@ -49,11 +49,12 @@ public sealed class CompressedModel
 {
     private readonly ModelProto model;
 
-    internal CompressedModel(ModelProto model, IReadOnlyList<LayerReport> layers, int truncated)
+    internal CompressedModel(ModelProto model, IReadOnlyList<LayerReport> layers, int truncated, double? predictedCosine)
     {
         this.model = model;
         Layers = layers;
         TruncatedExamples = truncated;
+        PredictedCosine = predictedCosine;
     }
 
     /// <summary>One report per layer the compression covered (budget layers, then tables), in graph order.</summary>
@@ -64,6 +65,12 @@ public sealed class CompressedModel
 
     /// <summary>Numbers in those layers after.</summary>
     public long ParametersAfter => Layers.Sum(l => l.Parameters);
+
+    /// <summary>With sensitivity allocation, the first-order prediction of the mean cosine of the model's pooled output to
+    /// the original's from the budget layers' compression: 1 - sum_l w_l e_l^2, w_l each layer's measured drop of the
+    /// cosine per unit of squared predicted error, e_l its <see cref="LayerReport.PredictedError"/> (tables are not in
+    /// it); null for other allocations. A prediction: an evaluation on held-out inputs measures what is achieved.</summary>
+    public double? PredictedCosine { get; }
 
     /// <summary>Calibration examples that were cut to the token limit.</summary>
     public int TruncatedExamples { get; }

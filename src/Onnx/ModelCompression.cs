@@ -42,7 +42,7 @@ public static partial class ModelCompression
     /// <summary>
     /// Compresses a model: (1) one calibration pass accumulates each budget layer's input second moment C = X^T X / N
     /// (over patches for a Conv, padding excluded) and each table's token counts; (2) ranks are allocated under
-    /// ParameterFraction from the whitened spectra; (3) each layer is factored by the method, in graph order, the
+    /// ParameterFraction (or up to TargetCosine) from the whitened spectra; (3) each layer is factored by the method, in graph order, the
     /// sequential method running the original and the partly compressed model side by side for each group of layers that
     /// share an input. Cost: one pass over the calibration data, plus one per group for the sequential method, and an
     /// eigendecomposition and an SVD per layer, O(n^3 + n^2 d).
@@ -98,15 +98,18 @@ public static partial class ModelCompression
         var inputs = budgetLayers.Select(l => l.Inputs).ToArray();
         var outputs = budgetLayers.Select(l => l.Outputs).ToArray();
         var pivoted = Pivoted(model, budgetLayers, options);
+        var fraction = options.ParameterFraction ?? (options.TargetCosine is null ? DefaultFraction : 1.0);
+        var importance = budgetLayers.Count > 0 && options.Allocation == RankAllocation.Sensitivity && calibration is not null
+            ? Sensitivities(model, budgetLayers, weights, spectra, pivoted, calibrated, calibration, options, progress, cancellationToken)
+            : null;
         var ranks = budgetLayers.Count == 0 ? []
-            : options.Allocation switch
-            {
-                RankAllocation.Uniform => ModelBudget.UniformPivoted(options.ParameterFraction, inputs, outputs, spectra, pivoted),
-                RankAllocation.Sensitivity when calibration is not null => ModelBudget.AllocatePivoted(Budget(options.ParameterFraction, budgetLayers), inputs, outputs,
-                    spectra, Sensitivities(model, budgetLayers, weights, spectra, pivoted, calibrated, calibration, options, progress, cancellationToken), pivoted),
-                _ => ModelBudget.AllocatePivoted(Budget(options.ParameterFraction, budgetLayers), inputs, outputs, spectra,
-                    Enumerable.Repeat(1.0, budgetLayers.Count).ToArray(), pivoted),
-            };
+            : options.Allocation == RankAllocation.Uniform ? ModelBudget.UniformPivoted(fraction, inputs, outputs, spectra, pivoted)
+            : options.TargetCosine is { } cosine ? ModelBudget.AllocateToTarget(1 - cosine, Budget(fraction, budgetLayers), inputs, outputs, spectra,
+                importance!, pivoted)
+            : ModelBudget.AllocatePivoted(Budget(fraction, budgetLayers), inputs, outputs, spectra,
+                importance ?? Enumerable.Repeat(1.0, budgetLayers.Count).ToArray(), pivoted);
+        // First order: each layer's measured drop of the cosine per unit of predicted squared error, times that error.
+        double? predictedCosine = importance is null ? null : 1 - importance.Zip(ranks, (w, r) => w * r.PredictedError * r.PredictedError).Sum();
 
         var factors = new Dictionary<string, OnnxGraph.Factors>();
         var reports = new Dictionary<string, LayerReport>();
@@ -163,7 +166,8 @@ public static partial class ModelCompression
         }
 
         var order = all.Where(l => reports.ContainsKey(l.Name)).Select(l => reports[l.Name]).ToList();
-        return new CompressedModel(OnnxGraph.Rewrite(model, all, factors, absorbOrder: true), order, calibration?.Truncated ?? 0);
+        return new CompressedModel(OnnxGraph.Rewrite(model, all, factors, absorbOrder: true), order, calibration?.Truncated ?? 0,
+            predictedCosine);
     }
 
     /// <summary>The layer's weight, with its outputs' mean taken out when the layer feeds only a layer normalisation:
@@ -200,7 +204,8 @@ public static partial class ModelCompression
         if (probe.Count < 2)
             throw new ArgumentException($"Sensitivity allocation needs at least 2 calibration examples, but there are {probe.Count}.",
                 nameof(calibration));
-        var uniform = ModelBudget.UniformPivoted(options.ParameterFraction, layers.Select(l => l.Inputs).ToArray(),
+        // Probed at the budget's uniform rank, or at the default fraction when the budget is a target.
+        var uniform = ModelBudget.UniformPivoted(options.ParameterFraction ?? DefaultFraction, layers.Select(l => l.Inputs).ToArray(),
             layers.Select(l => l.Outputs).ToArray(), spectra, pivoted);
         var original = OnnxSource.Bytes(model.ToByteArray());
         var importance = new double[layers.Count];
@@ -238,14 +243,25 @@ public static partial class ModelCompression
     private static OnnxGraph.Factors Form(LayerRank rank, OnnxGraph.Factors f) =>
         rank.Pivoted && f.Pivoted is null ? f with { Pivoted = PivotedFactors.OfFactors(f.Left, f.Right) } : f;
 
+    /// <summary>The fraction kept when the options set neither ParameterFraction nor TargetCosine.</summary>
+    private const double DefaultFraction = 0.5;
+
     private static long Budget(double fraction, IReadOnlyList<ModelLayer> layers) =>
         (long)Math.Floor(fraction * layers.Sum(l => (double)l.Parameters));
 
     private static void Check(ModelCompressionOptions options, CalibrationData? calibration)
     {
-        if (!(options.ParameterFraction > 0 && options.ParameterFraction <= 1))
-            throw new ArgumentOutOfRangeException(nameof(options), options.ParameterFraction,
-                $"Expected ParameterFraction in (0, 1], but it is {options.ParameterFraction}.");
+        if (options.ParameterFraction is { } fraction && !(fraction > 0 && fraction <= 1))
+            throw new ArgumentOutOfRangeException(nameof(options), fraction, $"Expected ParameterFraction in (0, 1], but it is {fraction}.");
+        if (options.TargetCosine is { } cosine)
+        {
+            if (!(cosine > 0 && cosine < 1))
+                throw new ArgumentOutOfRangeException(nameof(options), cosine, $"Expected TargetCosine in (0, 1), but it is {cosine}.");
+            if (options.Allocation != RankAllocation.Sensitivity || calibration is null)
+                throw new ArgumentException(
+                    $"TargetCosine is predicted from sensitivity probes: it needs Allocation = Sensitivity and calibration data, but the allocation is {options.Allocation}{(calibration is null ? " and there is no calibration data" : "")}.",
+                    nameof(options));
+        }
         if (!Enum.IsDefined(options.Method))
             throw new ArgumentOutOfRangeException(nameof(options), options.Method, $"Expected a CompressionMethod, but it is {(int)options.Method}.");
         if (!Enum.IsDefined(options.Allocation))

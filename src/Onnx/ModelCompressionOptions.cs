@@ -40,8 +40,18 @@ public enum RankAllocation
 /// <summary>What to compress and how.</summary>
 public sealed class ModelCompressionOptions
 {
-    /// <summary>The fraction f of the budget layers' weights kept, in (0, 1]: they store at most f sum n d numbers.</summary>
-    public double ParameterFraction { get; init; } = 0.5;
+    /// <summary>The fraction f of the budget layers' weights kept, in (0, 1]: they store at most f sum n d numbers. Null
+    /// (the default) means 0.5, or, with <see cref="TargetCosine"/>, no limit (1).</summary>
+    public double? ParameterFraction { get; init; }
+
+    /// <summary>When set, c in (0, 1): instead of filling the budget, ranks grow only until the predicted mean cosine of
+    /// the model's pooled output to the original's reaches c (<see cref="ModelBudget.AllocateToTarget"/> with target
+    /// 1 - c), within <see cref="ParameterFraction"/> when that is set too. The prediction is first-order: the sum over
+    /// layers of each one's measured drop 1 - cos per unit of its predicted squared error (the sensitivity probes) times
+    /// that error, so it needs <see cref="RankAllocation.Sensitivity"/> and calibration data; the achieved cosine is what
+    /// an evaluation on held-out inputs measures (<see cref="CompressedModel.PredictedCosine"/> reports the prediction).
+    /// </summary>
+    public double? TargetCosine { get; init; }
 
     /// <summary>How each layer's factors are chosen.</summary>
     public CompressionMethod Method { get; init; } = CompressionMethod.Sequential;

@@ -368,6 +368,100 @@ module ModelCompressionLaws =
         |> check
 
     [<Fact>]
+    let ``the target allocator reaches the weighted error target with the greedy path's fewest numbers, within a cap``
+        ()
+        =
+        let case =
+            gen {
+                let! sizes, spectra, budget, importance = budgetCase
+                let! pivoted = Gen.arrayOfLength sizes.Length (Gen.elements [ false; true ])
+                // A fraction of the weighted error at rank 1 everywhere, 0 (everything that has a tail grows) and 1.5
+                // (already reached) included.
+                let! fraction = Gen.elements [ 0.0; 0.01; 0.1; 0.5; 0.9; 1.5 ]
+                let! capped = Gen.elements [ false; true ]
+                return sizes, spectra, budget, importance, pivoted, fraction, capped
+            }
+
+        forAll case (fun (sizes, spectra, budget, importance, pivoted, fraction, capped) ->
+            let inputs = sizes |> Array.map fst
+            let outputs = sizes |> Array.map snd
+
+            let weighted (ranks: LayerRank[]) =
+                Array.map3 (fun (r: LayerRank) s w -> w * relativeTail s r.Rank r.KeepsDense) ranks spectra importance
+                |> Array.sum
+
+            let shape (ranks: LayerRank[]) =
+                ranks |> Array.map (fun r -> r.Rank, r.KeepsDense)
+
+            // A target met from the start: rank 1 everywhere, dense where rank 1 would not be smaller.
+            let initial =
+                ModelBudget.allocateToTarget pivoted importance 1e300 Int64.MaxValue inputs outputs spectra
+
+            let startsDense l =
+                let n, d = inputs[l], outputs[l]
+                (if pivoted[l] then min n d - 1 else (n * d - 1) / (n + d)) < 1
+
+            let start = weighted initial
+
+            let target = fraction * start
+            let cap = if capped then budget else Int64.MaxValue
+
+            let ranks =
+                ModelBudget.allocateToTarget pivoted importance target cap inputs outputs spectra
+
+            let used = ranks |> Array.sumBy (fun r -> r.Parameters)
+            let error = weighted ranks
+            // The same greedy steps under a budget of exactly what they stored stop at the same ranks.
+            let same =
+                ModelBudget.allocatePivoted pivoted importance used inputs outputs spectra
+
+            let reached = error <= target + 1e-12 * (start + 1.0)
+
+            all [
+                holds
+                    "a target met at rank 1 keeps rank 1, dense where rank 1 is not smaller"
+                    (initial
+                     |> Array.mapi (fun l r ->
+                         if startsDense l then
+                             r.KeepsDense
+                         else
+                             r.Rank = 1 && not r.KeepsDense)
+                     |> Array.forall id)
+                holds (sprintf "stores %d <= cap %d" used cap) (used <= cap)
+                holds
+                    (sprintf "error %g <= target %g, or capped and the cap's allocation" error target)
+                    (reached
+                     || capped
+                        && shape (ModelBudget.allocatePivoted pivoted importance cap inputs outputs spectra) =
+                            shape ranks)
+                holds "uncapped, the budget of its own size gives the same ranks" (capped || shape same = shape ranks)
+                holds
+                    "a larger target than the start's error changes nothing"
+                    (fraction < 1.0 || shape ranks = shape initial)
+                holds
+                    "the last step was needed: without some layer's last step the error is above the target"
+                    (capped
+                     || shape ranks = shape initial
+                     || ranks
+                        |> Array.mapi (fun l r ->
+                            let total = Array.sum spectra[l]
+                            let n, d = inputs[l], outputs[l]
+                            let largest = if pivoted[l] then min n d - 1 else (n * d - 1) / (n + d)
+
+                            let gain =
+                                if startsDense l || total = 0.0 || (not r.KeepsDense && r.Rank = 1) then
+                                    0.0
+                                elif r.KeepsDense then
+                                    importance[l] * Array.sum (spectra[l][largest..]) / total
+                                else
+                                    importance[l] * spectra[l][r.Rank - 1] / total
+
+                            shape [| r |] <> shape [| initial[l] |] && error + gain > target)
+                        |> Array.exists id)
+            ])
+        |> check
+
+    [<Fact>]
     let ``uniform pivoted ranks are the largest whose form stores at most f n d`` () =
         let case =
             gen {

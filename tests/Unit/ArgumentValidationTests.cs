@@ -164,6 +164,15 @@ public class ArgumentValidationTests
             () => ModelBudget.AllocatePivoted(20, [4], [5], [[3.0, 2, 1, 0]], [1.0], [true, false]), "pivoted", "one pivoted flag per layer (1)",
             "there are 2");
 
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void ModelBudget_AllocateToTarget_Throws_WhenTheTargetIsNegativeOrNotFinite(double target) =>
+        AssertNamed<ArgumentOutOfRangeException>(
+            () => ModelBudget.AllocateToTarget(target, long.MaxValue, [4], [5], [[3.0, 2, 1, 0]], [1.0], [true]), "target",
+            "Expected a finite target >= 0", $"it is {target}");
+
     [Fact]
     public void PivotedFactors_Throws_WhenTheFactorsDoNotChain() =>
         AssertNamed<ArgumentException>(

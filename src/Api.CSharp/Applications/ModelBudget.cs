@@ -96,6 +96,30 @@ public static class ModelBudget
     public static LayerRank[] AllocatePivoted(long budget, int[] inputs, int[] outputs, double[][] spectra, double[] importance, bool[] pivoted) =>
         Core.ModelBudget.AllocatePivoted(pivoted, importance, budget, inputs, outputs, spectra).Select(r => new LayerRank(r)).ToArray();
 
+    /// <summary>
+    /// The fewest numbers the greedy allocation of <see cref="AllocatePivoted"/> needs for a predicted error: ranks grow
+    /// where each number buys the largest drop of E = sum_l w_l e_l^2 (e_l = <see cref="LayerRank.PredictedError"/>)
+    /// until E &lt;= <paramref name="target"/> or <paramref name="budget"/> is used. With importances measured as the
+    /// drop 1 - cos of the model's output per unit of e_l^2 when layer l alone is compressed, E predicts 1 - cos to first
+    /// order, so a target of 1 - c asks for the smallest model predicted to keep cosine c.
+    /// </summary>
+    /// <param name="target">The weighted error to reach, finite and &gt;= 0.</param>
+    /// <param name="budget">An upper bound on the numbers stored, at least rank 1 everywhere (<see cref="long.MaxValue"/>:
+    /// none).</param>
+    /// <param name="inputs">n_l per layer.</param>
+    /// <param name="outputs">d_l per layer.</param>
+    /// <param name="spectra">Each layer's squared whitened singular values, descending.</param>
+    /// <param name="importance">w_l &gt;= 0 per layer.</param>
+    /// <param name="pivoted">One flag per layer: true where the layer can be stored in the pivoted form.</param>
+    /// <returns>One <see cref="LayerRank"/> per layer, with sum_l w_l e_l^2 &lt;= target unless the budget ran out first.
+    /// </returns>
+    /// <exception cref="ArgumentException">The arrays disagree, or a spectrum or an importance is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="target"/> is negative or not finite, or
+    /// <paramref name="budget"/> is below rank 1 everywhere.</exception>
+    public static LayerRank[] AllocateToTarget(double target, long budget, int[] inputs, int[] outputs, double[][] spectra, double[] importance,
+        bool[] pivoted) =>
+        Core.ModelBudget.AllocateToTarget(pivoted, importance, target, budget, inputs, outputs, spectra).Select(r => new LayerRank(r)).ToArray();
+
     /// <summary>The same fraction f of every layer: the largest rank (at least 1) whose factors store at most f n d numbers,
     /// k (n + d), or k (n + d - k) for layers flagged in <paramref name="pivoted"/>; dense where that costs n d.</summary>
     /// <param name="fraction">f in (0, 1].</param>

@@ -98,26 +98,14 @@ module ModelBudget =
             PredictedError = (if total > 0.0 then sqrt (max tail 0.0 / total) else 0.0)
         }
 
-    /// <summary>allocateWeighted where the layers flagged in `pivoted` store their factors in the pivoted form
-    /// (PivotedFactors, Zhao et al. 2025): rank k then costs k (n + d - k) numbers, one more rank n + d - 2k - 1, and a
-    /// layer stays factored up to rank min(n, d) - 1. Those steps get cheaper as k grows, so the greedy order is no longer
-    /// the exact optimum of the separable problem, only a good allocation; for layers not flagged it is as in
-    /// allocateWeighted.</summary>
-    /// <param name="pivoted">One flag per layer: true where the layer can be stored in the pivoted form.</param>
-    /// <param name="importance">w_l &gt;= 0 for each layer (as for allocateWeighted).</param>
-    /// <param name="budget">The numbers the layers may store together, at least rank 1 everywhere.</param>
-    /// <param name="inputs">n_l for each layer.</param>
-    /// <param name="outputs">d_l for each layer.</param>
-    /// <param name="spectra">Each layer's squared singular values, descending, min(n_l, d_l) of them.</param>
-    /// <returns>One LayerRank per layer, in the given order; the Parameters add up to at most budget.</returns>
-    /// <exception cref="System.ArgumentException">as for allocateWeighted, or pivoted has not one flag per layer.
-    /// </exception>
-    /// <exception cref="System.ArgumentOutOfRangeException">budget is below rank 1 everywhere.</exception>
-    [<CompiledName("AllocatePivoted")>]
-    let allocatePivoted
+    /// The greedy allocation behind allocatePivoted and allocateToTarget: every layer starts at rank 1 and each step goes
+    /// where it buys the largest drop of the weighted predicted error sum_l w_l e_l^2 per number stored, among the steps
+    /// that keep the total within `budget`, until none fits or that error is at most `target`.
+    let private grow
         (pivoted: bool[])
         (importance: float[])
         (budget: int64)
+        (target: float)
         (inputs: int[])
         (outputs: int[])
         (spectra: float[][])
@@ -170,6 +158,16 @@ module ModelBudget =
         let ranks = Array.create layers 1
         let mutable used = minimum
 
+        // sum_l w_l e_l^2 at rank 1 everywhere (0 for the layers that start dense).
+        let mutable error =
+            Array.init layers (fun l ->
+                if dense[l] || totals[l] <= 0.0 then
+                    0.0
+                else
+                    let tail = spectra[l][1..]
+                    importance[l] * Array.sum tail / totals[l])
+            |> Array.sum
+
         // The next step of layer l: (gain, cost), or None when it is dense.
         let next l =
             if dense[l] then
@@ -187,7 +185,14 @@ module ModelBudget =
                 else
                     Some(relative (Array.sum s[k..]), int64 inputs[l] * int64 outputs[l] - cost l k)
 
-        let mutable stepping = true
+        // The running error loses rounding in each subtraction: below 1e-12 of where it started it counts as 0. A negative
+        // target (allocatePivoted) is never reached: the budget alone stops the growth.
+        let floor = 1e-12 * error
+
+        let reached () =
+            target >= 0.0 && (error <= target || error <= floor)
+
+        let mutable stepping = not (reached ())
 
         while stepping do
             let mutable best = -1
@@ -206,15 +211,85 @@ module ModelBudget =
             if best < 0 then
                 stepping <- false
             else
-                let _, step = (next best).Value
+                let gain, step = (next best).Value
                 used <- used + step
+                error <- error - gain
 
                 if ranks[best] + 1 <= largest best then
                     ranks[best] <- ranks[best] + 1
                 else
                     dense[best] <- true
 
+                if reached () then
+                    stepping <- false
+
         Array.init layers (fun l -> result pivoted[l] inputs[l] outputs[l] spectra[l] ranks[l] dense[l])
+
+    /// <summary>allocateWeighted where the layers flagged in `pivoted` store their factors in the pivoted form
+    /// (PivotedFactors, Zhao et al. 2025): rank k then costs k (n + d - k) numbers, one more rank n + d - 2k - 1, and a
+    /// layer stays factored up to rank min(n, d) - 1. Those steps get cheaper as k grows, so the greedy order is no longer
+    /// the exact optimum of the separable problem, only a good allocation; for layers not flagged it is as in
+    /// allocateWeighted.</summary>
+    /// <param name="pivoted">One flag per layer: true where the layer can be stored in the pivoted form.</param>
+    /// <param name="importance">w_l &gt;= 0 for each layer (as for allocateWeighted).</param>
+    /// <param name="budget">The numbers the layers may store together, at least rank 1 everywhere.</param>
+    /// <param name="inputs">n_l for each layer.</param>
+    /// <param name="outputs">d_l for each layer.</param>
+    /// <param name="spectra">Each layer's squared singular values, descending, min(n_l, d_l) of them.</param>
+    /// <returns>One LayerRank per layer, in the given order; the Parameters add up to at most budget.</returns>
+    /// <exception cref="System.ArgumentException">as for allocateWeighted, or pivoted has not one flag per layer.
+    /// </exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">budget is below rank 1 everywhere.</exception>
+    [<CompiledName("AllocatePivoted")>]
+    let allocatePivoted
+        (pivoted: bool[])
+        (importance: float[])
+        (budget: int64)
+        (inputs: int[])
+        (outputs: int[])
+        (spectra: float[][])
+        =
+        grow pivoted importance budget -1.0 inputs outputs spectra
+
+    /// <summary>The fewest numbers the greedy allocation of allocatePivoted needs for a predicted error: ranks grow, each
+    /// step where it buys the largest drop of the weighted predicted error E = sum_l w_l e_l^2 per number stored (e_l the
+    /// layer's predicted relative output error, LayerRank.PredictedError), until E &lt;= target or the budget is used.
+    /// With importances measured as the drop 1 - cos of the model's output per unit of e_l^2 (a layer compressed alone),
+    /// E is a first-order prediction of 1 - cos for all layers together, so target = 1 - c asks for the smallest model
+    /// predicted to keep cosine c.</summary>
+    /// <param name="pivoted">One flag per layer, as for allocatePivoted.</param>
+    /// <param name="importance">w_l &gt;= 0 for each layer.</param>
+    /// <param name="target">The weighted error to reach, &gt;= 0 (0 keeps every layer whose spectrum has a tail as large
+    /// as the budget allows).</param>
+    /// <param name="budget">An upper bound on the numbers stored, at least rank 1 everywhere (Int64.MaxValue: none).</param>
+    /// <param name="inputs">n_l for each layer.</param>
+    /// <param name="outputs">d_l for each layer.</param>
+    /// <param name="spectra">Each layer's squared singular values, descending, min(n_l, d_l) of them.</param>
+    /// <returns>One LayerRank per layer; sum_l w_l PredictedError_l^2 &lt;= target unless the budget ran out first. O(S L)
+    /// for S steps over L layers.</returns>
+    /// <exception cref="System.ArgumentException">as for allocatePivoted.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">target is negative or not finite, or budget is below rank 1
+    /// everywhere.</exception>
+    [<CompiledName("AllocateToTarget")>]
+    let allocateToTarget
+        (pivoted: bool[])
+        (importance: float[])
+        (target: float)
+        (budget: int64)
+        (inputs: int[])
+        (outputs: int[])
+        (spectra: float[][])
+        =
+        if not (target >= 0.0 && Double.IsFinite target) then
+            raise (
+                ArgumentOutOfRangeException(
+                    nameof target,
+                    target,
+                    $"Expected a finite target >= 0, but it is {target}."
+                )
+            )
+
+        grow pivoted importance budget target inputs outputs spectra
 
     /// <summary>Ranks for every layer so that the model stores at most `budget` numbers in them and the sum of the
     /// layers' predicted relative squared output errors, each multiplied by its importance w_l, is small: greedily, every layer starts at rank 1 and the next
