@@ -326,7 +326,7 @@ internal static class ReproduceCommand
         log($"{train.RowCount} training and {test.RowCount} test images of {train.ColumnCount} pixels, loaded in {clock.Elapsed.TotalSeconds:0.0} s.");
 
         var options = new MlpOptions { Epochs = quick ? 2 : 5, Seed = seed };
-        var network = Mlp.Train(train, trainLabels, 10, options, cancellationToken);
+        var network = Mlp.Train(train, trainLabels, 10, options, null, cancellationToken);
         var a = network.FirstLayer;
         var fullAccuracy = network.Accuracy(test, testLabels);
         log($"Trained {a.RowCount}-{a.ColumnCount}-10 ({options.Epochs} epochs, batch {options.BatchSize}, Adam {options.LearningRate}) "

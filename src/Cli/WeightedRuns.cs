@@ -24,7 +24,7 @@ internal static class WeightedRuns
             ["als"] = (a, w, k, o, t) => Wlra.Als(a, w, k, o, null, t),
             ["adam"] = (a, w, k, o, t) => Wlra.Adam(a, w, k, o, null, t),
             ["greedy"] = (a, w, k, _, t) => Wlra.Greedy(a, w, k, null, t),
-            ["sample"] = (a, w, k, o, t) => Wlra.Sample(a, w, k, o, null, t),
+            ["sample"] = (a, w, k, o, _) => Wlra.Sample(a, w, k, o),
         };
 
     /// <summary>One method's result, or the one-line reason it could not run.</summary>

@@ -1,10 +1,11 @@
 using System;
 using System.Threading;
+using System.Threading.Tasks;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace LowRank;
 
-/// <summary>Options of <see cref="Mlp.Train(Matrix{double}, int[], int, MlpOptions, CancellationToken)"/>.</summary>
+/// <summary>Options of <see cref="Mlp.Train(Matrix{double}, int[], int, MlpOptions, IProgress{MlpProgress}, CancellationToken)"/>.</summary>
 public sealed record MlpOptions
 {
     /// <summary>Hidden units. Default 128.</summary>
@@ -46,6 +47,7 @@ public sealed class Mlp
     /// <param name="labels">N labels in [0, classes).</param>
     /// <param name="classes">The number of classes.</param>
     /// <param name="options">Sizes, epochs, step and seed; null for the defaults.</param>
+    /// <param name="progress">Told after every epoch (its mean training loss); null for none.</param>
     /// <param name="cancellationToken">Checked before every mini-batch.</param>
     /// <returns>The trained network; O(epochs N (d + c) h).</returns>
     /// <exception cref="ArgumentException">The labels do not match the inputs, or the inputs are not finite.</exception>
@@ -56,8 +58,27 @@ public sealed class Mlp
         int[] labels,
         int classes,
         MlpOptions? options = null,
+        IProgress<MlpProgress>? progress = null,
         CancellationToken cancellationToken = default
-    ) => new(Core.MlpModule.Train((options ?? new MlpOptions()).ToCore(), classes, cancellationToken, inputs, labels));
+    ) => new(Core.MlpModule.Train((options ?? new MlpOptions()).ToCore(), classes, Reporters.Of<Core.MlpProgress, MlpProgress>(progress,
+        p => new MlpProgress(p.Epoch, p.Epochs, p.Loss)), cancellationToken, inputs, labels));
+
+    /// <summary><see cref="Train"/> on a worker thread, for callers that must not block (a UI, a server).</summary>
+    /// <param name="inputs">N x d training inputs.</param>
+    /// <param name="labels">N labels in [0, classes).</param>
+    /// <param name="classes">The number of classes.</param>
+    /// <param name="options">Null for the defaults.</param>
+    /// <param name="progress">Told after every epoch; null for none.</param>
+    /// <param name="cancellationToken">Checked before every mini-batch; cancelling ends the task cancelled.</param>
+    /// <returns>The trained network.</returns>
+    public static Task<Mlp> TrainAsync(
+        Matrix<double> inputs,
+        int[] labels,
+        int classes,
+        MlpOptions? options = null,
+        IProgress<MlpProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    ) => Task.Run(() => Train(inputs, labels, classes, options, progress, cancellationToken), cancellationToken);
 
     /// <summary>The network with its first layer replaced, for instance by a compressed approximation.</summary>
     /// <param name="layer">The new first layer, of its shape, finite.</param>
@@ -95,3 +116,10 @@ public sealed class Mlp
     public Matrix<double> OutputGradientCovariance(Matrix<double> inputs, int[] labels) =>
         Core.MlpModule.OutputGradientCovariance(core, inputs, labels);
 }
+
+/// <summary>One finished epoch of <see cref="Mlp.Train(Matrix{double}, int[], int, MlpOptions, IProgress{MlpProgress}, CancellationToken)"/>.</summary>
+/// <param name="Epoch">Epochs done, from 1.</param>
+/// <param name="Epochs">Epochs in all.</param>
+/// <param name="Loss">The epoch's mean softmax cross-entropy over the training examples, each at its mini-batch's forward
+/// pass.</param>
+public sealed record MlpProgress(int Epoch, int Epochs, double Loss);

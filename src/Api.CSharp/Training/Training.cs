@@ -141,8 +141,8 @@ public static class Training
     /// <summary>The core's progress callback, reporting to <paramref name="progress"/> (which may be null).</summary>
     internal static Microsoft.FSharp.Core.FSharpFunc<Core.TrainingProgress, Microsoft.FSharp.Core.Unit> Reporter(
         IProgress<TrainingProgress>? progress) =>
-        Microsoft.FSharp.Core.FuncConvert.FromAction<Core.TrainingProgress>(p =>
-            progress?.Report(new TrainingProgress(p.Step, p.Steps, p.Loss, p.BestLoss, p.LearningRate, p.Elapsed, p.Rejected, p.ValidationError)));
+        Reporters.Of<Core.TrainingProgress, TrainingProgress>(progress, p =>
+            new TrainingProgress(p.Step, p.Steps, p.Loss, p.BestLoss, p.LearningRate, p.Elapsed, p.Rejected, p.ValidationError));
 
     /// <summary>Runs <see cref="Train"/> on the thread pool.</summary>
     /// <param name="matrices">As for <see cref="Train"/>.</param>

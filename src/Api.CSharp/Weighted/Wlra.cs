@@ -15,7 +15,7 @@ namespace LowRank;
 /// WeightedApproximation refined = Wlra.EmW(a, weights, rank: 10);    // EM started from it
 /// </code>
 /// </example>
-public static class Wlra
+public static partial class Wlra
 {
     private static Core.WlraOptions Options(
         WlraOptions? options,
@@ -217,27 +217,22 @@ public static class Wlra
 
     /// <summary>
     /// sample (row-norm sampling of W o A; Dai 2023): the top t right singular vectors V (t as for SvdW) of a row sample of W o A, and
-    /// A~ = W^(o+) o ((W o A) V V^T).
+    /// A~ = W^(o+) o ((W o A) V V^T). One pass, no iterations: it takes no progress or cancellation.
     /// </summary>
     /// <param name="matrix">A, finite.</param>
     /// <param name="weights">W.</param>
     /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d); r as for <see cref="SvdW(Matrix{double}, Weights, int, WlraOptions)"/>.</param>
     /// <param name="options">Samples, Seed, and r and WeightFloor as for svd_w; null for the defaults.</param>
-    /// <param name="progress">Told after every iteration; null for none.</param>
-    /// <param name="cancellationToken">Checked after every iteration: cancelling stops the method within one iteration.</param>
     /// <returns>The approximation, 0 on entries of zero weight.</returns>
     /// <exception cref="System.ArgumentNullException">An argument other than <paramref name="options"/> is null.</exception>
     /// <exception cref="System.ArgumentException">As for <see cref="SvdW(Matrix{double}, Weights, int, WlraOptions)"/>.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">As for <see cref="SvdW(Matrix{double}, Weights, int, WlraOptions)"/>, or Samples &lt; 0.</exception>
-    /// <exception cref="System.OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static WeightedApproximation Sample(
         Matrix<double> matrix,
         Weights weights,
         int rank,
-        WlraOptions? options = null,
-        IProgress<WlraProgress>? progress = null,
-        CancellationToken cancellationToken = default
-    ) => new(Core.Wlra.Sample(Options(options, progress, cancellationToken), rank, Weights.CoreOf(weights), matrix));
+        WlraOptions? options = null
+    ) => new(Core.Wlra.Sample(Options(options, null, CancellationToken.None), rank, Weights.CoreOf(weights), matrix));
 
     /// <summary>
     /// Column subset selection (Corollary 1.3) by deterministic leverage scores: the c columns C of M = W o A with the

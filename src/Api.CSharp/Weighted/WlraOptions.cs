@@ -62,13 +62,7 @@ public sealed record WlraOptions
         new(MaxIterations, Tolerance, Ridge, LearningRate, Seed, Samples,
             WarmStart is null ? null : Microsoft.FSharp.Core.FSharpOption<Matrix<double>>.Some(WarmStart),
             AdamSteps, WeightRank, EnergyFraction, TotalRank, WeightFloor, Parameters, Bicriteria,
-            progress is null
-                ? Microsoft.FSharp.Core.FSharpFunc<Core.WlraProgress, Microsoft.FSharp.Core.Unit>.FromConverter(_ => null!)
-                : Microsoft.FSharp.Core.FSharpFunc<Core.WlraProgress, Microsoft.FSharp.Core.Unit>.FromConverter(p =>
-                {
-                    progress.Report(new WlraProgress(p.Method, p.Iteration, p.Limit, p.Loss));
-                    return null!;
-                }),
+            Reporters.Of<Core.WlraProgress, WlraProgress>(progress, p => new WlraProgress(p.Method, p.Iteration, p.Limit, p.Loss)),
             cancellationToken);
 }
 

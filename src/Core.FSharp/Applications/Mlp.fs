@@ -18,6 +18,17 @@ type Mlp = {
     B2: float[]
 }
 
+/// One finished epoch of Mlp.train.
+type MlpProgress = {
+    /// Epochs done, from 1.
+    Epoch: int
+    /// Epochs in all.
+    Epochs: int
+    /// The mean softmax cross-entropy of the epoch's training examples, each taken at its mini-batch's forward pass
+    /// (before that batch's step): the running training loss, computed at no extra cost.
+    Loss: float
+}
+
 /// Options of Mlp.train.
 [<NoComparison; NoEquality>]
 type MlpOptions = {
@@ -134,6 +145,7 @@ module Mlp =
     /// +-1/sqrt(fan-in).</summary>
     /// <param name="options">Sizes, epochs and Adam's step.</param>
     /// <param name="classes">The number of classes c (10 for Fashion-MNIST).</param>
+    /// <param name="progress">Called after every epoch.</param>
     /// <param name="token">Cancels between mini-batches (OperationCanceledException).</param>
     /// <param name="inputs">N x d training inputs, one example per row (pixels / 255 for images).</param>
     /// <param name="labels">N labels in [0, c).</param>
@@ -141,8 +153,16 @@ module Mlp =
     /// <exception cref="System.ArgumentException">labels do not match inputs, or inputs are not finite.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">an option or classes is below 1.</exception>
     [<CompiledName("Train")>]
-    let train (options: MlpOptions) (classes: int) (token: CancellationToken) (inputs: Matrix<float>) (labels: int[]) =
+    let train
+        (options: MlpOptions)
+        (classes: int)
+        (progress: MlpProgress -> unit)
+        (token: CancellationToken)
+        (inputs: Matrix<float>)
+        (labels: int[])
+        =
         Guard.notNull (nameof options) options
+        Guard.notNull (nameof progress) progress
 
         for name, value in
             [
@@ -192,7 +212,8 @@ module Mlp =
         let mutable t = 0
         let order = Array.init n id
 
-        for _ in 1 .. options.Epochs do
+        for epoch in 1 .. options.Epochs do
+            let mutable loss = 0.0
             // Fisher-Yates with the seeded generator.
             for i in n - 1 .. -1 .. 1 do
                 let j = random.Next(i + 1)
@@ -207,6 +228,10 @@ module Mlp =
                 let y = batch |> Array.map (fun i -> labels[i])
                 let z1, hidden, p = forward network x
                 softmaxRows p
+
+                for i in 0 .. y.Length - 1 do
+                    loss <- loss - log (max p[i, y[i]] Double.Epsilon)
+
                 let g1 = deltas network z1 p y
                 let scale = 1.0 / float batch.Length
                 // p now holds dLoss/dlogits per example; the batch loss is their mean.
@@ -228,6 +253,12 @@ module Mlp =
                         m[i] <- 0.9 * m[i] + 0.1 * g[i]
                         s[i] <- 0.999 * s[i] + 0.001 * g[i] * g[i]
                         w[i] <- w[i] - options.LearningRate * (m[i] / c1) / (sqrt (s[i] / c2) + 1e-8)
+
+            progress {
+                Epoch = epoch
+                Epochs = options.Epochs
+                Loss = loss / float n
+            }
 
         network
 
