@@ -48,7 +48,7 @@ internal static class TrainingChoicesExperiment
                 var svdSteps = isQuick ? 4 : parsed.GetValue(powerSteps);
                 var folder = parsed.GetRequiredValue(output);
                 Directory.CreateDirectory(folder);
-                var weights = MotionWeights(training);
+                var weights = Video.MotionWeights(training);
                 terminal.Console.WriteLine(
                     $"{training.Length} training and {testing.Length} test frames of {training[0].RowCount} x {training[0].ColumnCount}; "
                         + $"weights: 1 + each pixel's standard deviation over the training frames / its mean.");
@@ -134,16 +134,6 @@ internal static class TrainingChoicesExperiment
         // The steps alone: the last report's time since training started, over the steps done.
         var perStep = last is { } report && report.Step > 0 ? report.Elapsed.TotalSeconds / report.Step : 0;
         return (result.Sketch, clock.Elapsed.TotalSeconds, perStep);
-    }
-
-    /// <summary>W = 1 + s / mean(s), with s each pixel's standard deviation over the frames: moving regions count more.</summary>
-    internal static Matrix<double> MotionWeights(IReadOnlyList<Matrix<double>> frames)
-    {
-        var mean = frames.Aggregate((a, b) => a + b) / frames.Count;
-        var variance = frames.Select(f => (f - mean).PointwisePower(2)).Aggregate((a, b) => a + b) / frames.Count;
-        var deviation = variance.PointwiseSqrt();
-        var average = deviation.Enumerate().Average();
-        return average > 0 ? 1.0 + deviation / average : deviation.Map(_ => 1.0);
     }
 
     /// <summary>One table row: the paper's Err(Te, S), and the mean residual of SCW in the three norms, every test frame

@@ -1,5 +1,6 @@
 namespace LowRank.Properties
 
+open System.Linq
 open FsCheck.FSharp
 open MathNet.Numerics.LinearAlgebra
 open Xunit
@@ -38,5 +39,81 @@ module SyntheticLaws =
                     (sprintf "rank(W) = %d, expected min(r, n, d) = %d" rank (min r (min n d)))
                     (rank = min r (min n d))
                 holds "the same seed gives the same A" (a.Equals again)
+            ])
+        |> check
+
+/// Motion weights are what their documentation says: at least 1, mean 2 when a pixel moves, the per-pixel deviation
+/// recomputed from the frames, and blind to a video's brightness and contrast.
+module MotionWeightLaws =
+
+    [<Fact>]
+    let ``motion weights are 1 + s / mean(s), mean 2 when a pixel moves, and blind to brightness and contrast`` () =
+        let case =
+            gen {
+                let! n, d = shape
+                let! count = Gen.choose (1, 5)
+                // Frames of any rank and scale, zero included; `still` repeats the first frame (nothing moves).
+                let! frames = Gen.listOfLength count (matrixOfShape n d)
+                let! still = Gen.elements [ false; false; true ]
+                let! shift = Gen.elements [ 0.0; -3.5; 1e3 ]
+                let! factor = Gen.elements [ 1.0; 0.25; 1e4 ]
+                return frames, still, shift, factor
+            }
+
+        forAll case (fun (specs, still, shift, factor) ->
+            let built = specs |> List.map (fun s -> s.Build()) |> List.toArray
+            let frames = if still then Array.map (fun _ -> built[0]) built else built
+            let w = Video.motionWeights frames
+            let n, d = frames[0].RowCount, frames[0].ColumnCount
+
+            // s_ij by its definition, pixel by pixel.
+            let s =
+                Matrix<float>
+                    .Build.Dense(
+                        n,
+                        d,
+                        fun i j ->
+                            let values = frames |> Array.map (fun f -> f[i, j])
+                            let mean = Array.average values
+                            sqrt (values |> Array.averageBy (fun x -> (x - mean) ** 2.0))
+                    )
+
+            let average = s.Enumerate() |> Seq.average
+
+            let largest =
+                frames
+                |> Array.map (fun f -> f.Enumerate() |> Seq.map abs |> Seq.max)
+                |> Array.max
+            // Well clear of the rounding threshold, so both computations agree that something moves.
+            let moved = average > 1e-10 * largest
+            // s carries rounding of eps |F| per entry, W of that over mean(s); after c F + t, of eps (|t| + c |F|).
+            let tolerance =
+                1e3 * 2.2e-16 * (largest + (abs shift + factor * largest) / factor)
+                / (average + 1e-300)
+
+            let transformed =
+                Video.motionWeights (frames |> Array.map (fun f -> f.Map(fun x -> factor * x + shift)))
+
+            all [
+                holds "W is n x d" (w.RowCount = n && w.ColumnCount = d)
+                holds "W >= 1" (w.Enumerate() |> Seq.forall (fun x -> x >= 1.0))
+                (if moved then
+                     all [
+                         close medium "mean(W)" (w.Enumerate() |> Seq.average) 2.0
+                         atMost
+                             { Absolute = tolerance + 1e-13 * w.Enumerate().Max(); Relative = 0.0 }
+                             "||W - (1 + s / mean s)||_max"
+                             ((w - s.Map(fun x -> 1.0 + x / average)).Enumerate() |> Seq.map abs |> Seq.max)
+                             0.0
+                         atMost
+                             { Absolute = tolerance + 1e-13 * w.Enumerate().Max(); Relative = 0.0 }
+                             "||W(c F + t) - W(F)||_max"
+                             ((transformed - w).Enumerate() |> Seq.map abs |> Seq.max)
+                             0.0
+                     ]
+                 elif still then
+                     holds "nothing moves: W = 1" (w.Enumerate() |> Seq.forall (fun x -> x = 1.0))
+                 else
+                     holds "too little motion to compare" true)
             ])
         |> check

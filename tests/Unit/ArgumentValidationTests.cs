@@ -174,6 +174,16 @@ public class ArgumentValidationTests
             "Expected a finite target >= 0", $"it is {target}");
 
     [Fact]
+    public void Video_MotionWeights_Throws_NamingFrames_WhenThereAreNoneOrTheyDiffer()
+    {
+        AssertNamed<ArgumentException>(() => Video.MotionWeights([]), "frames", "at least one frame", "there is none");
+        AssertNamed<ArgumentException>(() => Video.MotionWeights([Matrix<double>.Build.Dense(2, 3), Matrix<double>.Build.Dense(3, 2)]),
+            "frames", "frames[1]", "3x2");
+        AssertNamed<ArgumentException>(() => Video.MotionWeights([Matrix<double>.Build.Dense(2, 2, double.NaN)]), "frames", "frames[0]",
+            "NaN");
+    }
+
+    [Fact]
     public void PivotedFactors_Throws_WhenTheFactorsDoNotChain() =>
         AssertNamed<ArgumentException>(
             () => PivotedFactors.OfFactors(Matrix<double>.Build.Dense(5, 3, 1.0), Matrix<double>.Build.Dense(4, 6, 1.0)), "right", "left's 3 columns",

@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace LowRank;
@@ -43,4 +45,14 @@ public static class Video
     /// names the file and quotes ffmpeg.</exception>
     public static Matrix<double>[] Read(string path, VideoPixels pixels = VideoPixels.Gray, int maxFrames = 0, int width = 0) =>
         Core.Video.Read((Core.VideoPixels)(int)pixels, maxFrames, width, path);
+
+    /// <summary>Weights that count moving pixels more: W = 1 + s / mean(s), s each pixel's standard deviation over the
+    /// frames; all ones when no pixel moves. mean(W) = 2 whenever one does, and W does not change when a constant is added
+    /// to every frame or all are scaled by c &gt; 0. For <see cref="Norm.WeightedFrobenius(Matrix{double}, Matrix{double})"/>
+    /// and <see cref="TrainingOptions.LossWeights"/>.</summary>
+    /// <param name="frames">At least one frame, all of one shape, finite.</param>
+    /// <returns>W, of the frames' shape, every entry &gt;= 1; O(frames height width).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> or a frame is null.</exception>
+    /// <exception cref="ArgumentException">There is no frame, the shapes differ, or a value is not finite.</exception>
+    public static Matrix<double> MotionWeights(IEnumerable<Matrix<double>> frames) => Core.Video.MotionWeights(frames);
 }

@@ -191,3 +191,56 @@ module Video =
             raise (InvalidDataException($"{path}: ffmpeg decoded no video frame from it."))
 
         frames
+
+    /// <summary>Weights that count moving pixels more: W = 1 + s / mean(s), with s_ij the standard deviation of pixel
+    /// (i, j) over the frames (population, about their mean) and mean(s) its average over the pixels; all ones when no
+    /// pixel moves (mean(s) at most 64 ulps of the largest |value|: rounding, not motion). mean(W) = 2 whenever one does, so the weighted Frobenius norm ||W o R||_F of a residual R puts half
+    /// its weight on where the scene changes, whatever the video's contrast: W is unchanged by adding a constant to
+    /// every frame or by scaling them all by c &gt; 0. The weights of the training-choices experiment's weighted loss.
+    /// </summary>
+    /// <param name="frames">At least one frame, all of one shape, finite.</param>
+    /// <returns>W, of the frames' shape, every entry &gt;= 1. O(frames height width), two passes.</returns>
+    /// <exception cref="System.ArgumentNullException">frames or one of them is null.</exception>
+    /// <exception cref="System.ArgumentException">there is no frame, the shapes differ, or a value is not finite.
+    /// </exception>
+    [<CompiledName("MotionWeights")>]
+    let motionWeights (frames: seq<Matrix<float>>) : Matrix<float> =
+        Guard.notNull (nameof frames) frames
+        let frames = Seq.toArray frames
+
+        if frames.Length = 0 then
+            raise (ArgumentException("Expected at least one frame, but there is none.", nameof frames))
+
+        frames
+        |> Array.iteri (fun i frame ->
+            if isNull (box frame) then
+                raise (ArgumentNullException(nameof frames, $"Expected a frame at frames[{i}], but it was null."))
+
+            try
+                Guard.finiteMatrix $"frames[{i}]" frame
+                Guard.sameShape $"frames[{i}]" frame "frames[0]" frames[0] (nameof frames)
+            with :? ArgumentException as e when e.ParamName <> nameof frames ->
+                raise (ArgumentException($"frames[{i}]: {e.Message}", nameof frames, e)))
+
+        let count = float frames.Length
+        let mean = frames |> Array.reduce (+) |> fun sum -> sum / count
+
+        let deviation =
+            (frames
+             |> Array.map (fun f -> (f - mean).PointwisePower 2.0)
+             |> Array.reduce (+)
+             |> fun sum -> sum / count)
+                .PointwiseSqrt()
+
+        let average = deviation.Enumerate() |> Seq.average
+        // Identical frames leave deviations of rounding size (the mean of copies of x need not be x): below 64 ulps of
+        // the largest value nothing moves, rather than rounding noise being blown up to weights of order 1.
+        let largest =
+            frames
+            |> Array.map (fun f -> f.Enumerate() |> Seq.map abs |> Seq.max)
+            |> Array.max
+
+        if average > 64.0 * Math.Pow(2.0, -52.0) * largest then
+            deviation.Map(fun s -> 1.0 + s / average)
+        else
+            deviation.Map(fun _ -> 1.0)
