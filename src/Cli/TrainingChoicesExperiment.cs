@@ -141,21 +141,12 @@ internal static class TrainingChoicesExperiment
     private static string[] Measure(int k, string name, Sketch sketch, double seconds, double perStep, Matrix<double>[] testing, Matrix<double> weights)
     {
         var err = Scw.TestErrors(testing, [sketch], k, Normalization.TopSingularValue)[0];
-        double frobenius = 0, vnorm = 0, weighted = 0;
-        foreach (var frame in testing)
-        {
-            var top = Svd.SingularValues(frame)[0];
-            var a = top > 0 ? frame / top : frame;
-            var residual = a - Scw.Approximate(a, sketch, k).ToMatrix();
-            frobenius += Norm.Frobenius(residual);
-            vnorm += Norm.VNorm(residual);
-            weighted += Norm.WeightedFrobenius(residual, weights);
-        }
-        var count = testing.Length;
+        var means = Scw.TestResiduals(testing, sketch, k, Normalization.TopSingularValue, Norm.Frobenius, Norm.VNorm,
+            residual => Norm.WeightedFrobenius(residual, weights));
         return
         [
-            k.ToString(Invariant), name, err.ToString("0.000000", Invariant), (frobenius / count).ToString("0.000000", Invariant),
-            (vnorm / count).ToString("0.0000", Invariant), (weighted / count).ToString("0.000000", Invariant),
+            k.ToString(Invariant), name, err.ToString("0.000000", Invariant), means[0].ToString("0.000000", Invariant),
+            means[1].ToString("0.0000", Invariant), means[2].ToString("0.000000", Invariant),
             seconds.ToString("0.0", Invariant), perStep.ToString("0.000", Invariant),
         ];
     }

@@ -393,6 +393,67 @@ module ScwLaws =
             ])
         |> check
 
+    [<Fact>]
+    let ``test residuals are the mean norms of each residual, and the Frobenius one minus the optimum is Err(Te, S)``
+        ()
+        =
+        let case =
+            gen {
+                let! rows, columns = shape
+
+                let! specs =
+                    Gen.nonEmptyListOf (matrixOfShape rows columns) |> Gen.map (List.truncate 4)
+
+                let! k = Gen.choose (1, min rows columns)
+                let! sketch = sketchWithAtLeast k
+                let! normalise = Gen.elements [ false; true ]
+                return specs, k, sketch, normalise
+            }
+
+        forAll case (fun (specs, k, s, normalise) ->
+            let test = specs |> List.map (fun spec -> spec.Build())
+            let sketch = s.Build test.Head.RowCount
+
+            let normalization =
+                if normalise then
+                    Normalization.TopSingularValue
+                else
+                    Normalization.None
+
+            let means =
+                Scw.testResiduals
+                    normalization
+                    k
+                    sketch
+                    [ Norm.frobenius; (fun r -> 2.0 * Norm.frobenius r); Norm.vNorm ]
+                    test
+
+            // Each matrix scaled as the normalization says, then its residual formed and measured directly.
+            let scaled =
+                test
+                |> List.map (fun a ->
+                    let top = (Svd.singularValues a)[0]
+                    if normalise && top > 0.0 then a / top else a)
+
+            let residuals =
+                scaled |> List.map (fun a -> a - (Scw.approximate k sketch a).ToMatrix())
+
+            let optimum = scaled |> List.averageBy (fun a -> Svd.optimalError k a)
+
+            let scale = scaled |> List.averageBy Norm.frobenius
+
+            all [
+                close (medium |> scaledTo scale) "mean ||R||_F" means[0] (residuals |> List.averageBy Norm.frobenius)
+                close (high |> scaledTo scale) "the second norm is twice the first" means[1] (2.0 * means[0])
+                close (medium |> scaledTo scale) "mean ||R||_v" means[2] (residuals |> List.averageBy Norm.vNorm)
+                close
+                    (medium |> scaledTo scale)
+                    "mean ||R||_F - mean optimum = Err(Te, S)"
+                    (means[0] - optimum)
+                    (Scw.testError normalization k sketch test)
+            ])
+        |> check
+
 /// Randomized SVD with power iterations (Halko, Martinsson and Tropp 2011): from a Gaussian sketch of k + p rows and q
 /// iterations, with probability at least 1 - 6 p^(-p), ||A - A V V^T||_2 <= [1 + 11 sqrt((k + p) min(n, d))]^(1/(2q+1))
 /// sigma_(k+1) (HMT Corollary 10.9 applied to (A A^T)^q A, by HMT Theorem 9.2), and the rank-k result adds at most

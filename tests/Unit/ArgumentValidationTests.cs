@@ -184,6 +184,11 @@ public class ArgumentValidationTests
     }
 
     [Fact]
+    public void Scw_TestResiduals_Throws_NamingNorms_WhenThereIsNone() =>
+        AssertNamed<ArgumentException>(() => Scw.TestResiduals([A], Sketch.CountSketch(4, 30, 1), 2, Normalization.None), "norms",
+            "at least one norm", "norms is empty");
+
+    [Fact]
     public void PivotedFactors_Throws_WhenTheFactorsDoNotChain() =>
         AssertNamed<ArgumentException>(
             () => PivotedFactors.OfFactors(Matrix<double>.Build.Dense(5, 3, 1.0), Matrix<double>.Build.Dense(4, 6, 1.0)), "right", "left's 3 columns",

@@ -154,6 +154,31 @@ public static class Scw
                 .Select(Sketch.CoreOf),
             testSet);
 
+    /// <summary>SCW's residual on a test set in any norms: for each matrix A (scaled as <see cref="TestError"/> scales
+    /// it), R = A - SCW(S, A), and for each norm f the mean of f(R) over the test set. With <see cref="Norm.Frobenius(Matrix{double})"/>
+    /// it is the first term of Err(Te, S); with <see cref="Norm.VNorm(Matrix{double})"/> or a weighted norm, what another
+    /// loss sees of the same approximations.</summary>
+    /// <param name="testSet">Te: at least one n x d matrix, each nonempty and finite.</param>
+    /// <param name="sketch">S (m x n), with m &gt;= k.</param>
+    /// <param name="rank">k, valid for every matrix.</param>
+    /// <param name="normalization">As for <see cref="TestError"/>.</param>
+    /// <param name="norms">At least one norm of an n x d matrix.</param>
+    /// <returns>For each norm, in order, the mean of f(A - SCW(S, A)).</returns>
+    /// <exception cref="ArgumentNullException">An argument, a norm or a matrix is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="norms"/> or <paramref name="testSet"/> is empty, or a matrix
+    /// fails <see cref="Approximate(Matrix{double}, Sketch, int)"/>'s checks (the message names its index).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rank"/> is out of range, or
+    /// <paramref name="normalization"/> is not defined.</exception>
+    /// <remarks>Per matrix: one SCW and its n x d residual; the singular values only under TopSingularValue.</remarks>
+    public static double[] TestResiduals(
+        IEnumerable<Matrix<double>> testSet, Sketch sketch, int rank, Normalization normalization, params Func<Matrix<double>, double>[] norms) =>
+        Core.Scw.TestResiduals(
+            CoreNormalization(normalization),
+            rank,
+            Sketch.CoreOf(sketch),
+            norms?.Select(f => f is null ? null! : Microsoft.FSharp.Core.FuncConvert.FromFunc(f))!,
+            testSet);
+
     /// <summary>The core's normalization for a defined value; an undefined one (a cast integer) is rejected by name rather
     /// than read as None.</summary>
     private static Core.Normalization CoreNormalization(Normalization normalization) => normalization switch

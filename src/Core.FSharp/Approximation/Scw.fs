@@ -258,21 +258,9 @@ let error (rank: int) (sketch: Sketch) (matrix: Matrix<float>) =
     check rank sketch matrix
     approximateUnchecked rank sketch matrix |> residualNorm matrix
 
-/// <summary>Err(Te, S) for several sketches at once: each test matrix's singular values (for the normalization and the
-/// optimum) are computed once and shared by every sketch, so k sketches cost one SVD per matrix instead of k.</summary>
-/// <param name="normalization">As for testError.</param>
-/// <param name="rank">k, valid for every matrix of the test set.</param>
-/// <param name="sketches">At least one sketch S (m x n), each with m &gt;= k.</param>
-/// <param name="testSet">Te: at least one n x d matrix, each nonempty and finite.</param>
-/// <returns>Err(Te, S) for each sketch, in order; each equals testError for that sketch.</returns>
-/// <exception cref="System.ArgumentNullException">sketches, one of them, testSet or one of its matrices is null.
-/// </exception>
-/// <exception cref="System.ArgumentException">sketches or testSet is empty, or a matrix or sketch fails approximate's
-/// checks (the message names the matrix's or the sketch's index).</exception>
-/// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)] for a matrix.</exception>
-/// <remarks>Per matrix: its singular values once, O(n d min(n, d)), and one SCW per sketch.</remarks>
-[<CompiledName("TestErrors")>]
-let testErrors (normalization: Normalization) (rank: int) (sketches: seq<Sketch>) (testSet: seq<Matrix<float>>) =
+/// The test-set checks of testErrors and testResiduals, in order (the first bad sketch or matrix is the one reported):
+/// the sketches and the matrices as arrays.
+let private checkTestSet (rank: int) (sketches: seq<Sketch>) (testSet: seq<Matrix<float>>) =
     Guard.notNull (nameof sketches) sketches
     Guard.notNull (nameof testSet) testSet
     let sketches = Seq.toArray sketches
@@ -289,12 +277,6 @@ let testErrors (normalization: Normalization) (rank: int) (sketches: seq<Sketch>
         if isNull (box sketch) then
             raise (ArgumentNullException(nameof sketches, $"Expected a sketch, but sketches[{j}] is null.")))
 
-    // errors[j][i]: SCW's error of sketch j on matrix i; optimal[i]: the optimum, both after normalization.
-    let errors =
-        Array.init sketches.Length (fun _ -> Array.zeroCreate<float> matrices.Length)
-
-    let optimal = Array.zeroCreate<float> matrices.Length
-
     // The argument checks first, in order, so that the first bad matrix is the one reported.
     matrices
     |> Array.iteri (fun i a ->
@@ -309,19 +291,47 @@ let testErrors (normalization: Normalization) (rank: int) (sketches: seq<Sketch>
                     raise (ArgumentException($"sketches[{j}]: {e.Message}", nameof sketches, e))
                 | _ -> reraise ()))
 
+    sketches, matrices
+
+/// A test matrix scaled as the normalization asks, with its singular values (before scaling) and the scale.
+let private normalized (normalization: Normalization) (a: Matrix<float>) =
+    let s = Dense.singularValues a
+
+    let scale =
+        match normalization with
+        | Normalization.TopSingularValue when s[0] > 0.0 -> s[0]
+        | _ -> 1.0
+
+    (if scale = 1.0 then a else a / scale), s, scale
+
+/// <summary>Err(Te, S) for several sketches at once: each test matrix's singular values (for the normalization and the
+/// optimum) are computed once and shared by every sketch, so k sketches cost one SVD per matrix instead of k.</summary>
+/// <param name="normalization">As for testError.</param>
+/// <param name="rank">k, valid for every matrix of the test set.</param>
+/// <param name="sketches">At least one sketch S (m x n), each with m &gt;= k.</param>
+/// <param name="testSet">Te: at least one n x d matrix, each nonempty and finite.</param>
+/// <returns>Err(Te, S) for each sketch, in order; each equals testError for that sketch.</returns>
+/// <exception cref="System.ArgumentNullException">sketches, one of them, testSet or one of its matrices is null.
+/// </exception>
+/// <exception cref="System.ArgumentException">sketches or testSet is empty, or a matrix or sketch fails approximate's
+/// checks (the message names the matrix's or the sketch's index).</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)] for a matrix.</exception>
+/// <remarks>Per matrix: its singular values once, O(n d min(n, d)), and one SCW per sketch.</remarks>
+[<CompiledName("TestErrors")>]
+let testErrors (normalization: Normalization) (rank: int) (sketches: seq<Sketch>) (testSet: seq<Matrix<float>>) =
+    let sketches, matrices = checkTestSet rank sketches testSet
+
+    // errors[j][i]: SCW's error of sketch j on matrix i; optimal[i]: the optimum, both after normalization.
+    let errors =
+        Array.init sketches.Length (fun _ -> Array.zeroCreate<float> matrices.Length)
+
+    let optimal = Array.zeroCreate<float> matrices.Length
+
     // Then each matrix's optimum (an exact values-only SVD: a randomized top-k estimate would understate sigma_i and so
     // overstate the optimal error, biasing Err(Te, S) low) and every sketch's SCW error, computed once per matrix for
     // all sketches, matrices side by side.
     let measure (i: int) =
-        let a = matrices[i]
-        let s = Dense.singularValues a
-
-        let scale =
-            match normalization with
-            | Normalization.TopSingularValue when s[0] > 0.0 -> s[0]
-            | _ -> 1.0
-
-        let a = if scale = 1.0 then a else a / scale
+        let a, s, scale = normalized normalization matrices[i]
         optimal[i] <- Dense.twoNorm s[rank..] / scale
 
         sketches
@@ -332,6 +342,58 @@ let testErrors (normalization: Normalization) (rank: int) (sketches: seq<Sketch>
 
     let meanOptimal = Array.average optimal
     errors |> Array.map (fun e -> Array.average e - meanOptimal)
+
+/// <summary>SCW's residual on a test set measured in any norms: for each matrix A (scaled as testErrors scales it), the
+/// residual R = A - SCW(S, A), and for each norm f the mean of f(R) over the test set. With Norm.frobenius this is the
+/// first term of Err(Te, S); with Norm.vNorm or a weighted norm (Norm.weightedFrobenius W) it is what a loss other than
+/// the paper's sees of the same approximations.</summary>
+/// <param name="normalization">As for testError: TopSingularValue scales each matrix to sigma_1 = 1 first.</param>
+/// <param name="rank">k, valid for every matrix of the test set.</param>
+/// <param name="sketch">S (m x n), with m &gt;= k.</param>
+/// <param name="norms">At least one norm, each a function of an n x d matrix.</param>
+/// <param name="testSet">Te: at least one n x d matrix, each nonempty and finite.</param>
+/// <returns>For each norm, in order, mean_(A in Te) f(A - SCW(S, A)).</returns>
+/// <exception cref="System.ArgumentNullException">sketch, norms, one of them, testSet or one of its matrices is null.
+/// </exception>
+/// <exception cref="System.ArgumentException">norms or testSet is empty, or a matrix fails approximate's checks (the
+/// message names its index).</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)] for a matrix.</exception>
+/// <remarks>Per matrix: one SCW, the n x d residual (which a general norm needs; O(n d) memory), and each norm; the
+/// singular values only under TopSingularValue.</remarks>
+[<CompiledName("TestResiduals")>]
+let testResiduals
+    (normalization: Normalization)
+    (rank: int)
+    (sketch: Sketch)
+    (norms: seq<Matrix<float> -> float>)
+    (testSet: seq<Matrix<float>>)
+    =
+    Guard.notNull (nameof sketch) sketch
+    Guard.notNull (nameof norms) norms
+    let norms = Seq.toArray norms
+
+    if norms.Length = 0 then
+        raise (ArgumentException("Expected at least one norm, but norms is empty.", nameof norms))
+
+    norms
+    |> Array.iteri (fun j norm ->
+        if isNull (box norm) then
+            raise (ArgumentNullException(nameof norms, $"Expected a norm, but norms[{j}] is null.")))
+
+    let _, matrices = checkTestSet rank [| sketch |] testSet
+
+    let residualNorms (a: Matrix<float>) =
+        let scale =
+            match normalization with
+            | Normalization.TopSingularValue -> (Dense.singularValues a)[0]
+            | _ -> 1.0
+
+        let a = if scale > 0.0 && scale <> 1.0 then a / scale else a
+        let residual = a - (approximateUnchecked rank sketch a).ToMatrix()
+        norms |> Array.map (fun norm -> norm residual)
+
+    let each = matrices |> Array.map residualNorms
+    Array.init norms.Length (fun j -> each |> Array.averageBy (fun values -> values[j]))
 
 /// <summary>The test error of Indyk, Vakilian and Yuan (NeurIPS 2019, Section 5):
 /// Err(Te, S) = mean_(A in Te) ||A - SCW(S, A)||_F - mean_(A in Te) ||A - [A]_k||_F.</summary>
