@@ -23,6 +23,7 @@ internal static class ReproduceCommand
         command.Subcommands.Add(TrainingChoicesExperiment.Create(terminal));
         command.Subcommands.Add(WorstCaseExperiment.Create(terminal));
         command.Subcommands.Add(WeightedSyntheticExperiment.Create(terminal));
+        command.Subcommands.Add(ModelCompressionExperiment.Create(terminal));
         return command;
     }
 

@@ -101,12 +101,18 @@ module MotionWeightLaws =
                      all [
                          close medium "mean(W)" (w.Enumerate() |> Seq.average) 2.0
                          atMost
-                             { Absolute = tolerance + 1e-13 * w.Enumerate().Max(); Relative = 0.0 }
+                             {
+                                 Absolute = tolerance + 1e-13 * w.Enumerate().Max()
+                                 Relative = 0.0
+                             }
                              "||W - (1 + s / mean s)||_max"
                              ((w - s.Map(fun x -> 1.0 + x / average)).Enumerate() |> Seq.map abs |> Seq.max)
                              0.0
                          atMost
-                             { Absolute = tolerance + 1e-13 * w.Enumerate().Max(); Relative = 0.0 }
+                             {
+                                 Absolute = tolerance + 1e-13 * w.Enumerate().Max()
+                                 Relative = 0.0
+                             }
                              "||W(c F + t) - W(F)||_max"
                              ((transformed - w).Enumerate() |> Seq.map abs |> Seq.max)
                              0.0
