@@ -63,26 +63,11 @@ internal static class WorstCaseExperiment
                 var mixedRows = sketches[2].Sketch.Apply(Matrix<double>.Build.DenseIdentity(n));
                 sketches.Add(("random rows of mixed (J) alone", Sketch.FromMatrix(mixedRows.SubMatrix(m / 2, m - m / 2, 0, n))));
 
-                // P = I - L^+ L projects onto the orthogonal complement of the learned sketch's row space (L: its
-                // m x n matrix), so that L P B = 0 for every B.
+                // Matrices orthogonal to the learned sketch's row space, plus a faint decoy inside it (Synthetic.hiddenFrom).
                 var learned = sketches[1].Sketch.Apply(Matrix<double>.Build.DenseIdentity(n));
-                var projector = Matrix<double>.Build.DenseIdentity(n) - learned.PseudoInverse() * learned;
-                var random = new Random(parsed.GetValue(seed));
-                Matrix<double> Gaussian(int r, int c) =>
-                    Matrix<double>.Build.Dense(r, c, (_, _) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
                 double[] noises = [0.01, 0.03, 0.1, 0.3];
-                // A = P B plus a decoy 1000x weaker in the learned row space: in exact arithmetic L P B = 0, but rounding
-                // leaves noise in S A that SCW's relative rank cut-off would keep, so the decoy decides what a learned
-                // sketch sees, as the frames it was trained on would.
-                Matrix<double> Adversarial(double noise)
-                {
-                    var hidden = projector * (Gaussian(n, k) * Gaussian(k, d) + noise * Math.Sqrt(k) * Gaussian(n, d));
-                    var decoy = learned.TransposeThisAndMultiply(Gaussian(m, d));
-                    return hidden + 1e-3 * hidden.FrobeniusNorm() / decoy.FrobeniusNorm() * decoy;
-                }
-                var adversarial = noises
-                    .Select(noise => (Noise: noise, Matrices: Enumerable.Range(0, 5).Select(_ => Adversarial(noise)).ToArray()))
-                    .ToArray();
+                var hidden = Synthetic.HiddenFrom(learned, k, d, noises, 5, parsed.GetValue(seed));
+                var adversarial = noises.Select((noise, i) => (Noise: noise, Matrices: hidden[i])).ToArray();
 
                 // Mean ||A - SCW(S, A)||_F / ||A||_F, and the optimum ||A - [A]_k||_F / ||A||_F.
                 static double Relative(Matrix<double>[] set, Func<Matrix<double>, double> error) =>

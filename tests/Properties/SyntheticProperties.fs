@@ -123,3 +123,51 @@ module MotionWeightLaws =
                      holds "too little motion to compare" true)
             ])
         |> check
+
+/// Theorem 1's adversarial matrices are what their documentation says for any sketch, rank-deficient ones included.
+module HiddenFromLaws =
+
+    [<Fact>]
+    let ``a matrix hidden from a sketch has 1e-3 of its hidden part's norm in the sketch's row space, and is fixed by the seed``
+        ()
+        =
+        let case =
+            gen {
+                let! n, d = shape
+                let! m = Gen.choose (1, n + 2)
+                let! rows = matrixOfShape m n |> Gen.map (fun s -> { s with Rank = max 1 s.Rank })
+                let! k = Gen.choose (1, 4)
+                let! noise = Gen.elements [ 0.0; 0.1; 2.0 ]
+                let! s = seed
+                return rows, d, k, noise, s
+            }
+
+        forAll case (fun (rows, d, k, noise, s) ->
+            let l = rows.Build()
+            let n = l.ColumnCount
+            let a = Synthetic.hiddenFrom s 2 [| noise |] k d l |> fun sets -> sets[0][1]
+            let again = Synthetic.hiddenFrom s 2 [| noise |] k d l |> fun sets -> sets[0][1]
+            // An orthonormal basis of L's row space from its SVD (not the pseudo-inverse the function uses).
+            let svd = l.Svd(true)
+            let r = svd.S |> Seq.filter (fun x -> x > 1e-10 * svd.S[0]) |> Seq.length
+            let basis = svd.VT.SubMatrix(0, r, 0, n).Transpose()
+            let inside = basis * (basis.TransposeThisAndMultiply a)
+            let outside = a - inside
+            let scale = a.FrobeniusNorm() + 1e-300
+
+            all [
+                holds "A is n x d" (a.RowCount = n && a.ColumnCount = d)
+                holds "the same seed gives the same matrix" (a.Equals again)
+                (if outside.FrobeniusNorm() > 1e-8 * scale then
+                     close
+                         {
+                             Absolute = 1e-8 * scale
+                             Relative = 1e-8
+                         }
+                         "||decoy|| = 1e-3 ||the hidden part||"
+                         (inside.FrobeniusNorm())
+                         (1e-3 * outside.FrobeniusNorm())
+                 else
+                     holds "L sees all of R^n: nothing is hidden" (r = n))
+            ])
+        |> check

@@ -189,6 +189,17 @@ public class ArgumentValidationTests
             "at least one norm", "norms is empty");
 
     [Fact]
+    public void Synthetic_HiddenFrom_Throws_NamingTheArgument()
+    {
+        var rows = Matrix<double>.Build.Random(3, 8, 1);
+        AssertNamed<ArgumentException>(() => Synthetic.HiddenFrom(Matrix<double>.Build.Dense(3, 8), 2, 5, [0.1], 1, 0), "sketchRows", "nonzero row",
+            "all zero");
+        AssertNamed<ArgumentException>(() => Synthetic.HiddenFrom(rows, 2, 5, [], 1, 0), "noises", "at least one noise level", "empty");
+        AssertNamed<ArgumentException>(() => Synthetic.HiddenFrom(rows, 2, 5, [-0.1], 1, 0), "noises", "noise levels", "-0.1");
+        AssertNamed<ArgumentOutOfRangeException>(() => Synthetic.HiddenFrom(rows, 0, 5, [0.1], 1, 0), "rank", "rank", "0");
+    }
+
+    [Fact]
     public void PivotedFactors_Throws_WhenTheFactorsDoNotChain() =>
         AssertNamed<ArgumentException>(
             () => PivotedFactors.OfFactors(Matrix<double>.Build.Dense(5, 3, 1.0), Matrix<double>.Build.Dense(4, 6, 1.0)), "right", "left's 3 columns",

@@ -41,4 +41,22 @@ public static class Synthetic
         var problem = Core.Synthetic.WeightedProblem(seed, rows, columns, weightRank);
         return (problem.Item1, problem.Item2);
     }
+
+    /// <summary>
+    /// Matrices that a sketch with rows L (m x n) cannot see (Theorem 1 of Indyk, Vakilian and Yuan 2019): A = P B plus a
+    /// decoy in L's row space of norm 1e-3 ||P B||_F, with P = I - L^+ L and B a rank-k Gaussian signal plus noise
+    /// sqrt(k) times a Gaussian matrix. SCW with L sees only the decoy; a sketch with random rows sees P B.
+    /// </summary>
+    /// <param name="sketchRows">L (m x n): the sketch as a matrix, <c>sketch.Apply(I_n)</c>; finite, not all 0.</param>
+    /// <param name="rank">k, at least 1.</param>
+    /// <param name="columns">d, at least 1.</param>
+    /// <param name="noises">The noise levels, finite and &gt;= 0 (at least one).</param>
+    /// <param name="count">Matrices per noise level, at least 1.</param>
+    /// <param name="seed">Fixes every Gaussian.</param>
+    /// <returns>For each noise level, <paramref name="count"/> n x d matrices.</returns>
+    /// <exception cref="System.ArgumentException"><paramref name="sketchRows"/> is empty, zero or not finite, or a noise
+    /// level is negative or not finite, or there is none.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">A count or size is below 1.</exception>
+    public static Matrix<double>[][] HiddenFrom(Matrix<double> sketchRows, int rank, int columns, double[] noises, int count, int seed) =>
+        Core.Synthetic.HiddenFrom(seed, count, noises, rank, columns, sketchRows);
 }

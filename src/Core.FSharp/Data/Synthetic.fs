@@ -131,3 +131,68 @@ module Synthetic =
 
         let noise = build.Random(rows, columns, seed + 3)
         signal + noise.PointwiseDivide(w), w
+
+    /// <summary>Matrices that a sketch with rows L (m x n) cannot see, as in Theorem 1 of Indyk, Vakilian and Yuan
+    /// (NeurIPS 2019): A = P B + c L^T G, with P = I - L^+ L the projection onto the orthogonal complement of L's row
+    /// space, B = G_1 G_2 + noise sqrt(k) G_3 a rank-k signal plus noise (G_1 n x k, G_2 k x d, G_3 n x d, G m x d, all
+    /// standard normal), and c chosen so that the decoy c L^T G, which lies in L's row space, has norm 1e-3 ||P B||_F.
+    /// In exact arithmetic L P B = 0: everything A holds beyond the decoy is invisible to L, so SCW with L sees only the
+    /// decoy (rounding leaves S P B at eps size, which SCW's relative rank cut-off would otherwise keep), while a sketch
+    /// with random rows sees P B. `reproduce worst-case` measures a learned sketch and mixed ones on them.</summary>
+    /// <param name="seed">System.Random(seed) draws every Gaussian (Box-Muller), matrix by matrix in the order above,
+    /// noise by noise.</param>
+    /// <param name="count">Matrices per noise level, &gt;= 1.</param>
+    /// <param name="noises">The noise levels, each finite and &gt;= 0 (at least one).</param>
+    /// <param name="rank">k &gt;= 1, the signal's rank.</param>
+    /// <param name="columns">d &gt;= 1.</param>
+    /// <param name="sketchRows">L (m x n), the sketch as a matrix (Sketch.apply of the identity), finite, not all 0.</param>
+    /// <returns>For each noise level, count matrices of n x d. O(n^2 m) for P, then O(n d (n + k + m)) a matrix.</returns>
+    /// <exception cref="System.ArgumentException">sketchRows is empty, zero or not finite, or noises is empty or has a
+    /// negative or non-finite level.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">count, rank or columns is below 1.</exception>
+    [<CompiledName("HiddenFrom")>]
+    let hiddenFrom (seed: int) (count: int) (noises: float[]) (rank: int) (columns: int) (sketchRows: Matrix<float>) =
+        Guard.positive (nameof count) count
+        Guard.positive (nameof rank) rank
+        Guard.positive (nameof columns) columns
+        Guard.finiteMatrix (nameof sketchRows) sketchRows
+        Guard.notNull (nameof noises) noises
+
+        if noises.Length = 0 then
+            raise (ArgumentException("Expected at least one noise level, but noises is empty.", nameof noises))
+
+        Guard.nonNegativeFinite (nameof noises) (nameof noises) "noise levels" noises
+
+        if sketchRows.FrobeniusNorm() = 0.0 then
+            raise (
+                ArgumentException(
+                    "Expected a sketch with a nonzero row, but sketchRows is all zero.",
+                    nameof sketchRows
+                )
+            )
+
+        let m, n = sketchRows.RowCount, sketchRows.ColumnCount
+
+        let projector =
+            Matrix<float>.Build.DenseIdentity n - sketchRows.PseudoInverse() * sketchRows
+
+        let random = Random(seed)
+
+        // Box-Muller, one pair of uniforms an entry, in MathNet's initialisation order.
+        let gaussian rows cols =
+            Matrix<float>
+                .Build.Dense(
+                    rows,
+                    cols,
+                    fun _ _ ->
+                        sqrt (-2.0 * log (1.0 - random.NextDouble()))
+                        * cos (2.0 * Math.PI * random.NextDouble())
+                )
+
+        noises
+        |> Array.map (fun noise ->
+            Array.init count (fun _ ->
+                let signal = gaussian n rank * gaussian rank columns
+                let hidden = projector * (signal + noise * sqrt (float rank) * gaussian n columns)
+                let decoy = sketchRows.TransposeThisAndMultiply(gaussian m columns)
+                hidden + 1e-3 * hidden.FrobeniusNorm() / decoy.FrobeniusNorm() * decoy))
