@@ -47,9 +47,9 @@ module WlraProblem =
                 k
                 weights
                 a
-        | "em" -> Wlra.em options k weights a
-        | "em_w" -> Wlra.emW options k weights a
-        | "als" -> Wlra.als options k weights a
+        | "em" -> Wlra.em options ignore Threading.CancellationToken.None k weights a
+        | "em_w" -> Wlra.emW options ignore Threading.CancellationToken.None k weights a
+        | "als" -> Wlra.als options ignore Threading.CancellationToken.None k weights a
         | other -> failwithf "unknown method %s" other
 
 /// A column with each case's weighted loss, computed once per case outside the timed runs.

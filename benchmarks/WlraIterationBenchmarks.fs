@@ -38,19 +38,22 @@ type WlraIterationBenchmarks() =
     member _.OneFullSvd() = Svd.bestRankK 10 a
 
     [<Benchmark>]
-    member _.Em25() = Wlra.em options 10 weights a
+    member _.Em25() =
+        Wlra.em options ignore Threading.CancellationToken.None 10 weights a
 
     [<Benchmark>]
-    member _.Als25() = Wlra.als options 10 weights a
+    member _.Als25() =
+        Wlra.als options ignore Threading.CancellationToken.None 10 weights a
 
     [<Benchmark>]
-    member _.Adam25() = Wlra.adam options 10 weights a
+    member _.Adam25() =
+        Wlra.adam options ignore Threading.CancellationToken.None 10 weights a
 
     /// With Em25 and Adam25, the time of one iteration without the start: (T225 - T25) / 200.
     [<Benchmark>]
     member _.Em225() =
-        Wlra.em { options with MaxIterations = 225 } 10 weights a
+        Wlra.em { options with MaxIterations = 225 } ignore Threading.CancellationToken.None 10 weights a
 
     [<Benchmark>]
     member _.Adam225() =
-        Wlra.adam { options with AdamSteps = 225 } 10 weights a
+        Wlra.adam { options with AdamSteps = 225 } ignore Threading.CancellationToken.None 10 weights a

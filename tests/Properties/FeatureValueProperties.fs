@@ -96,10 +96,10 @@ module FeatureValues =
             let methods = [
                 "svd", (fun () -> Wlra.svd k weights a)
                 "svd_w", (fun () -> Wlra.svdW options k weights a)
-                "em", (fun () -> Wlra.em options k weights a)
-                "als", (fun () -> Wlra.als options k weights a)
-                "adam", (fun () -> Wlra.adam options k weights a)
-                "greedy", (fun () -> Wlra.greedy options k weights a)
+                "em", (fun () -> Wlra.em options ignore CancellationToken.None k weights a)
+                "als", (fun () -> Wlra.als options ignore CancellationToken.None k weights a)
+                "adam", (fun () -> Wlra.adam options ignore CancellationToken.None k weights a)
+                "greedy", (fun () -> Wlra.greedy ignore CancellationToken.None k weights a)
                 "sample", (fun () -> Wlra.sample options k weights a)
             ]
 

@@ -164,8 +164,8 @@ module ReweightedBeatsAnyRankK =
             "random rank-k", Norm.weightedFrobenius w (a - randomRankK ())
             "random rank-k", Norm.weightedFrobenius w (a - randomRankK ())
             "svd", (Wlra.svd k weights a).Loss
-            "em", (Wlra.em options k weights a).Loss
-            "als", (Wlra.als options k weights a).Loss
+            "em", (Wlra.em options ignore Threading.CancellationToken.None k weights a).Loss
+            "als", (Wlra.als options ignore Threading.CancellationToken.None k weights a).Loss
         ]
 
     [<Fact>]
@@ -440,7 +440,9 @@ module EmNeverIncreasesLoss =
                     WarmStart = (if start = "default" then None else Some startMatrix)
             }
 
-            let result = Wlra.em options case.K weights a
+            let result =
+                Wlra.em options ignore Threading.CancellationToken.None case.K weights a
+
             let initial = Norm.weightedFrobenius w (a - startMatrix)
             let accuracy = medium |> scaledTo (Norm.weightedFrobenius w a)
             let steps = Array.append [| initial |] result.LossHistory

@@ -17,11 +17,10 @@ namespace LowRank;
 /// </example>
 public static partial class Wlra
 {
-    private static Core.WlraOptions Options(
-        WlraOptions? options,
-        IProgress<WlraProgress>? progress = null,
-        CancellationToken cancellationToken = default
-    ) => (options ?? new WlraOptions()).ToCore(progress, cancellationToken);
+    private static Core.WlraOptions Options(WlraOptions? options) => (options ?? new WlraOptions()).ToCore();
+
+    private static Microsoft.FSharp.Core.FSharpFunc<Core.WlraProgress, Microsoft.FSharp.Core.Unit> Reporter(IProgress<WlraProgress>? progress) =>
+        Reporters.Of<Core.WlraProgress, WlraProgress>(progress, p => new WlraProgress(p.Method, p.Iteration, p.Limit, p.Loss));
 
     /// <summary>The weighted loss ||W o (A - A~)||_F of an approximation.</summary>
     /// <param name="matrix">A.</param>
@@ -53,7 +52,7 @@ public static partial class Wlra
     public static void Validate(WlraOptions options)
     {
         System.ArgumentNullException.ThrowIfNull(options);
-        Core.Wlra.Validate(options.ToCore(null, default));
+        Core.Wlra.Validate(options.ToCore());
     }
 
     /// <summary>
@@ -128,7 +127,7 @@ public static partial class Wlra
         WlraOptions? options = null,
         IProgress<WlraProgress>? progress = null,
         CancellationToken cancellationToken = default
-    ) => new(Core.Wlra.Em(Options(options, progress, cancellationToken), rank, Weights.CoreOf(weights), matrix));
+    ) => new(Core.Wlra.Em(Options(options), Reporter(progress), cancellationToken, rank, Weights.CoreOf(weights), matrix));
 
     /// <summary>em_w: em started from svd_w's solution truncated to rank k.</summary>
     /// <param name="matrix">A, finite.</param>
@@ -149,7 +148,7 @@ public static partial class Wlra
         WlraOptions? options = null,
         IProgress<WlraProgress>? progress = null,
         CancellationToken cancellationToken = default
-    ) => new(Core.Wlra.EmW(Options(options, progress, cancellationToken), rank, Weights.CoreOf(weights), matrix));
+    ) => new(Core.Wlra.EmW(Options(options), Reporter(progress), cancellationToken, rank, Weights.CoreOf(weights), matrix));
 
     /// <summary>als: weighted alternating least squares on U V^T with a small ridge term, started from [A]_k.</summary>
     /// <param name="matrix">A, finite.</param>
@@ -170,7 +169,7 @@ public static partial class Wlra
         WlraOptions? options = null,
         IProgress<WlraProgress>? progress = null,
         CancellationToken cancellationToken = default
-    ) => new(Core.Wlra.Als(Options(options, progress, cancellationToken), rank, Weights.CoreOf(weights), matrix));
+    ) => new(Core.Wlra.Als(Options(options), Reporter(progress), cancellationToken, rank, Weights.CoreOf(weights), matrix));
 
     /// <summary>adam: U V^T optimised by Adam on the squared weighted loss from the balanced factors of [A]_k.</summary>
     /// <param name="matrix">A, finite.</param>
@@ -191,7 +190,7 @@ public static partial class Wlra
         WlraOptions? options = null,
         IProgress<WlraProgress>? progress = null,
         CancellationToken cancellationToken = default
-    ) => new(Core.Wlra.Adam(Options(options, progress, cancellationToken), rank, Weights.CoreOf(weights), matrix));
+    ) => new(Core.Wlra.Adam(Options(options), Reporter(progress), cancellationToken, rank, Weights.CoreOf(weights), matrix));
 
     /// <summary>
     /// greedy (Bhaskara et al. 2021): k times, add the top right singular vector of W^2 o (A - X) to an orthonormal basis
@@ -213,7 +212,7 @@ public static partial class Wlra
         int rank,
         IProgress<WlraProgress>? progress = null,
         CancellationToken cancellationToken = default
-    ) => new(Core.Wlra.Greedy(Options(null, progress, cancellationToken), rank, Weights.CoreOf(weights), matrix));
+    ) => new(Core.Wlra.Greedy(Reporter(progress), cancellationToken, rank, Weights.CoreOf(weights), matrix));
 
     /// <summary>
     /// sample (row-norm sampling of W o A; Dai 2023): the top t right singular vectors V (t as for SvdW) of a row sample of W o A, and
@@ -232,7 +231,7 @@ public static partial class Wlra
         Weights weights,
         int rank,
         WlraOptions? options = null
-    ) => new(Core.Wlra.Sample(Options(options, null, CancellationToken.None), rank, Weights.CoreOf(weights), matrix));
+    ) => new(Core.Wlra.Sample(Options(options), rank, Weights.CoreOf(weights), matrix));
 
     /// <summary>
     /// Column subset selection (Corollary 1.3) by deterministic leverage scores: the c columns C of M = W o A with the

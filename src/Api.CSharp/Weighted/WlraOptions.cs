@@ -58,12 +58,10 @@ public sealed record WlraOptions
     /// rule of <see cref="Parameters"/>).</summary>
     public bool Bicriteria { get; init; }
 
-    internal Core.WlraOptions ToCore(System.IProgress<WlraProgress>? progress, System.Threading.CancellationToken cancellationToken) =>
+    internal Core.WlraOptions ToCore() =>
         new(MaxIterations, Tolerance, Ridge, LearningRate, Seed, Samples,
             WarmStart is null ? null : Microsoft.FSharp.Core.FSharpOption<Matrix<double>>.Some(WarmStart),
-            AdamSteps, WeightRank, EnergyFraction, TotalRank, WeightFloor, Parameters, Bicriteria,
-            Reporters.Of<Core.WlraProgress, WlraProgress>(progress, p => new WlraProgress(p.Method, p.Iteration, p.Limit, p.Loss)),
-            cancellationToken);
+            AdamSteps, WeightRank, EnergyFraction, TotalRank, WeightFloor, Parameters, Bicriteria);
 }
 
 /// <summary>One finished iteration of a weighted method.</summary>

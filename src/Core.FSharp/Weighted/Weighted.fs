@@ -217,7 +217,7 @@ type WeightedApproximation = {
         | Reweighting.DivideByWeights(weights, floor) -> WeightColumns.divide floor weights product
         | Reweighting.MultiplyBy(p, q) -> product.PointwiseMultiply(Dense.multiply p q)
 
-/// One iteration of a weighted low-rank approximation method, reported through WlraOptions.Progress.
+/// One iteration of an iterative weighted method (em, em_w, als, adam, greedy), reported to its progress argument.
 [<NoComparison; NoEquality>]
 type WlraProgress = {
     /// The method, as in WeightedApproximation.Method.
@@ -270,16 +270,11 @@ type WlraOptions = {
     /// bicriteria form of Theorem 1.2 (Woodruff and Yasuda 2024), whose loss is at most the best rank-k loss when W has
     /// rank r, at r times the storage of rank-k factors. Default false (the budget rule of Parameters).
     Bicriteria: bool
-    /// Called after each iteration of the iterative methods (and once by the one-shot ones).
-    Progress: WlraProgress -> unit
-    /// Checked before every iteration: a cancelled token stops the method within one iteration with
-    /// OperationCanceledException.
-    Cancellation: CancellationToken
 } with
 
     /// MaxIterations 25, Tolerance 1e-6, Ridge 1e-8, LearningRate 1e-2, Seed 0, Samples 0, no warm start (em starts
     /// from [A]_k), AdamSteps 500, r chosen with EnergyFraction 0.99 (when asked for), no total rank, no weight floor,
-    /// the budget k (n + d), no bicriteria rank, no progress, no cancellation.
+    /// the budget k (n + d), no bicriteria rank.
     static member Default = {
         MaxIterations = 25
         Tolerance = 1e-6
@@ -295,8 +290,6 @@ type WlraOptions = {
         WeightFloor = 0.0
         Parameters = 0L
         Bicriteria = false
-        Progress = ignore
-        Cancellation = CancellationToken.None
     }
 
 /// Builds weights for weighted low-rank approximation.

@@ -5,6 +5,7 @@
 module LowRank.Core.Wlra
 
 open System
+open System.Threading
 open MathNet.Numerics.LinearAlgebra
 
 open LowRank.Core.WlraShared
@@ -96,7 +97,9 @@ let svdW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<f
 /// <summary>The `em` baseline (Srebro and Jaakkola 2003): X &lt;- [W2 o A + (1 - W2) o X]_k with W2 = W^2 / max W^2,
 /// from options.WarmStart or [A]_k, until the loss decreases by less than options.Tolerance times itself or
 /// options.MaxIterations is reached.</summary>
-/// <param name="options">MaxIterations, Tolerance, WarmStart (a zero matrix starts from 0), Progress, Cancellation.</param>
+/// <param name="options">MaxIterations, Tolerance, WarmStart (a zero matrix starts from 0).</param>
+/// <param name="progress">Called after every iteration (`ignore` for none).</param>
+/// <param name="token">Checked after every iteration: a cancelled token stops the method within one iteration.</param>
 /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A, finite.</param>
@@ -107,14 +110,23 @@ let svdW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<f
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">matrix or the warm start is not finite or of the wrong shape.</exception>
 /// <exception cref="System.ArgumentOutOfRangeException">rank or an option is out of range.</exception>
-/// <exception cref="System.OperationCanceledException">options.Cancellation was cancelled (checked every iteration).</exception>
+/// <exception cref="System.OperationCanceledException">token was cancelled (checked every iteration).</exception>
 [<CompiledName("Em")>]
-let em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    WlraEm.em options rank weights matrix
+let em
+    (options: WlraOptions)
+    (progress: WlraProgress -> unit)
+    (token: CancellationToken)
+    (rank: int)
+    (weights: Weights)
+    (matrix: Matrix<float>)
+    =
+    Guard.notNull (nameof progress) progress
+    WlraEm.em options progress token rank weights matrix
 
 /// <summary>The `em_w` method: em started from svd_w's solution truncated to rank k.</summary>
-/// <param name="options">MaxIterations, Tolerance, Progress, Cancellation, and svd_w's options (WarmStart is ignored).
-/// </param>
+/// <param name="options">MaxIterations, Tolerance, and svd_w's options (WarmStart is ignored).</param>
+/// <param name="progress">Called after every iteration (`ignore` for none).</param>
+/// <param name="token">Checked after every iteration: a cancelled token stops the method within one iteration.</param>
 /// <param name="rank">k, 1 &lt;= k &lt;= min(n, d).</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A, finite.</param>
@@ -122,10 +134,18 @@ let em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<flo
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">as for em.</exception>
 /// <exception cref="System.ArgumentOutOfRangeException">as for svdW and em.</exception>
-/// <exception cref="System.OperationCanceledException">options.Cancellation was cancelled.</exception>
+/// <exception cref="System.OperationCanceledException">token was cancelled.</exception>
 [<CompiledName("EmW")>]
-let emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    WlraEm.emW options rank weights matrix
+let emW
+    (options: WlraOptions)
+    (progress: WlraProgress -> unit)
+    (token: CancellationToken)
+    (rank: int)
+    (weights: Weights)
+    (matrix: Matrix<float>)
+    =
+    Guard.notNull (nameof progress) progress
+    WlraEm.emW options progress token rank weights matrix
 
 /// <summary>The `als` baseline: weighted alternating least squares on A ~ U V^T, each half-step solving
 /// min sum_ij W_ij^2 (A_ij - u_i . v_j)^2 + lambda (||U||^2 + ||V||^2) exactly for one factor, lambda =
@@ -133,6 +153,8 @@ let emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
 /// A's scale too, the result scales with A, and Gram matrices neither overflow nor underflow); started from [A]_k.
 /// </summary>
 /// <param name="options">MaxIterations, Tolerance, Ridge.</param>
+/// <param name="progress">Called after every iteration (`ignore` for none).</param>
+/// <param name="token">Checked after every iteration: a cancelled token stops the method within one iteration.</param>
 /// <param name="rank">k.</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A.</param>
@@ -140,9 +162,18 @@ let emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<fl
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">as for em.</exception>
 /// <exception cref="System.ArgumentOutOfRangeException">rank or an option is out of range.</exception>
+/// <exception cref="System.OperationCanceledException">token was cancelled.</exception>
 [<CompiledName("Als")>]
-let als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    WlraAls.als options rank weights matrix
+let als
+    (options: WlraOptions)
+    (progress: WlraProgress -> unit)
+    (token: CancellationToken)
+    (rank: int)
+    (weights: Weights)
+    (matrix: Matrix<float>)
+    =
+    Guard.notNull (nameof progress) progress
+    WlraAls.als options progress token rank weights matrix
 
 /// <summary>Practical svd_w (after Algorithm 2 of Woodruff and Yasuda 2024): P Q, a rank-t approximation of the
 /// entrywise inverse of W, and A~ = (P Q) o [W o A]_t with t as for svdW, so that W^(o-1) is never needed at reconstruction.
@@ -169,7 +200,9 @@ let svdWPractical (options: WlraOptions) (rank: int) (weights: Weights) (matrix:
 
 /// <summary>The `adam` baseline: U V^T optimised by Adam (beta1 0.9, beta2 0.999) on ||W o (A - U V^T)||_F^2 from
 /// the balanced factors of [A]_k, step options.LearningRate times the root-mean-square entry of A.</summary>
-/// <param name="options">AdamSteps, Tolerance, LearningRate, Progress, Cancellation.</param>
+/// <param name="options">AdamSteps, Tolerance, LearningRate.</param>
+/// <param name="progress">Called after every iteration (`ignore` for none).</param>
+/// <param name="token">Checked after every iteration: a cancelled token stops the method within one iteration.</param>
 /// <param name="rank">k.</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A.</param>
@@ -177,14 +210,24 @@ let svdWPractical (options: WlraOptions) (rank: int) (weights: Weights) (matrix:
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">as for em.</exception>
 /// <exception cref="System.ArgumentOutOfRangeException">rank or an option is out of range.</exception>
+/// <exception cref="System.OperationCanceledException">token was cancelled.</exception>
 [<CompiledName("Adam")>]
-let adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    WlraAdam.adam options rank weights matrix
+let adam
+    (options: WlraOptions)
+    (progress: WlraProgress -> unit)
+    (token: CancellationToken)
+    (rank: int)
+    (weights: Weights)
+    (matrix: Matrix<float>)
+    =
+    Guard.notNull (nameof progress) progress
+    WlraAdam.adam options progress token rank weights matrix
 
 /// <summary>The `greedy` baseline (Bhaskara, Ruwanpathirana and Wijewardena 2021): k times, add the top right singular
 /// vector of the gradient W^2 o (A - X) to an orthonormal basis V, then refit the rows of X = U V^T by weighted least
 /// squares.</summary>
-/// <param name="options">Progress and Cancellation.</param>
+/// <param name="progress">Called after every iteration (`ignore` for none).</param>
+/// <param name="token">Checked after every iteration: a cancelled token stops the method within one iteration.</param>
 /// <param name="rank">k.</param>
 /// <param name="weights">W.</param>
 /// <param name="matrix">A.</param>
@@ -192,9 +235,17 @@ let adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<f
 /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
 /// <exception cref="System.ArgumentException">as for svd.</exception>
 /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)].</exception>
+/// <exception cref="System.OperationCanceledException">token was cancelled.</exception>
 [<CompiledName("Greedy")>]
-let greedy (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    WlraGreedy.greedy options rank weights matrix
+let greedy
+    (progress: WlraProgress -> unit)
+    (token: CancellationToken)
+    (rank: int)
+    (weights: Weights)
+    (matrix: Matrix<float>)
+    =
+    Guard.notNull (nameof progress) progress
+    WlraGreedy.greedy progress token rank weights matrix
 
 /// <summary>The `sample` baseline (row-norm sampling of W o A, Frieze, Kannan and Vempala; Dai 2023): sample s rows of
 /// M = W o A with probability proportional to their squared norms, scaled by 1/sqrt(s p_i); V spans the sample's top

@@ -11,7 +11,7 @@ open LowRank.Core.WlraAls
 open LowRank.Core.WlraPractical
 
 /// The implementation of Wlra.adam.
-let internal adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+let internal adam (options: WlraOptions) progress token (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     let w = check rank weights matrix
     let start = Svd.bestRankK rank matrix
@@ -85,6 +85,6 @@ let internal adam (options: WlraOptions) (rank: int) (weights: Weights) (matrix:
             bestV <- v.Clone()
 
         converged <- abs (previous - current) <= options.Tolerance * previous
-        iterationDone options "adam" t options.AdamSteps current
+        iterationDone progress token "adam" t options.AdamSteps current
 
     result "adam" weights matrix bestU (bestV.Transpose()) Reweighting.None 0 t converged (history.ToArray())

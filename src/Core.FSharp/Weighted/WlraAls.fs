@@ -151,7 +151,7 @@ let internal weightedRows (w2: Matrix<float>) (a: Matrix<float>) (v: Matrix<floa
     x
 
 /// The implementation of Wlra.als.
-let internal als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+let internal als (options: WlraOptions) progress token (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     let w = check rank weights matrix
     let w2 = w.PointwiseMultiply w
@@ -178,7 +178,7 @@ let internal als (options: WlraOptions) (rank: int) (weights: Weights) (matrix: 
         history.Add(unscale current)
         converged <- abs (previous - current) <= options.Tolerance * previous
         previous <- current
-        iterationDone options "als" iteration options.MaxIterations (unscale current)
+        iterationDone progress token "als" iteration options.MaxIterations (unscale current)
 
     result
         "als"

@@ -16,6 +16,8 @@ open LowRank.Core.WlraReweighted
 let internal emFrom
     name
     (options: WlraOptions)
+    progress
+    token
     rank
     (weights: Weights)
     (w: Matrix<float>)
@@ -71,7 +73,7 @@ let internal emFrom
         history.Add current
         converged <- previous - current <= options.Tolerance * previous
         previous <- current
-        iterationDone options name iteration options.MaxIterations (Math.ScaleB(current, e))
+        iterationDone progress token name iteration options.MaxIterations (Math.ScaleB(current, e))
 
     let unscale (x: float) = Math.ScaleB(x, e)
 
@@ -88,7 +90,7 @@ let internal emFrom
         (history.ToArray() |> Array.map unscale)
 
 /// The implementation of Wlra.em.
-let internal em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+let internal em (options: WlraOptions) progress token (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     let w = check rank weights matrix
 
@@ -108,10 +110,10 @@ let internal em (options: WlraOptions) (rank: int) (weights: Weights) (matrix: M
                 Svd.bestRankK rank start
         | None -> Svd.bestRankK rank matrix
 
-    emFrom "em" options rank weights w matrix start
+    emFrom "em" options progress token rank weights w matrix start
 
 /// The implementation of Wlra.emW.
-let internal emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
+let internal emW (options: WlraOptions) progress token (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     checkOptions options
     let w = check rank weights matrix
     // The start's storage is never kept (em_w stores rank k), so it takes the bicriteria rank r k of Theorem 1.2.
@@ -121,7 +123,7 @@ let internal emW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: 
     let start = reweightedStart.ToMatrix() |> Svd.bestRankK rank
 
     {
-        emFrom "em_w" options rank weights w matrix start with
+        emFrom "em_w" options progress token rank weights w matrix start with
             WeightRank = reweightedStart.WeightRank
             RankChoice = reweightedStart.RankChoice
     }

@@ -12,8 +12,7 @@ open LowRank.Core.WlraPractical
 open LowRank.Core.WlraAdam
 
 /// The implementation of Wlra.greedy.
-let internal greedy (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
-    checkOptions options
+let internal greedy progress token (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     let w = check rank weights matrix
     let w2 = w.PointwiseMultiply w
     let d = matrix.ColumnCount
@@ -45,6 +44,6 @@ let internal greedy (options: WlraOptions) (rank: int) (weights: Weights) (matri
         u <- weightedRows w2 matrix basis 0.0
         let current = lossOf w matrix (Dense.gemm false u true basis)
         history.Add current
-        iterationDone options "greedy" step rank current
+        iterationDone progress token "greedy" step rank current
 
     result "greedy" weights matrix u (basis.Transpose()) Reweighting.None 0 rank true (history.ToArray())

@@ -29,6 +29,8 @@ let internal svdWPractical (options: WlraOptions) (rank: int) (weights: Weights)
                     WarmStart = None
                     Ridge = 0.0
             }
+            ignore
+            Threading.CancellationToken.None
             total
             weights
             inverse

@@ -19,7 +19,6 @@ let internal check (rank: int) (weights: Weights) (matrix: Matrix<float>) =
 
 let internal checkOptions (options: WlraOptions) =
     Guard.notNull (nameof options) options
-    Guard.notNull "options.Progress" options.Progress
 
     let outOfRange (field: string) (value: obj) (expected: string) =
         raise (
@@ -62,15 +61,22 @@ let internal checkOptions (options: WlraOptions) =
 
 /// Reports one finished iteration, then stops if cancellation was requested, so that a cancelled call returns within
 /// one iteration.
-let internal iterationDone (options: WlraOptions) name iteration limit loss =
-    options.Progress {
+let internal iterationDone
+    (progress: WlraProgress -> unit)
+    (token: Threading.CancellationToken)
+    name
+    iteration
+    limit
+    loss
+    =
+    progress {
         Method = name
         Iteration = iteration
         Limit = limit
         Loss = loss
     }
 
-    options.Cancellation.ThrowIfCancellationRequested()
+    token.ThrowIfCancellationRequested()
 
 /// The exponent e the iterative methods scale A by (Dense.largestExponent): their squared quantities (a power step, a
 /// Gram matrix) would overflow near 1e154 and lose their digits near 1e-154.
