@@ -207,6 +207,14 @@ module Compression =
     /// symmetric (to 1e-10 of its largest entry), zero, or not positive semidefinite (an eigenvalue below -1e-9 times the
     /// largest).</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">rank or ridge is out of range.</exception>
+    /// <example>
+    /// <code lang="fsharp">
+    /// let inputs = Matrix&lt;float&gt;.Build.Random(5000, 784, 1) // N examples of the layer's n inputs
+    /// let layer = Matrix&lt;float&gt;.Build.Random(784, 128, 2) // A, inputs x outputs
+    /// let compressed = Compression.dataAware 1e-4 20 (Compression.inputCovariance inputs) layer
+    /// let approximation = compressed.ToMatrix() // Left Right, rank 20
+    /// </code>
+    /// </example>
     [<CompiledName("DataAware")>]
     let dataAware (ridge: float) (rank: int) (covariance: Matrix<float>) (layer: Matrix<float>) =
         check ridge rank (nameof covariance) covariance layer

@@ -270,6 +270,13 @@ module ModelBudget =
     /// <exception cref="System.ArgumentException">as for allocatePivoted.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">target is negative or not finite, or budget is below rank 1
     /// everywhere.</exception>
+    /// <example>
+    /// <code lang="fsharp">
+    /// // Two 384 x 384 layers, their whitened spectra, importances from probes; the fewest numbers for E &lt;= 0.05.
+    /// let spectra = [| Array.init 384 (fun i -> exp (-0.02 * float i)); Array.init 384 (fun i -> exp (-0.05 * float i)) |]
+    /// let ranks = ModelBudget.allocateToTarget [| true; true |] [| 0.3; 0.1 |] 0.05 Int64.MaxValue [| 384; 384 |] [| 384; 384 |] spectra
+    /// </code>
+    /// </example>
     [<CompiledName("AllocateToTarget")>]
     let allocateToTarget
         (pivoted: bool[])

@@ -109,6 +109,14 @@ let private check (rank: int) (sketch: Sketch) (matrix: Matrix<float>) =
 /// <remarks>Cost: S A in O(nnz(A) + m d) for a CountSketch; the SVD of S A in O(d m^2); A V in O(nnz(A) r); the SVD
 /// of A V in O(n r^2); forming Right in O(k r d). No n x n, d x d or n x d matrix is formed. Directions of S A with
 /// singular values below the rank threshold are dropped, as a least-squares solver would.</remarks>
+/// <example>
+/// <code lang="fsharp">
+/// let a = Matrix&lt;float&gt;.Build.Random(1000, 200, 1)
+/// let sketch = Sketch.countSketch 7 20 a.RowCount // seed, m = 20 rows, n columns
+/// let approximation = Scw.approximate 10 sketch a // rank k = 10
+/// let error = Scw.errorOf a approximation // ||A - SCW(S, A)||_F, without forming the n x d product
+/// </code>
+/// </example>
 [<CompiledName("Approximate")>]
 let approximate (rank: int) (sketch: Sketch) (matrix: Matrix<float>) : LowRankApproximation =
     check rank sketch matrix

@@ -508,6 +508,14 @@ module Training =
     /// (Backend.sideBySide). SCW's factors of a video frame are just above .NET's 85,000-byte large-object threshold:
     /// a program that trains on large matrices should raise System.GC.LOHThreshold (the lowrank CLI sets 4 MiB; 100
     /// steps on 600 frames then took 5 s instead of 22 s, benchmarks/README.md).</remarks>
+    /// <example>
+    /// <code lang="fsharp">
+    /// let frames = Synthetic.videoLike 1 120 48 64 // seed, frames, height, width
+    /// let options = { Training.defaults 10 20 with Steps = 200 } // k = 10, m = 20
+    /// let result = Training.train options (fun p -> printfn "step %d: %g" p.Step p.Loss) CancellationToken.None frames
+    /// SketchFile.save "learned.sketch" result.Sketch
+    /// </code>
+    /// </example>
     [<CompiledName("Train")>]
     let train
         (options: TrainingOptions)

@@ -90,6 +90,14 @@ let svdWBudget (totalRank: int) (weights: Weights) (matrix: Matrix<float>) =
 /// the budget leaves no rank (it is below n + d), or an option is out of range.</exception>
 /// <remarks>O(n d min(n, d)) for the SVD of W o A, plus O(n d r) to choose r for dense weights under Bicriteria. With
 /// rank-one weights w u^T and t = k it is the exact weighted rank-k optimum.</remarks>
+/// <example>
+/// <code lang="fsharp">
+/// let a = Matrix&lt;float&gt;.Build.Random(300, 100, 1)
+/// let w = Weights.rankOne (Array.init 300 (fun i -> 1.0 + float (i % 3))) (Array.create 100 1.0)
+/// let result = Wlra.svdW WlraOptions.Default 5 w a // exact weighted rank-5 optimum for rank-one weights
+/// printfn "loss %g in %d numbers" result.Loss result.Parameters
+/// </code>
+/// </example>
 [<CompiledName("SvdW")>]
 let svdW (options: WlraOptions) (rank: int) (weights: Weights) (matrix: Matrix<float>) =
     WlraReweighted.svdW options rank weights matrix
