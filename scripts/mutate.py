@@ -2,7 +2,7 @@
 """Mutation check of the theorem properties (issue 16): applies each mutant below to a copy of the repository, builds
 tests/Properties in Release and runs it, and reports the mutants that no property caught ("survivors").
 
-    scripts/mutate.py                 every mutant (about 10 minutes for 51 on the 2-core reference machine)
+    scripts/mutate.py                 every mutant (about 12 minutes for 55 on the 2-core reference machine)
     scripts/mutate.py S3 E5b          only these
     scripts/mutate.py --list          the mutants, without running anything
     scripts/mutate.py --check         that every mutant's text occurs exactly once in the current source (seconds)
@@ -163,6 +163,16 @@ MUTANTS = [
      "subspace iteration stops after one step whatever q is"),
     ("P3", "Streaming.fs", "vt <- Dense.transpose (fst (Dense.qr z))", "vt <- (ignore z; vt)",
      "streamed power iterations read the file but keep the sketch's row space"),
+    # This session's additions (issue 23, 25): the target allocator, motion weights, residual norms, hidden matrices.
+    ("B3", "ModelBudget.fs", "                error <- error - gain", "                error <- error - 0.5 * gain",
+     "the target allocator under-counts each step's gain and keeps growing past the target"),
+    ("Y1", "Video.fs", "|> Array.map (fun f -> (f - mean).PointwisePower 2.0)", "|> Array.map (fun f -> (f - 0.0 * mean).PointwisePower 2.0)",
+     "motion weights measure each pixel about 0 instead of its mean"),
+    ("Y2", "Synthetic.fs", "let hidden = projector * (signal + noise * sqrt (float rank) * gaussian n columns)",
+     "let hidden = (ignore projector; signal + noise * sqrt (float rank) * gaussian n columns)",
+     "the hidden matrices are not projected off the sketch's row space"),
+    ("C8", "Scw.fs", "let a = if scale > 0.0 && scale <> 1.0 then a / scale else a", "let a = (ignore scale; a)",
+     "test residuals ignore the normalization"),
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
