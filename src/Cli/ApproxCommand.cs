@@ -80,11 +80,12 @@ internal sealed class ApproxCommand(Terminal terminal)
         );
         Options.Add(command, matrix, select, sketch, rows, seed, rank, output, stream, blockRows, power, oversample, optimal);
 
-        command.SetAction(Run);
+        // The token is Ctrl-C's: a streamed run stops within one block and leaves no output file.
+        command.SetAction((parsed, cancellationToken) => System.Threading.Tasks.Task.FromResult(Run(parsed, cancellationToken)));
         return command;
     }
 
-    private int Run(ParseResult parsed)
+    private int Run(ParseResult parsed, System.Threading.CancellationToken cancellationToken)
     {
         Inputs.RequireFolderOf(parsed.GetRequiredValue(output), "--out");
         if ((parsed.GetValue(stream) || Mpi.Communicator is not null) && parsed.GetValue(select) is { } chosen)
@@ -110,7 +111,7 @@ internal sealed class ApproxCommand(Terminal terminal)
         if (Mpi.Communicator is { } mpi)
             return Distributed(parsed, terminal, mpi, matrix, sketch, m, seed, rank, output, power);
         if (parsed.GetValue(stream))
-            return Streamed(parsed, terminal, matrix, sketch, m, seed, rank, output, blockRows, power);
+            return Streamed(parsed, terminal, matrix, sketch, m, seed, rank, output, blockRows, power, cancellationToken);
         var a = Inputs.ReadMatrix(parsed.GetRequiredValue(matrix), "matrix", parsed.GetValue(select));
         var file = parsed.GetValue(sketch);
         var s = file is null
@@ -157,7 +158,8 @@ internal sealed class ApproxCommand(Terminal terminal)
     /// <summary>--stream: two passes over row blocks of the .npy file; the left factor goes to its file as it is formed.</summary>
     private static int Streamed(
         ParseResult parsed, Terminal terminal, Argument<string> matrix, Option<string?> sketch, int rows,
-        Option<int> seed, Option<int> rank, Option<string> output, Option<int> blockRows, Option<int> power)
+        Option<int> seed, Option<int> rank, Option<string> output, Option<int> blockRows, Option<int> power,
+        System.Threading.CancellationToken cancellationToken)
     {
         var path = parsed.GetRequiredValue(matrix);
         if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
@@ -165,7 +167,8 @@ internal sealed class ApproxCommand(Terminal terminal)
         var prefix = parsed.GetRequiredValue(output);
         var q = parsed.GetValue(power);
         var result = Streaming.ApproximateFileWithPower(
-            path, BlockSketchOf(parsed, sketch, rows, seed), parsed.GetValue(rank), q, parsed.GetValue(blockRows), $"{prefix}.left.npy");
+            path, BlockSketchOf(parsed, sketch, rows, seed), parsed.GetValue(rank), q, parsed.GetValue(blockRows), $"{prefix}.left.npy",
+            null, cancellationToken);
         Npy.WriteMatrix($"{prefix}.right.npy", result.Right);
         terminal.Console.Write(
             Tables.Facts(

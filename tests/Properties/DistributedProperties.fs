@@ -133,7 +133,14 @@ module StreamingScw =
                 let leftPath = Path.Combine(folder, "left.npy")
 
                 let result =
-                    Streaming.approximateFile k (BlockSketch.Hashed(sketch.Seed, sketch.Rows)) blockRows path leftPath
+                    Streaming.approximateFile
+                        k
+                        (BlockSketch.Hashed(sketch.Seed, sketch.Rows))
+                        blockRows
+                        ignore
+                        Threading.CancellationToken.None
+                        path
+                        leftPath
 
                 let expected =
                     Scw.approximate k (Sketch.hashedCountSketch sketch.Seed sketch.Rows a.RowCount) a

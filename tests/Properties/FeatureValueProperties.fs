@@ -285,7 +285,9 @@ module FeatureValues =
                 let path = Path.Combine(folder, "a.npy")
                 let leftPath = Path.Combine(folder, "left.npy")
                 Npy.writeMatrix path a
-                let streamed = Streaming.approximateFile k blockSketch 3 path leftPath
+
+                let streamed =
+                    Streaming.approximateFile k blockSketch 3 ignore CancellationToken.None path leftPath
 
                 let streamedError =
                     if streamed.Right.RowCount = 0 then

@@ -568,6 +568,8 @@ module PowerIterations =
                         k
                         (BlockSketch.Hashed(seed, max k m))
                         blockRows
+                        ignore
+                        Threading.CancellationToken.None
                         path
                         (IO.Path.Combine(folder, "left.npy"))
 

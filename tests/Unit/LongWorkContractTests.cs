@@ -11,7 +11,7 @@ namespace LowRank.Unit;
 /// <summary>Every long-running operation of the facade keeps one contract: progress and a cancellation token as its last
 /// two arguments, a Task form that runs on a worker thread, progress that counts up to its limit, and a cancellation that
 /// stops it within one report (the task ends cancelled, not faulted).</summary>
-public sealed class LongWorkContractTests
+public sealed class LongWorkContractTests : ScratchDirectory
 {
     private static readonly Matrix<double> A = Matrix<double>.Build.Random(12, 9, 5);
 
@@ -21,9 +21,18 @@ public sealed class LongWorkContractTests
 
     /// <summary>The operations, each as (progress, token) -> Task of the counters it reported (done, limit).</summary>
     public static IEnumerable<object[]> Operations() =>
-        new[] { "em", "emw", "als", "adam", "greedy", "mlp" }.Select(name => new object[] { name });
+        new[] { "em", "emw", "als", "adam", "greedy", "mlp", "stream" }.Select(name => new object[] { name });
 
-    private static Task Run(string name, Action<int, int> report, CancellationToken token) => name switch
+    /// <summary>A 200 x 9 .npy file streamed in blocks of 50 rows with one power iteration: 3 passes of 4 blocks.</summary>
+    private Task Stream(Action<int, int> report, CancellationToken token)
+    {
+        var path = Scratch("a.npy");
+        Npy.WriteMatrix(path, Matrix<double>.Build.Random(200, 9, 3));
+        return Streaming.ApproximateFileAsync(path, BlockSketch.Hashed(1, 6), 3, 1, 50, Scratch("left.npy"),
+            new Synchronous<StreamingProgress>(p => report((p.Pass - 1) * 4 + (p.Rows + 49) / 50, p.Passes * 4)), token);
+    }
+
+    private Task Run(string name, Action<int, int> report, CancellationToken token) => name switch
     {
         "em" => Wlra.EmAsync(A, W, 3, Options, Progress(report), token),
         "emw" => Wlra.EmWAsync(A, W, 3, Options, Progress(report), token),
@@ -32,6 +41,7 @@ public sealed class LongWorkContractTests
         "greedy" => Wlra.GreedyAsync(A, W, 3, Progress(report), token),
         "mlp" => Mlp.TrainAsync(Matrix<double>.Build.Random(40, 6, 2), Enumerable.Range(0, 40).Select(i => i % 3).ToArray(), 3,
             new MlpOptions { Hidden = 4, Epochs = 4, BatchSize = 8 }, new Synchronous<MlpProgress>(p => report(p.Epoch, p.Epochs)), token),
+        "stream" => Stream(report, token),
         _ => throw new ArgumentException(name),
     };
 
@@ -71,6 +81,9 @@ public sealed class LongWorkContractTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
         Assert.True(task.IsCanceled, $"the task is {task.Status}");
         Assert.Equal(1, reports);
+        // A streamed run stops before its left factor's file exists, and leaves no spill behind.
+        Assert.False(System.IO.File.Exists(Scratch("left.npy")));
+        Assert.False(System.IO.File.Exists(Scratch("left.npy") + ".av.tmp"));
     }
 
     [Theory]

@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace LowRank;
@@ -187,13 +189,18 @@ public static class Streaming
     /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
     /// <param name="blockRows">Rows per block: memory is O(m d + blockRows d).</param>
     /// <param name="leftPath">Where the left factor is written.</param>
+    /// <param name="progress">Told after every block of both passes; null for none.</param>
+    /// <param name="cancellationToken">Checked before every block: cancelling stops within one block, before the left
+    /// factor's file is created.</param>
     /// <returns>Right, the singular values and the error.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">A has a NaN or infinite entry (its row is named) or the sketch does not fit.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rank"/> or <paramref name="blockRows"/> is out of range.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid 2-D .npy file.</exception>
-    public static StreamedApproximation ApproximateFile(string path, BlockSketch sketch, int rank, int blockRows, string leftPath) =>
-        new(LowRank.Core.Streaming.ApproximateFile(rank, BlockSketch.CoreOf(sketch), blockRows, path, leftPath));
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static StreamedApproximation ApproximateFile(string path, BlockSketch sketch, int rank, int blockRows, string leftPath,
+        IProgress<StreamingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ApproximateFileWithPower(path, sketch, rank, 0, blockRows, leftPath, progress, cancellationToken);
 
     /// <summary><see cref="ApproximateFile"/> with q power iterations after the sketch, one more pass over the file each:
     /// V_(i+1) = orth(A^T A V_i) accumulated block by block, and the result is [A V_q]_k V_q^T (Halko, Martinsson and
@@ -204,15 +211,44 @@ public static class Streaming
     /// <param name="powerIterations">q &gt;= 0; 0 is <see cref="ApproximateFile"/>.</param>
     /// <param name="blockRows">Rows per block: memory is O(m d + blockRows d).</param>
     /// <param name="leftPath">Where the left factor is written.</param>
+    /// <param name="progress">Told after every block of every pass; null for none.</param>
+    /// <param name="cancellationToken">Checked before every block: cancelling stops within one block.</param>
     /// <returns>Right, the singular values and the error.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">A has a NaN or infinite entry (its row is named) or the sketch does not fit.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rank"/>, <paramref name="powerIterations"/> or
     /// <paramref name="blockRows"/> is out of range.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid 2-D .npy file.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <remarks>q + 2 passes over A; one pass per iteration (A^T (A V) summed over blocks, then a QR of the d x m sum)
     /// resolves the directions above sqrt(eps) sigma_1, which is what a rank-k error can see.</remarks>
     public static StreamedApproximation ApproximateFileWithPower(
-        string path, BlockSketch sketch, int rank, int powerIterations, int blockRows, string leftPath) =>
-        new(LowRank.Core.Streaming.ApproximateFileWithPower(powerIterations, rank, BlockSketch.CoreOf(sketch), blockRows, path, leftPath));
+        string path, BlockSketch sketch, int rank, int powerIterations, int blockRows, string leftPath,
+        IProgress<StreamingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new(LowRank.Core.Streaming.ApproximateFileWithPower(powerIterations, rank, BlockSketch.CoreOf(sketch), blockRows,
+            Reporters.Of<Core.StreamingProgress, StreamingProgress>(progress, p => new StreamingProgress(p.Pass, p.Passes, p.Rows, p.TotalRows)),
+            cancellationToken, path, leftPath));
+
+    /// <summary><see cref="ApproximateFileWithPower"/> on a worker thread, for callers that must not block.</summary>
+    /// <param name="path">A's .npy file.</param>
+    /// <param name="sketch">S with m &gt;= k rows.</param>
+    /// <param name="rank">k.</param>
+    /// <param name="powerIterations">q &gt;= 0.</param>
+    /// <param name="blockRows">Rows per block.</param>
+    /// <param name="leftPath">Where the left factor is written.</param>
+    /// <param name="progress">Told after every block of every pass; null for none.</param>
+    /// <param name="cancellationToken">Checked before every block; cancelling ends the task cancelled.</param>
+    /// <returns>A task completing with the result; argument errors fault it with the exceptions of ApproximateFileWithPower.</returns>
+    public static Task<StreamedApproximation> ApproximateFileAsync(
+        string path, BlockSketch sketch, int rank, int powerIterations, int blockRows, string leftPath,
+        IProgress<StreamingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => ApproximateFileWithPower(path, sketch, rank, powerIterations, blockRows, leftPath, progress, cancellationToken),
+            cancellationToken);
 }
+
+/// <summary>How far a streamed approximation of a file is, reported after every block of every pass over A.</summary>
+/// <param name="Pass">The pass over A, from 1: 1 forms S A, 2 .. q + 1 are the power iterations, q + 2 forms A V.</param>
+/// <param name="Passes">The passes in all, q + 2.</param>
+/// <param name="Rows">Rows read in this pass so far.</param>
+/// <param name="TotalRows">Rows of A, n.</param>
+public sealed record StreamingProgress(int Pass, int Passes, int Rows, int TotalRows);

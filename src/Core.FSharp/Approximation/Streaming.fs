@@ -2,7 +2,20 @@ namespace LowRank.Core
 
 open System
 open System.IO
+open System.Threading
 open MathNet.Numerics.LinearAlgebra
+
+/// How far a streamed approximation of a file is: reported after every block of every pass over A.
+type StreamingProgress = {
+    /// The pass over A, from 1: 1 forms S A, 2 .. q + 1 are the power iterations, q + 2 forms A V.
+    Pass: int
+    /// The passes in all, q + 2.
+    Passes: int
+    /// Rows of A read in this pass so far.
+    Rows: int
+    /// Rows of A, n.
+    TotalRows: int
+}
 
 /// <summary>SCW of a matrix streamed through memory: written to a file, its left factor needs no memory at all.</summary>
 [<NoComparison; NoEquality>]
@@ -228,12 +241,16 @@ module Streaming =
     /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
     /// <param name="sketch">As for approximateFile.</param>
     /// <param name="blockRows">Rows per block, &gt;= 1.</param>
+    /// <param name="progress">Called after every block of every pass over A (`ignore` for none).</param>
+    /// <param name="token">Checked before every block: a cancelled token stops within one block, before the left
+    /// factor's file is created.</param>
     /// <param name="path">A's .npy file.</param>
     /// <param name="leftPath">Where the left factor is written.</param>
     /// <returns>Right, the singular values and the error.</returns>
     /// <exception cref="System.ArgumentNullException">an argument is null.</exception>
     /// <exception cref="System.ArgumentException">as for approximateFile.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">as for approximateFile, or powerIterations &lt; 0.</exception>
+    /// <exception cref="System.OperationCanceledException">token was cancelled.</exception>
     /// <remarks>q + 2 passes over A, 4 n d m flops each for the power iterations; memory O(m d + blockRows d), as
     /// approximateFile. One pass per iteration (A^T (A V) summed over blocks, then a QR of the d x m sum) instead of
     /// in-memory subspace iteration's two: it resolves the directions above sqrt(eps) sigma_1 only, which changes a
@@ -244,10 +261,13 @@ module Streaming =
         (rank: int)
         (sketch: BlockSketch)
         (blockRows: int)
+        (progress: StreamingProgress -> unit)
+        (token: CancellationToken)
         (path: string)
         (leftPath: string)
         =
         Guard.positive (nameof blockRows) blockRows
+        Guard.notNull (nameof progress) progress
 
         Guard.nonNegative (nameof powerIterations) powerIterations
 
@@ -263,10 +283,16 @@ module Streaming =
         // block before asking for the next, and a new b x d array per block (25 MB at 4096 x 768) kept the garbage
         // collector busy for nothing.
         let buffers = Collections.Generic.Dictionary<int, Matrix<float>>()
+        // Each enumeration of `blocks` is one pass over A.
+        let pass = ref 0
 
         let blocks () =
+            pass.Value <- pass.Value + 1
+            let current = pass.Value
+
             seq {
                 for first in 0..blockRows .. n - 1 do
+                    token.ThrowIfCancellationRequested()
                     let count = min blockRows (n - first)
 
                     let block =
@@ -288,6 +314,13 @@ module Streaming =
                             )
                         )
                     | None -> yield block
+
+                    progress {
+                        Pass = current
+                        Passes = powerIterations + 2
+                        Rows = first + count
+                        TotalRows = n
+                    }
             }
 
         try
@@ -339,6 +372,8 @@ module Streaming =
     /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
     /// <param name="sketch">S: the counter-based CountSketch of (seed, m), or a sketch with n columns; m &gt;= k.</param>
     /// <param name="blockRows">Rows per block, &gt;= 1: memory is O(m d + blockRows d).</param>
+    /// <param name="progress">Called after every block of both passes (`ignore` for none).</param>
+    /// <param name="token">Checked before every block: a cancelled token stops within one block.</param>
     /// <param name="path">A's .npy file (any dtype the library reads, C or Fortran order; C order reads fastest).</param>
     /// <param name="leftPath">Where the left factor is written (float64, C order).</param>
     /// <returns>Right, the singular values and the error.</returns>
@@ -347,10 +382,19 @@ module Streaming =
     /// sketch does not fit as for approximateRows.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)] or blockRows &lt; 1.</exception>
     /// <exception cref="System.IO.InvalidDataException">the file is not a valid 2-D .npy file.</exception>
+    /// <exception cref="System.OperationCanceledException">token was cancelled.</exception>
     /// <remarks>A V is spilled to a temporary file next to leftPath (n r float64, r &lt;= m), then multiplied by W_k into
     /// the left factor, so A is read twice and never a third time. Equal to Scw.approximate up to rounding. The error
     /// is ||A - A V V^T||_F^2, summed over the blocks of the second pass, plus the tail of A V's singular values, so it
     /// has no cancellation; that costs b d r flops a block more than A V alone.</remarks>
     [<CompiledName("ApproximateFile")>]
-    let approximateFile (rank: int) (sketch: BlockSketch) (blockRows: int) (path: string) (leftPath: string) =
-        approximateFileWithPower 0 rank sketch blockRows path leftPath
+    let approximateFile
+        (rank: int)
+        (sketch: BlockSketch)
+        (blockRows: int)
+        (progress: StreamingProgress -> unit)
+        (token: CancellationToken)
+        (path: string)
+        (leftPath: string)
+        =
+        approximateFileWithPower 0 rank sketch blockRows progress token path leftPath
