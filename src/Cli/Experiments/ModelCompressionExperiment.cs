@@ -136,7 +136,7 @@ internal static class ModelCompressionExperiment
         var series = rows.GroupBy(r => (r.Model, r.Method))
             .Select(g => ($"{g.Key.Model}, {g.Key.Method}", (IReadOnlyList<(double X, double Y)>)g.Select(r => (100 * r.Fraction, r.MeanCosine)).ToList()))
             .ToList();
-        Chart.Save(Chart.Lines("Held-out mean cosine of the compressed model's output to the original's", "weights kept (%)", "mean cosine", series),
+        Chart.Save(Chart.Lines("Held-out mean cosine to the original model", "weights kept (%)", "mean cosine", series),
             folder, "fidelity");
         terminal.Console.WriteLine($"Wrote table.md, results.csv, fidelity.png and fidelity.svg to {folder}.");
         return 0;
