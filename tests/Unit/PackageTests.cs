@@ -25,6 +25,10 @@ public class PackageTests : ScratchDirectory
 
     private static readonly Guid EmbeddedSource = new("0E8A571B-6926-466E-B4AD-8AB04611F5FE");
 
+    /// <summary>The one version of every package, as Directory.Build.props states it.</summary>
+    private static readonly string StatedVersion =
+        XDocument.Load(RepositoryFiles.PathOf("Directory.Build.props")).Descendants("Version").Single().Value;
+
     [Fact]
     public void ThePackages_InstallIntoAFreshConsoleApp_AndShipLicenceReadmeAndPathFreeSymbols()
     {
@@ -42,8 +46,8 @@ public class PackageTests : ScratchDirectory
                 Assert.Equal("README.md", Field("readme"));
                 Assert.False(string.IsNullOrWhiteSpace(Field("releaseNotes")), $"{id}: release notes");
                 Assert.DoesNotContain("Package Description", Field("description"));
-                // MinVer: an untagged commit is a prerelease with its height, never 1.0.0.
-                Assert.StartsWith("0.", Field("version"));
+                // The version Directory.Build.props states: stable, so `dotnet add package` takes it without --prerelease.
+                Assert.Equal(StatedVersion, Field("version"));
                 foreach (var file in new[] { "README.md", "LICENSE", "CHANGELOG.md" })
                     Assert.Contains(zip.Entries, e => e.FullName == file);
             }
@@ -97,7 +101,7 @@ public class PackageTests : ScratchDirectory
             string? description = Backend.Describe();
             Console.WriteLine($"SCW {Scw.Error(a, sketch, 5):F6} >= optimum {Svd.OptimalError(a, 5):F6} ({description.Length > 0})");
             """);
-        Run("add package LowRank --prerelease", app);
+        Run("add package LowRank", app);
         Run("build", app);
         var output = Run("run --no-build", app);
         Assert.Matches(@"SCW \d+\.\d+ >= optimum \d+\.\d+ \(True\)", output);
