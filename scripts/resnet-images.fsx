@@ -13,6 +13,10 @@ open LowRank.Core
 
 let side = 224
 
+if not (File.Exists "data/vtest.npy") then
+    eprintfn "data/vtest.npy is missing: run scripts/fetch-data.sh first (from the repository root)."
+    exit 1
+
 let images (frames: int[]) =
     let stack = Npy.readStackAt frames "data/vtest.npy"
     // Two crops a frame: the left and the right half of the street, at mid height.

@@ -119,6 +119,8 @@ internal sealed class CompressModelCommand(Terminal terminal)
         var outPath = parsed.GetRequiredValue(output);
         Inputs.RequireFolderOf(outPath, "--out");
         var modelPath = parsed.GetRequiredValue(model);
+        if (!File.Exists(modelPath))
+            throw new ArgumentException(Inputs.Missing("model", modelPath, "expected an .onnx file"));
         if (parsed.GetValue(fraction) is { } f && !(f > 0 && f <= 1))
             throw new ArgumentException($"Expected --parameters in (0, 1], but it is {f}.");
         if (parsed.GetValue(cosine) is { } c && !(c > 0 && c < 1))
@@ -179,7 +181,7 @@ internal sealed class CompressModelCommand(Terminal terminal)
         if (Directory.Exists(path))
             data = CalibrationData.Tensors(path);
         else if (!File.Exists(path))
-            throw new ArgumentException($"{option}: '{path}' does not exist.");
+            throw new ArgumentException(Inputs.Missing(option, path, "expected a text file, a .npy matrix or a folder of .npy tensors"));
         else if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             data = CalibrationData.Npy(path);
         else if (vocab is null)

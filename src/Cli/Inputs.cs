@@ -17,6 +17,18 @@ internal static class Inputs
         + "folder that scripts/fetch-data.sh writes (read as matrices of images), a .csv file, "
         + "or a video (.avi, .mp4, .mkv, ...; needs ffmpeg)";
 
+    /// <summary>What scripts/fetch-data.sh writes under data/ (its README lists the same).</summary>
+    private static readonly string[] Fetched = ["data/vtest.npy", "data/vtest.avi", "data/fashion-mnist", "data/text/", "data/models/"];
+
+    /// <summary>The one line for a missing input: a file that scripts/fetch-data.sh writes says to run it.</summary>
+    public static string Missing(string argument, string path, string expected)
+    {
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.GetFullPath(path)).Replace('\\', '/');
+        return Fetched.Any(f => relative.StartsWith(f, StringComparison.Ordinal))
+            ? $"{argument}: '{path}' does not exist; scripts/fetch-data.sh writes it: run that first (from the repository root)."
+            : $"{argument}: '{path}' does not exist; {expected}.";
+    }
+
     /// <summary>A stack of matrices (a training or test set), optionally sliced by a NumPy-style start:stop:step.</summary>
     public static Matrix<double>[] ReadStack(string path, string? select, string argument)
     {
@@ -86,7 +98,7 @@ internal static class Inputs
         }
 
         if (!File.Exists(path))
-            throw new FileNotFoundException($"{argument}: '{path}' does not exist; expected {Accepted}.", path);
+            throw new FileNotFoundException(Missing(argument, path, $"expected {Accepted}"), path);
 
         var extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension == ".npy")

@@ -553,6 +553,7 @@ public class OnnxModelTests : ScratchDirectory
     [InlineData("ridge", "Expected a finite --ridge > 0, but it is 0.")]
     [InlineData("fraction", "Expected --parameters in (0, 1], but it is 1.5.")]
     [InlineData("tensor-folder", "has none for attention_mask.npy, token_type_ids.npy")]
+    [InlineData("missing-data", "scripts/fetch-data.sh writes it: run that first")]
     public async Task CompressModelCommand_FailsInOneLine(string problem, string message)
     {
         var model = problem == "not-onnx" ? Scratch("bad.onnx") : OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
@@ -565,6 +566,8 @@ public class OnnxModelTests : ScratchDirectory
             calibration = Directory.CreateDirectory(Scratch("tensors")).FullName;
             NpyFiles.Int64(Path.Combine(calibration, "input_ids.npy"), [2, 3], new long[6]);
         }
+        if (problem == "missing-data")
+            calibration = "data/text/no-such-calibration.txt"; // under data/, where scripts/fetch-data.sh writes
         var output = problem == "unwritable" ? Path.Combine(Scratch("missing"), "small.onnx") : Scratch("small.onnx");
         string[] vocabulary = problem == "text-without-vocab" ? [] : ["--vocab", Vocabulary()];
         string[] extra = problem switch { "ridge" => ["--ridge", "0"], "fraction" => ["-p", "1.5"], _ => [] };
