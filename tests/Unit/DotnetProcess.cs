@@ -6,9 +6,12 @@ namespace LowRank.Unit;
 internal static class DotnetProcess
 {
     /// <summary>`dotnet arguments` in `folder`: the exit code and standard output followed by standard error.</summary>
-    public static (int ExitCode, string Output) Run(string arguments, string folder)
+    public static (int ExitCode, string Output) Run(string arguments, string folder) => Start("dotnet", arguments, folder);
+
+    /// <summary>`program arguments` in `folder` (an installed tool, for instance), as Run.</summary>
+    public static (int ExitCode, string Output) Start(string program, string arguments, string folder)
     {
-        var start = new ProcessStartInfo("dotnet", arguments)
+        var start = new ProcessStartInfo(program, arguments)
         {
             WorkingDirectory = folder,
             RedirectStandardOutput = true,

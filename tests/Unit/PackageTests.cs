@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Linq;
 using System.Reflection.Metadata;
 using System.Xml.Linq;
+using LowRank.Tests;
 using Xunit;
 
 namespace LowRank.Unit;
@@ -115,6 +116,26 @@ public class PackageTests : ScratchDirectory
         Assert.Matches(@"svd_w weighted loss \d+\.\d+ in \d+ numbers", output);
         App("LowRank.Onnx");
         App("LowRank.Mpi");
+
+        // The tool: at most a third of the 80 MB it was when it carried every platform's native libraries (issue 27), and
+        // installed from the feed it runs ONNX Runtime (compress-model --evaluate) and draws a chart with SkiaSharp.
+        var tool = Directory.GetFiles(feed, "LowRank.Cli.0*.nupkg").Single();
+        Assert.True(new FileInfo(tool).Length <= 80_000_000 / 3, $"the tool package is {new FileInfo(tool).Length} bytes");
+        var tools = Scratch("tools");
+        Run($"tool install --tool-path \"{tools}\" --add-source \"{feed}\" LowRank.Cli", Scratch(""));
+        var model = OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
+        var texts = Scratch("texts.txt");
+        File.WriteAllLines(texts, OnnxModelTests.Sentences);
+        var vocabulary = Scratch("vocab.txt");
+        File.WriteAllText(vocabulary, OnnxGraphs.Vocabulary);
+        var (code, compressed) = DotnetProcess.Start(Path.Combine(tools, "lowrank"),
+            $"compress-model \"{model}\" -m svd -p 0.6 --vocab \"{vocabulary}\" --evaluate \"{texts}\" -o \"{Scratch("small.onnx")}\"", Scratch(""));
+        Assert.True(code == 0, compressed);
+        Assert.Contains("cosine to original", compressed);
+        var (chartCode, chart) = DotnetProcess.Start(Path.Combine(tools, "lowrank"),
+            $"reproduce weighted-synthetic --quick --out \"{Scratch("chart")}\"", Scratch(""));
+        Assert.True(chartCode == 0, chart);
+        Assert.True(new FileInfo(Path.Combine(Scratch("chart"), "loss.png")).Length > 10_000);
     }
 }
 
