@@ -217,6 +217,25 @@ public class ReproduceTests : ScratchDirectory
     }
 
     [Fact]
+    public void Charts_UseTheFontTheToolCarries_NotOnlyAnInstalledOne()
+    {
+        // The tool embeds DejaVu Sans and registers it before its first chart (on a machine with no font installed,
+        // moving /usr/share/fonts away blanked every label before and leaves them now: a manual check, recorded in
+        // EXPERIMENTS.md's introduction).
+        using var carried = typeof(Chart).Assembly.GetManifestResourceStream("DejaVuSans.ttf");
+        Assert.NotNull(carried);
+        using var copy = new MemoryStream();
+        carried!.CopyTo(copy);
+        Assert.Equal(File.ReadAllBytes(RepositoryFiles.PathOf("src/Cli/Experiments/Fonts/DejaVuSans.ttf")), copy.ToArray());
+        Assert.Equal(new byte[] { 0, 1, 0, 0 }, copy.ToArray()[..4]); // a TrueType font
+
+        Chart.Lines("title", "x", "y", []);
+        var registered = ScottPlot.Fonts.GetTypeface("DejaVu Sans", false, false);
+        Assert.Equal("DejaVu Sans", registered.FamilyName);
+        Assert.NotEmpty(Directory.GetFiles(Path.GetTempPath(), "lowrank-DejaVuSans-*.ttf"));
+    }
+
+    [Fact]
     public async Task ReproduceTrainingChoices_TabulatesEveryLossAndSvdMethod()
     {
         var data = WriteStack("frames.npy", 30, 24, 20, 6);

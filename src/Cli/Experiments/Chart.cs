@@ -7,9 +7,9 @@ using ScottPlot;
 namespace LowRank.Cli;
 
 /// <summary>
-/// The experiments' line charts, drawn by ScottPlot and written as PNG and SVG side by side. Text needs a TrueType font
-/// on the machine (Debian's fonts-dejavu-core; .ci/run installs it): SkiaSharp draws nothing for text without one, so a
-/// test checks that a rendered label left ink.
+/// The experiments' line charts, drawn by ScottPlot and written as PNG and SVG side by side. SkiaSharp draws nothing for
+/// text without a TrueType font, so the tool carries the font it uses (DejaVu Sans) and registers it; tests check that a
+/// rendered label leaves ink, in-process and in a tool process that sees no installed font.
 /// </summary>
 internal static class Chart
 {
@@ -18,6 +18,24 @@ internal static class Chart
 
     /// <summary>A line chart: each series a line with markers; an optional dashed horizontal reference line; base-10
     /// logarithmic axes when `logX` or `logY` (points with a nonpositive coordinate on such an axis are left out).</summary>
+    /// <summary>Registers the DejaVu Sans the tool carries under its family name, once, before the first chart: text then
+    /// renders whether or not the machine has the font (or any TrueType font) installed. The font file is written once
+    /// to the temporary folder, since ScottPlot adds fonts by path.</summary>
+    private static readonly Lazy<bool> CarriedFont = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"lowrank-DejaVuSans-{typeof(Chart).Assembly.ManifestModule.ModuleVersionId:N}.ttf");
+        if (!File.Exists(path))
+        {
+            using var font = typeof(Chart).Assembly.GetManifestResourceStream("DejaVuSans.ttf")!;
+            var partial = path + $".{Environment.ProcessId}.tmp";
+            using (var file = File.Create(partial))
+                font.CopyTo(file);
+            File.Move(partial, path, overwrite: true);
+        }
+        Fonts.AddFontFile("DejaVu Sans", path, bold: false, italic: false);
+        return true;
+    });
+
     public static Plot Lines(
         string title,
         string xLabel,
@@ -27,9 +45,9 @@ internal static class Chart
         bool logX = false,
         bool logY = false)
     {
+        _ = CarriedFont.Value;
         var plot = new Plot();
-        // DejaVu Sans is in fonts-dejavu-core, the one font package .ci/run installs; the default would be whichever
-        // family the machine lists first.
+        // The carried DejaVu Sans; the default would be whichever family the machine lists first.
         plot.Font.Set("DejaVu Sans");
         plot.Title(title);
         plot.XLabel(xLabel);
