@@ -280,10 +280,7 @@ let private checkTestSet (rank: int) (sketches: seq<Sketch>) (testSet: seq<Matri
     if matrices.Length = 0 then
         raise (ArgumentException("Expected at least one test matrix, but testSet is empty.", nameof testSet))
 
-    sketches
-    |> Array.iteri (fun j sketch ->
-        if isNull (box sketch) then
-            raise (ArgumentNullException(nameof sketches, $"Expected a sketch, but sketches[{j}] is null.")))
+    Guard.noNullElement (nameof sketches) "a sketch" sketches
 
     // The argument checks first, in order, so that the first bad matrix is the one reported.
     matrices
@@ -383,10 +380,7 @@ let testResiduals
     if norms.Length = 0 then
         raise (ArgumentException("Expected at least one norm, but norms is empty.", nameof norms))
 
-    norms
-    |> Array.iteri (fun j norm ->
-        if isNull (box norm) then
-            raise (ArgumentNullException(nameof norms, $"Expected a norm, but norms[{j}] is null.")))
+    Guard.noNullElement (nameof norms) "a norm" norms
 
     let _, matrices = checkTestSet rank [| sketch |] testSet
 

@@ -211,11 +211,10 @@ module Video =
         if frames.Length = 0 then
             raise (ArgumentException("Expected at least one frame, but there is none.", nameof frames))
 
+        Guard.noNullElement (nameof frames) "a frame" frames
+
         frames
         |> Array.iteri (fun i frame ->
-            if isNull (box frame) then
-                raise (ArgumentNullException(nameof frames, $"Expected a frame at frames[{i}], but it was null."))
-
             try
                 Guard.finiteMatrix $"frames[{i}]" frame
                 Guard.sameShape $"frames[{i}]" frame "frames[0]" frames[0] (nameof frames)

@@ -9,6 +9,14 @@ let notNull (name: string) (value: 'T) =
     if isNull (box value) then
         raise (ArgumentNullException(name, $"Expected a value for {name}, but it was null."))
 
+/// Rejects a null element of the array `name` (itself checked non-null by the caller), naming its index: `what` says
+/// what an element is ("a sketch").
+let noNullElement (name: string) (what: string) (values: 'T[]) =
+    values
+    |> Array.iteri (fun i value ->
+        if isNull (box value) then
+            raise (ArgumentNullException(name, $"Expected {what}, but {name}[{i}] is null.")))
+
 let shape (m: Matrix<float>) = $"{m.RowCount}x{m.ColumnCount}"
 
 /// An array's dimensions as NumPy prints a shape: "3, 4".
