@@ -1,6 +1,5 @@
 using System.IO;
 using System.Linq;
-using System.Text.RegularExpressions;
 using Xunit;
 
 namespace LowRank.Unit;
@@ -28,10 +27,7 @@ public class DocsCodeBlockTests : ScratchDirectory
         return data;
     }
 
-    private static string[] Blocks(string file) =>
-        Regex.Matches(File.ReadAllText(RepositoryFiles.PathOf(file)).Replace("\r\n", "\n"), "```fsharp\n(.*?)```", RegexOptions.Singleline)
-            .Select(m => m.Groups[1].Value)
-            .ToArray();
+    private static string[] Blocks(string file) => DocBlocks.Of(DocBlocks.Text(file), "fsharp");
 
     [Theory]
     [MemberData(nameof(FSharpBlocks))]

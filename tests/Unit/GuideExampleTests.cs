@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using MathNet.Numerics.LinearAlgebra;
@@ -120,16 +119,13 @@ public sealed class GuideExampleTests : ScratchDirectory
     [Fact]
     public void TheGuide_ShowsEachExample_AsItIsTested()
     {
-        static string Lines(string text) =>
-            string.Join("\n", text.Replace("\r\n", "\n").Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
-        var source = File.ReadAllText(RepositoryFiles.PathOf("tests/Unit/GuideExampleTests.cs")).Replace("\r\n", "\n");
-        var guide = File.ReadAllText(RepositoryFiles.PathOf("docs/guide.md")).Replace("\r\n", "\n");
-        var blocks = Regex.Matches(guide, "```csharp\n(.*?)```", RegexOptions.Singleline).Select(m => Lines(m.Groups[1].Value)).ToList();
+        var source = DocBlocks.Text("tests/Unit/GuideExampleTests.cs");
+        var blocks = DocBlocks.Of(DocBlocks.Text("docs/guide.md"), "csharp").Select(DocBlocks.Lines).ToList();
         foreach (var name in new[] { "scw", "training", "wlra", "compression", "streaming", "distributed" })
         {
-            var region = Regex.Match(source, $"// guide: {name} begin\n(.*?)// guide: {name} end", RegexOptions.Singleline);
-            Assert.True(region.Success, name);
-            Assert.Contains(Lines(region.Groups[1].Value), blocks);
+            var region = DocBlocks.Region(source, $"guide: {name}");
+            Assert.True(region is not null, name);
+            Assert.Contains(DocBlocks.Lines(region), blocks);
         }
     }
 }

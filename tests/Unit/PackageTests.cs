@@ -101,10 +101,9 @@ public class PackageTests : ScratchDirectory
                   </PropertyGroup>
                 </Project>
                 """);
-            var readme = File.ReadAllText(RepositoryFiles.PathOf($"docs/packages/{id}.md")).Replace("\r\n", "\n");
-            var example = System.Text.RegularExpressions.Regex.Match(readme, "```csharp\n(.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline);
-            Assert.True(example.Success, $"docs/packages/{id}.md has no C# example");
-            File.WriteAllText(Path.Combine(app, "Program.cs"), example.Groups[1].Value);
+            var example = DocBlocks.Of(DocBlocks.Text($"docs/packages/{id}.md"), "csharp").FirstOrDefault();
+            Assert.True(example is not null, $"docs/packages/{id}.md has no C# example");
+            File.WriteAllText(Path.Combine(app, "Program.cs"), example);
             // No --prerelease: the stated version is a stable one.
             Run($"add package {id}", app);
             Run("build", app);

@@ -15,23 +15,19 @@ public class ReadmeTests
     [Fact]
     public void ReadmeCSharpBlock_IsTheCompiledExampleProgram()
     {
-        var readme = File.ReadAllText(RepositoryFiles.PathOf("README.md"));
-        var block = Regex.Match(readme, "```csharp\\n(.*?)```", RegexOptions.Singleline);
-        Assert.True(block.Success, "README.md has no ```csharp block.");
+        var block = DocBlocks.Of(DocBlocks.Text("README.md"), "csharp").FirstOrDefault();
+        Assert.True(block is not null, "README.md has no ```csharp block.");
         var program = File.ReadAllText(RepositoryFiles.PathOf("tests/ReadmeExample/Program.cs"));
-        Assert.Equal(Normalise(program), Normalise(block.Groups[1].Value));
+        Assert.Equal(Normalise(program), Normalise(block));
     }
 
     [Fact]
     public void DocsConjectureExample_IsTheTestedOne()
     {
         // The LowRank.Testing example of docs/development.md is the marked region of ConjectureTests.cs, indentation aside.
-        static string Lines(string text) =>
-            string.Join("\n", text.Replace("\r\n", "\n").Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
-        var source = File.ReadAllText(RepositoryFiles.PathOf("tests/Unit/ConjectureTests.cs"));
-        var region = Regex.Match(source, "// README: begin\n(.*?)// README: end", RegexOptions.Singleline);
-        Assert.True(region.Success, "ConjectureTests.cs has no README region.");
-        Assert.Contains(Lines(region.Groups[1].Value), Lines(File.ReadAllText(RepositoryFiles.PathOf("docs/development.md"))));
+        var region = DocBlocks.Region(DocBlocks.Text("tests/Unit/ConjectureTests.cs"), "README:");
+        Assert.True(region is not null, "ConjectureTests.cs has no README region.");
+        Assert.Contains(DocBlocks.Lines(region), DocBlocks.Lines(DocBlocks.Text("docs/development.md")));
     }
 
     [Fact]
@@ -39,16 +35,13 @@ public class ReadmeTests
     {
         // The README's LowRank.Onnx program, after its `var data = "data";` line, is the marked region of
         // OnnxModelTests.cs (which runs it on a toy model laid out as scripts/fetch-data.sh lays out the real one).
-        static string Lines(string text) =>
-            string.Join("\n", text.Replace("\r\n", "\n").Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
-        var readme = File.ReadAllText(RepositoryFiles.PathOf("README.md")).Replace("\r\n", "\n");
+        var readme = DocBlocks.Text("README.md");
         var section = readme[readme.IndexOf("## Compressing a real model", StringComparison.Ordinal)..];
         var block = Regex.Match(section, "```csharp\n.*?var data = \"data\";[^\n]*\n(.*?)```", RegexOptions.Singleline);
         Assert.True(block.Success, "README.md's model-compression section has no C# block with `var data = \"data\";`.");
-        var source = File.ReadAllText(RepositoryFiles.PathOf("tests/Unit/OnnxModelTests.cs"));
-        var region = Regex.Match(source, "// README: begin\n(.*?)// README: end", RegexOptions.Singleline);
-        Assert.True(region.Success, "OnnxModelTests.cs has no README region.");
-        Assert.Equal(Lines(block.Groups[1].Value), Lines(region.Groups[1].Value));
+        var region = DocBlocks.Region(DocBlocks.Text("tests/Unit/OnnxModelTests.cs"), "README:");
+        Assert.True(region is not null, "OnnxModelTests.cs has no README region.");
+        Assert.Equal(DocBlocks.Lines(block.Groups[1].Value), DocBlocks.Lines(region));
     }
 
     [Fact]
