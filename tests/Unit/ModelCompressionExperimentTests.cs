@@ -21,7 +21,7 @@ public sealed class ModelCompressionExperimentTests : ScratchDirectory
         var text = Directory.CreateDirectory(Path.Combine(data, "text")).FullName;
         var images = Directory.CreateDirectory(Path.Combine(data, "images")).FullName;
         OnnxGraphs.Save(OnnxGraphs.Text(), models, "all-MiniLM-L6-v2.onnx");
-        File.WriteAllText(Path.Combine(models, "all-MiniLM-L6-v2.vocab.txt"), OnnxGraphs.Vocabulary);
+        OnnxGraphs.SaveVocabulary(models, "all-MiniLM-L6-v2.vocab.txt");
         File.WriteAllLines(Path.Combine(text, "calibration.txt"), OnnxModelTests.Sentences);
         File.WriteAllLines(Path.Combine(text, "heldout.txt"), OnnxModelTests.Sentences.Reverse());
         OnnxGraphs.Save(OnnxGraphs.Image(), models, "ResNet18.onnx");

@@ -14,12 +14,7 @@ namespace LowRank.Unit;
 /// reaches the target, a higher target keeps more, and the options that cannot predict it are refused in one line.</summary>
 public sealed class OnnxBudgetTests : ScratchDirectory
 {
-    private CalibrationData Text()
-    {
-        var vocabulary = Scratch("vocab.txt");
-        File.WriteAllText(vocabulary, OnnxGraphs.Vocabulary);
-        return CalibrationData.Text(OnnxModelTests.Sentences, vocabulary, batchSize: 4);
-    }
+    private CalibrationData Text() => CalibrationData.Text(OnnxModelTests.Sentences, OnnxGraphs.SaveVocabulary(Scratch("")), batchSize: 4);
 
     [Fact]
     public void TargetCosine_StopsWhereThePredictionReachesIt_AndAHigherTargetKeepsMore()
@@ -81,8 +76,7 @@ public sealed class OnnxBudgetTests : ScratchDirectory
         var model = OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
         var calibration = Scratch("calibration.txt");
         File.WriteAllLines(calibration, OnnxModelTests.Sentences);
-        var vocabulary = Scratch("vocab.txt");
-        File.WriteAllText(vocabulary, OnnxGraphs.Vocabulary);
+        var vocabulary = OnnxGraphs.SaveVocabulary(Scratch(""));
         var output = Scratch("small.onnx");
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();

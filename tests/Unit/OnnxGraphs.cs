@@ -155,6 +155,14 @@ internal static class OnnxGraphs
         return Model(graph);
     }
 
+    /// <summary>Writes <see cref="Vocabulary"/> as a WordPiece vocab.txt into the folder and returns its path.</summary>
+    public static string SaveVocabulary(string folder, string name = "vocab.txt")
+    {
+        var path = Path.Combine(folder, name);
+        File.WriteAllText(path, Vocabulary);
+        return path;
+    }
+
     public static string Save(ModelProto model, string folder, string name)
     {
         var path = Path.Combine(folder, name);

@@ -26,12 +26,7 @@ public class OnnxModelTests : ScratchDirectory
         "the dog sat", "fast ball ran on the mat", "a cat", "the mat", "red red red ball on the cat",
     ];
 
-    private string Vocabulary()
-    {
-        var path = Scratch("vocab.txt");
-        File.WriteAllText(path, OnnxGraphs.Vocabulary);
-        return path;
-    }
+    private string Vocabulary() => OnnxGraphs.SaveVocabulary(Scratch(""));
 
     private string Images(int count, int width = 72, int seed = 9)
     {
@@ -414,7 +409,7 @@ public class OnnxModelTests : ScratchDirectory
         Directory.CreateDirectory(Path.Combine(data, "models"));
         Directory.CreateDirectory(Path.Combine(data, "text"));
         OnnxGraphs.Save(OnnxGraphs.Text(), Path.Combine(data, "models"), "all-MiniLM-L6-v2.onnx");
-        File.WriteAllText(Path.Combine(data, "models/all-MiniLM-L6-v2.vocab.txt"), OnnxGraphs.Vocabulary);
+        OnnxGraphs.SaveVocabulary(Path.Combine(data, "models"), "all-MiniLM-L6-v2.vocab.txt");
         File.WriteAllLines(Path.Combine(data, "text/calibration.txt"), Sentences);
         File.WriteAllLines(Path.Combine(data, "text/heldout.txt"), Sentences.Reverse());
         // README: begin

@@ -14,12 +14,7 @@ namespace LowRank.Unit;
 /// the folder and the model fails in one line naming the file.</summary>
 public sealed class OnnxTensorInputTests : ScratchDirectory
 {
-    private string Vocabulary()
-    {
-        var path = Scratch("vocab.txt");
-        File.WriteAllText(path, OnnxGraphs.Vocabulary);
-        return path;
-    }
+    private string Vocabulary() => OnnxGraphs.SaveVocabulary(Scratch(""));
 
     private string Folder(string name) => Directory.CreateDirectory(Scratch(name)).FullName;
 

@@ -125,8 +125,7 @@ public class PackageTests : ScratchDirectory
         var model = OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
         var texts = Scratch("texts.txt");
         File.WriteAllLines(texts, OnnxModelTests.Sentences);
-        var vocabulary = Scratch("vocab.txt");
-        File.WriteAllText(vocabulary, OnnxGraphs.Vocabulary);
+        var vocabulary = OnnxGraphs.SaveVocabulary(Scratch(""));
         var (code, compressed) = DotnetProcess.Start(Path.Combine(tools, "lowrank"),
             $"compress-model \"{model}\" -m svd -p 0.6 --vocab \"{vocabulary}\" --evaluate \"{texts}\" -o \"{Scratch("small.onnx")}\"", Scratch(""));
         Assert.True(code == 0, compressed);
