@@ -147,8 +147,8 @@ MUTANTS = [
     ("F6", "Compression.fs", "ridge rank inputCovariance (Some(root, inverseRoot)) layer with",
      "ridge rank inputCovariance (Some(root, (ignore inverseRoot; Matrix<float>.Build.DenseIdentity(root.RowCount)))) layer with",
      "two-sided compression leaves out G^(-1/2) on the output side"),
-    ("F7", "NpyFormat.fs", "transposeWith (fun e -> float bytes[e]) rows columns ld offset target",
-     "transposeWith (fun e -> float (sbyte bytes[e])) rows columns ld offset target",
+    ("F7", "NpyFormat.fs", '| "u1" -> via (fun bytes e -> float bytes[e])',
+     '| "u1" -> via (fun bytes e -> float (sbyte bytes[e]))',
      "the uint8 .npy decoder sign-extends"),
     # Of the same kinds, written to check that the properties catch them in kind, not case by case.
     ("F8", "Compression.fs", "let lambda = ridge * trace / float n", "let lambda = ridge * trace",
@@ -164,6 +164,12 @@ MUTANTS = [
     ("P3", "Streaming.fs", "vt <- Dense.transpose (fst (Dense.qr z))", "vt <- (ignore z; vt)",
      "streamed power iterations read the file but keep the sketch's row space"),
     # This session's additions (issue 23, 25): the target allocator, motion weights, residual norms, hidden matrices.
+    # Reading and streaming near the memory's speed (issue 26).
+    ("H1", "NpyFormat.fs", "t[o + 7 * ld] <- values[e + 7]", "t[o + 7 * ld] <- values[e + 6]",
+     "the .npy reader's 8-column strips copy their seventh column into the eighth"),
+    ("H2", "Streaming.fs", "match Scw.residualOfNorms (sqrt squares) (Dense.twoNorm s) with",
+     "match Scw.residualOfNorms (sqrt squares) (Dense.twoNorm s[1..]) with",
+     "the streamed error from norms leaves out the first singular value"),
     ("B3", "ModelBudget.fs", "                error <- error - gain", "                error <- error - 0.5 * gain",
      "the target allocator under-counts each step's gain and keeps growing past the target"),
     ("Y1", "Video.fs", "|> Array.map (fun f -> (f - mean).PointwisePower 2.0)", "|> Array.map (fun f -> (f - 0.0 * mean).PointwisePower 2.0)",

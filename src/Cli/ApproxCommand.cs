@@ -39,7 +39,7 @@ internal sealed class ApproxCommand(Terminal terminal)
 
     private readonly Option<bool> stream = new Option<bool>("--stream")
     {
-        Description = "Read the .npy matrix in blocks of rows through a memory map, in two passes, with memory O(m d + "
+        Description = "Read the .npy matrix in blocks of rows, in two passes (the next block read while one is used), with memory O(m d + "
             + "block d): for matrices larger than memory. Without --sketch it uses the counter-based CountSketch of "
             + "--rows and --seed (built block by block). The optimal error is not computed (it needs the whole matrix).",
     };

@@ -182,7 +182,7 @@ public static class Streaming
     public static LowRankApproximation ApproximateRows(IEnumerable<Matrix<double>> blocks, BlockSketch sketch, int rank) =>
         new(LowRank.Core.Streaming.ApproximateRows(rank, BlockSketch.CoreOf(sketch), blocks));
 
-    /// <summary>SCW(S, A) of a 2-D .npy matrix larger than memory, read through a memory map in blocks of rows in two
+    /// <summary>SCW(S, A) of a 2-D .npy matrix larger than memory, read in blocks of rows in two
     /// passes; the left factor (n x k', float64, C order) is written to <paramref name="leftPath"/>.</summary>
     /// <param name="path">A's .npy file.</param>
     /// <param name="sketch">S with m &gt;= k rows.</param>

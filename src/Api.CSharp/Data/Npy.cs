@@ -18,7 +18,7 @@ public static class Npy
     /// dtype, or not 2-D; the message names the file, the problem and the byte offset.</exception>
     public static Matrix<double> ReadMatrix(string path) => Core.Npy.ReadMatrix(path);
 
-    /// <summary>Rows <paramref name="first"/> .. first + count - 1 of a 2-D .npy matrix, read through a memory map
+    /// <summary>Rows <paramref name="first"/> .. first + count - 1 of a 2-D .npy matrix, read by positional reads
     /// without reading the rest: how each process of a cluster reads its own rows.</summary>
     /// <param name="path">The file, as for <see cref="ReadMatrix"/>.</param>
     /// <param name="first">The first row.</param>

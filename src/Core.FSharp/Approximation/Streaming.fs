@@ -9,7 +9,7 @@ open MathNet.Numerics.LinearAlgebra
 type StreamingProgress = {
     /// The pass over A, from 1: 1 forms S A, 2 .. q + 1 are the power iterations, q + 2 forms A V.
     Pass: int
-    /// The passes in all, q + 2.
+    /// The passes in all: q + 2, and one more when a nearly exact approximation's error is formed block by block.
     Passes: int
     /// Rows of A read in this pass so far.
     Rows: int
@@ -26,8 +26,9 @@ type StreamedApproximation = {
     Right: Matrix<float>
     /// The k' singular values, descending.
     SingularValues: float[]
-    /// ||A - SCW(S, A)||_F, as ||A - A V V^T||_F^2 (summed over blocks) plus the tail of A V's singular values beyond k:
-    /// no cancellation, so even a tiny error keeps its digits.
+    /// ||A - SCW(S, A)||_F, as sqrt(||A||_F^2 - sum_(i&lt;=k) sigma_i^2) from norms the passes already have; when that
+    /// would keep fewer than 8 digits (a nearly exact approximation), from one more pass that forms each block's part
+    /// outside V's span, so even a tiny error keeps its digits.
     Error: float
 }
 
@@ -91,7 +92,8 @@ module Streaming =
 
     /// The two passes over `blocks` (called twice; it must give the same rows both times, in the same order). Returns
     /// n, ||A - SCW(S, A)||_F (when measureError, else NaN unless S A = 0) and, unless S A = 0, (W_k, sigma, Right);
-    /// `keep` receives each block's A V (b x r) in pass two. The error costs b d r flops a block more.
+    /// `keep` receives each block's A V (b x r) in pass two. The error comes from norms, or from a third pass when
+    /// those would cancel.
     let private twoPass
         (measureError: bool)
         (powerIterations: int)
@@ -107,7 +109,13 @@ module Streaming =
         let mutable squares = 0.0
 
         for block in blocks () do
-            Guard.finiteMatrix "block" block
+            Guard.nonEmpty "block" block
+            // The norm is needed anyway and is NaN or infinite exactly when an entry is (it scales, so finite entries
+            // never overflow it): the entry-by-entry check runs only to name the bad entry.
+            let norm = Dense.twoNorm (Dense.storedValues block)
+
+            if not (Double.IsFinite norm) then
+                Guard.finiteMatrix "block" block
 
             let sum =
                 match sa with
@@ -135,7 +143,6 @@ module Streaming =
              | _ -> ())
 
             sum.Add(RowBlocks.apply sketch n block, sum)
-            let norm = Dense.twoNorm (Dense.storedValues block)
             squares <- squares + norm * norm
             n <- n + int64 block.RowCount
 
@@ -156,10 +163,6 @@ module Streaming =
             let vt = powerPasses powerIterations d blocks vt
             let mutable r = Matrix<float>.Build.Dense(vt.RowCount, vt.RowCount)
             let mutable seen = 0L
-            // ||A - A V V^T||_F^2, block by block: with the tail of A V's singular values it gives the error without the
-            // cancellation of ||A||_F^2 - sum sigma_i^2 (which keeps only about 8 digits of a tiny error).
-            let mutable outside = 0.0
-            let mutable scratch: Matrix<float> option = None
 
             for block in blocks () do
                 if block.ColumnCount <> d then
@@ -173,19 +176,6 @@ module Streaming =
                 let y = Dense.gemm false block true vt
                 keep y
                 r <- RowBlocks.stackR r y
-
-                if measureError then
-                    // One b x d buffer for every block of the same height.
-                    let into =
-                        match scratch with
-                        | Some p when p.RowCount = block.RowCount -> p
-                        | _ ->
-                            let p = Matrix<float>.Build.Dense(block.RowCount, d)
-                            scratch <- Some p
-                            p
-
-                    outside <- outside + RowBlocks.outsideSquared block y vt into
-
                 seen <- seen + int64 block.RowCount
 
             if seen <> int64 n then
@@ -197,7 +187,34 @@ module Streaming =
                 )
 
             let wk, s, right, tail = RowBlocks.finish rank r vt
-            n, (if measureError then sqrt (outside + tail * tail) else nan), Some(wk, s, right)
+
+            let error () =
+                // ||A - [A V]_k V^T||_F^2 = ||A||_F^2 - sum_(i<=k) sigma_i^2, from norms the passes already have. When
+                // that keeps fewer than 8 digits (a nearly exact approximation) one more pass forms the part of each block
+                // outside V's span, which with the tail of A V's singular values has no cancellation.
+                match Scw.residualOfNorms (sqrt squares) (Dense.twoNorm s) with
+                | Some error -> error
+                | None ->
+                    let mutable outside = 0.0
+                    let mutable scratch: Matrix<float> option = None
+
+                    for block in blocks () do
+                        // One b x d buffer for every block of the same height.
+                        let into =
+                            match scratch with
+                            | Some p when p.RowCount = block.RowCount -> p
+                            | _ ->
+                                let p = Matrix<float>.Build.Dense(block.RowCount, d)
+                                scratch <- Some p
+                                p
+
+                        outside <-
+                            outside
+                            + RowBlocks.outsideSquared block (Dense.gemm false block true vt) vt into
+
+                    sqrt (outside + tail * tail)
+
+            n, (if measureError then error () else nan), Some(wk, s, right)
 
     /// <summary>SCW(S, A) of a matrix given as row blocks, equal to Scw.approximate on the stacked matrix up to
     /// rounding (and the signs of singular vector pairs).</summary>
@@ -279,48 +296,72 @@ module Streaming =
         checkShape rank sketch n d
         let spill = leftPath + ".av.tmp"
 
-        // One matrix per block height (the last block may be shorter), refilled block after block: every pass consumes a
-        // block before asking for the next, and a new b x d array per block (25 MB at 4096 x 768) kept the garbage
-        // collector busy for nothing.
-        let buffers = Collections.Generic.Dictionary<int, Matrix<float>>()
+        // Two matrices per block height (the last block may be shorter), filled in turn: while a pass works on one block
+        // the next is read and checked on the thread pool, so reading overlaps the products. Every pass consumes a block
+        // before asking for the next, so the one being refilled is never in use; a new b x d array per block (25 MB at
+        // 4096 x 768) kept the garbage collector busy for nothing.
+        let buffers = Collections.Generic.Dictionary<struct (int * int), Matrix<float>>()
+
+        let load (first: int) (slot: int) =
+            let count = min blockRows (n - first)
+
+            let block =
+                match buffers.TryGetValue(struct (count, slot)) with
+                | true, matrix -> matrix
+                | _ ->
+                    let matrix = Matrix<float>.Build.Dense(count, d)
+                    buffers[struct (count, slot)] <- matrix
+                    matrix
+
+            Tasks.Task.Run(fun () ->
+                reader.ReadInto(first, count, block.AsColumnMajorArray())
+
+                match Guard.firstNonFinite block with
+                | Some(i, j, x) ->
+                    raise (
+                        ArgumentException(
+                            $"Expected finite entries, but {path} has {x} at row {first + i}, column {j}.",
+                            nameof path
+                        )
+                    )
+                | None -> block)
+
         // Each enumeration of `blocks` is one pass over A.
         let pass = ref 0
+        let starts = [| 0..blockRows .. n - 1 |]
 
         let blocks () =
             pass.Value <- pass.Value + 1
             let current = pass.Value
 
             seq {
-                for first in 0..blockRows .. n - 1 do
-                    token.ThrowIfCancellationRequested()
-                    let count = min blockRows (n - first)
+                let pending = ref (if starts.Length > 0 then Some(load starts[0] 0) else None)
 
-                    let block =
-                        match buffers.TryGetValue count with
-                        | true, matrix -> matrix
-                        | _ ->
-                            let matrix = Matrix<float>.Build.Dense(count, d)
-                            buffers[count] <- matrix
-                            matrix
+                try
+                    for index in 0 .. starts.Length - 1 do
+                        token.ThrowIfCancellationRequested()
+                        let block = pending.Value.Value.GetAwaiter().GetResult()
 
-                    reader.ReadInto(first, count, block.AsColumnMajorArray())
+                        pending.Value <-
+                            if index + 1 < starts.Length then
+                                Some(load starts[index + 1] ((index + 1) % 2))
+                            else
+                                None
 
-                    match Guard.firstNonFinite block with
-                    | Some(i, j, x) ->
-                        raise (
-                            ArgumentException(
-                                $"Expected finite entries, but {path} has {x} at row {first + i}, column {j}.",
-                                nameof path
-                            )
-                        )
-                    | None -> yield block
+                        yield block
 
-                    progress {
-                        Pass = current
-                        Passes = powerIterations + 2
-                        Rows = first + count
-                        TotalRows = n
-                    }
+                        progress {
+                            Pass = current
+                            Passes = max (powerIterations + 2) current
+                            Rows = starts[index] + block.RowCount
+                            TotalRows = n
+                        }
+                finally
+                    // A pass left early (cancelled, or an error downstream) waits for its read in flight, which would
+                    // otherwise run on against a closed file.
+                    match pending.Value with
+                    | Some task -> (task :> Tasks.Task).ContinueWith(fun (_: Tasks.Task) -> ()).Wait()
+                    | None -> ()
             }
 
         try
@@ -367,7 +408,7 @@ module Streaming =
         finally
             File.Delete spill
 
-    /// <summary>SCW(S, A) of a 2-D .npy matrix larger than memory, read through a memory map in blocks of rows, in two
+    /// <summary>SCW(S, A) of a 2-D .npy matrix larger than memory, read in blocks of rows, in two
     /// passes; the left factor A Right^T (n x k') is written to a .npy file as it is formed.</summary>
     /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
     /// <param name="sketch">S: the counter-based CountSketch of (seed, m), or a sketch with n columns; m &gt;= k.</param>
@@ -384,9 +425,10 @@ module Streaming =
     /// <exception cref="System.IO.InvalidDataException">the file is not a valid 2-D .npy file.</exception>
     /// <exception cref="System.OperationCanceledException">token was cancelled.</exception>
     /// <remarks>A V is spilled to a temporary file next to leftPath (n r float64, r &lt;= m), then multiplied by W_k into
-    /// the left factor, so A is read twice and never a third time. Equal to Scw.approximate up to rounding. The error
-    /// is ||A - A V V^T||_F^2, summed over the blocks of the second pass, plus the tail of A V's singular values, so it
-    /// has no cancellation; that costs b d r flops a block more than A V alone.</remarks>
+    /// the left factor, so A is read twice. Equal to Scw.approximate up to rounding. The error is
+    /// sqrt(||A||_F^2 - sum_(i&lt;=k) sigma_i^2) from the passes' norms; only when that keeps fewer than 8 digits (error^2
+    /// below 1.5e-8 ||A||_F^2) is A read a third time, to sum ||A_b - A_b V V^T||_F^2 over blocks plus the tail of A V's
+    /// singular values, which has no cancellation.</remarks>
     [<CompiledName("ApproximateFile")>]
     let approximateFile
         (rank: int)

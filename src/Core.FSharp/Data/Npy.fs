@@ -160,7 +160,7 @@ let private writeHeader (writer: BinaryWriter) (fortran: bool) (shape: int[]) =
     writer.Write(uint16 padded.Length)
     writer.Write(Encoding.Latin1.GetBytes padded)
 
-/// Row blocks of a 2-D .npy matrix read through a memory map, so that a matrix larger than memory is read one block at
+/// Row blocks of a 2-D .npy matrix read by positional reads, so that a matrix larger than memory is read one block at
 /// a time (streaming SCW, and each MPI rank reading only its own rows). The header and the file's length are checked
 /// when it opens. C order reads a block as one contiguous range; Fortran order as one range per column.
 ///
@@ -203,16 +203,12 @@ type internal RowBlockReader(path: string, flatten: bool) =
         checkLength path reader header 1 rows columns size
         header, size, rows, columns
 
-    let decode = blockDecoder header.Descr
+    let decode = decoderInto header.Descr
 
-    let map =
-        MemoryMappedFiles.MemoryMappedFile.CreateFromFile(
-            path,
-            FileMode.Open,
-            null,
-            0L,
-            MemoryMappedFiles.MemoryMappedFileAccess.Read
-        )
+    // Positional reads (pread) of the file, not a memory map: mapping the page cache into the process costs a page fault
+    // per 4 KB on every pass (a pass over an 80,000 x 768 float64 file took 0.2-0.35 s mapped, 0.07 s read).
+    let file =
+        File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess)
 
     let mutable scratch: byte[] = [||]
 
@@ -239,14 +235,16 @@ type internal RowBlockReader(path: string, flatten: bool) =
             scratch
 
         let readRange (offset: int64) (bytes: byte[]) (length: int) =
-            use view =
-                map.CreateViewStream(
-                    header.DataOffset + offset,
-                    int64 length,
-                    MemoryMappedFiles.MemoryMappedFileAccess.Read
-                )
+            let mutable read = 0
 
-            view.ReadExactly(bytes, 0, length)
+            while read < length do
+                let got =
+                    RandomAccess.Read(file, Span(bytes, read, length - read), header.DataOffset + offset + int64 read)
+
+                if got = 0 then
+                    invalid path (header.DataOffset + offset + int64 read) "the file ended before the data did"
+
+                read <- read + got
 
         if header.Fortran then
             let bytes = bytesFor (count * size)
@@ -254,15 +252,20 @@ type internal RowBlockReader(path: string, flatten: bool) =
 
             for j in 0 .. columns - 1 do
                 readRange ((int64 j * int64 rows + int64 first) * int64 size) bytes (count * size)
-                decode bytes count 1 column
+                decode bytes count 1 count 0 column
                 Array.blit column 0 data (j * count) count
         else
-            let bytes = bytesFor (count * columns * size)
-            readRange (int64 first * int64 columns * int64 size) bytes (count * columns * size)
-            decode bytes count columns data
+            // About 1 MB of whole rows at a time, decoded straight into the block while the bytes are still in cache.
+            let chunk = max 1 (min count ((1 <<< 20) / max 1 (columns * size)))
+            let bytes = bytesFor (chunk * columns * size)
+
+            for start in 0..chunk .. count - 1 do
+                let rowsNow = min chunk (count - start)
+                readRange (int64 (first + start) * int64 columns * int64 size) bytes (rowsNow * columns * size)
+                decode bytes rowsNow columns count start data
 
     interface IDisposable with
-        member _.Dispose() = map.Dispose()
+        member _.Dispose() = file.Dispose()
 
 /// A 2-D float64 .npy file written a block of rows at a time (C order), for results with as many rows as a matrix that
 /// does not fit in memory. The header announces the final shape, so the file is complete once every row is written.
@@ -315,7 +318,7 @@ let private readBlock (flatten: bool) (first: int) (count: int) (path: string) =
     else
         reader.Read(first, count)
 
-/// <summary>Rows first .. first + count - 1 of a 2-D .npy matrix, read through a memory map without reading the rest:
+/// <summary>Rows first .. first + count - 1 of a 2-D .npy matrix, read by positional reads without reading the rest:
 /// how each process of a cluster reads its own rows of a matrix no single process holds.</summary>
 /// <param name="first">The first row, 0 &lt;= first &lt;= n.</param>
 /// <param name="count">How many rows, 0 &lt;= count and first + count &lt;= n (0 gives a 0 x d matrix).</param>
@@ -333,7 +336,7 @@ let readRows (first: int) (count: int) (path: string) =
 
 /// <summary>Examples first .. first + count - 1 of a .npy array of any shape, one example per index of its first axis,
 /// each flattened in C order to a row: a (N, 3, 224, 224) image stack reads as rows of 150,528, token ids (N, T) as
-/// rows of T, a vector (N) as one column. Read through a memory map, like readRows, which it equals on a 2-D matrix.
+/// rows of T, a vector (N) as one column. Read like readRows, which it equals on a 2-D matrix.
 /// </summary>
 /// <param name="first">The first example, 0 &lt;= first &lt;= N.</param>
 /// <param name="count">How many, 0 &lt;= count and first + count &lt;= N.</param>
