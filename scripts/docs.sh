@@ -38,6 +38,9 @@ if ! dotnet fsdocs build --projects "${projects[@]}" --properties Configuration=
   fail "fsdocs failed."
 fi
 
+# fsdocs copies a NuGet.config of its own into the site: a static site has no use for package sources.
+rm -f "$output/NuGet.config"
+
 # fsdocs logs these and still exits 0.
 if grep -qE "does not exist|Could not read|warning FS|error FS|: error " "$log"; then
   grep -E "does not exist|Could not read|warning FS|error FS|: error " "$log" | head -20 >&2

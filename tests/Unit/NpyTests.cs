@@ -131,6 +131,31 @@ public sealed class NpyTests : ScratchDirectory
     public void ReadMatrix_Throws_WhenTheHeaderHasNoShape() =>
         Assert.Contains("no valid 'shape' entry", ReadBroken(b => Replace(b, "'shape'", "'shope'")).Message, StringComparison.Ordinal);
 
+    /// <summary>A matrix with more entries than one array holds is what streaming is for: its rows read a block at a
+    /// time, while reading it whole fails naming the limit. The file is sparse (3,000,000 x 768 float64 announced, 18 GB,
+    /// written as a header, one row of values at the end and a hole), so it costs no disk.</summary>
+    [Fact]
+    public void ReadRows_ReadsAMatrixLargerThanOneArray_WhichReadMatrixRefuses()
+    {
+        const int rows = 3_000_000, columns = 768;
+        var path = NpyFiles.Write(Scratch("huge.npy"), "<f8", false, [rows, columns], Array.Empty<double>());
+        var last = Enumerable.Range(0, columns).Select(j => j + 0.5).ToArray();
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            var header = stream.Length;
+            stream.SetLength(header + (long)rows * columns * 8);
+            stream.Seek(header + (long)(rows - 1) * columns * 8, SeekOrigin.Begin);
+            stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(last.AsSpan()));
+        }
+
+        var block = Npy.ReadRows(path, rows - 2, 2);
+        Assert.Equal((2, columns), (block.RowCount, block.ColumnCount));
+        Assert.All(block.Row(0).ToArray(), x => Assert.Equal(0.0, x));
+        Assert.Equal(last, block.Row(1).ToArray());
+        var error = Assert.Throws<InvalidDataException>(() => Npy.ReadMatrix(path));
+        Assert.Contains("a 3000000 x 768 matrix has more entries than one array holds", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ReadMatrix_Throws_ForAThreeDimensionalArray_AndPointsToReadStack()
     {

@@ -49,16 +49,14 @@ let private sketchRowSpace (sketch: Sketch) (matrix: Matrix<float>) =
 
 /// [A V]_k V^T for V^T (r x d) with orthonormal rows: the best rank-k approximation of A with rows in span(V).
 let private bestInRowSpace (rank: int) (vt: Matrix<float>) (matrix: Matrix<float>) =
-    let n, r = matrix.RowCount, vt.RowCount
     let av = Dense.gemm false matrix true vt
-    let svdAv = Dense.thinSvd av
-    let kept = min rank (min r svdAv.S.Length)
-    let s = svdAv.S[.. kept - 1]
+    // Only the k leading triplets: for a tall A V the left vectors are Q U_R for k columns of U_R, not all r.
+    let svdAv = Dense.truncatedSvd rank av
 
     {
-        Left = Dense.scaleColumnsInPlace s (svdAv.U.SubMatrix(0, n, 0, kept))
-        Right = Dense.multiply (svdAv.Vt.SubMatrix(0, kept, 0, r)) vt
-        SingularValues = s
+        Left = Dense.scaleColumnsInPlace svdAv.S svdAv.U
+        Right = Dense.multiply svdAv.Vt vt
+        SingularValues = svdAv.S
     }
 
 /// SCW without argument checks, for callers that have validated already.
@@ -194,7 +192,7 @@ let randomized (oversample: int) (powerIterations: int) (seed: int) (rank: int) 
 [<CompiledName("ErrorOf")>]
 let errorOf (matrix: Matrix<float>) (approximation: LowRankApproximation) =
     Guard.notNull (nameof approximation) approximation
-    Guard.finiteMatrix (nameof matrix) matrix
+    let total = Dense.finiteFrobenius (nameof matrix) matrix
     let n, d = matrix.RowCount, matrix.ColumnCount
 
     if approximation.Left.RowCount <> n || approximation.Right.ColumnCount <> d then
@@ -225,8 +223,6 @@ let errorOf (matrix: Matrix<float>) (approximation: LowRankApproximation) =
             norms.Add(Dense.twoNorm (Dense.storedValues residual))
 
         Dense.twoNorm (norms.ToArray())
-
-    let total = Dense.twoNorm (Dense.storedValues matrix)
 
     if approximation.Rank = 0 || total = 0.0 then
         direct ()

@@ -109,13 +109,7 @@ module Streaming =
         let mutable squares = 0.0
 
         for block in blocks () do
-            Guard.nonEmpty "block" block
-            // The norm is needed anyway and is NaN or infinite exactly when an entry is (it scales, so finite entries
-            // never overflow it): the entry-by-entry check runs only to name the bad entry.
-            let norm = Dense.twoNorm (Dense.storedValues block)
-
-            if not (Double.IsFinite norm) then
-                Guard.finiteMatrix "block" block
+            let norm = Dense.finiteFrobenius "block" block
 
             let sum =
                 match sa with

@@ -42,14 +42,12 @@ let numericalRank (matrix: Matrix<float>) =
 let bestRankK (rank: int) (matrix: Matrix<float>) : LowRankApproximation =
     Guard.finiteMatrix (nameof matrix) matrix
     Guard.rank (nameof rank) rank (nameof matrix) matrix
-    let svd = Dense.thinSvd matrix
-    let s = svd.S[.. rank - 1]
-    let u = svd.U.SubMatrix(0, matrix.RowCount, 0, rank)
+    let svd = Dense.truncatedSvd rank matrix
 
     {
-        Left = Dense.scaleColumnsInPlace s u
-        Right = svd.Vt.SubMatrix(0, rank, 0, matrix.ColumnCount)
-        SingularValues = s
+        Left = Dense.scaleColumnsInPlace svd.S svd.U
+        Right = svd.Vt
+        SingularValues = svd.S
     }
 
 /// <summary>The optimal rank-k error ||A - [A]_k||_F = sqrt(sum_(i &gt; k) sigma_i^2).</summary>

@@ -66,7 +66,7 @@ let readStack (path: string) =
 
     match header.Shape with
     | [| count; rows; columns |] ->
-        checkSizes path header count rows columns
+        checkSizes true path header count rows columns
         readData path reader header count rows columns (Array.init count id)
     | shape ->
         let text = Guard.dimensions shape
@@ -122,7 +122,7 @@ let internal readStackRaw (indices: int[]) (path: string) =
             Choice2Of2()
         else
             let size, _ = elementReader path header.DataOffset header.Descr
-            checkLength path reader header count rows columns size
+            checkLength true path reader header count rows columns size
             let matrixBytes = int64 rows * int64 columns * int64 size
 
             if matrixBytes > int64 Array.MaxLength then
@@ -200,7 +200,8 @@ type internal RowBlockReader(path: string, flatten: bool) =
                 invalid path header.DataOffset $"expected a 2-D array, but the shape is ({Guard.dimensions shape})"
 
         let size, _ = elementReader path header.DataOffset header.Descr
-        checkLength path reader header 1 rows columns size
+        // Read a block at a time: the matrix may have more entries than one array holds.
+        checkLength false path reader header 1 rows columns size
         header, size, rows, columns
 
     let decode = decoderInto header.Descr

@@ -110,14 +110,16 @@ let internal readHeader (path: string) (reader: BinaryReader) : Header =
 
 /// Rejects dimensions that no matrix of LowRank's can have, before anything is allocated from the header's numbers: a
 /// forged shape such as (2000000000, 0, 0) announces no data at all, yet would size index arrays by its first axis.
-let internal checkSizes (path: string) (header: Header) count rows columns =
+/// `whole`: each matrix is read into one array, so it may not have more entries than an array holds; a matrix read in
+/// row blocks (streaming) may.
+let internal checkSizes (whole: bool) (path: string) (header: Header) count rows columns =
     if count < 1 || rows < 1 || columns < 1 then
         invalid
             path
             header.DataOffset
             $"the shape ({Guard.dimensions header.Shape}) has a zero dimension; matrices need at least one row and one column"
 
-    if int64 rows * int64 columns > int64 Array.MaxLength then
+    if whole && int64 rows * int64 columns > int64 Array.MaxLength then
         invalid
             path
             header.DataOffset
@@ -212,13 +214,9 @@ let internal blockDecoder (descr: string) : byte[] -> int -> int -> float[] -> u
     let decode = decoderInto descr
     fun bytes rows columns target -> decode bytes rows columns rows 0 target
 
-/// Reads the matrices `selected` (indices into the first axis, distinct) of a count x rows x columns array, after
-/// checking that the file holds exactly the announced number of bytes, so a truncated file fails before anything is
-/// returned. In C order each matrix is contiguous, so only the selected ones are read; in Fortran order the matrices
-/// interleave, so the whole array is read and the others are dropped.
-/// Checks the shape's sizes and that the file holds exactly the announced number of data bytes.
-let internal checkLength (path: string) (reader: BinaryReader) (header: Header) count rows columns size =
-    checkSizes path header count rows columns
+/// Checks the shape's sizes (checkSizes whole) and that the file holds exactly the announced number of data bytes.
+let internal checkLength (whole: bool) (path: string) (reader: BinaryReader) (header: Header) count rows columns size =
+    checkSizes whole path header count rows columns
     let total = int64 count * int64 rows * int64 columns
     let expected = total * int64 size
     let present = reader.BaseStream.Length - header.DataOffset
@@ -234,9 +232,13 @@ let internal checkLength (path: string) (reader: BinaryReader) (header: Header) 
     if present > expected then
         invalid path (header.DataOffset + expected) $"{present - expected} bytes of trailing data after the array"
 
+/// Reads the matrices `selected` (indices into the first axis, distinct) of a count x rows x columns array, after
+/// checking that the file holds exactly the announced number of bytes, so a truncated file fails before anything is
+/// returned. In C order each matrix is contiguous, so only the selected ones are read; in Fortran order the matrices
+/// interleave, so the whole array is read and the others are dropped.
 let internal readData (path: string) (reader: BinaryReader) (header: Header) count rows columns (selected: int[]) =
     let size, read = elementReader path header.DataOffset header.Descr
-    checkLength path reader header count rows columns size
+    checkLength true path reader header count rows columns size
 
     // Every entry is written below (the length was checked), so the storage need not be zeroed first: 0.05 s of an
     // 80,000 x 768 matrix's 0.25 s read.

@@ -98,18 +98,25 @@ let standardNormal (random: Random) =
 /// A B.
 let multiply (a: Matrix<float>) (b: Matrix<float>) = gemm false a false b
 
+/// A's column-major values for a kernel that only reads them: dense storage as it is, no copy (the kernels copy into
+/// pooled scratch where LAPACK overwrites); sparse storage expanded.
+let private readOnlyValues (a: Matrix<float>) =
+    match a.AsColumnMajorArray() with
+    | null -> a.ToColumnMajorArray()
+    | data -> data
+
 /// Thin QR: Q (m x p, orthonormal columns) and R (p x n, upper trapezoidal), p = min(m, n).
 let qr (a: Matrix<float>) : Matrix<float> * Matrix<float> =
     let m, n = a.RowCount, a.ColumnCount
     let p = min m n
-    let q, r = Kernels.current().Qr(m, n, a.ToColumnMajorArray())
+    let q, r = Kernels.current().Qr(m, n, readOnlyValues a)
     wrap m p q, wrap p n r
 
 /// The backend's thin SVD of the whole matrix.
 let private directSvd (a: Matrix<float>) : ThinSvd =
     let m, n = a.RowCount, a.ColumnCount
     let p = min m n
-    let u, s, vt = Kernels.current().ThinSvd(m, n, a.ToColumnMajorArray())
+    let u, s, vt = Kernels.current().ThinSvd(m, n, readOnlyValues a)
 
     {
         U = wrap m p u
@@ -117,19 +124,32 @@ let private directSvd (a: Matrix<float>) : ThinSvd =
         Vt = wrap p n vt
     }
 
-/// Thin SVD, O(n d p). A matrix at least four times longer than wide is first reduced by QR, A = Q R, and only the
-/// p x p factor R goes through the SVD (U = Q U_R): dgesdd on a 20 x 768 sketch costs over 1 ms in its own overheads,
-/// while QR plus a 20 x 20 SVD costs a fraction of that, with the same backward stability.
-let thinSvd (a: Matrix<float>) : ThinSvd =
+/// The leading `count` singular triplets of A (count clamped to p = min(m, n)): U (m x count), S, Vt (count x n),
+/// O(n d p). A matrix at least four times longer than wide is first reduced by QR, A = Q R, and only the p x p factor R
+/// goes through the SVD (U = Q U_R, for the count columns kept only): dgesdd on a 20 x 768 sketch costs over 1 ms in
+/// its own overheads, while QR plus a 20 x 20 SVD costs a fraction of that, with the same backward stability.
+let truncatedSvd (count: int) (a: Matrix<float>) : ThinSvd =
     let m, n = a.RowCount, a.ColumnCount
+    let p = min m n
+    let count = min count p
+
+    let leading (svd: ThinSvd) =
+        if count = svd.S.Length then
+            svd
+        else
+            {
+                U = svd.U.SubMatrix(0, svd.U.RowCount, 0, count)
+                S = svd.S[.. count - 1]
+                Vt = svd.Vt.SubMatrix(0, count, 0, svd.Vt.ColumnCount)
+            }
 
     if m >= 4 * n then
         let q, r = qr a
-        let small = directSvd r
+        let small = leading (directSvd r)
         { small with U = multiply q small.U }
     elif n >= 4 * m then
         let q, r = qr (transpose a)
-        let small = directSvd r
+        let small = leading (directSvd r)
         // A^T = Q R = Q U S V^T, so A = V S (Q U)^T.
         {
             U = transpose small.Vt
@@ -137,11 +157,15 @@ let thinSvd (a: Matrix<float>) : ThinSvd =
             Vt = transpose (multiply q small.U)
         }
     else
-        directSvd a
+        leading (directSvd a)
+
+/// Thin SVD, O(n d p): every one of the p = min(m, n) triplets (truncatedSvd p).
+let thinSvd (a: Matrix<float>) : ThinSvd =
+    truncatedSvd (min a.RowCount a.ColumnCount) a
 
 /// Singular values only, descending.
 let singularValues (a: Matrix<float>) : float[] =
-    Kernels.current().SingularValues(a.RowCount, a.ColumnCount, a.ToColumnMajorArray())
+    Kernels.current().SingularValues(a.RowCount, a.ColumnCount, readOnlyValues a)
 
 /// The top `count` singular values of A (descending; fewer when min(n, d) is smaller). Without a full SVD when count
 /// is small against min(n, d): randomized subspace iteration (Halko, Martinsson and Tropp 2011, Algorithm 4.4) with 10
@@ -293,6 +317,18 @@ and private twoNormScaled (xs: float[]) =
             sum <- sum + y * y
 
         scale * sqrt sum
+
+/// ||A||_F of a matrix that must be nonempty and finite, checked in the pass that computes the norm: the norm is NaN or
+/// infinite exactly when an entry is (it scales, so finite entries never overflow it), and only then is the matrix
+/// searched for the entry to name (Guard.finiteMatrix's exception). One pass over A instead of two.
+let finiteFrobenius (name: string) (a: Matrix<float>) =
+    Guard.nonEmpty name a
+    let norm = twoNorm (storedValues a)
+
+    if not (Double.IsFinite norm) then
+        Guard.finiteMatrix name a
+
+    norm
 
 /// The 2-norm of each row, scaled per row as twoNorm. O(n d) for dense storage, O(nnz) for sparse.
 let rowTwoNorms (a: Matrix<float>) : float[] =

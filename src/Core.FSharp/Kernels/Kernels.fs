@@ -29,14 +29,14 @@ type IKernels =
         ldc: int ->
             unit
 
-    /// Thin SVD of the m x n matrix in `a` (which it may overwrite): U (m x p), s (p, descending), Vt (p x n),
+    /// Thin SVD of the m x n matrix in `a` (read, never overwritten): U (m x p), s (p, descending), Vt (p x n),
     /// p = min(m, n).
     abstract ThinSvd: m: int * n: int * a: float[] -> float[] * float[] * float[]
 
-    /// Singular values only, descending; may overwrite `a`.
+    /// Singular values only, descending; `a` is read, never overwritten.
     abstract SingularValues: m: int * n: int * a: float[] -> float[]
 
-    /// Thin QR: Q (m x p) with orthonormal columns and upper-trapezoidal R (p x n); may overwrite `a`.
+    /// Thin QR: Q (m x p) with orthonormal columns and upper-trapezoidal R (p x n); `a` is read, never overwritten.
     abstract Qr: m: int * n: int * a: float[] -> float[] * float[]
 
     /// Eigenvalues (ascending) and orthonormal eigenvectors (columns) of the symmetric n x n `a`, of which only the
@@ -52,6 +52,24 @@ let private lapackFailure routine info : exn =
         InvalidOperationException($"LAPACK {routine} rejected argument {-info}: this is a bug in LowRank.")
     else
         ArithmeticException($"LAPACK {routine} did not converge (info = {info}).")
+
+/// Runs `work` on a buffer of at least `length` doubles from the shared pool, returned afterwards. LAPACK overwrites its
+/// input and wants workspace, and fresh arrays for both (a copy of the input and dgesdd's workspace: 8 MB and 24 MB
+/// for a 1000 x 1000 SVD) went to the large-object heap on every call; in a process with a large heap (F# interactive)
+/// the gen-2 collections they set off made a call take 2-8 times its median.
+let private pooled (length: int) (work: float[] -> 'T) =
+    let buffer = Buffers.ArrayPool<float>.Shared.Rent(max 1 length)
+
+    try
+        work buffer
+    finally
+        Buffers.ArrayPool<float>.Shared.Return buffer
+
+/// `work` on a pooled copy of the first `length` values of `a`, for a LAPACK routine that overwrites its input.
+let private pooledCopy (a: float[]) (length: int) (work: float[] -> 'T) =
+    pooled length (fun scratch ->
+        Array.blit a 0 scratch 0 length
+        work scratch)
 
 /// The system BLAS/LAPACK. Every LAPACK call asks for its optimal workspace first (lwork = -1).
 type private NativeKernels(library: Native.Library) =
@@ -86,64 +104,19 @@ type private NativeKernels(library: Native.Library) =
             let s = Array.zeroCreate<float> p
             let u = Array.zeroCreate<float>(m * p)
             let vt = Array.zeroCreate<float>(p * n)
-            this.Gesdd('S'B, m, n, a, s, u, vt)
+            pooledCopy a (m * n) (fun scratch -> this.Gesdd('S'B, m, n, scratch, s, u, vt))
             u, s, vt
 
         member this.SingularValues(m, n, a) =
             let s = Array.zeroCreate<float>(min m n)
-            this.Gesdd('N'B, m, n, a, s, Array.zeroCreate 1, Array.zeroCreate 1)
+
+            pooledCopy a (m * n) (fun scratch ->
+                this.Gesdd('N'B, m, n, scratch, s, Array.zeroCreate 1, Array.zeroCreate 1))
+
             s
 
-        member _.Qr(m, n, a) =
-            let p = min m n
-            let tau = Array.zeroCreate<float> p
-            let mutable m' = m
-            let mutable n' = n
-            let mutable p' = p
-            let mutable lda = m
-            let mutable info = 0
-            let mutable lwork = -1
-            let query = Array.zeroCreate<float> 1
-            use pa = fixed a
-            use ptau = fixed tau
-
-            do
-                use pq = fixed query
-                Native.dgeqrf (&m', &n', pa, &lda, ptau, pq, &lwork, &info)
-
-            lwork <- max (int query[0]) (max 1 n)
-            let work = Array.zeroCreate<float> lwork
-
-            do
-                use pw = fixed work
-                Native.dgeqrf (&m', &n', pa, &lda, ptau, pw, &lwork, &info)
-
-            if info <> 0 then
-                raise (lapackFailure "dgeqrf" info)
-
-            let r = Array.zeroCreate<float>(p * n)
-
-            for j in 0 .. n - 1 do
-                for i in 0 .. min j (p - 1) do
-                    r[i + j * p] <- a[i + j * m]
-
-            lwork <- -1
-
-            do
-                use pq = fixed query
-                Native.dorgqr (&m', &p', &p', pa, &lda, ptau, pq, &lwork, &info)
-
-            lwork <- max (int query[0]) (max 1 p)
-            let work = Array.zeroCreate<float> lwork
-
-            do
-                use pw = fixed work
-                Native.dorgqr (&m', &p', &p', pa, &lda, ptau, pw, &lwork, &info)
-
-            if info <> 0 then
-                raise (lapackFailure "dorgqr" info)
-
-            Array.sub a 0 (m * p), r
+        member this.Qr(m, n, a) =
+            pooledCopy a (m * n) (fun scratch -> this.QrInPlace(m, n, scratch))
 
         member _.SymmetricEigen(n, a) =
             let w = Array.zeroCreate<float> n
@@ -227,6 +200,64 @@ type private NativeKernels(library: Native.Library) =
 
             x, rank
 
+    /// Thin QR of `a`, overwritten: Q is its first m p values once dorgqr is done; R is copied out before that.
+    member _.QrInPlace(m: int, n: int, a: float[]) =
+        let p = min m n
+        let tau = Array.zeroCreate<float> p
+        let mutable m' = m
+        let mutable n' = n
+        let mutable p' = p
+        let mutable lda = m
+        let mutable info = 0
+        let mutable lwork = -1
+        let query = Array.zeroCreate<float> 1
+        use pa = fixed a
+        use ptau = fixed tau
+
+        do
+            use pq = fixed query
+            Native.dgeqrf (&m', &n', pa, &lda, ptau, pq, &lwork, &info)
+
+        lwork <- max (int query[0]) (max 1 n)
+
+        let work = Buffers.ArrayPool<float>.Shared.Rent lwork
+
+        try
+            use pw = fixed work
+            Native.dgeqrf (&m', &n', pa, &lda, ptau, pw, &lwork, &info)
+        finally
+            Buffers.ArrayPool<float>.Shared.Return work
+
+        if info <> 0 then
+            raise (lapackFailure "dgeqrf" info)
+
+        let r = Array.zeroCreate<float>(p * n)
+
+        for j in 0 .. n - 1 do
+            for i in 0 .. min j (p - 1) do
+                r[i + j * p] <- a[i + j * m]
+
+        lwork <- -1
+
+        do
+            use pq = fixed query
+            Native.dorgqr (&m', &p', &p', pa, &lda, ptau, pq, &lwork, &info)
+
+        lwork <- max (int query[0]) (max 1 p)
+
+        let work = Buffers.ArrayPool<float>.Shared.Rent lwork
+
+        try
+            use pw = fixed work
+            Native.dorgqr (&m', &p', &p', pa, &lda, ptau, pw, &lwork, &info)
+        finally
+            Buffers.ArrayPool<float>.Shared.Return work
+
+        if info <> 0 then
+            raise (lapackFailure "dorgqr" info)
+
+        Array.sub a 0 (m * p), r
+
     /// dgesdd (divide and conquer, several times faster than dgesvd) after a workspace query.
     member _.Gesdd(job: byte, m: int, n: int, a: float[], s: float[], u: float[], vt: float[]) =
         let p = min m n
@@ -251,11 +282,14 @@ type private NativeKernels(library: Native.Library) =
             Native.dgesdd (&jobz, &m', &n', pa, &lda, ps, pu, &ldu, pvt, &ldvt, pq, &lwork, piw, &info, 1un)
 
         lwork <- max 1 (int query[0])
-        let work = Array.zeroCreate<float> lwork
 
-        do
+        let work = Buffers.ArrayPool<float>.Shared.Rent lwork
+
+        try
             use pw = fixed work
             Native.dgesdd (&jobz, &m', &n', pa, &lda, ps, pu, &ldu, pvt, &ldvt, pw, &lwork, piw, &info, 1un)
+        finally
+            Buffers.ArrayPool<float>.Shared.Return work
 
         if info <> 0 then
             raise (lapackFailure "dgesdd" info)

@@ -106,6 +106,7 @@ let internal streamedLoss (weights: Weights) (a: Matrix<float>) (approximation: 
         | _ -> Option.None, 0.0
 
     let shared = divisor |> Option.forall (fun v -> obj.ReferenceEquals(v, weights))
+    let dataOfA = a.AsColumnMajorArray()
 
     let divisorColumn = if shared then w else Array.zeroCreate<float> n
 
@@ -131,19 +132,34 @@ let internal streamedLoss (weights: Weights) (a: Matrix<float>) (approximation: 
             | Some v when not shared -> WeightColumns.into v j divisorColumn
             | _ -> ()
 
-            let column = a.Column(j)
+            // Straight from the column-major storage where there is one (A~'s block always; A unless sparse): the
+            // matrix indexer and a copied column per j made this loop cost as much as svd_w's SVD.
+            let column =
+                match dataOfA with
+                | null -> a.Column(j).ToArray()
+                | _ -> null
+
+            let lowData = low.AsColumnMajorArray()
+            let scaleData = scale |> Option.map (fun m -> m.AsColumnMajorArray())
 
             for i in 0 .. n - 1 do
+                let entry = lowData[i + c * n]
+
                 let x =
-                    match approximation.Reweighting, scale with
+                    match approximation.Reweighting, scaleData with
                     | Reweighting.DivideByWeights _, _ ->
                         let v = divisorColumn[i]
-                        if v > 0.0 then low[i, c] / max v floor else 0.0
-                    | Reweighting.MultiplyBy _, Some s -> low[i, c] * s[i, c]
-                    | _ -> low[i, c]
+                        if v > 0.0 then entry / max v floor else 0.0
+                    | Reweighting.MultiplyBy _, Some s -> entry * s[i + c * n]
+                    | _ -> entry
+
+                let original =
+                    match column with
+                    | null -> dataOfA[i + j * n]
+                    | values -> values[i]
 
                 largest <- max largest (abs x)
-                residual[i] <- w[i] * (column[i] - x)
+                residual[i] <- w[i] * (original - x)
 
             columnNorms[j] <- Dense.twoNorm residual
 
