@@ -131,7 +131,9 @@ module BackendAgreement =
         |> check
 
     [<Fact>]
-    let ``thin SVD reconstructs A with orthonormal factors, and both backends give the same singular values`` () =
+    let ``thin SVD reconstructs A with orthonormal factors, both backends give the same singular values, and A is left as it was``
+        ()
+        =
         forAll matrix (fun spec ->
             let a = spec.Build()
             let m, n = a.RowCount, a.ColumnCount
@@ -140,9 +142,10 @@ module BackendAgreement =
             let reference = (Kernels.managed.SingularValues(m, n, a.ToColumnMajorArray()))
 
             forEachBackend (fun kernels ->
-                let u, s, vt = kernels.ThinSvd(m, n, a.ToColumnMajorArray())
+                let input = a.ToColumnMajorArray()
+                let u, s, vt = kernels.ThinSvd(m, n, input)
                 let u, vt = Matrix<float>.Build.Dense(m, p, u), Matrix<float>.Build.Dense(p, n, vt)
-                let values = kernels.SingularValues(m, n, a.ToColumnMajorArray())
+                let values = kernels.SingularValues(m, n, input)
                 let reconstructed = u * Matrix<float>.Build.DenseOfDiagonalArray s * vt
 
                 all [
@@ -160,11 +163,12 @@ module BackendAgreement =
                         "agrees with managed"
                         (Dense.twoNorm (Array.map2 (-) reference s))
                         0.0
+                    holds "A is read, not overwritten" (input = a.ToColumnMajorArray())
                 ]))
         |> check
 
     [<Fact>]
-    let ``QR reconstructs A with orthonormal Q and upper-trapezoidal R`` () =
+    let ``QR reconstructs A with orthonormal Q and upper-trapezoidal R, RFactor is its R, and A is left as it was`` () =
         forAll matrix (fun spec ->
             let a = spec.Build()
             let m, n = a.RowCount, a.ColumnCount
@@ -172,7 +176,9 @@ module BackendAgreement =
             let norm = Norm.frobenius a
 
             forEachBackend (fun kernels ->
-                let q, r = kernels.Qr(m, n, a.ToColumnMajorArray())
+                let values = a.ToColumnMajorArray()
+                let q, r = kernels.Qr(m, n, values)
+                let rAlone = kernels.RFactor(m, n, values)
                 let q, r = Matrix<float>.Build.Dense(m, p, q), Matrix<float>.Build.Dense(p, n, r)
 
                 let below =
@@ -187,6 +193,8 @@ module BackendAgreement =
                     close (medium |> scaledTo norm) "||Q R - A||_F" (Norm.frobenius (q * r - a)) 0.0
                     close (medium |> scaledTo 1.0) "Q^T Q = I" (identityDefect q) 0.0
                     holds "R is upper trapezoidal" (below = 0.0)
+                    holds "RFactor is Qr's R, bit for bit" (rAlone = r.ToColumnMajorArray())
+                    holds "A is read, not overwritten" (values = a.ToColumnMajorArray())
                 ]))
         |> check
 

@@ -65,8 +65,8 @@ module internal RowBlocks =
         if y.RowCount = 0 then
             top
         else
-            let stacked = top.Stack y
-            let _, factor = Dense.qr stacked
+            // R alone: forming Q of the (r + b) x r stack (dorgqr) doubled the cost, and nothing reads it.
+            let factor = Dense.rFactor (top.Stack y)
             factor.SubMatrix(0, r, 0, r)
 
     /// From the R factor of A V (A V = Q R): W_k (r x k'), [A V]_k's singular values, Right = W_k^T V^T (k' x d), with

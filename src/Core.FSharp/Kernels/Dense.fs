@@ -112,6 +112,11 @@ let qr (a: Matrix<float>) : Matrix<float> * Matrix<float> =
     let q, r = Kernels.current().Qr(m, n, readOnlyValues a)
     wrap m p q, wrap p n r
 
+/// R (p x n) of the thin QR alone, without forming Q: half the work of qr for a tall matrix.
+let rFactor (a: Matrix<float>) : Matrix<float> =
+    let m, n = a.RowCount, a.ColumnCount
+    wrap (min m n) n (Kernels.current().RFactor(m, n, readOnlyValues a))
+
 /// The backend's thin SVD of the whole matrix.
 let private directSvd (a: Matrix<float>) : ThinSvd =
     let m, n = a.RowCount, a.ColumnCount

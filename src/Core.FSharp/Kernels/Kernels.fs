@@ -39,6 +39,9 @@ type IKernels =
     /// Thin QR: Q (m x p) with orthonormal columns and upper-trapezoidal R (p x n); `a` is read, never overwritten.
     abstract Qr: m: int * n: int * a: float[] -> float[] * float[]
 
+    /// R alone (p x n) of Qr, without forming Q (half the work for a tall A); `a` is read, never overwritten.
+    abstract RFactor: m: int * n: int * a: float[] -> float[]
+
     /// Eigenvalues (ascending) and orthonormal eigenvectors (columns) of the symmetric n x n `a`, of which only the
     /// lower triangle is read; may overwrite `a`.
     abstract SymmetricEigen: n: int * a: float[] -> float[] * float[]
@@ -117,6 +120,11 @@ type private NativeKernels(library: Native.Library) =
 
         member this.Qr(m, n, a) =
             pooledCopy a (m * n) (fun scratch -> this.QrInPlace(m, n, scratch))
+
+        member this.RFactor(m, n, a) =
+            pooledCopy a (m * n) (fun scratch ->
+                this.Householder(m, n, scratch) |> ignore
+                NativeKernels.UpperOf(m, n, scratch))
 
         member _.SymmetricEigen(n, a) =
             let w = Array.zeroCreate<float> n
@@ -200,13 +208,12 @@ type private NativeKernels(library: Native.Library) =
 
             x, rank
 
-    /// Thin QR of `a`, overwritten: Q is its first m p values once dorgqr is done; R is copied out before that.
-    member _.QrInPlace(m: int, n: int, a: float[]) =
+    /// dgeqrf on `a` (overwritten by the Householder vectors below R), returning tau.
+    member _.Householder(m: int, n: int, a: float[]) =
         let p = min m n
         let tau = Array.zeroCreate<float> p
         let mutable m' = m
         let mutable n' = n
-        let mutable p' = p
         let mutable lda = m
         let mutable info = 0
         let mutable lwork = -1
@@ -231,13 +238,32 @@ type private NativeKernels(library: Native.Library) =
         if info <> 0 then
             raise (lapackFailure "dgeqrf" info)
 
+        tau
+
+    /// The upper trapezoid R (p x n) of `a` after Householder.
+    static member UpperOf(m: int, n: int, a: float[]) =
+        let p = min m n
         let r = Array.zeroCreate<float>(p * n)
 
         for j in 0 .. n - 1 do
             for i in 0 .. min j (p - 1) do
                 r[i + j * p] <- a[i + j * m]
 
-        lwork <- -1
+        r
+
+    /// Thin QR of `a`, overwritten: Q is its first m p values once dorgqr is done; R is copied out before that.
+    member this.QrInPlace(m: int, n: int, a: float[]) =
+        let p = min m n
+        let tau = this.Householder(m, n, a)
+        let r = NativeKernels.UpperOf(m, n, a)
+        let mutable m' = m
+        let mutable p' = p
+        let mutable lda = m
+        let mutable info = 0
+        let mutable lwork = -1
+        let query = Array.zeroCreate<float> 1
+        use pa = fixed a
+        use ptau = fixed tau
 
         do
             use pq = fixed query
@@ -386,6 +412,8 @@ type private ManagedKernels() =
                 let rest = qr.Q.TransposeThisAndMultiply(matrix.SubMatrix(0, m, m, n - m))
                 qr.Q.ToColumnMajorArray(), back (qr.R.Append(rest).ToColumnMajorArray())
 
+        member this.RFactor(m, n, a) = snd ((this :> IKernels).Qr(m, n, a))
+
         member _.SymmetricEigen(n, a) =
             let a, e = normalized a
             let matrix = wrap n n a
@@ -528,6 +556,9 @@ type private SerializedKernels(inner: IKernels) =
             exclusive (fun () -> inner.SingularValues(m, n, a))
 
         member _.Qr(m, n, a) = exclusive (fun () -> inner.Qr(m, n, a))
+
+        member _.RFactor(m, n, a) =
+            exclusive (fun () -> inner.RFactor(m, n, a))
 
         member _.SymmetricEigen(n, a) =
             exclusive (fun () -> inner.SymmetricEigen(n, a))
