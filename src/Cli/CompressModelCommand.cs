@@ -17,7 +17,26 @@ internal sealed class CompressModelCommand(Terminal terminal)
 
     private readonly Option<string?> calibration = new Option<string?>("--calibration", "-c")
     {
-        Description = "Calibration inputs: a text file (one example a line; needs --vocab), a 2-D .npy matrix (an example per row), or a folder of .npy tensors named by the model's inputs (input_ids.npy, ...; the first axis indexes the examples).",
+        Description = "Calibration inputs: a text file (one example a line; needs --vocab), a 2-D .npy matrix (an example per row), a folder of .npy tensors named by the model's inputs (input_ids.npy, ...; the first axis indexes the examples), or a folder of images (PNG, JPEG, BMP, WebP, GIF) for a model with one image input (see --image-mean, --image-std, --bgr, --image-resize).",
+    };
+
+    private readonly Option<string> imageMean = new Option<string>("--image-mean")
+    {
+        Description = "Images: the mean subtracted from each channel, in pixel units 0-255, R,G,B (or one for all). Default: torchvision's ImageNet mean.",
+        DefaultValueFactory = _ => "123.675,116.28,103.53",
+    };
+
+    private readonly Option<string> imageStd = new Option<string>("--image-std")
+    {
+        Description = "Images: what each channel is divided by after the mean, in pixel units, R,G,B (or one for all). Default: torchvision's ImageNet std; 1 for Caffe-style models.",
+        DefaultValueFactory = _ => "58.395,57.12,57.375",
+    };
+
+    private readonly Option<bool> bgr = new Option<bool>("--bgr") { Description = "Images: channels in B, G, R order (Caffe-style models); --image-mean and --image-std stay R,G,B." };
+
+    private readonly Option<int?> imageResize = new Option<int?>("--image-resize")
+    {
+        Description = "Images: the shorter side after resizing, before the centre crop to the model's input size (e.g. 256 for a 224 crop). Default: the crop's size.",
     };
 
     private readonly Option<string?> vocabulary = new Option<string?>("--vocab") { Description = "The WordPiece vocabulary (vocab.txt) of a BERT-style model." };
@@ -108,7 +127,7 @@ internal sealed class CompressModelCommand(Terminal terminal)
                 + "calibrated on real inputs through ONNX Runtime, and write the smaller model."
         );
         Options.Add(command, model, calibration, vocabulary, fraction, cosine, method, allocation, layers, include, embeddingRank, embeddingWeights, factors, ridge, maxTokens, count,
-            evaluate, output, json);
+            imageMean, imageStd, bgr, imageResize, evaluate, output, json);
 
         command.SetAction(RunAsync);
         return command;
@@ -155,17 +174,33 @@ internal sealed class CompressModelCommand(Terminal terminal)
         var vocab = parsed.GetValue(vocabulary);
         var tokens = parsed.GetValue(maxTokens);
         var limit = parsed.GetValue(count);
-        var data = parsed.GetValue(calibration) is { } path ? Read(path, vocab, tokens, limit, "--calibration") : null;
-        var heldOut = parsed.GetValue(evaluate) is { } evaluatePath ? Read(evaluatePath, vocab, tokens, 0, "--evaluate") : null;
+        var images = new ImagePreprocessing(ImagePreprocessing.Channels("--image-mean", parsed.GetRequiredValue(imageMean)),
+            ImagePreprocessing.Channels("--image-std", parsed.GetRequiredValue(imageStd)), parsed.GetValue(bgr), parsed.GetValue(imageResize));
+        if (images.Std.Any(x => x <= 0))
+            throw new ArgumentException($"--image-std: expected positive numbers, but it is '{parsed.GetValue(imageStd)}'.");
+        if (images.Resize is < 1)
+            throw new ArgumentException($"--image-resize: expected a size >= 1, but it is {images.Resize}.");
+        // Image folders become temporary .npy files, deleted when the command ends however it ends.
+        var scratch = Directory.CreateTempSubdirectory("lowrank-images").FullName;
+        try
+        {
+            var inputs = new Reading(modelPath, vocab, tokens, images, scratch);
+            var data = parsed.GetValue(calibration) is { } path ? inputs.Read(path, limit, "--calibration") : null;
+            var heldOut = parsed.GetValue(evaluate) is { } evaluatePath ? inputs.Read(evaluatePath, 0, "--evaluate") : null;
 
-        var result = await ModelCompression.CompressAsync(modelPath, data, options, new ProgressLine(terminal), cancellationToken);
-        result.Save(outPath);
-        FidelityReport? fidelity = heldOut is null
-            ? null
-            : await Task.Run(() => ModelFidelity.Evaluate(OnnxSource.File(modelPath), OnnxSource.File(outPath), heldOut, null,
-                cancellationToken), cancellationToken);
-        Print(terminal, parsed.GetValue(json), modelPath, outPath, result, fidelity, data, heldOut);
-        return 0;
+            var result = await ModelCompression.CompressAsync(modelPath, data, options, new ProgressLine(terminal), cancellationToken);
+            result.Save(outPath);
+            FidelityReport? fidelity = heldOut is null
+                ? null
+                : await Task.Run(() => ModelFidelity.Evaluate(OnnxSource.File(modelPath), OnnxSource.File(outPath), heldOut, null,
+                    cancellationToken), cancellationToken);
+            Print(terminal, parsed.GetValue(json), modelPath, outPath, result, fidelity, data, heldOut);
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
     }
 
     private static LayerKind[] ParseKinds(string text) =>
@@ -175,20 +210,27 @@ internal sealed class CompressModelCommand(Terminal terminal)
                 : throw new ArgumentException($"--layers takes MatMul, Gemm and Conv, but it has '{k}'."))
             .ToArray();
 
-    private static CalibrationData Read(string path, string? vocab, int maxTokens, int limit, string option)
+    /// <summary>Reads --calibration and --evaluate: text, a .npy matrix, a folder of tensors or a folder of images.</summary>
+    private sealed record Reading(string ModelPath, string? Vocab, int MaxTokens, ImagePreprocessing Images, string Scratch)
     {
-        CalibrationData data;
-        if (Directory.Exists(path))
-            data = CalibrationData.Tensors(path);
-        else if (!File.Exists(path))
-            throw new ArgumentException(Inputs.Missing(option, path, "expected a text file, a .npy matrix or a folder of .npy tensors"));
-        else if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
-            data = CalibrationData.Npy(path);
-        else if (vocab is null)
-            throw new ArgumentException($"{option}: text inputs need the model's vocabulary: --vocab vocab.txt (or give a .npy matrix).");
-        else
-            data = CalibrationData.Text(File.ReadLines(path), vocab, maxTokens);
-        return limit > 0 && limit < data.Count ? data.Slice(0, limit) : data;
+        public CalibrationData Read(string path, int limit, string option)
+        {
+            CalibrationData data;
+            if (Directory.Exists(path) && ImageFolder.Images(path) is { Length: > 0 } images)
+                data = CalibrationData.Npy(ImageFolder.ToNpy(ModelPath, images, Images, option,
+                    Path.Combine(Scratch, option.TrimStart('-') + ".npy")));
+            else if (Directory.Exists(path))
+                data = CalibrationData.Tensors(path);
+            else if (!File.Exists(path))
+                throw new ArgumentException(Inputs.Missing(option, path, "expected a text file, a .npy matrix, a folder of .npy tensors or a folder of images"));
+            else if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+                data = CalibrationData.Npy(path);
+            else if (Vocab is null)
+                throw new ArgumentException($"{option}: text inputs need the model's vocabulary: --vocab vocab.txt (or give a .npy matrix).");
+            else
+                data = CalibrationData.Text(File.ReadLines(path), Vocab, MaxTokens);
+            return limit > 0 && limit < data.Count ? data.Slice(0, limit) : data;
+        }
     }
 
     private static void Print(Terminal terminal, bool json, string modelPath, string outPath, CompressedModel result,

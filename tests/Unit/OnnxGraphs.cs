@@ -91,15 +91,15 @@ internal static class OnnxGraphs
         return Model(graph);
     }
 
-    /// <summary>An image-shaped toy: input [batch, 2, 6, 6] → Conv 4 filters 3 x 3, stride 1, pads 1, bias → Relu →
+    /// <summary>An image-shaped toy: input [batch, channels (2), 6, 6] → Conv 4 filters 3 x 3, stride 1, pads 1, bias → Relu →
     /// Flatten → Gemm (transB, 144 → 10, bias) → [batch, 10]; with batchOfOne the batch size is fixed at 1, as some
     /// exported models have it.</summary>
-    public static ModelProto Image(bool batchOfOne = false)
+    public static ModelProto Image(bool batchOfOne = false, int channels = 2)
     {
         var graph = new GraphProto { Name = "image" };
-        graph.Input.Add(batchOfOne ? Info("image", 1, 1, 2, 6, 6) : Info("image", 1, "batch", 2, 6, 6));
+        graph.Input.Add(batchOfOne ? Info("image", 1, 1, channels, 6, 6) : Info("image", 1, "batch", channels, 6, 6));
         graph.Output.Add(batchOfOne ? Info("logits", 1, 1, 10) : Info("logits", 1, "batch", 10));
-        graph.Initializer.Add(Tensor("conv_w", [4, 2, 3, 3], Random(72, 4)));
+        graph.Initializer.Add(Tensor("conv_w", [4, channels, 3, 3], Random(36 * channels, 4)));
         graph.Initializer.Add(Tensor("conv_b", [4], Random(4, 5)));
         graph.Initializer.Add(Tensor("fc_w", [10, 144], Random(1440, 6, 0.2)));
         graph.Initializer.Add(Tensor("fc_b", [10], Random(10, 7)));
