@@ -159,7 +159,8 @@ public sealed class StreamedApproximation
     /// <summary>The k' singular values, descending.</summary>
     public IReadOnlyList<double> SingularValues => Array.AsReadOnly(core.SingularValues);
 
-    /// <summary>||A - SCW(S, A)||_F, from ||A||_F^2 - sum sigma_i^2.</summary>
+    /// <summary>||A - SCW(S, A)||_F, from ||A||_F^2 - sum sigma_i^2 over the kept singular values; when that would keep
+    /// fewer than 8 digits (a nearly exact approximation), from one more pass that forms each block's residual.</summary>
     public double Error => core.Error;
 }
 
@@ -248,7 +249,7 @@ public static class Streaming
 
 /// <summary>How far a streamed approximation of a file is, reported after every block of every pass over A.</summary>
 /// <param name="Pass">The pass over A, from 1: 1 forms S A, 2 .. q + 1 are the power iterations, q + 2 forms A V.</param>
-/// <param name="Passes">The passes in all, q + 2.</param>
+/// <param name="Passes">The passes in all: q + 2, and one more when a nearly exact approximation's error is formed block by block.</param>
 /// <param name="Rows">Rows read in this pass so far.</param>
 /// <param name="TotalRows">Rows of A, n.</param>
 public sealed record StreamingProgress(int Pass, int Passes, int Rows, int TotalRows);
