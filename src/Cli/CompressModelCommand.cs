@@ -81,6 +81,11 @@ internal sealed class CompressModelCommand(Terminal terminal)
         Description = "Rank of vocabulary tables (Gather) by frequency-weighted svd_w; 0 leaves them dense.",
     };
 
+    private readonly Option<int> embeddingExactRows = new Option<int>("--embedding-exact-rows")
+    {
+        Description = "With --embedding-rank: keep the rows of this many tokens, the most frequent in the calibration data, exactly, and factor only the others (0: factor every row).",
+    };
+
     private readonly Option<string> embeddingWeights = new Option<string>("--embedding-weights")
     {
         Description = "frequency (rows weighted by sqrt(1 + token count in the calibration data), svd_w) or none (plain SVD of the table).",
@@ -126,7 +131,7 @@ internal sealed class CompressModelCommand(Terminal terminal)
             "Compress an ONNX model (MatMul, Gemm, Conv; Gather tables with --embedding-rank) under one parameter budget, "
                 + "calibrated on real inputs through ONNX Runtime, and write the smaller model."
         );
-        Options.Add(command, model, calibration, vocabulary, fraction, cosine, method, allocation, layers, include, embeddingRank, embeddingWeights, factors, ridge, maxTokens, count,
+        Options.Add(command, model, calibration, vocabulary, fraction, cosine, method, allocation, layers, include, embeddingRank, embeddingExactRows, embeddingWeights, factors, ridge, maxTokens, count,
             imageMean, imageStd, bgr, imageResize, evaluate, output, json);
 
         command.SetAction(RunAsync);
@@ -167,6 +172,7 @@ internal sealed class CompressModelCommand(Terminal terminal)
             Kinds = ParseKinds(parsed.GetRequiredValue(layers)),
             NamePattern = parsed.GetValue(include),
             EmbeddingRank = parsed.GetValue(embeddingRank),
+            EmbeddingExactRows = parsed.GetValue(embeddingExactRows),
             EmbeddingFrequencyWeights = parsed.GetValue(embeddingWeights) != "none",
             PivotedFactors = parsed.GetValue(factors) != "product",
             Ridge = parsed.GetValue(ridge),

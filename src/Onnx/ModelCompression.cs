@@ -160,6 +160,12 @@ public static partial class ModelCompression
             var rowWeights = options.EmbeddingFrequencyWeights
                 ? calibrated.TokenCounts(table).Select(c => Math.Sqrt(1 + c)).ToArray()
                 : Enumerable.Repeat(1.0, table.Inputs).ToArray();
+            if (options.EmbeddingExactRows > 0)
+            {
+                var (parameters, error, f) = WithExactRows(a, rowWeights, calibrated.TokenCounts(table), options);
+                Add(table, f.Left.ColumnCount, false, parameters, error, error, f);
+                continue;
+            }
             var layer = LowRank.Compression.RowWeighted(a, rowWeights, options.EmbeddingRank);
             Add(table, layer.Rank, false, layer.Parameters, layer.RelativeObjective, layer.RelativeObjective,
                 new OnnxGraph.Factors(layer.Left, layer.Right));
@@ -168,6 +174,35 @@ public static partial class ModelCompression
         var order = all.Where(l => reports.ContainsKey(l.Name)).Select(l => reports[l.Name]).ToList();
         return new CompressedModel(OnnxGraph.Rewrite(model, all, factors, absorbOrder: true), order, calibration?.Truncated ?? 0,
             predictedCosine);
+    }
+
+    /// <summary>A table as rank-k factors of its rare rows plus its f most frequent rows exactly (ties by token id): the
+    /// rare rows by frequency-weighted svd_w among themselves, the frequent rows' factor rows zero, so that Left Right +
+    /// the exact rows reproduces the table's frequent rows exactly. Returns the numbers stored, the weighted relative
+    /// error over the whole table, and the factors.</summary>
+    private static (long Parameters, double Error, OnnxGraph.Factors Factors) WithExactRows(
+        Matrix<double> a, double[] rowWeights, double[] counts, ModelCompressionOptions options)
+    {
+        int n = a.RowCount, d = a.ColumnCount;
+        var exact = Math.Min(options.EmbeddingExactRows, n - 1);
+        var tokens = Enumerable.Range(0, n).OrderByDescending(t => counts[t]).ThenBy(t => t).Take(exact).Order().ToArray();
+        var isExact = new bool[n];
+        foreach (var t in tokens)
+            isExact[t] = true;
+        var rare = Enumerable.Range(0, n).Where(t => !isExact[t]).ToArray();
+        var rareRows = Matrix<double>.Build.DenseOfRowVectors(rare.Select(a.Row));
+        var rank = Math.Min(options.EmbeddingRank, Math.Min(rare.Length, d));
+        var layer = LowRank.Compression.RowWeighted(rareRows, rare.Select(t => rowWeights[t]).ToArray(), rank);
+        var left = Matrix<double>.Build.Dense(n, layer.Left.ColumnCount);
+        for (var i = 0; i < rare.Length; i++)
+            left.SetRow(rare[i], layer.Left.Row(i));
+        var rows = Matrix<double>.Build.DenseOfRowVectors(tokens.Select(a.Row));
+        // RelativeObjective is relative to the rare rows' weighted norm; the exact rows add nothing to the error.
+        double Weighted(IEnumerable<int> which) => Math.Sqrt(which.Sum(t => rowWeights[t] * rowWeights[t] * a.Row(t).DotProduct(a.Row(t))));
+        var whole = Weighted(Enumerable.Range(0, n));
+        var error = whole > 0 ? layer.RelativeObjective * Weighted(rare) / whole : 0;
+        return ((long)layer.Left.ColumnCount * (n + d) + (long)tokens.Length * d, error,
+            new OnnxGraph.Factors(left, layer.Right, Exact: new OnnxGraph.ExactRows(tokens, rows)));
     }
 
     /// <summary>The layer's weight, with its outputs' mean taken out when the layer feeds only a layer normalisation:
@@ -268,11 +303,18 @@ public static partial class ModelCompression
             throw new ArgumentOutOfRangeException(nameof(options), options.Allocation, $"Expected a RankAllocation, but it is {(int)options.Allocation}.");
         if (options.EmbeddingRank < 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.EmbeddingRank, $"Expected EmbeddingRank >= 0, but it is {options.EmbeddingRank}.");
+        if (options.EmbeddingExactRows < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.EmbeddingExactRows,
+                $"Expected EmbeddingExactRows >= 0, but it is {options.EmbeddingExactRows}.");
+        if (options.EmbeddingExactRows > 0 && options.EmbeddingRank == 0)
+            throw new ArgumentException($"EmbeddingExactRows = {options.EmbeddingExactRows} keeps rows of a factored table, but EmbeddingRank is 0 (no table is factored).",
+                nameof(options));
         if (!(options.Ridge > 0 && double.IsFinite(options.Ridge)))
             throw new ArgumentOutOfRangeException(nameof(options), options.Ridge, $"Expected a finite Ridge > 0, but it is {options.Ridge}.");
         if (options.Kinds is null || options.Kinds.Count == 0)
             throw new ArgumentException("Expected at least one layer kind in Kinds, but there is none.", nameof(options));
-        if (calibration is null && (options.Method != CompressionMethod.Svd || (options.EmbeddingRank > 0 && options.EmbeddingFrequencyWeights)))
+        if (calibration is null && (options.Method != CompressionMethod.Svd
+                || (options.EmbeddingRank > 0 && (options.EmbeddingFrequencyWeights || options.EmbeddingExactRows > 0))))
             throw new ArgumentNullException(nameof(calibration),
                 $"The {options.Method} method{(options.EmbeddingRank > 0 ? " with an embedding rank" : "")} needs calibration data, but none was given.");
     }

@@ -72,6 +72,13 @@ public sealed class ModelCompressionOptions
     /// data) (<see cref="LowRank.Compression.RowWeighted"/>). 0 leaves tables dense.</summary>
     public int EmbeddingRank { get; init; }
 
+    /// <summary>With <see cref="EmbeddingRank"/>: the rows of this many tokens, the most frequent in the calibration data,
+    /// are kept exactly and only the other rows are factored, so a table is rank-k factors of the rare rows plus f exact
+    /// rows: k (n + d) + f d numbers (and an index of n integers). Text is mostly frequent tokens: on all-MiniLM-L6-v2,
+    /// 2,000 exact rows with rank 103 store as much as rank 128 alone and keep more of the held-out embeddings. 0 (the
+    /// default) factors every row.</summary>
+    public int EmbeddingExactRows { get; init; }
+
     /// <summary>True (the default) to weight each table row by sqrt(1 + its token's calibration count); false for plain
     /// truncated SVD of the table (every row alike), the baseline.</summary>
     public bool EmbeddingFrequencyWeights { get; init; } = true;

@@ -264,7 +264,11 @@ internal static partial class OnnxGraph
 
     /// <summary>Factors of one layer: Left (n x k) and Right (k x d), as A~ = Left Right; for a MatMul, Pivoted (when set)
     /// is the same matrix in the pivoted form, which the rewrite writes instead.</summary>
-    internal sealed record Factors(Matrix<double> Left, Matrix<double> Right, PivotedFactors? Pivoted = null);
+    internal sealed record Factors(Matrix<double> Left, Matrix<double> Right, PivotedFactors? Pivoted = null, ExactRows? Exact = null);
+
+    /// <summary>Rows of a Gather table kept exactly (Tokens ascending, Rows their values), beside factors whose rows for
+    /// those tokens are zero.</summary>
+    internal sealed record ExactRows(int[] Tokens, Matrix<double> Rows);
 
     /// <summary>True when the model's default opset is at least 11, where Concat and Gather take a negative axis: the
     /// pivoted form needs them on the last axis of inputs of any rank.</summary>
@@ -340,6 +344,10 @@ internal static partial class OnnxGraph
                     kernel.Ints.AddRange([1, 1]);
                     second.Attribute.Add(kernel);
                     break;
+                case LayerKind.Gather when f.Exact is { } exact:
+                    replaced[layer.NodeIndex] = GatherWithExactRows(graph, layer, node, nodeName, f, exact, legacyInputs);
+                    removed.Add(layer.WeightName);
+                    continue;
                 case LayerKind.Gather:
                     leftTensor = FloatTensor(left, [layer.Inputs, k], RowMajor(f.Left, false));
                     rightTensor = FloatTensor(right, [k, layer.Outputs], RowMajor(f.Right, false));
@@ -369,6 +377,45 @@ internal static partial class OnnxGraph
         graph.ValueInfo.Clear();
         graph.ValueInfo.AddRange(infos);
         return copy;
+    }
+
+    /// <summary>y = Gather(Left, ids) Right + Gather(Exact, Gather(slot, ids)): the factors give the rare tokens' rows (and
+    /// zero for the kept ones), slot maps each kept token to its exact row and every other token to a zero row after them.
+    /// </summary>
+    private static NodeProto[] GatherWithExactRows(GraphProto graph, ModelLayer layer, NodeProto node, string nodeName, Factors f,
+        ExactRows exact, bool legacyInputs)
+    {
+        var k = f.Left.ColumnCount;
+        string left = layer.WeightName + "_lowrank_left", right = layer.WeightName + "_lowrank_right",
+            rows = layer.WeightName + "_lowrank_exact_rows", slots = layer.WeightName + "_lowrank_exact_slots";
+        string middle = node.Output[0] + "_lowrank", low = node.Output[0] + "_lowrank_factored",
+            slot = node.Output[0] + "_lowrank_slot", kept = node.Output[0] + "_lowrank_exact";
+        var table = Matrix<double>.Build.Dense(exact.Tokens.Length + 1, layer.Outputs);
+        table.SetSubMatrix(0, 0, exact.Rows);
+        var place = Enumerable.Repeat((long)exact.Tokens.Length, layer.Inputs).ToArray();
+        for (var i = 0; i < exact.Tokens.Length; i++)
+            place[exact.Tokens[i]] = i;
+        var slotTensor = new TensorProto { Name = slots, DataType = Int64Type };
+        slotTensor.Dims.Add(place.Length);
+        slotTensor.Int64Data.AddRange(place);
+        AddConstant(graph, FloatTensor(left, [layer.Inputs, k], RowMajor(f.Left, false)), legacyInputs);
+        AddConstant(graph, FloatTensor(right, [k, layer.Outputs], RowMajor(f.Right, false)), legacyInputs);
+        AddConstant(graph, FloatTensor(rows, [table.RowCount, layer.Outputs], RowMajor(table, false)), legacyInputs);
+        AddConstant(graph, slotTensor, legacyInputs);
+        NodeProto Gather(string name, string data, string indices, string output)
+        {
+            var gather = Node("Gather", name, [data, indices], [output]);
+            gather.Attribute.AddRange(node.Attribute.Select(a => a.Clone()));
+            return gather;
+        }
+        return
+        [
+            Gather(nodeName + "_left", left, node.Input[1], middle),
+            Node("MatMul", nodeName + "_right", [middle, right], [low]),
+            Gather(nodeName + "_slot", slots, node.Input[1], slot),
+            Gather(nodeName + "_exact", rows, slot, kept),
+            Node("Add", nodeName + "_join", [low, kept], [node.Output[0]]),
+        ];
     }
 
     /// <summary>Adds a constant to the graph; before IR 4 (`legacyInputs`) every initializer must also be a graph input.

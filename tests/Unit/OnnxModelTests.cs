@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Google.Protobuf;
@@ -348,6 +349,65 @@ public class OnnxModelTests : ScratchDirectory
         Assert.All(outputs.First().AsTensor<float>().ToArray(), x => Assert.True(float.IsFinite(x)));
     }
 
+    /// <summary>Exact rows: the most frequent calibration tokens' rows come back exactly, the others from rank-1 factors
+    /// whose rows for the kept tokens are zero, the model computes Gather(Left) Right + the exact rows (its outputs equal
+    /// the original model's with the table replaced by that reconstruction), and the count is k (n + d) + f d.</summary>
+    [Fact]
+    public void Compress_AnEmbeddingTableWithExactRows_KeepsTheMostFrequentTokensExactly()
+    {
+        var path = OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
+        var data = CalibrationData.Text(Sentences, Vocabulary());
+        var result = ModelCompression.Compress(path, data, new ModelCompressionOptions
+        {
+            Method = CompressionMethod.Svd, Kinds = [LayerKind.Gemm], EmbeddingRank = 1, EmbeddingExactRows = 4,
+        });
+
+        var n = OnnxGraphs.VocabularySize;
+        Assert.Equal(1 * (n + 4) + 4 * 4, Assert.Single(result.Layers).Parameters);
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(result.ToBytes());
+        float[] Floats(string name) => model.Graph.Initializer.Single(t => t.Name == name).FloatData.Count > 0
+            ? model.Graph.Initializer.Single(t => t.Name == name).FloatData.ToArray()
+            : MemoryMarshal.Cast<byte, float>(model.Graph.Initializer.Single(t => t.Name == name).RawData.Span).ToArray();
+        var left = Floats("table_lowrank_left");
+        var right = Floats("table_lowrank_right");
+        var rows = Floats("table_lowrank_exact_rows");
+        var slots = model.Graph.Initializer.Single(t => t.Name == "table_lowrank_exact_slots").Int64Data.ToArray();
+        var original = OnnxGraphs.Text().Graph.Initializer.Single(t => t.Name == "table");
+        var table = original.FloatData.Count > 0 ? original.FloatData.ToArray() : MemoryMarshal.Cast<byte, float>(original.RawData.Span).ToArray();
+
+        // The kept tokens are the 4 most frequent among the calibration batches' real positions.
+        var counts = new double[n];
+        using (var session = new InferenceSession(OnnxGraphs.Text().ToByteArray()))
+            foreach (var batch in data.Batches(session))
+            {
+                var ids = batch.Inputs.Single(i => i.Name == "input_ids").AsTensor<long>().ToArray();
+                for (var p = 0; p < ids.Length; p++)
+                    if (batch.Mask is null || batch.Mask[p] == 1)
+                        counts[ids[p]]++;
+            }
+        var expected = Enumerable.Range(0, n).OrderByDescending(t => counts[t]).ThenBy(t => t).Take(4).Order().ToArray();
+        Assert.Equal(expected, Enumerable.Range(0, n).Where(t => slots[t] < 4).ToArray());
+
+        var reconstructed = new float[n * 4];
+        for (var t = 0; t < n; t++)
+            for (var j = 0; j < 4; j++)
+            {
+                reconstructed[t * 4 + j] = left[t] * right[j] + rows[slots[t] * 4 + j];
+                if (slots[t] < 4)
+                {
+                    Assert.Equal(0f, left[t]);
+                    Assert.Equal(table[t * 4 + j], reconstructed[t * 4 + j]);
+                }
+            }
+        Assert.All(rows[(4 * 4)..], x => Assert.Equal(0f, x)); // the zero row of the factored tokens
+        var replaced = OnnxGraphs.Text();
+        var tensor = replaced.Graph.Initializer.Single(t => t.Name == "table");
+        tensor.RawData = Google.Protobuf.ByteString.Empty;
+        tensor.FloatData.Clear();
+        tensor.FloatData.AddRange(reconstructed);
+        AssertClose(Outputs(replaced.ToByteArray(), TextFeeds()), Outputs(result.ToBytes(), TextFeeds()));
+    }
+
     [Fact]
     public void Compress_WithANamePattern_LeavesTheOtherLayersAsTheyWere()
     {
@@ -496,6 +556,15 @@ public class OnnxModelTests : ScratchDirectory
             ModelCompression.Compress(path, null, new ModelCompressionOptions { Method = CompressionMethod.Svd, ParameterFraction = 1.5 }));
         Assert.Contains("ParameterFraction in (0, 1], but it is 1.5", error.Message);
         Assert.Throws<ArgumentNullException>(() => ModelCompression.Compress(path, null, new ModelCompressionOptions()));
+        Assert.Contains("Expected EmbeddingExactRows >= 0, but it is -1", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ModelCompression.Compress(path, null, new ModelCompressionOptions { Method = CompressionMethod.Svd, EmbeddingRank = 2, EmbeddingExactRows = -1 })).Message);
+        Assert.Contains("but EmbeddingRank is 0", Assert.Throws<ArgumentException>(() =>
+            ModelCompression.Compress(path, null, new ModelCompressionOptions { Method = CompressionMethod.Svd, EmbeddingExactRows = 10 })).Message);
+        Assert.Contains("needs calibration data", Assert.Throws<ArgumentNullException>(() =>
+            ModelCompression.Compress(path, null, new ModelCompressionOptions
+            {
+                Method = CompressionMethod.Svd, EmbeddingRank = 2, EmbeddingFrequencyWeights = false, EmbeddingExactRows = 3,
+            })).Message);
     }
 
     [Fact]
@@ -547,6 +616,7 @@ public class OnnxModelTests : ScratchDirectory
     [InlineData("unwritable", "--out")]
     [InlineData("ridge", "Expected a finite --ridge > 0, but it is 0.")]
     [InlineData("fraction", "Expected --parameters in (0, 1], but it is 1.5.")]
+    [InlineData("exact-rows", "EmbeddingExactRows = 5 keeps rows of a factored table, but EmbeddingRank is 0")]
     [InlineData("tensor-folder", "has none for attention_mask.npy, token_type_ids.npy")]
     [InlineData("missing-data", "scripts/fetch-data.sh writes it: run that first")]
     public async Task CompressModelCommand_FailsInOneLine(string problem, string message)
@@ -565,7 +635,10 @@ public class OnnxModelTests : ScratchDirectory
             calibration = "data/text/no-such-calibration.txt"; // under data/, where scripts/fetch-data.sh writes
         var output = problem == "unwritable" ? Path.Combine(Scratch("missing"), "small.onnx") : Scratch("small.onnx");
         string[] vocabulary = problem == "text-without-vocab" ? [] : ["--vocab", Vocabulary()];
-        string[] extra = problem switch { "ridge" => ["--ridge", "0"], "fraction" => ["-p", "1.5"], _ => [] };
+        string[] extra = problem switch
+        {
+            "ridge" => ["--ridge", "0"], "fraction" => ["-p", "1.5"], "exact-rows" => ["--embedding-exact-rows", "5"], _ => [],
+        };
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
