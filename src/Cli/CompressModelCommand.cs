@@ -298,7 +298,8 @@ internal sealed class CompressModelCommand(Terminal terminal)
             ("file", $"{before / 1e6:0.0} MB -> {after / 1e6:0.0} MB ({outPath})"),
         };
         if (result.PredictedCosine is { } predicted)
-            facts.Add(("predicted cosine", $"{predicted:0.0000} (first order, from the sensitivity probes)"));
+            facts.Add(("predicted cosine", $"{predicted:0.0000} (first order, from the sensitivity probes"
+                + (result.Layers.Any(l => l.Layer.Kind == LayerKind.Gather) ? "; the vocabulary tables are not in it)" : ")")));
         if (data is not null)
             facts.Add(("calibration", $"{data.Count} examples" + (result.TruncatedExamples > 0 ? $", {result.TruncatedExamples} cut to the token limit" : "")));
         if (fidelity is not null && heldOut is not null)
