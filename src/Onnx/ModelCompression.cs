@@ -198,7 +198,8 @@ public static partial class ModelCompression
             left.SetRow(rare[i], layer.Left.Row(i));
         var rows = Matrix<double>.Build.DenseOfRowVectors(tokens.Select(a.Row));
         // RelativeObjective is relative to the rare rows' weighted norm; the exact rows add nothing to the error.
-        double Weighted(IEnumerable<int> which) => Math.Sqrt(which.Sum(t => rowWeights[t] * rowWeights[t] * a.Row(t).DotProduct(a.Row(t))));
+        var norms = a.RowNorms(2.0);
+        double Weighted(IEnumerable<int> which) => Math.Sqrt(which.Sum(t => rowWeights[t] * rowWeights[t] * norms[t] * norms[t]));
         var whole = Weighted(Enumerable.Range(0, n));
         var error = whole > 0 ? layer.RelativeObjective * Weighted(rare) / whole : 0;
         return ((long)layer.Left.ColumnCount * (n + d) + (long)tokens.Length * d, error,

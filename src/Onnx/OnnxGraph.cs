@@ -344,16 +344,14 @@ internal static partial class OnnxGraph
                     kernel.Ints.AddRange([1, 1]);
                     second.Attribute.Add(kernel);
                     break;
-                case LayerKind.Gather when f.Exact is { } exact:
-                    replaced[layer.NodeIndex] = GatherWithExactRows(graph, layer, node, nodeName, f, exact, legacyInputs);
-                    removed.Add(layer.WeightName);
-                    continue;
                 case LayerKind.Gather:
                     leftTensor = FloatTensor(left, [layer.Inputs, k], RowMajor(f.Left, false));
                     rightTensor = FloatTensor(right, [k, layer.Outputs], RowMajor(f.Right, false));
                     first = Node("Gather", nodeName + "_left", [left, node.Input[1]], [middle]);
                     first.Attribute.AddRange(node.Attribute.Select(a => a.Clone()));
-                    second = Node("MatMul", nodeName + "_right", [middle, right], [node.Output[0]]);
+                    // With exact rows the factored rows are added to them (ExactRowNodes) instead of being the output.
+                    second = Node("MatMul", nodeName + "_right", [middle, right],
+                        [f.Exact is null ? node.Output[0] : node.Output[0] + "_lowrank_factored"]);
                     break;
                 default:
                     throw new InvalidOperationException($"Unknown layer kind {layer.Kind}.");
@@ -361,7 +359,9 @@ internal static partial class OnnxGraph
             AddConstant(graph, leftTensor, legacyInputs);
             AddConstant(graph, rightTensor, legacyInputs);
             removed.Add(layer.WeightName);
-            replaced[layer.NodeIndex] = [first, second];
+            replaced[layer.NodeIndex] = f.Exact is { } exact
+                ? [first, second, .. ExactRowNodes(graph, layer, node, nodeName, exact, second.Output[0], legacyInputs)]
+                : [first, second];
         }
 
         var nodes = graph.Node.SelectMany((node, i) => replaced.TryGetValue(i, out var pair) ? pair : [node]).ToList();
@@ -379,17 +379,14 @@ internal static partial class OnnxGraph
         return copy;
     }
 
-    /// <summary>y = Gather(Left, ids) Right + Gather(Exact, Gather(slot, ids)): the factors give the rare tokens' rows (and
-    /// zero for the kept ones), slot maps each kept token to its exact row and every other token to a zero row after them.
-    /// </summary>
-    private static NodeProto[] GatherWithExactRows(GraphProto graph, ModelLayer layer, NodeProto node, string nodeName, Factors f,
-        ExactRows exact, bool legacyInputs)
+    /// <summary>The nodes that add a table's exact rows to its factored rows `factored` (Gather(Left, ids) Right, zero for
+    /// the kept tokens): y = factored + Gather(Exact, Gather(slot, ids)), where slot maps each kept token to its exact row
+    /// and every other token to a zero row after them.</summary>
+    private static NodeProto[] ExactRowNodes(GraphProto graph, ModelLayer layer, NodeProto node, string nodeName, ExactRows exact,
+        string factored, bool legacyInputs)
     {
-        var k = f.Left.ColumnCount;
-        string left = layer.WeightName + "_lowrank_left", right = layer.WeightName + "_lowrank_right",
-            rows = layer.WeightName + "_lowrank_exact_rows", slots = layer.WeightName + "_lowrank_exact_slots";
-        string middle = node.Output[0] + "_lowrank", low = node.Output[0] + "_lowrank_factored",
-            slot = node.Output[0] + "_lowrank_slot", kept = node.Output[0] + "_lowrank_exact";
+        string rows = layer.WeightName + "_lowrank_exact_rows", slots = layer.WeightName + "_lowrank_exact_slots";
+        string slot = node.Output[0] + "_lowrank_slot", kept = node.Output[0] + "_lowrank_exact";
         var table = Matrix<double>.Build.Dense(exact.Tokens.Length + 1, layer.Outputs);
         table.SetSubMatrix(0, 0, exact.Rows);
         var place = Enumerable.Repeat((long)exact.Tokens.Length, layer.Inputs).ToArray();
@@ -398,8 +395,6 @@ internal static partial class OnnxGraph
         var slotTensor = new TensorProto { Name = slots, DataType = Int64Type };
         slotTensor.Dims.Add(place.Length);
         slotTensor.Int64Data.AddRange(place);
-        AddConstant(graph, FloatTensor(left, [layer.Inputs, k], RowMajor(f.Left, false)), legacyInputs);
-        AddConstant(graph, FloatTensor(right, [k, layer.Outputs], RowMajor(f.Right, false)), legacyInputs);
         AddConstant(graph, FloatTensor(rows, [table.RowCount, layer.Outputs], RowMajor(table, false)), legacyInputs);
         AddConstant(graph, slotTensor, legacyInputs);
         NodeProto Gather(string name, string data, string indices, string output)
@@ -410,11 +405,9 @@ internal static partial class OnnxGraph
         }
         return
         [
-            Gather(nodeName + "_left", left, node.Input[1], middle),
-            Node("MatMul", nodeName + "_right", [middle, right], [low]),
             Gather(nodeName + "_slot", slots, node.Input[1], slot),
             Gather(nodeName + "_exact", rows, slot, kept),
-            Node("Add", nodeName + "_join", [low, kept], [node.Output[0]]),
+            Node("Add", nodeName + "_join", [factored, kept], [node.Output[0]]),
         ];
     }
 

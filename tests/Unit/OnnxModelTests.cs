@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Google.Protobuf;
@@ -38,14 +37,14 @@ public class OnnxModelTests : ScratchDirectory
     }
 
     /// <summary>Runs a model on a batch and returns its first output, flattened.</summary>
-    private static float[] Outputs(byte[] model, IReadOnlyCollection<NamedOnnxValue> feeds)
+    internal static float[] Outputs(byte[] model, IReadOnlyCollection<NamedOnnxValue> feeds)
     {
         using var session = new InferenceSession(model);
         using var results = session.Run(feeds);
         return results.First().AsTensor<float>().ToArray();
     }
 
-    private static List<NamedOnnxValue> TextFeeds()
+    internal static List<NamedOnnxValue> TextFeeds()
     {
         var ids = new DenseTensor<long>(new long[] { 2, 5, 6, 7, 8, 5, 9, 3, 2, 13, 10, 3, 0, 0, 0, 0 }, [2, 8]);
         var mask = new DenseTensor<long>(new long[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 }, [2, 8]);
@@ -73,7 +72,7 @@ public class OnnxModelTests : ScratchDirectory
             return new OnnxGraph.Factors(best.Left, best.Right);
         });
 
-    private static void AssertClose(float[] expected, float[] actual)
+    internal static void AssertClose(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         var scale = expected.Max(Math.Abs);
@@ -334,81 +333,6 @@ public class OnnxModelTests : ScratchDirectory
     }
 
     [Fact]
-    public void Compress_AnEmbeddingTableByFrequency_KeepsTheTokensSeenBest()
-    {
-        var path = OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
-        var data = CalibrationData.Text(Sentences, Vocabulary());
-        var result = ModelCompression.Compress(path, data,
-            new ModelCompressionOptions { Method = CompressionMethod.Svd, Kinds = [LayerKind.Gemm], EmbeddingRank = 2 });
-
-        var table = result.Layers.Single();
-        Assert.Equal(LayerKind.Gather, table.Layer.Kind);
-        Assert.Equal(2 * (16 + 4), table.Parameters);
-        using var session = new InferenceSession(result.ToBytes());
-        using var outputs = session.Run(TextFeeds());
-        Assert.All(outputs.First().AsTensor<float>().ToArray(), x => Assert.True(float.IsFinite(x)));
-    }
-
-    /// <summary>Exact rows: the most frequent calibration tokens' rows come back exactly, the others from rank-1 factors
-    /// whose rows for the kept tokens are zero, the model computes Gather(Left) Right + the exact rows (its outputs equal
-    /// the original model's with the table replaced by that reconstruction), and the count is k (n + d) + f d.</summary>
-    [Fact]
-    public void Compress_AnEmbeddingTableWithExactRows_KeepsTheMostFrequentTokensExactly()
-    {
-        var path = OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
-        var data = CalibrationData.Text(Sentences, Vocabulary());
-        var result = ModelCompression.Compress(path, data, new ModelCompressionOptions
-        {
-            Method = CompressionMethod.Svd, Kinds = [LayerKind.Gemm], EmbeddingRank = 1, EmbeddingExactRows = 4,
-        });
-
-        var n = OnnxGraphs.VocabularySize;
-        Assert.Equal(1 * (n + 4) + 4 * 4, Assert.Single(result.Layers).Parameters);
-        var model = global::Onnx.ModelProto.Parser.ParseFrom(result.ToBytes());
-        float[] Floats(string name) => model.Graph.Initializer.Single(t => t.Name == name).FloatData.Count > 0
-            ? model.Graph.Initializer.Single(t => t.Name == name).FloatData.ToArray()
-            : MemoryMarshal.Cast<byte, float>(model.Graph.Initializer.Single(t => t.Name == name).RawData.Span).ToArray();
-        var left = Floats("table_lowrank_left");
-        var right = Floats("table_lowrank_right");
-        var rows = Floats("table_lowrank_exact_rows");
-        var slots = model.Graph.Initializer.Single(t => t.Name == "table_lowrank_exact_slots").Int64Data.ToArray();
-        var original = OnnxGraphs.Text().Graph.Initializer.Single(t => t.Name == "table");
-        var table = original.FloatData.Count > 0 ? original.FloatData.ToArray() : MemoryMarshal.Cast<byte, float>(original.RawData.Span).ToArray();
-
-        // The kept tokens are the 4 most frequent among the calibration batches' real positions.
-        var counts = new double[n];
-        using (var session = new InferenceSession(OnnxGraphs.Text().ToByteArray()))
-            foreach (var batch in data.Batches(session))
-            {
-                var ids = batch.Inputs.Single(i => i.Name == "input_ids").AsTensor<long>().ToArray();
-                for (var p = 0; p < ids.Length; p++)
-                    if (batch.Mask is null || batch.Mask[p] == 1)
-                        counts[ids[p]]++;
-            }
-        var expected = Enumerable.Range(0, n).OrderByDescending(t => counts[t]).ThenBy(t => t).Take(4).Order().ToArray();
-        Assert.Equal(expected, Enumerable.Range(0, n).Where(t => slots[t] < 4).ToArray());
-
-        var reconstructed = new float[n * 4];
-        for (var t = 0; t < n; t++)
-            for (var j = 0; j < 4; j++)
-            {
-                reconstructed[t * 4 + j] = left[t] * right[j] + rows[slots[t] * 4 + j];
-                if (slots[t] < 4)
-                {
-                    Assert.Equal(0f, left[t]);
-                    Assert.Equal(table[t * 4 + j], reconstructed[t * 4 + j]);
-                }
-            }
-        Assert.All(rows[(4 * 4)..], x => Assert.Equal(0f, x)); // the zero row of the factored tokens
-        var replaced = OnnxGraphs.Text();
-        var tensor = replaced.Graph.Initializer.Single(t => t.Name == "table");
-        tensor.RawData = Google.Protobuf.ByteString.Empty;
-        tensor.FloatData.Clear();
-        tensor.FloatData.AddRange(reconstructed);
-        AssertClose(Outputs(replaced.ToByteArray(), TextFeeds()), Outputs(result.ToBytes(), TextFeeds()));
-    }
-
-    [Fact]
     public void Compress_WithANamePattern_LeavesTheOtherLayersAsTheyWere()
     {
         var path = OnnxGraphs.Save(OnnxGraphs.Text(), Scratch(""), "text.onnx");
@@ -419,30 +343,6 @@ public class OnnxModelTests : ScratchDirectory
         var model = global::Onnx.ModelProto.Parser.ParseFrom(result.ToBytes());
         Assert.Contains(model.Graph.Initializer, t => t.Name == "w2");
         Assert.DoesNotContain(model.Graph.Initializer, t => t.Name == "w1");
-    }
-
-    [Fact]
-    public void FeedsLayerNorm_FindsAMeanSubtractionThroughAdds_AndNothingElse()
-    {
-        Assert.True(OnnxGraph.FeedsLayerNorm(OnnxGraphs.CentredEmbedding(), "embedded"));
-        Assert.False(OnnxGraph.FeedsLayerNorm(OnnxGraphs.Text(), "embedded")); // multiplied by the mask
-        Assert.False(OnnxGraph.FeedsLayerNorm(OnnxGraphs.Text(), "h")); // into a bias and a SiLU
-        Assert.False(OnnxGraph.FeedsLayerNorm(OnnxGraphs.Text(), "last_hidden_state")); // a model output
-    }
-
-    [Fact]
-    public void Compress_ATableBeforeALayerNorm_SpendsNoRankOnItsMean()
-    {
-        // The centred table has rank <= 3 of 4, so rank 3 reproduces the mean-subtracted output exactly, which it could
-        // not if the factors had to carry the table's large mean direction too.
-        var path = OnnxGraphs.Save(OnnxGraphs.CentredEmbedding(), Scratch(""), "centred.onnx");
-        var result = ModelCompression.Compress(path, null,
-            new ModelCompressionOptions { Method = CompressionMethod.Svd, EmbeddingRank = 3, EmbeddingFrequencyWeights = false });
-
-        var ids = new DenseTensor<long>(Enumerable.Range(0, 16).Select(i => (long)i).ToArray(), [2, 8]);
-        List<NamedOnnxValue> feeds = [NamedOnnxValue.CreateFromTensor("input_ids", ids)];
-        Assert.Equal(3, Assert.Single(result.Layers).Rank);
-        AssertClose(Outputs(OnnxGraphs.CentredEmbedding().ToByteArray(), feeds), Outputs(result.ToBytes(), feeds));
     }
 
     [Fact]
