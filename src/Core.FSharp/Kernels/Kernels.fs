@@ -74,6 +74,29 @@ let private pooledCopy (a: float[]) (length: int) (work: float[] -> 'T) =
         Array.blit a 0 scratch 0 length
         work scratch)
 
+/// A LAPACK routine called as its workspace wants: once with lwork = -1, which puts the optimal size in work[0], then
+/// with a pooled workspace of that size (at least `least`); `call work lwork` makes one call and returns its info, and
+/// a nonzero info of the second call raises, naming `routine`.
+let private withWorkspace (routine: string) (least: int) (call: nativeptr<float> -> int -> int) =
+    let query = Array.zeroCreate<float> 1
+
+    do
+        use pq = fixed query
+        call pq -1 |> ignore
+
+    let lwork = max least (int query[0])
+    let work = Buffers.ArrayPool<float>.Shared.Rent lwork
+
+    let info =
+        try
+            use pw = fixed work
+            call pw lwork
+        finally
+            Buffers.ArrayPool<float>.Shared.Return work
+
+    if info <> 0 then
+        raise (lapackFailure routine info)
+
 /// The system BLAS/LAPACK. Every LAPACK call asks for its optimal workspace first (lwork = -1).
 type private NativeKernels(library: Native.Library) =
     interface IKernels with
@@ -210,33 +233,18 @@ type private NativeKernels(library: Native.Library) =
 
     /// dgeqrf on `a` (overwritten by the Householder vectors below R), returning tau.
     member _.Householder(m: int, n: int, a: float[]) =
-        let p = min m n
-        let tau = Array.zeroCreate<float> p
-        let mutable m' = m
-        let mutable n' = n
-        let mutable lda = m
-        let mutable info = 0
-        let mutable lwork = -1
-        let query = Array.zeroCreate<float> 1
+        let tau = Array.zeroCreate<float>(min m n)
         use pa = fixed a
         use ptau = fixed tau
 
-        do
-            use pq = fixed query
-            Native.dgeqrf (&m', &n', pa, &lda, ptau, pq, &lwork, &info)
-
-        lwork <- max (int query[0]) (max 1 n)
-
-        let work = Buffers.ArrayPool<float>.Shared.Rent lwork
-
-        try
-            use pw = fixed work
-            Native.dgeqrf (&m', &n', pa, &lda, ptau, pw, &lwork, &info)
-        finally
-            Buffers.ArrayPool<float>.Shared.Return work
-
-        if info <> 0 then
-            raise (lapackFailure "dgeqrf" info)
+        withWorkspace "dgeqrf" (max 1 n) (fun work size ->
+            let mutable m' = m
+            let mutable n' = n
+            let mutable lda = m
+            let mutable lwork = size
+            let mutable info = 0
+            Native.dgeqrf (&m', &n', pa, &lda, ptau, work, &lwork, &info)
+            info)
 
         tau
 
@@ -256,46 +264,23 @@ type private NativeKernels(library: Native.Library) =
         let p = min m n
         let tau = this.Householder(m, n, a)
         let r = NativeKernels.UpperOf(m, n, a)
-        let mutable m' = m
-        let mutable p' = p
-        let mutable lda = m
-        let mutable info = 0
-        let mutable lwork = -1
-        let query = Array.zeroCreate<float> 1
         use pa = fixed a
         use ptau = fixed tau
 
-        do
-            use pq = fixed query
-            Native.dorgqr (&m', &p', &p', pa, &lda, ptau, pq, &lwork, &info)
-
-        lwork <- max (int query[0]) (max 1 p)
-
-        let work = Buffers.ArrayPool<float>.Shared.Rent lwork
-
-        try
-            use pw = fixed work
-            Native.dorgqr (&m', &p', &p', pa, &lda, ptau, pw, &lwork, &info)
-        finally
-            Buffers.ArrayPool<float>.Shared.Return work
-
-        if info <> 0 then
-            raise (lapackFailure "dorgqr" info)
+        withWorkspace "dorgqr" (max 1 p) (fun work size ->
+            let mutable m' = m
+            let mutable p' = p
+            let mutable lda = m
+            let mutable lwork = size
+            let mutable info = 0
+            Native.dorgqr (&m', &p', &p', pa, &lda, ptau, work, &lwork, &info)
+            info)
 
         Array.sub a 0 (m * p), r
 
     /// dgesdd (divide and conquer, several times faster than dgesvd) after a workspace query.
     member _.Gesdd(job: byte, m: int, n: int, a: float[], s: float[], u: float[], vt: float[]) =
         let p = min m n
-        let mutable jobz = job
-        let mutable m' = m
-        let mutable n' = n
-        let mutable lda = m
-        let mutable ldu = if job = 'N'B then 1 else m
-        let mutable ldvt = if job = 'N'B then 1 else p
-        let mutable info = 0
-        let mutable lwork = -1
-        let query = Array.zeroCreate<float> 1
         let iwork = Array.zeroCreate<int>(8 * p)
         use pa = fixed a
         use ps = fixed s
@@ -303,22 +288,17 @@ type private NativeKernels(library: Native.Library) =
         use pvt = fixed vt
         use piw = fixed iwork
 
-        do
-            use pq = fixed query
-            Native.dgesdd (&jobz, &m', &n', pa, &lda, ps, pu, &ldu, pvt, &ldvt, pq, &lwork, piw, &info, 1un)
-
-        lwork <- max 1 (int query[0])
-
-        let work = Buffers.ArrayPool<float>.Shared.Rent lwork
-
-        try
-            use pw = fixed work
-            Native.dgesdd (&jobz, &m', &n', pa, &lda, ps, pu, &ldu, pvt, &ldvt, pw, &lwork, piw, &info, 1un)
-        finally
-            Buffers.ArrayPool<float>.Shared.Return work
-
-        if info <> 0 then
-            raise (lapackFailure "dgesdd" info)
+        withWorkspace "dgesdd" 1 (fun work size ->
+            let mutable jobz = job
+            let mutable m' = m
+            let mutable n' = n
+            let mutable lda = m
+            let mutable ldu = if job = 'N'B then 1 else m
+            let mutable ldvt = if job = 'N'B then 1 else p
+            let mutable lwork = size
+            let mutable info = 0
+            Native.dgesdd (&jobz, &m', &n', pa, &lda, ps, pu, &ldu, pvt, &ldvt, work, &lwork, piw, &info, 1un)
+            info)
 
     member _.Library = library
 
