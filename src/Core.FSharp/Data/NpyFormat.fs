@@ -177,6 +177,12 @@ let inline private convertThenTranspose
     finally
         Buffers.ArrayPool<float>.Shared.Return buffer
 
+/// A decoder of one dtype from its element reader, inline so that each dtype's conversion is compiled into its own loop
+/// instead of called through a closure per entry.
+let inline private via ([<InlineIfLambda>] value: byte[] -> int -> float) =
+    fun (bytes: byte[]) rows columns ld offset target ->
+        convertThenTranspose (fun e -> value bytes e) rows columns ld offset target
+
 /// Decodes a C-order rows x columns block of little-endian elements into rows offset .. offset + rows - 1 of
 /// column-major `target` (leading dimension ld), one conversion loop per dtype (the dtype was validated by
 /// elementReader). Little-endian float64 bytes are the values already and are transposed without a copy.
@@ -186,10 +192,6 @@ let internal decoderInto (descr: string) : byte[] -> int -> int -> int -> int ->
             descr.Substring 1
         else
             descr
-
-    let via (value: byte[] -> int -> float) =
-        fun (bytes: byte[]) rows columns ld offset target ->
-            convertThenTranspose (value bytes) rows columns ld offset target
 
     match kind with
     | "f8" when BitConverter.IsLittleEndian ->
