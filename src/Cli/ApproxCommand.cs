@@ -124,8 +124,9 @@ internal sealed class ApproxCommand(Terminal terminal)
         Npy.WriteMatrix($"{prefix}.left.npy", approximation.Left);
         Npy.WriteMatrix($"{prefix}.right.npy", approximation.Right);
 
-        // Measured from the factors a block of columns at a time: the n x d approximation is never formed.
-        var error = Scw.ErrorOf(a, approximation);
+        // The approximation projects A onto its row space: its error follows from ||A||_F, one pass over A, and the
+        // n x d approximation is never formed.
+        var error = Scw.ProjectionError(a, approximation);
         var facts = new System.Collections.Generic.List<(string, string)>
         {
             ("matrix", $"{a.RowCount} x {a.ColumnCount}"),

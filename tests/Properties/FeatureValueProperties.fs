@@ -369,6 +369,55 @@ module FeatureValues =
             ])
         |> checkWith 60
 
+    /// Scw.projectionError (||A||_F^2 - ||L||_F^2) equals errorOf on the projections this library returns (SCW and
+    /// power iterations from Gaussian and CountSketch starts), on every shape, rank (zero and exactly low rank included,
+    /// where the norms cancel and the residual is formed) and spectrum; and it refuses a Right whose rows are not
+    /// orthonormal, which would make the formula wrong.
+    [<Fact>]
+    let ``projectionError equals errorOf on SCW and power results, and refuses non-orthonormal factors`` () =
+        let cases =
+            gen {
+                let! n, d = shape
+                let! rank = rankFor n d
+                let! spec = spectrumOfShape n d rank
+                let! k = Gen.choose (1, min n d)
+                let! q = Gen.choose (0, 2)
+                let! gaussian = Gen.elements [ true; false ]
+                return spec, k, q, gaussian
+            }
+
+        forAll cases (fun (spec, k, q, gaussian) ->
+            let a = spec.Build()
+            let m = k + 2
+
+            let sketch =
+                if gaussian then
+                    Sketch.gaussian spec.Seed m a.RowCount
+                else
+                    Sketch.countSketch spec.Seed m a.RowCount
+
+            let result = Scw.approximateWithPower q k sketch a
+            let accuracy = { Absolute = 1e-12; Relative = 1e-7 } |> scaledTo (Norm.frobenius a)
+
+            let refused =
+                result.Rank = 0
+                || (try
+                        Scw.projectionError a {
+                            result with
+                                Right = 2.0 * result.Right
+                        }
+                        |> ignore
+
+                        false
+                    with :? ArgumentException ->
+                        true)
+
+            all [
+                close accuracy "projectionError = errorOf" (Scw.projectionError a result) (Scw.errorOf a result)
+                holds "a Right without orthonormal rows is refused" refused
+            ])
+        |> checkWith 100
+
     /// Scw.errorOf is ||A - L R||_F for any factors, not only SCW's: arbitrary L and R, and A = L R + a perturbation
     /// many orders below it (where the expansion ||A||^2 - 2 <A R^T, L> + ||L R||^2 cancels and the residual must be
     /// formed), at any scale.

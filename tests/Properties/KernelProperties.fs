@@ -34,6 +34,15 @@ module BackendAgreement =
     let private identityDefect (q: Matrix<float>) =
         Norm.frobenius (q.TransposeThisAndMultiply q - Matrix<float>.Build.DenseIdentity q.ColumnCount)
 
+    /// The sum of |r_ij| below the diagonal: 0 for an upper-trapezoidal R.
+    let private belowDiagonal (r: Matrix<float>) =
+        Seq.sum (
+            seq {
+                for j in 0 .. r.ColumnCount - 1 do
+                    for i in j + 1 .. r.RowCount - 1 -> abs r[i, j]
+            }
+        )
+
     [<Fact>]
     let ``gemm equals the triple-loop product for every transpose, alpha and beta`` () =
         let case =
@@ -181,13 +190,7 @@ module BackendAgreement =
                 let rAlone = kernels.RFactor(m, n, values)
                 let q, r = Matrix<float>.Build.Dense(m, p, q), Matrix<float>.Build.Dense(p, n, r)
 
-                let below =
-                    Seq.sum (
-                        seq {
-                            for j in 0 .. n - 1 do
-                                for i in j + 1 .. p - 1 -> abs r[i, j]
-                        }
-                    )
+                let below = belowDiagonal r
 
                 all [
                     close (medium |> scaledTo norm) "||Q R - A||_F" (Norm.frobenius (q * r - a)) 0.0
@@ -197,6 +200,43 @@ module BackendAgreement =
                     holds "A is read, not overwritten" (values = a.ToColumnMajorArray())
                 ]))
         |> check
+
+    /// The tall QR of the power iterations: CholeskyQR2 where it is accurate, Householder where it would not be. Either
+    /// way Q is orthonormal and A = Q R to O(eps), on tall matrices of every rank (zero included) and spectra up to a
+    /// condition of 1e14; and CholeskyQR2 is not declined on well-conditioned full-rank ones (cond <= 1e4), so the fast
+    /// path is the one taken where it should be.
+    [<Fact>]
+    let ``tall QR reconstructs A with orthonormal Q, by CholeskyQR2 whenever A is well conditioned`` () =
+        let cases' = NonTrivial "went through CholeskyQR2"
+
+        let cases =
+            gen {
+                let! n = Gen.choose (1, 12)
+                let! m = Gen.choose (4 * n, 40 * n)
+                let! rank = rankFor m n
+                return! spectrumOfShape m n rank
+            }
+
+        forAll cases (fun spec ->
+            let a = spec.Build()
+            let n = a.ColumnCount
+            let q, r = Dense.tallQr a
+            let cholesky = Dense.choleskyQr2 a
+            let sigma = spec.SingularValues
+
+            let wellConditioned =
+                spec.Rank = n && sigma[n - 1] > 0.0 && sigma[0] / sigma[n - 1] <= 1e4
+
+            let below = belowDiagonal r
+
+            all [
+                close (medium |> scaledTo (Norm.frobenius a)) "||Q R - A||_F" (Norm.frobenius (q * r - a)) 0.0
+                close (medium |> scaledTo 1.0) "Q^T Q = I" (identityDefect q) 0.0
+                holds "R is upper triangular" (below = 0.0)
+                holds "CholeskyQR2 takes a full-rank A with cond <= 1e4" (not wellConditioned || cholesky.IsSome)
+            ]
+            |> cases'.Classify cholesky.IsSome)
+        |> checkNonTrivial 100 20 cases'
 
     [<Fact>]
     let ``symmetric eigendecomposition reconstructs A with orthonormal vectors and ascending values`` () =

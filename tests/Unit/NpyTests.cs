@@ -43,6 +43,51 @@ public sealed class NpyTests : ScratchDirectory
         }
     }
 
+    /// <summary>Files of several megabytes are read in 1 MB chunks on every core: each chunk's rows land where they belong,
+    /// for float64 (taken as they are) and uint8 (converted), whole matrices, row blocks that start and end inside a
+    /// chunk, Fortran order (one range per column) and a stack of many frames.</summary>
+    [Fact]
+    public void LargeFiles_ReadInParallelChunks_GiveEveryEntryInItsPlace()
+    {
+        static double F8(int i, int j) => 1000.0 * i + j;
+        static byte U1(int k, int i, int j) => (byte)((7 * k + 13 * i + 29 * j) % 251);
+
+        const int n = 1200, d = 600;
+        var f8 = NpyFiles.Write(Scratch("f8.npy"), "<f8", false, [n, d],
+            Enumerable.Range(0, n * d).Select(e => F8(e / d, e % d)).ToArray());
+        var fortran = NpyFiles.Write(Scratch("f8F.npy"), "<f8", true, [n, d],
+            Enumerable.Range(0, n * d).Select(e => F8(e % n, e / n)).ToArray());
+        const int rows = 3000, columns = 2000;
+        var u1 = NpyFiles.Write(Scratch("u1.npy"), "|u1", false, [rows, columns],
+            Enumerable.Range(0, rows * columns).Select(e => U1(0, e / columns, e % columns)).ToArray());
+        const int frames = 40, h = 300, w = 400;
+        var stack = NpyFiles.Write(Scratch("stack.npy"), "|u1", false, [frames, h, w],
+            Enumerable.Range(0, frames * h * w).Select(e => U1(e / (h * w), e / w % h, e % w)).ToArray());
+
+        void Check(Matrix<double> m, int firstRow, Func<int, int, double> expected)
+        {
+            for (var i = 0; i < m.RowCount; i++)
+            {
+                for (var j = 0; j < m.ColumnCount; j++)
+                {
+                    if (m[i, j] != expected(firstRow + i, j))
+                        Assert.Fail($"entry ({firstRow + i}, {j}) is {m[i, j]}, expected {expected(firstRow + i, j)}");
+                }
+            }
+        }
+
+        Check(Npy.ReadMatrix(f8), 0, F8);
+        Check(Npy.ReadMatrix(fortran), 0, F8);
+        Check(Npy.ReadRows(f8, 217, 900), 217, F8);
+        Check(Npy.ReadRows(fortran, 217, 900), 217, F8);
+        Check(Npy.ReadMatrix(u1), 0, (i, j) => U1(0, i, j));
+        Check(Npy.ReadRows(u1, 1001, 1999), 1001, (i, j) => U1(0, i, j));
+        var read = Npy.ReadStack(stack);
+        Assert.Equal(frames, read.Length);
+        for (var k = 0; k < frames; k++)
+            Check(read[k], 0, (i, j) => U1(k, i, j));
+    }
+
     [Fact]
     public void ReadStack_ReadsEveryThreeDimensionalNumPyFixture()
     {

@@ -93,6 +93,25 @@ public static class Scw
         return LowRank.Core.Scw.ErrorOf(matrix, approximation.Core);
     }
 
+    /// <summary>||A - L R||_F of an approximation that projects A onto R's row space (R R^T = I and L = A R^T), as
+    /// <see cref="Approximate(Matrix{double}, Sketch, int)"/>, <see cref="ApproximateWithPower"/> and
+    /// <see cref="Randomized"/> return: ||A - L R||_F^2 = ||A||_F^2 - ||L||_F^2 (Pythagoras), one pass over A for its
+    /// norm instead of <see cref="ErrorOf"/>'s product A R^T (on an 80,000 x 768 matrix 0.07 s against 0.2 s).</summary>
+    /// <param name="matrix">A (n x d): nonempty and finite.</param>
+    /// <param name="approximation">L (n x r) and R (r x d) with orthonormal rows (checked) and L = A R^T (not checked:
+    /// for other factors use <see cref="ErrorOf"/>).</param>
+    /// <returns>The Frobenius norm of the residual.</returns>
+    /// <exception cref="System.ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="System.ArgumentException"><paramref name="matrix"/> is empty or not finite, the approximation
+    /// is not n x d, or R's rows are not orthonormal (max |R R^T - I| above about 1.5e-8).</exception>
+    /// <remarks>When the error is below about 1.2e-4 ||A||_F the subtraction would keep fewer than 8 digits, and the
+    /// residual is formed instead, as <see cref="ErrorOf"/> does.</remarks>
+    public static double ProjectionError(Matrix<double> matrix, LowRankApproximation approximation)
+    {
+        System.ArgumentNullException.ThrowIfNull(approximation);
+        return LowRank.Core.Scw.ProjectionError(matrix, approximation.Core);
+    }
+
     /// <summary>The SCW error ||A - SCW(S, A)||_F, without forming the n x d approximation unless the error is tiny.</summary>
     /// <param name="matrix">A (n x d): nonempty and finite.</param>
     /// <param name="sketch">S (m x n), with m &gt;= k.</param>

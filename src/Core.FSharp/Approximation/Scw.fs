@@ -71,7 +71,7 @@ let internal powerRowSpace (iterations: int) (vt: Matrix<float>) (matrix: Matrix
     let mutable vt = vt
 
     for _ in 1..iterations do
-        let q = fst (Dense.qr (Dense.gemm false matrix true vt))
+        let q = fst (Dense.tallQr (Dense.gemm false matrix true vt))
         vt <- Dense.transpose (fst (Dense.qr (Dense.gemm true matrix false q)))
 
     vt
@@ -177,6 +177,22 @@ let randomized (oversample: int) (powerIterations: int) (seed: int) (rank: int) 
 
     approximateWithPower powerIterations rank (Sketch.gaussian seed (rank + oversample) matrix.RowCount) matrix
 
+/// ||A||_F, after checking that A is nonempty and finite and the approximation's L R is n x d.
+let private checkedNorm (matrix: Matrix<float>) (approximation: LowRankApproximation) =
+    Guard.notNull (nameof approximation) approximation
+    let total = Dense.finiteFrobenius (nameof matrix) matrix
+    let n, d = matrix.RowCount, matrix.ColumnCount
+
+    if approximation.Left.RowCount <> n || approximation.Right.ColumnCount <> d then
+        raise (
+            ArgumentException(
+                $"Expected an approximation of the matrix's shape {n}x{d}, but it is {approximation.Left.RowCount}x{approximation.Right.ColumnCount}.",
+                nameof approximation
+            )
+        )
+
+    total
+
 /// <summary>||A - L R||_F of an approximation's factors without forming the n x d approximation: what a caller that
 /// already has the factors (of approximate, approximateWithPower or randomized) reports, without computing them again.
 /// </summary>
@@ -191,17 +207,8 @@ let randomized (oversample: int) (powerIterations: int) (seed: int) (rank: int) 
 /// at a time (O(n d r) time, O(256 n) memory).</remarks>
 [<CompiledName("ErrorOf")>]
 let errorOf (matrix: Matrix<float>) (approximation: LowRankApproximation) =
-    Guard.notNull (nameof approximation) approximation
-    let total = Dense.finiteFrobenius (nameof matrix) matrix
+    let total = checkedNorm matrix approximation
     let n, d = matrix.RowCount, matrix.ColumnCount
-
-    if approximation.Left.RowCount <> n || approximation.Right.ColumnCount <> d then
-        raise (
-            ArgumentException(
-                $"Expected an approximation of the matrix's shape {n}x{d}, but it is {approximation.Left.RowCount}x{approximation.Right.ColumnCount}.",
-                nameof approximation
-            )
-        )
 
     let direct () =
         let width = 256
@@ -245,6 +252,46 @@ let errorOf (matrix: Matrix<float>) (approximation: LowRankApproximation) =
             Math.ScaleB(sqrt squared, e)
         else
             direct ()
+
+/// <summary>||A - L R||_F of an approximation that projects A onto R's row space: R has orthonormal rows and L = A R^T,
+/// as the results of approximate, approximateWithPower and randomized do (and Streaming's, with its left factor). Then
+/// ||A - L R||_F^2 = ||A||_F^2 - ||L||_F^2 (Pythagoras), so the error costs one pass over A for its norm instead of
+/// errorOf's product A R^T: on an 80,000 x 768 matrix 0.07 s against 0.2 s.</summary>
+/// <param name="matrix">A (n x d): nonempty and finite.</param>
+/// <param name="approximation">L (n x r) and R (r x d) with R R^T = I and L = A R^T. R's orthonormality is checked
+/// (O(r^2 d)); L = A R^T is not (that is the product this function avoids): for other factors use errorOf.</param>
+/// <returns>The Frobenius norm of the residual.</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">matrix is empty or not finite; the approximation is not n x d; R's rows
+/// are not orthonormal (max |R R^T - I| above sqrt(eps), about 1.5e-8).</exception>
+/// <remarks>The subtraction loses about eps ||A||_F^2 / error^2 of relative accuracy, so when the error is below about
+/// 1.2e-4 ||A||_F (fewer than 8 digits would be left) the residual is formed as errorOf does, 256 columns at a time.
+/// </remarks>
+[<CompiledName("ProjectionError")>]
+let projectionError (matrix: Matrix<float>) (approximation: LowRankApproximation) =
+    let total = checkedNorm matrix approximation
+
+    let right = approximation.Right
+    let gram = Dense.gemm false right true right
+
+    let offIdentity =
+        Dense.storedValues (gram - Matrix<float>.Build.DenseIdentity right.RowCount)
+
+    let deviation =
+        offIdentity
+        |> Array.fold (fun worst x -> if abs x <= worst then worst else abs x) 0.0
+
+    if not (deviation <= sqrt (Math.Pow(2.0, -52.0))) then
+        raise (
+            ArgumentException(
+                $"Expected an approximation whose Right has orthonormal rows (a projection of A), but max |R R^T - I| = {deviation:G3}; errorOf takes any factors.",
+                nameof approximation
+            )
+        )
+
+    match residualOfNorms total (Dense.twoNorm (Dense.storedValues approximation.Left)) with
+    | Some error -> error
+    | None -> errorOf matrix approximation
 
 /// <summary>The SCW error ||A - SCW(S, A)||_F, without forming the n x d approximation unless the error is tiny.</summary>
 /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>

@@ -211,8 +211,6 @@ type internal RowBlockReader(path: string, flatten: bool) =
     let file =
         File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess)
 
-    let mutable scratch: byte[] = [||]
-
     new(path: string) = new RowBlockReader(path, false)
 
     member _.Rows = rows
@@ -227,43 +225,26 @@ type internal RowBlockReader(path: string, flatten: bool) =
     /// Rows first .. first + count - 1 into `data` (count x columns, column-major, every entry overwritten): a caller
     /// that consumes each block before the next reuses one buffer instead of allocating one per block.
     member _.ReadInto(first: int, count: int, data: float[]) =
-
-        // One byte buffer for every block of this reader (blocks are read one at a time), grown when a block needs more.
-        let bytesFor (length: int) =
-            if scratch.Length < length then
-                scratch <- Array.zeroCreate length
-
-            scratch
-
-        let readRange (offset: int64) (bytes: byte[]) (length: int) =
-            let mutable read = 0
-
-            while read < length do
-                let got =
-                    RandomAccess.Read(file, Span(bytes, read, length - read), header.DataOffset + offset + int64 read)
-
-                if got = 0 then
-                    invalid path (header.DataOffset + offset + int64 read) "the file ended before the data did"
-
-                read <- read + got
-
         if header.Fortran then
-            let bytes = bytesFor (count * size)
-            let column = Array.zeroCreate<float> count
+            forChunks columns (count * size) (fun j bytes ->
+                readAt
+                    file
+                    path
+                    (header.DataOffset + (int64 j * int64 rows + int64 first) * int64 size)
+                    bytes
+                    (count * size)
 
-            for j in 0 .. columns - 1 do
-                readRange ((int64 j * int64 rows + int64 first) * int64 size) bytes (count * size)
-                decode bytes count 1 count 0 column
-                Array.blit column 0 data (j * count) count
+                decode bytes count 1 count (j * count) data)
         else
             // About 1 MB of whole rows at a time, decoded straight into the block while the bytes are still in cache.
-            let chunk = max 1 (min count ((1 <<< 20) / max 1 (columns * size)))
-            let bytes = bytesFor (chunk * columns * size)
+            let chunk = chunkRowsOf count columns size
 
-            for start in 0..chunk .. count - 1 do
+            forChunks ((count + chunk - 1) / chunk) (chunk * columns * size) (fun c bytes ->
+                let start = c * chunk
                 let rowsNow = min chunk (count - start)
-                readRange (int64 (first + start) * int64 columns * int64 size) bytes (rowsNow * columns * size)
-                decode bytes rowsNow columns count start data
+                let offset = header.DataOffset + int64 (first + start) * int64 columns * int64 size
+                readAt file path offset bytes (rowsNow * columns * size)
+                decode bytes rowsNow columns count start data)
 
     interface IDisposable with
         member _.Dispose() = file.Dispose()

@@ -216,6 +216,64 @@ let internal blockDecoder (descr: string) : byte[] -> int -> int -> float[] -> u
     let decode = decoderInto descr
     fun bytes rows columns target -> decode bytes rows columns rows 0 target
 
+/// Reads exactly `length` bytes at `offset` of the file into bytes[0 ..] by positional reads (several threads may read
+/// one handle at once); a file that ends first is reported with the offset.
+let internal readAt
+    (file: Microsoft.Win32.SafeHandles.SafeFileHandle)
+    (path: string)
+    (offset: int64)
+    (bytes: byte[])
+    length
+    =
+    let mutable read = 0
+
+    while read < length do
+        let got =
+            RandomAccess.Read(file, Span(bytes, read, length - read), offset + int64 read)
+
+        if got = 0 then
+            invalid path (offset + int64 read) "the file ended before the data did"
+
+        read <- read + got
+
+/// body c bytes for c in 0 .. count - 1, each worker with its own byte buffer of `length`: on every core when there are
+/// several chunks of at least 4 MB in all, else on the calling thread. A matrix read on two threads also takes its
+/// first-touch page faults on two (an 80,000 x 768 float64 array: 0.19 s on one thread, 0.10 s on two). The first
+/// exception of a worker is rethrown as it was, not wrapped in an AggregateException.
+let internal forChunks (count: int) (length: int) (body: int -> byte[] -> unit) =
+    let pool = Buffers.ArrayPool<byte>.Shared
+
+    if
+        count < 2
+        || int64 count * int64 length < (4L <<< 20)
+        || Environment.ProcessorCount < 2
+    then
+        let bytes = pool.Rent length
+
+        try
+            for c in 0 .. count - 1 do
+                body c bytes
+        finally
+            pool.Return bytes
+    else
+        try
+            Threading.Tasks.Parallel.For(
+                0,
+                count,
+                (fun () -> pool.Rent length),
+                (fun c _ bytes ->
+                    body c bytes
+                    bytes),
+                (fun bytes -> pool.Return bytes)
+            )
+            |> ignore
+        with :? AggregateException as e ->
+            Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw()
+
+/// Rows of about 1 MB of a C-order matrix: the unit a reader decodes while the bytes are still in cache.
+let internal chunkRowsOf (rows: int) (columns: int) (size: int) =
+    int (max 1L (min (int64 rows) ((1L <<< 20) / max 1L (int64 columns * int64 size))))
+
 /// Checks the shape's sizes (checkSizes whole) and that the file holds exactly the announced number of data bytes.
 let internal checkLength (whole: bool) (path: string) (reader: BinaryReader) (header: Header) count rows columns size =
     checkSizes whole path header count rows columns
@@ -261,25 +319,26 @@ let internal readData (path: string) (reader: BinaryReader) (header: Header) cou
                         data[slot[k]][i + j * rows] <- value
     else
         let matrixBytes = int64 rows * int64 columns * int64 size
+        let rowBytes = int64 columns * int64 size
 
         // Each matrix read in chunks of about 1 MB of rows, each decoded by a loop specialised to the dtype: reading
         // element by element through BinaryReader cost about 30 ns per entry (8 s for 600 video frames), a block read
         // and loop ~1 ns; a chunk (not the whole matrix) keeps the buffer in cache and out of the large-object heap.
-        let chunkRows =
-            int (max 1L (min (int64 rows) ((1L <<< 20) / max 1L (int64 columns * int64 size))))
-
-        let bytes = Array.zeroCreate<byte>(chunkRows * columns * size)
+        // Chunks write disjoint rows, so they are read and decoded on every core.
+        let chunkRows = chunkRowsOf rows columns size
+        let chunks = (rows + chunkRows - 1) / chunkRows
         let decode = decoderInto header.Descr
+        let file = (reader.BaseStream :?> FileStream).SafeFileHandle
 
-        selected
-        |> Array.iteri (fun s k ->
-            reader.BaseStream.Seek(header.DataOffset + int64 k * matrixBytes, SeekOrigin.Begin)
-            |> ignore
+        forChunks (selected.Length * chunks) (chunkRows * columns * size) (fun item bytes ->
+            let s, first = item / chunks, item % chunks * chunkRows
+            let count = min chunkRows (rows - first)
 
-            for first in 0..chunkRows .. rows - 1 do
-                let count = min chunkRows (rows - first)
-                reader.BaseStream.ReadExactly(bytes, 0, count * columns * size)
-                decode bytes count columns rows first data[s])
+            let offset =
+                header.DataOffset + int64 selected[s] * matrixBytes + int64 first * rowBytes
+
+            readAt file path offset bytes (count * columns * size)
+            decode bytes count columns rows first data[s])
 
     data
     |> Array.map (fun values -> Matrix<float>.Build.Dense(rows, columns, values))

@@ -117,6 +117,90 @@ let rFactor (a: Matrix<float>) : Matrix<float> =
     let m, n = a.RowCount, a.ColumnCount
     wrap (min m n) n (Kernels.current().RFactor(m, n, readOnlyValues a))
 
+/// The upper-triangular R (n x n, column-major) with R^T R = G, for a symmetric positive definite G (n x n,
+/// column-major); None when a pivot is not positive and finite (G singular or indefinite in working precision).
+let private cholesky (n: int) (g: float[]) =
+    let r = Array.zeroCreate<float>(n * n)
+    let mutable ok = true
+    let mutable j = 0
+
+    while ok && j < n do
+        for i in 0 .. j - 1 do
+            let mutable sum = g[i + j * n]
+
+            for l in 0 .. i - 1 do
+                sum <- sum - r[l + i * n] * r[l + j * n]
+
+            r[i + j * n] <- sum / r[i + i * n]
+
+        let mutable pivot = g[j + j * n]
+
+        for l in 0 .. j - 1 do
+            pivot <- pivot - r[l + j * n] * r[l + j * n]
+
+        if pivot > 0.0 && Double.IsFinite pivot then
+            r[j + j * n] <- sqrt pivot
+        else
+            ok <- false
+
+        j <- j + 1
+
+    if ok then Some r else None
+
+/// R^-1 of an upper-triangular n x n R with a positive diagonal, by back substitution a column at a time.
+let private upperInverse (n: int) (r: float[]) =
+    let x = Array.zeroCreate<float>(n * n)
+
+    for j in 0 .. n - 1 do
+        x[j + j * n] <- 1.0 / r[j + j * n]
+
+        for i in j - 1 .. -1 .. 0 do
+            let mutable sum = 0.0
+
+            for l in i + 1 .. j do
+                sum <- sum + r[i + l * n] * x[l + j * n]
+
+            x[i + j * n] <- -sum / r[i + i * n]
+
+    x
+
+/// Thin QR of a dense m x n matrix by CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa and Yamamoto, "CholeskyQR2: a simple
+/// and communication-avoiding algorithm", 2014): R_1 = chol(A^T A), Q_1 = A R_1^-1, then the same on Q_1, Q = Q_1 R_2^-1,
+/// R = R_2 R_1. Q_1 is orthonormal only to about cond(A)^2 eps, so the second step is taken only when
+/// ||Q_1^T Q_1 - I||_F <= 1/2 (then cond(Q_1) <= sqrt 3, and Q is orthonormal and A = Q R to O(eps), as with
+/// Householder). None when that test fails or a Cholesky pivot is not positive: A rank-deficient, or cond(A) above
+/// about 1e7.
+let choleskyQr2 (a: Matrix<float>) : (Matrix<float> * Matrix<float>) option =
+    let n = a.ColumnCount
+
+    let step (x: Matrix<float>) (g: Matrix<float>) =
+        cholesky n (g.AsColumnMajorArray())
+        |> Option.map (fun r -> gemm false x false (wrap n n (upperInverse n r)), wrap n n r)
+
+    match step a (gemm true a false a) with
+    | None -> None
+    | Some(q1, r1) ->
+        let g = gemm true q1 false q1
+        let deviation = (g - Matrix<float>.Build.DenseIdentity n).FrobeniusNorm()
+
+        if deviation <= 0.5 then
+            step q1 g |> Option.map (fun (q, r2) -> q, multiply r2 r1)
+        else
+            None
+
+/// Thin QR of a tall dense matrix (m >= 4 n, n <= 128) by choleskyQr2, whose four products read the m x n matrix once
+/// each where Householder sweeps it column by column (80,000 x 30: 0.03 s against dgeqrf + dorgqr's 0.04-0.06 s), and
+/// by Householder's qr when choleskyQr2 declines (ill-conditioned or rank-deficient A) or for other shapes.
+let tallQr (a: Matrix<float>) : Matrix<float> * Matrix<float> =
+    let m, n = a.RowCount, a.ColumnCount
+
+    if m < 4 * n || n > 128 || isNull (a.AsColumnMajorArray()) then
+        qr a
+    else
+        match choleskyQr2 a with
+        | Some qr' -> qr'
+        | None -> qr a
+
 /// The backend's thin SVD of the whole matrix.
 let private directSvd (a: Matrix<float>) : ThinSvd =
     let m, n = a.RowCount, a.ColumnCount
@@ -149,7 +233,8 @@ let truncatedSvd (count: int) (a: Matrix<float>) : ThinSvd =
             }
 
     if m >= 4 * n then
-        let q, r = qr a
+        // Big enough that the QR's passes over A show: CholeskyQR2, with Householder as its fallback.
+        let q, r = if m * n >= (1 <<< 18) then tallQr a else qr a
         let small = leading (directSvd r)
         { small with U = multiply q small.U }
     elif n >= 4 * m then
