@@ -179,6 +179,8 @@ MUTANTS = [
      "the tall A V kernel leaves the last row after the whole strips unwritten"),
     ("L2", "TallGemm.fs", "for partial in partials do", "for partial in partials[..0] do",
      "the tall A^T Q kernel keeps only the first core's partial sums"),
+    ("U1", "RowBlocks.fs", "| Some(_, factor) -> factor", "| Some(_, factor) -> factor.Transpose()",
+     "the streamed QR of A V keeps CholeskyQR2's R transposed (A V's left singular vectors for its right ones)"),
     ("B3", "ModelBudget.fs", "                error <- error - gain", "                error <- error - 0.5 * gain",
      "the target allocator under-counts each step's gain and keeps growing past the target"),
     ("Y1", "Video.fs", "|> Array.map (fun f -> (f - mean).PointwisePower 2.0)", "|> Array.map (fun f -> (f - 0.0 * mean).PointwisePower 2.0)",

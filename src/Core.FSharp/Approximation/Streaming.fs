@@ -296,7 +296,9 @@ module Streaming =
         // 4096 x 768) kept the garbage collector busy for nothing.
         let buffers = Collections.Generic.Dictionary<struct (int * int), Matrix<float>>()
 
-        let load (first: int) (slot: int) =
+        // The file's entries are checked in the first pass only (naming the row of a NaN or infinity); later passes
+        // read the same bytes, and each check was a further read of every block (0.03 s a pass on 491 MB).
+        let load (check: bool) (first: int) (slot: int) =
             let count = min blockRows (n - first)
 
             let block =
@@ -310,7 +312,7 @@ module Streaming =
             Tasks.Task.Run(fun () ->
                 reader.ReadInto(first, count, block.AsColumnMajorArray())
 
-                match Guard.firstNonFinite block with
+                match (if check then Guard.firstNonFinite block else None) with
                 | Some(i, j, x) ->
                     raise (
                         ArgumentException(
@@ -329,6 +331,7 @@ module Streaming =
             let current = pass.Value
 
             seq {
+                let load = load (current = 1)
                 let pending = ref (if starts.Length > 0 then Some(load starts[0] 0) else None)
 
                 try

@@ -3,8 +3,8 @@
 /// buffers before multiplying, which for r = 30 adds a second stream of traffic over A; with the Haswell kernels LowRank
 /// pins for reproducibility (Native.fs) each product of an 80,000 x 768 A took 0.1 s on the reference machine. These
 /// kernels read A where it lies, in AVX-512 registers (0.06-0.07 s for A V, 0.05-0.07 s for A^T Q, medians):
-///   - A V: a strip of 16 rows of A (two vectors) times 12 columns of V in 24 accumulators, over p = 0 .. k - 1; the
-///     strip stays in cache for every group of 12 columns, and the next strip is prefetched;
+///   - A V: a strip of 16 rows of A (two vectors), copied with three more into a contiguous buffer, times 12 columns of
+///     V in 24 accumulators, over p = 0 .. k - 1; the strip stays in cache for every group of 12 columns;
 ///   - A^T Q: for each row i of a 512-row strip, Q's row (32 columns, packed: four vectors) times A[i, p] for six
 ///     columns p at once, in 24 accumulators that are rows of a k x 32 partial; no horizontal sums.
 /// Every sum runs in a fixed order whatever the buffers' alignment or the scheduling (the cores' partials of A^T Q are
@@ -148,35 +148,47 @@ let inline private tile
     store 10 c0a c1a
     store 11 c0b c1b
 
+/// Strips copied at a time: four strips of 16 rows, so that each column of A is read 512 contiguous bytes at a time.
+let private STRIPS = 4
+
 /// Rows [first, last) of C = A op(V): whole strips by the tile, the rows after the last whole strip one at a time, each
-/// sum in the same order p = 0 .. k - 1.
+/// sum in the same order p = 0 .. k - 1. Up to four strips are first copied into a contiguous buffer (k x 16 each),
+/// reading each column of A 64 rows at a time: read in place, a strip's k column pieces lie lda apart, and when lda is a
+/// multiple of 4096 (a streamed block of 4096 rows) they fall into the same few cache sets and evict one another between
+/// the groups of V (a 4096 x 768 block took 10 ms, against 3 ms per 4096 rows of an 80,000-row matrix).
 [<MethodImpl(MethodImplOptions.NoInlining)>]
 let private rows (a: float[]) lda k (packed: float[]) r (c: float[]) ldc first last =
     let groups = (r + NR - 1) / NR
+    let strip = Array.zeroCreate<float>(STRIPS * k * MR)
     use pa = fixed a
     use pv = fixed packed
     use pc = fixed c
+    use ps = fixed strip
     let mutable i = first
 
     while i + MR <= last do
-        // The next strip's lines, one column at a time, while this strip is worked on from cache.
-        if i + 2 * MR <= last then
-            for p in 0 .. k - 1 do
-                let next = NativePtr.toVoidPtr (NativePtr.add pa (i + MR + p * lda))
-                Sse.Prefetch0 next
-                Sse.Prefetch0(NativePtr.toVoidPtr (NativePtr.add pa (i + MR + 8 + p * lda)))
+        let strips = min STRIPS ((last - i) / MR)
 
-        for g in 0 .. groups - 1 do
-            tile
-                (NativePtr.add pa i)
-                lda
-                k
-                (NativePtr.add pv (g * k * NR))
-                (NativePtr.add pc (i + g * NR * ldc))
-                ldc
-                (min NR (r - g * NR))
+        for p in 0 .. k - 1 do
+            let source = NativePtr.add pa (i + p * lda)
 
-        i <- i + MR
+            for s in 0 .. strips - 1 do
+                let target = NativePtr.add ps ((s * k + p) * MR)
+                Avx512F.Store(target, Avx512F.LoadVector512(NativePtr.add source (s * MR)))
+                Avx512F.Store(NativePtr.add target 8, Avx512F.LoadVector512(NativePtr.add source (s * MR + 8)))
+
+        for s in 0 .. strips - 1 do
+            for g in 0 .. groups - 1 do
+                tile
+                    (NativePtr.add ps (s * k * MR))
+                    MR
+                    k
+                    (NativePtr.add pv (g * k * NR))
+                    (NativePtr.add pc (i + s * MR + g * NR * ldc))
+                    ldc
+                    (min NR (r - g * NR))
+
+        i <- i + strips * MR
 
     for i in i .. last - 1 do
         for j in 0 .. r - 1 do
