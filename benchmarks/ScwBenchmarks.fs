@@ -69,3 +69,6 @@ type RandomizedSvdBenchmarks() =
 
     [<Benchmark>]
     member _.ErrorOfFactors() = Scw.errorOf a result
+
+    [<Benchmark>]
+    member _.ProjectionError() = Scw.projectionError a result

@@ -43,8 +43,8 @@ module BackendAgreement =
             }
         )
 
-    /// The tall-matrix kernels (A V and A^T Q for A with thousands of rows and a narrow V or Q, which Dense.gemm sends
-    /// to TallGemm on AVX-512 machines) equal the managed backend's gemm to rounding, for every remainder: rows past the
+    /// The tall-matrix kernels (A V, A^T Q and S A for A with thousands of rows and a narrow V or Q or a short S, which
+    /// Dense.gemm sends to TallGemm on AVX-512 machines) equal the managed backend's gemm to rounding, for every remainder: rows past the
     /// last whole strip (16 for A V, 8 for A^T Q), columns of A past the last group of six, widths past the last group
     /// of 12 or 32 columns, and V given either way round; and they give the same bits on every call.
     [<Fact>]
@@ -69,6 +69,8 @@ module BackendAgreement =
             let q = gaussian random m r
             let product = Dense.gemm false a transV v
             let transposed = Dense.gemm true a false q
+            let short = q.Transpose()
+            let sketched = Dense.gemm false short false a
 
             let reference (transA: bool) (transB: bool) (x: Matrix<float>) (y: Matrix<float>) rows columns inner =
                 let c = Array.zeroCreate<float>(rows * columns)
@@ -104,6 +106,11 @@ module BackendAgreement =
                     (medium |> scaledTo size)
                     "A^T Q"
                     (Norm.frobenius (transposed - reference true false a q k r m))
+                    0.0
+                close
+                    (medium |> scaledTo size)
+                    "Q^T A (a short matrix times the tall one)"
+                    (Norm.frobenius (sketched - reference false false short a r k m))
                     0.0
                 holds "A op(V) again, the same bits" ((Dense.gemm false a transV v).Equals product)
                 holds "A^T Q again, the same bits" ((Dense.gemm true a false q).Equals transposed)

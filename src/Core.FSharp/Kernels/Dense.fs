@@ -60,6 +60,20 @@ let gemm (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) : M
             TallGemm.multiply da a.RowCount m k transB db b.RowCount n c
         elif transA && not transB && TallGemm.fits a.RowCount a.ColumnCount n then
             TallGemm.transposedMultiply da a.RowCount k m db b.RowCount n c
+        elif not transB && TallGemm.fits b.RowCount b.ColumnCount m then
+            // A short op(A) times a tall B (a dense sketch S A): (B^T op(A)^T)^T, by the same kernel.
+            let q, ldq =
+                if transA then
+                    da, a.RowCount
+                else
+                    (transpose a).AsColumnMajorArray(), k
+
+            let ct = Array.zeroCreate<float>(n * m)
+            TallGemm.transposedMultiply db b.RowCount k n q ldq m ct
+
+            for i in 0 .. m - 1 do
+                for j in 0 .. n - 1 do
+                    c[i + j * m] <- ct[j + i * n]
         else
             Kernels.current().Gemm(transA, transB, m, n, k, 1.0, da, a.RowCount, db, b.RowCount, 0.0, c, max 1 m)
 
