@@ -290,7 +290,6 @@ module Sketch =
     /// The dense CountSketch kernel: result (m x d) += S[:, offset ..) * data (b x d), four columns per pass so each
     /// hash and value is loaded once per four updates. Pointers, because the scatter's bounds checks cost more than
     /// the arithmetic (the caller has validated every index).
-    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let private countSketchDense m (hash: int[]) (values: float[]) offset b d (data: float[]) (result: float[]) =
         use ph = fixed hash
         use pv = fixed values

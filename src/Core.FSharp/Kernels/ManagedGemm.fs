@@ -1,7 +1,9 @@
 /// A managed, cache-blocked, packed SIMD matrix product for column-major buffers, the fallback when no native BLAS
 /// loads. The structure is GotoBLAS's: op(B) is packed in kc x NR column panels, op(A) in MR x kc row panels, and a
 /// register-tile micro-kernel accumulates an MR x NR block of C with fused multiply-adds. MR is three vectors
-/// (24 doubles with AVX-512, 12 with AVX2); NR = 4, so the tile lives in 12 vector registers.
+/// (24 doubles with AVX-512, 12 with AVX2); NR = 4, so the tile lives in 12 vector registers. The micro-kernels are
+/// inlined into the loop that calls them once per tile: F# does not emit MethodImplOptions.AggressiveOptimization, and
+/// a kernel called per tile ran unoptimised (tier 0) until tiered compilation replaced it (see TallGemm.fs).
 module internal LowRank.Core.ManagedGemm
 
 #nowarn "9" // native pointers into buffers pinned with `fixed`
@@ -31,7 +33,6 @@ let MR = tileRows wide
 /// Packs rows [i0, i0 + rows) and columns [p0, p0 + kc) of op(A) as MR-row panels, zero-padded to whole panels.
 /// For a non-transposed A the loop runs down each column (MR contiguous reads, MR contiguous writes): walking along
 /// rows instead strides lda doubles per element and touches a new page each time, which thrashes the TLB.
-[<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
 let private packA
     (MR: int)
     (transA: bool)
@@ -64,7 +65,6 @@ let private packA
                 buffer[target + r] <- 0.0
 
 /// Packs rows [p0, p0 + kc) and columns [j0, j0 + cols) of op(B) as NR-column panels, zero-padded.
-[<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
 let private packB (transB: bool) (b: float[]) (ldb: int) (p0: int) (kc: int) (j0: int) (cols: int) (buffer: float[]) =
     let panels = (cols + NR - 1) / NR
 
@@ -103,8 +103,7 @@ let inline private addTile
             NativePtr.write target (NativePtr.read target + alpha * NativePtr.get tile (r + col * MR))
 
 /// The 24 x 4 AVX-512 micro-kernel: C[0..rows, 0..cols] += alpha * Apanel * Bpanel over kc steps.
-[<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-let private kernel512
+let inline private kernel512
     (kc: int)
     (pa: nativeptr<float>)
     (pb: nativeptr<float>)
@@ -198,8 +197,7 @@ let private kernel512
         addTile 24 tile c ldc rows cols alpha
 
 /// The portable micro-kernel over Vector<T>, MR = 3 Vector<float>.Count rows.
-[<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-let private kernelPortable
+let inline private kernelPortable
     (kc: int)
     (pa: nativeptr<float>)
     (pb: nativeptr<float>)
@@ -242,7 +240,6 @@ let private kernelPortable
 /// C[:, j0 .. j0 + cols) += alpha op(A) op(B)[:, j0 .. j0 + cols), with packing buffers rented for the call.
 /// A non-transposed B is read in place: its NR columns are contiguous runs that stay in L1 across the A panels, so
 /// packing would only copy them; a transposed B, or a ragged last panel, is packed.
-[<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
 let private columnsSlice useWide transA transB m k alpha (a: float[]) lda (b: float[]) ldb (c: float[]) ldc j0 cols =
     let MR = tileRows useWide
     let pool = ArrayPool<float>.Shared
