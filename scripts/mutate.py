@@ -181,6 +181,8 @@ MUTANTS = [
      "the tall A^T Q kernel keeps only the first core's partial sums"),
     ("U1", "RowBlocks.fs", "| Some(_, factor) -> factor", "| Some(_, factor) -> factor.Transpose()",
      "the streamed QR of A V keeps CholeskyQR2's R transposed (A V's left singular vectors for its right ones)"),
+    ("Z1", "Kernels.fs", "let mutable side, trans = 'L'B, 'N'B", "let mutable side, trans = 'L'B, 'T'B",
+     "the leading SVD applies Q^T instead of Q to R's left singular vectors"),
     ("B3", "ModelBudget.fs", "                error <- error - gain", "                error <- error - 0.5 * gain",
      "the target allocator under-counts each step's gain and keeps growing past the target"),
     ("Y1", "Video.fs", "|> Array.map (fun f -> (f - mean).PointwisePower 2.0)", "|> Array.map (fun f -> (f - 0.0 * mean).PointwisePower 2.0)",

@@ -250,6 +250,51 @@ module BackendAgreement =
                 ]))
         |> check
 
+    /// LeadingSvd (Householder QR, the SVD of R, Q applied to U_R's kept columns) gives, for a tall A and any count,
+    /// orthonormal U and Vt, A's singular values, and a rank-count approximation whose error is the optimal
+    /// sqrt(sum_(i > count) sigma_i^2) (Eckart-Young), on both backends; A is left as it was.
+    [<Fact>]
+    let ``leading SVD of a tall matrix is optimal at its rank, with orthonormal factors, on both backends`` () =
+        let cases =
+            gen {
+                let! spec = matrix
+                let rows = max spec.Rows spec.Columns
+                let! count = Gen.choose (1, spec.Columns)
+                return { spec with Rows = rows }, count
+            }
+
+        forAll cases (fun (spec, count) ->
+            let a = spec.Build()
+            let m, n = a.RowCount, a.ColumnCount
+            let norm = Norm.frobenius a
+            let reference = Kernels.managed.SingularValues(m, n, a.ToColumnMajorArray())
+
+            forEachBackend (fun kernels ->
+                let input = a.ToColumnMajorArray()
+                let u, s, vt = kernels.LeadingSvd(m, n, input, count)
+
+                let u, vt =
+                    Matrix<float>.Build.Dense(m, count, u), Matrix<float>.Build.Dense(count, n, vt)
+
+                let kept = u * Matrix<float>.Build.DenseOfDiagonalArray s[.. count - 1] * vt
+
+                all [
+                    close
+                        (medium |> scaledTo norm)
+                        "||A - U S Vt||_F = sqrt(sum of the tail's squares)"
+                        (Norm.frobenius (a - kept))
+                        (Dense.twoNorm reference[count..])
+                    close (medium |> scaledTo 1.0) "U^T U = I" (identityDefect u) 0.0
+                    close (medium |> scaledTo 1.0) "Vt Vt^T = I" (identityDefect (vt.Transpose())) 0.0
+                    close
+                        (medium |> scaledTo norm)
+                        "the singular values"
+                        (Dense.twoNorm (Array.map2 (-) reference s))
+                        0.0
+                    holds "A is read, not overwritten" (input = a.ToColumnMajorArray())
+                ]))
+        |> check
+
     [<Fact>]
     let ``QR reconstructs A with orthonormal Q and upper-trapezoidal R, RFactor is its R, and A is left as it was`` () =
         forAll matrix (fun spec ->

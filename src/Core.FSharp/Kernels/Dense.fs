@@ -254,19 +254,29 @@ let truncatedSvd (count: int) (a: Matrix<float>) : ThinSvd =
                 Vt = svd.Vt.SubMatrix(0, count, 0, svd.Vt.ColumnCount)
             }
 
-    if m >= 4 * n then
+    if m >= 4 * n && m * n >= (1 <<< 18) then
         // Big enough that the QR's passes over A show: CholeskyQR2, with Householder as its fallback.
-        let q, r = if m * n >= (1 <<< 18) then tallQr a else qr a
+        let q, r = tallQr a
         let small = leading (directSvd r)
         { small with U = multiply q small.U }
-    elif n >= 4 * m then
-        let q, r = qr (transpose a)
-        let small = leading (directSvd r)
-        // A^T = Q R = Q U S V^T, so A = V S (Q U)^T.
+    elif m >= 4 * n then
+        // Householder QR, the SVD of R, and Q applied to the `count` kept columns of U_R without forming Q.
+        let u, s, vt = Kernels.current().LeadingSvd(m, n, readOnlyValues a, count)
+
         {
-            U = transpose small.Vt
-            S = small.S
-            Vt = transpose (multiply q small.U)
+            U = wrap m count u
+            S = s[.. count - 1]
+            Vt = wrap count n vt
+        }
+    elif n >= 4 * m then
+        // The same on A^T = U S V^T, so A = V S U^T.
+        let u, s, vt =
+            Kernels.current().LeadingSvd(n, m, readOnlyValues (transpose a), count)
+
+        {
+            U = transpose (wrap count m vt)
+            S = s[.. count - 1]
+            Vt = transpose (wrap n count u)
         }
     else
         leading (directSvd a)

@@ -42,6 +42,11 @@ type IKernels =
     /// R alone (p x n) of Qr, without forming Q (half the work for a tall A); `a` is read, never overwritten.
     abstract RFactor: m: int * n: int * a: float[] -> float[]
 
+    /// The leading `count` singular triplets of a tall A (m >= n): U (m x count), all n singular values (descending)
+    /// and Vt (count x n), from A = Q R and the SVD of R, with Q applied to U_R's columns without being formed; `a` is
+    /// read, never overwritten.
+    abstract LeadingSvd: m: int * n: int * a: float[] * count: int -> float[] * float[] * float[]
+
     /// Eigenvalues (ascending) and orthonormal eigenvectors (columns) of the symmetric n x n `a`, of which only the
     /// lower triangle is read; may overwrite `a`.
     abstract SymmetricEigen: n: int * a: float[] -> float[] * float[]
@@ -148,6 +153,49 @@ type private NativeKernels(library: Native.Library) =
             pooledCopy a (m * n) (fun scratch ->
                 this.Householder(m, n, scratch) |> ignore
                 NativeKernels.UpperOf(m, n, scratch))
+
+        member this.LeadingSvd(m, n, a, count) =
+            pooledCopy a (m * n) (fun scratch ->
+                let tau = this.Householder(m, n, scratch)
+
+                let ur, s, vt =
+                    (this :> IKernels).ThinSvd(n, n, NativeKernels.UpperOf(m, n, scratch))
+                // Q [U_R,k; 0] by dormqr: 4 m n k flops, where forming Q (dorgqr) costs about 4 m n^2 / 3.
+                let u = Array.zeroCreate<float>(m * count)
+
+                for j in 0 .. count - 1 do
+                    Array.blit ur (j * n) u (j * m) n
+
+                use pa = fixed scratch
+                use ptau = fixed tau
+                use pu = fixed u
+
+                withWorkspace "dormqr" (max 1 count) (fun work size ->
+                    let mutable side, trans = 'L'B, 'N'B
+                    let mutable m', n', k', lda, ldc = m, count, n, m, m
+                    let mutable lwork, info = size, 0
+
+                    Native.dormqr (
+                        &side,
+                        &trans,
+                        &m',
+                        &n',
+                        &k',
+                        pa,
+                        &lda,
+                        ptau,
+                        pu,
+                        &ldc,
+                        work,
+                        &lwork,
+                        &info,
+                        1un,
+                        1un
+                    )
+
+                    info)
+
+                u, s, Array.init (count * n) (fun e -> vt[e % count + e / count * n]))
 
         member _.SymmetricEigen(n, a) =
             let w = Array.zeroCreate<float> n
@@ -394,6 +442,14 @@ type private ManagedKernels() =
 
         member this.RFactor(m, n, a) = snd ((this :> IKernels).Qr(m, n, a))
 
+        member this.LeadingSvd(m, n, a, count) =
+            let kernels = this :> IKernels
+            let q, r = kernels.Qr(m, n, a)
+            let ur, s, vt = kernels.ThinSvd(n, n, r)
+            let u = Array.zeroCreate<float>(m * count)
+            kernels.Gemm(false, false, m, count, n, 1.0, q, m, ur, n, 0.0, u, m)
+            u, s, Array.init (count * n) (fun e -> vt[e % count + e / count * n])
+
         member _.SymmetricEigen(n, a) =
             let a, e = normalized a
             let matrix = wrap n n a
@@ -539,6 +595,9 @@ type private SerializedKernels(inner: IKernels) =
 
         member _.RFactor(m, n, a) =
             exclusive (fun () -> inner.RFactor(m, n, a))
+
+        member _.LeadingSvd(m, n, a, count) =
+            exclusive (fun () -> inner.LeadingSvd(m, n, a, count))
 
         member _.SymmetricEigen(n, a) =
             exclusive (fun () -> inner.SymmetricEigen(n, a))

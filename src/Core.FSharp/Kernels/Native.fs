@@ -29,6 +29,7 @@ let private required = [
     "dgesdd_", false
     "dgeqrf_", false
     "dorgqr_", false
+    "dormqr_", false
     "dsyevd_", false
     "dgelsd_", false
 ]
@@ -171,6 +172,25 @@ extern void dgeqrf(int& m, int& n, float* a, int& lda, float* tau, float* work, 
 
 [<DllImport(Lapack, EntryPoint = "dorgqr_", CallingConvention = CallingConvention.Cdecl)>]
 extern void dorgqr(int& m, int& n, int& k, float* a, int& lda, float* tau, float* work, int& lwork, int& info)
+
+[<DllImport(Lapack, EntryPoint = "dormqr_", CallingConvention = CallingConvention.Cdecl)>]
+extern void dormqr(
+    byte& side,
+    byte& trans,
+    int& m,
+    int& n,
+    int& k,
+    float* a,
+    int& lda,
+    float* tau,
+    float* c,
+    int& ldc,
+    float* work,
+    int& lwork,
+    int& info,
+    unativeint sideLength,
+    unativeint transLength
+)
 
 [<DllImport(Lapack, EntryPoint = "dsyevd_", CallingConvention = CallingConvention.Cdecl)>]
 extern void dsyevd(
