@@ -59,7 +59,7 @@ module Backend =
     [<CompiledName("SetNativeThreads")>]
     let setNativeThreads (count: int) =
         Guard.positive (nameof count) count
-        isNativeAvailable () && Kernels.NativeSections.setThreads count
+        isNativeAvailable () && NativeSections.setThreads count
 
     /// Runs `work` with independent per-matrix tasks in mind: on the native backend with OpenBLAS on t &gt; 1 threads,
     /// OpenBLAS is set to one thread for the duration and `work` is told to run t tasks side by side, then the count
@@ -72,22 +72,22 @@ module Backend =
     let internal sideBySide (work: int -> 'T) =
         let section =
             if current () = BackendKind.Native then
-                Kernels.NativeSections.enter ()
+                NativeSections.enter ()
             else
                 None
 
         match section with
         | Some threads ->
-            // Callers outside sections wait for them (Kernels.NativeSections): their results then never depend on
+            // Callers outside sections wait for them (NativeSections): their results then never depend on
             // whether a section happened to be running.
-            let inside = Kernels.NativeSections.InSection.Value
-            Kernels.NativeSections.InSection.Value <- true
+            let inside = NativeSections.InSection.Value
+            NativeSections.InSection.Value <- true
 
             try
                 work threads
             finally
-                Kernels.NativeSections.InSection.Value <- inside
-                Kernels.NativeSections.leave ()
+                NativeSections.InSection.Value <- inside
+                NativeSections.leave ()
         | None when current () = BackendKind.Managed -> work Environment.ProcessorCount
         | None -> work 1
 
