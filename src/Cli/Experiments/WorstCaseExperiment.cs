@@ -71,7 +71,7 @@ internal static class WorstCaseExperiment
 
                 // Mean ||A - SCW(S, A)||_F / ||A||_F, and the optimum ||A - [A]_k||_F / ||A||_F.
                 static double Relative(Matrix<double>[] set, Func<Matrix<double>, double> error) =>
-                    set.Average(a => error(a) / a.FrobeniusNorm());
+                    set.Average(a => error(a) / Norm.Frobenius(a));
                 var table = new StringBuilder();
                 table.AppendLine("| sketch | Err(Te, S) on ordinary test frames | " + string.Join(" | ", noises.Select(x => $"adversarial, noise {x.ToString(Invariant)}")) + " |");
                 table.AppendLine("|---|---|" + string.Concat(noises.Select(_ => "---|")));
