@@ -273,8 +273,8 @@ module BackendAgreement =
                 let input = a.ToColumnMajorArray()
                 let u, s, vt = kernels.LeadingSvd(m, n, input, count)
 
-                let u, vt =
-                    Matrix<float>.Build.Dense(m, count, u), Matrix<float>.Build.Dense(count, n, vt)
+                let u = Matrix<float>.Build.Dense(m, count, u)
+                let vt = Matrix<float>.Build.Dense(n, n, vt).SubMatrix(0, count, 0, n)
 
                 let kept = u * Matrix<float>.Build.DenseOfDiagonalArray s[.. count - 1] * vt
 

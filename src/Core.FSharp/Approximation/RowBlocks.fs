@@ -65,15 +65,8 @@ module internal RowBlocks =
         if y.RowCount = 0 then
             top
         else
-            // R alone: forming Q of the (r + b) x r stack (dorgqr) doubled the cost, and nothing reads it. CholeskyQR2
-            // reads the stack in four products where dgeqrf sweeps it column by column; it declines an ill-conditioned
-            // or rank-deficient stack, which Householder then takes. Either R gives A V's singular values and right
-            // singular vectors (R's row signs may differ, which changes neither).
-            let stack = top.Stack y
-
-            match Dense.choleskyQr2 stack with
-            | Some(_, factor) -> factor
-            | None -> (Dense.rFactor stack).SubMatrix(0, r, 0, r)
+            // R alone: forming Q of the (r + b) x r stack (dorgqr) doubled the cost, and nothing reads it.
+            (Dense.rFactor (top.Stack y)).SubMatrix(0, r, 0, r)
 
     /// From the R factor of A V (A V = Q R): W_k (r x k'), [A V]_k's singular values, Right = W_k^T V^T (k' x d), with
     /// k' = min(k, r), and ||A V - [A V]_k||_F (the tail of R's singular values, which are A V's). Then

@@ -50,16 +50,19 @@ let gemm (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) : M
         | false, true -> a.TransposeAndMultiply b
         | true, true -> (b * a).Transpose()
     | da, db ->
-        let c = Array.zeroCreate<float>(m * n)
+        let product (fill: float[] -> unit) =
+            let c = Array.zeroCreate<float>(m * n)
+            fill c
+            wrap m n c
 
         // A tall A times a narrow matrix, either way round, goes to the kernel that reads A where it lies (TallGemm):
         // 1.5-2x OpenBLAS's packed dgemm on the power iterations' 80,000 x 768 by 768 x 30 products.
         if k = 0 then
-            ()
+            product ignore
         elif not transA && TallGemm.fits a.RowCount a.ColumnCount n then
-            TallGemm.multiply da a.RowCount m k transB db b.RowCount n c
+            product (TallGemm.multiply da a.RowCount m k transB db b.RowCount n)
         elif transA && not transB && TallGemm.fits a.RowCount a.ColumnCount n then
-            TallGemm.transposedMultiply da a.RowCount k m db b.RowCount n c
+            product (TallGemm.transposedMultiply da a.RowCount k m db b.RowCount n)
         elif not transB && TallGemm.fits b.RowCount b.ColumnCount m then
             // A short op(A) times a tall B (a dense sketch S A): (B^T op(A)^T)^T, by the same kernel.
             let q, ldq =
@@ -70,14 +73,10 @@ let gemm (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) : M
 
             let ct = Array.zeroCreate<float>(n * m)
             TallGemm.transposedMultiply db b.RowCount k n q ldq m ct
-
-            for i in 0 .. m - 1 do
-                for j in 0 .. n - 1 do
-                    c[i + j * m] <- ct[j + i * n]
+            transpose (wrap n m ct)
         else
-            Kernels.current().Gemm(transA, transB, m, n, k, 1.0, da, a.RowCount, db, b.RowCount, 0.0, c, max 1 m)
-
-        wrap m n c
+            product (fun c ->
+                Kernels.current().Gemm(transA, transB, m, n, k, 1.0, da, a.RowCount, db, b.RowCount, 0.0, c, max 1 m))
 
 /// op(A) op(B) into the dense matrix `into` (overwritten), for loops that would otherwise allocate an n x d product per
 /// iteration; A and B dense. Returns `into`.
@@ -133,11 +132,6 @@ let qr (a: Matrix<float>) : Matrix<float> * Matrix<float> =
     let p = min m n
     let q, r = Kernels.current().Qr(m, n, readOnlyValues a)
     wrap m p q, wrap p n r
-
-/// R (p x n) of the thin QR alone, without forming Q: half the work of qr for a tall matrix.
-let rFactor (a: Matrix<float>) : Matrix<float> =
-    let m, n = a.RowCount, a.ColumnCount
-    wrap (min m n) n (Kernels.current().RFactor(m, n, readOnlyValues a))
 
 /// The upper-triangular R (n x n, column-major) with R^T R = G, for a symmetric positive definite G (n x n,
 /// column-major); None when a pivot is not positive and finite (G singular or indefinite in working precision).
@@ -215,6 +209,23 @@ let choleskyQr2 (a: Matrix<float>) : (Matrix<float> * Matrix<float>) option =
         else
             None
 
+/// R (p x n) of a thin QR alone, without Householder's Q. For a tall dense matrix (m >= n, n <= 128) CholeskyQR2's R
+/// when it accepts A (four products that read A once each), else Householder's (dgeqrf without dorgqr: half the work
+/// of qr). The two differ in their rows' signs, which changes neither A's singular values nor its right singular
+/// vectors.
+let rFactor (a: Matrix<float>) : Matrix<float> =
+    let m, n = a.RowCount, a.ColumnCount
+
+    let cholesky =
+        if m >= n && n <= 128 && not (isNull (a.AsColumnMajorArray())) then
+            choleskyQr2 a
+        else
+            None
+
+    match cholesky with
+    | Some(_, factor) -> factor
+    | None -> wrap (min m n) n (Kernels.current().RFactor(m, n, readOnlyValues a))
+
 /// Thin QR of a tall dense matrix (m >= 4 n, n <= 128) by choleskyQr2, whose four products read the m x n matrix once
 /// each where Householder sweeps it column by column (80,000 x 30: 0.03 s against dgeqrf + dorgqr's 0.04-0.06 s), and
 /// by Householder's qr when choleskyQr2 declines (ill-conditioned or rank-deficient A) or for other shapes.
@@ -271,7 +282,7 @@ let truncatedSvd (count: int) (a: Matrix<float>) : ThinSvd =
         {
             U = wrap m count u
             S = s[.. count - 1]
-            Vt = wrap count n vt
+            Vt = (wrap n n vt).SubMatrix(0, count, 0, n)
         }
     elif n >= 4 * m then
         // The same on A^T = U S V^T, so A = V S U^T.
@@ -279,7 +290,7 @@ let truncatedSvd (count: int) (a: Matrix<float>) : ThinSvd =
             Kernels.current().LeadingSvd(n, m, readOnlyValues (transpose a), count)
 
         {
-            U = transpose (wrap count m vt)
+            U = transpose ((wrap m m vt).SubMatrix(0, count, 0, m))
             S = s[.. count - 1]
             Vt = transpose (wrap n count u)
         }

@@ -42,9 +42,9 @@ type IKernels =
     /// R alone (p x n) of Qr, without forming Q (half the work for a tall A); `a` is read, never overwritten.
     abstract RFactor: m: int * n: int * a: float[] -> float[]
 
-    /// The leading `count` singular triplets of a tall A (m >= n): U (m x count), all n singular values (descending)
-    /// and Vt (count x n), from A = Q R and the SVD of R, with Q applied to U_R's columns without being formed; `a` is
-    /// read, never overwritten.
+    /// A tall A's (m >= n) leading `count` left singular vectors U (m x count), all n singular values (descending) and
+    /// all n right singular vectors Vt (n x n, the rows a caller keeps are its own choice), from A = Q R and the SVD of
+    /// R, with Q applied to U_R's first `count` columns without being formed; `a` is read, never overwritten.
     abstract LeadingSvd: m: int * n: int * a: float[] * count: int -> float[] * float[] * float[]
 
     /// Eigenvalues (ascending) and orthonormal eigenvectors (columns) of the symmetric n x n `a`, of which only the
@@ -195,7 +195,7 @@ type private NativeKernels(library: Native.Library) =
 
                     info)
 
-                u, s, Array.init (count * n) (fun e -> vt[e % count + e / count * n]))
+                u, s, vt)
 
         member _.SymmetricEigen(n, a) =
             let w = Array.zeroCreate<float> n
@@ -448,7 +448,7 @@ type private ManagedKernels() =
             let ur, s, vt = kernels.ThinSvd(n, n, r)
             let u = Array.zeroCreate<float>(m * count)
             kernels.Gemm(false, false, m, count, n, 1.0, q, m, ur, n, 0.0, u, m)
-            u, s, Array.init (count * n) (fun e -> vt[e % count + e / count * n])
+            u, s, vt
 
         member _.SymmetricEigen(n, a) =
             let a, e = normalized a
