@@ -46,7 +46,8 @@ module BackendAgreement =
     /// The tall-matrix kernels (A V, A^T Q and S A for A with thousands of rows and a narrow V or Q or a short S, which
     /// Dense.gemm sends to TallGemm on AVX-512 machines) equal the managed backend's gemm to rounding, for every remainder: rows past the
     /// last whole strip (16 for A V, 8 for A^T Q), columns of A past the last group of six, widths past the last group
-    /// of 12 or 32 columns, and V given either way round; and they give the same bits on every call.
+    /// of 12 or 32 columns, and V given either way round; and they give the same bits on every call. So does the fused
+    /// A^T (A V) of the power iterations (one pass over A; rows past the last block of 64 zero-padded).
     [<Fact>]
     let ``tall-matrix products equal gemm for every remainder of rows, columns and widths, bit for bit on every call``
         ()
@@ -71,6 +72,8 @@ module BackendAgreement =
             let transposed = Dense.gemm true a false q
             let short = q.Transpose()
             let sketched = Dense.gemm false short false a
+            let vt = if transV then v else v.Transpose()
+            let normal = Dense.normalProduct a vt
 
             let reference (transA: bool) (transB: bool) (x: Matrix<float>) (y: Matrix<float>) rows columns inner =
                 let c = Array.zeroCreate<float>(rows * columns)
@@ -112,7 +115,13 @@ module BackendAgreement =
                     "Q^T A (a short matrix times the tall one)"
                     (Norm.frobenius (sketched - reference false false short a r k m))
                     0.0
+                close
+                    (medium |> scaledTo (size * Norm.frobenius a))
+                    "A^T (A V) in one pass"
+                    (Norm.frobenius (normal - reference true false a (reference false true a vt m r k) k r m))
+                    0.0
                 holds "A op(V) again, the same bits" ((Dense.gemm false a transV v).Equals product)
+                holds "A^T (A V) again, the same bits" ((Dense.normalProduct a vt).Equals normal)
                 holds "A^T Q again, the same bits" ((Dense.gemm true a false q).Equals transposed)
             ])
         |> checkWith 40

@@ -105,6 +105,51 @@ module PowerIterations =
             atMost (medium |> scaledTo optimal) "q = 4: error <= 1.05 optimum" (error 4) (1.05 * optimal))
         |> checkWith 30
 
+    /// In memory, subspace iteration resolves directions down to about eps sigma_1 (HMT Algorithm 4.4 orthonormalises
+    /// A V before A^T): on an exactly rank-k matrix with singular values from 1 down to 1e-10, q power iterations from
+    /// a random orthonormal V_0 (each of its rows mixes strong and weak directions) span the whole row space, so A's
+    /// part outside span(V_q) is rounding (1e-12 ||A||_F). Forming A^T (A V) without orthonormalising A V (the one-pass
+    /// form, taken only while cond(A V) <= 1e4) loses what a mixed column holds below sqrt(eps) sigma_1, about 1e-8.
+    [<Fact>]
+    let ``power iterations keep directions down to eps sigma_1 on a steep spectrum`` () =
+        let cases =
+            gen {
+                let! rows = Gen.choose (20, 60)
+                let! columns = Gen.choose (30, 60)
+                let! k = Gen.choose (4, 10)
+                let! q = Gen.choose (1, 4)
+                let! scale = Gen.elements [ 1e-150; 1.0; 1e150 ]
+                let! seed = seed
+                return rows, columns, k, q, scale, seed
+            }
+
+        forAll cases (fun (rows, columns, k, q, scale, seed) ->
+            let spec = {
+                Rows = rows
+                Columns = columns
+                Rank = k
+                Spectrum = IllConditioned 1e10
+                Scale = scale
+                Seed = seed
+            }
+
+            let a = spec.Build()
+
+            let start =
+                (Dense.qr (gaussian (Random(seed + 1)) columns (k + 8)))
+                |> fst
+                |> Dense.transpose
+
+            let vt = Scw.powerRowSpace q start a
+            let outside = Norm.frobenius (a - Dense.multiply (Dense.gemm false a true vt) vt)
+
+            atMost
+                ({ Absolute = 0.0; Relative = 0.0 } |> scaledTo scale)
+                $"||A - A V_q V_q^T||_F <= 1e-12 ||A||_F (q = {q})"
+                outside
+                (1e-12 * Norm.frobenius a))
+        |> checkWith 40
+
     /// Streamed power iterations (one pass over the file each, V <- orth(A^T A V)) reach the in-memory subspace
     /// iteration's error (orthonormalising between A and A^T) to 1e-8 of it plus 1e-12 ||A||_F, on prescribed spectra,
     /// for any block height.

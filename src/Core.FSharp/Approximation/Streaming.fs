@@ -84,7 +84,7 @@ module Streaming =
                         ArgumentException("Expected every pass to give the same blocks as the first.", nameof blocks)
                     )
 
-                z.Add(Dense.gemm true block false (Dense.gemm false block true vt), z)
+                z.Add(Dense.normalProduct block vt, z)
 
             vt <- Dense.transpose (fst (Dense.qr z))
 

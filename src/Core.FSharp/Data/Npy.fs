@@ -249,6 +249,27 @@ type internal RowBlockReader(path: string, flatten: bool) =
     interface IDisposable with
         member _.Dispose() = file.Dispose()
 
+/// Writes doubles as little-endian '<f8' bytes: in one call on little-endian machines (their doubles' bytes are the
+/// file's; BinaryWriter's Write per entry cost about 30 ns, 0.05 s for an 80,000 x 20 factor), else entry by entry.
+let private writeDoubles (writer: BinaryWriter) (values: ReadOnlySpan<float>) =
+    if BitConverter.IsLittleEndian then
+        writer.Write(Runtime.InteropServices.MemoryMarshal.AsBytes values)
+    else
+        for x in values do
+            writer.Write x
+
+/// Writes a matrix's rows in C order: transposed into one buffer, written in one call.
+let private writeRowMajor (writer: BinaryWriter) (matrix: Matrix<float>) =
+    let rows, columns = matrix.RowCount, matrix.ColumnCount
+    let values = matrix.ToColumnMajorArray()
+    let buffer = Array.zeroCreate<float>(rows * columns)
+
+    for i in 0 .. rows - 1 do
+        for j in 0 .. columns - 1 do
+            buffer[i * columns + j] <- values[i + j * rows]
+
+    writeDoubles writer (ReadOnlySpan buffer)
+
 /// A 2-D float64 .npy file written a block of rows at a time (C order), for results with as many rows as a matrix that
 /// does not fit in memory. The header announces the final shape, so the file is complete once every row is written.
 type internal RowBlockWriter(path: string, rows: int, columns: int) =
@@ -257,19 +278,8 @@ type internal RowBlockWriter(path: string, rows: int, columns: int) =
 
     do writeHeader writer false [| rows; columns |]
 
-    /// Appends a block's rows: transposed into C order in one buffer and written in one call (element by element
-    /// through BinaryWriter cost about 30 ns an entry, as in reading). The bytes are the machine's doubles, which are
-    /// little-endian ('<f8') on every platform .NET runs on.
-    member _.Write(block: Matrix<float>) =
-        let rows = block.RowCount
-        let values = block.ToColumnMajorArray()
-        let buffer = Array.zeroCreate<float>(rows * columns)
-
-        for i in 0 .. rows - 1 do
-            for j in 0 .. columns - 1 do
-                buffer[i * columns + j] <- values[i + j * rows]
-
-        writer.Write(Runtime.InteropServices.MemoryMarshal.AsBytes(ReadOnlySpan buffer))
+    /// Appends a block's rows (C order, written in one call).
+    member _.Write(block: Matrix<float>) = writeRowMajor writer block
 
     interface IDisposable with
         member _.Dispose() =
@@ -344,7 +354,7 @@ let writeMatrix (path: string) (matrix: Matrix<float>) =
     Guard.notNull (nameof path) path
     Guard.notNull (nameof matrix) matrix
     let values = matrix.ToColumnMajorArray()
-    writeArray path true [| matrix.RowCount; matrix.ColumnCount |] (fun w -> values |> Array.iter w.Write)
+    writeArray path true [| matrix.RowCount; matrix.ColumnCount |] (fun w -> writeDoubles w (ReadOnlySpan values))
 
 /// <summary>Writes matrices of one shape as a 3-D float64 .npy file of shape (count, rows, columns), C order.</summary>
 /// <param name="path">The file to create or overwrite.</param>
@@ -369,6 +379,4 @@ let writeStack (path: string) (matrices: seq<Matrix<float>>) =
 
     writeArray path false [| stack.Length; rows; columns |] (fun w ->
         for m in stack do
-            for i in 0 .. rows - 1 do
-                for j in 0 .. columns - 1 do
-                    w.Write(m[i, j]))
+            writeRowMajor w m)

@@ -102,7 +102,7 @@ module Distributed =
             let mutable vt = vt
 
             for _ in 1 .. (if vt.RowCount = 0 then 0 else powerIterations) do
-                let local = Dense.gemm true part false (Dense.gemm false part true vt)
+                let local = Dense.normalProduct part vt
 
                 let z =
                     Matrix<float>.Build.Dense(d, vt.RowCount, communicator.AllreduceSum(local.ToColumnMajorArray()))

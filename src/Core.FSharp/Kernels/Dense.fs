@@ -78,6 +78,21 @@ let gemm (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) : M
             product (fun c ->
                 Kernels.current().Gemm(transA, transB, m, n, k, 1.0, da, a.RowCount, db, b.RowCount, 0.0, c, max 1 m))
 
+/// A^T (A V) (d x r) for A n x d and V given as V^T (r x d): both products of a power iteration. A tall dense A with
+/// 4-64 columns in V goes to TallGemm.normalMultiply, which reads A once for both (on the reference machine 0.08-0.09 s
+/// for 80,000 x 768 and r = 30, against 0.10-0.11 s for the two products apart); otherwise the two products.
+let normalProduct (a: Matrix<float>) (vt: Matrix<float>) : Matrix<float> =
+    let n, d, r = a.RowCount, a.ColumnCount, vt.RowCount
+
+    match a.AsColumnMajorArray(), vt.AsColumnMajorArray() with
+    | null, _
+    | _, null -> gemm true a false (gemm false a true vt)
+    | da, dv when TallGemm.fits n d r ->
+        let c = Array.zeroCreate<float>(d * r)
+        TallGemm.normalMultiply da n n d true dv r r c
+        wrap d r c
+    | _ -> gemm true a false (gemm false a true vt)
+
 /// op(A) op(B) into the dense matrix `into` (overwritten), for loops that would otherwise allocate an n x d product per
 /// iteration; A and B dense. Returns `into`.
 let gemmInto (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) (into: Matrix<float>) =
@@ -395,19 +410,15 @@ let storedValues (a: Matrix<float>) : float[] =
     | null -> a.Enumerate(Zeros.AllowSkip) |> Seq.toArray
     | data -> data
 
-/// sqrt(sum x_i^2) in two passes (scale by max |x_i|, then sum), so it neither overflows for entries
-/// near 1e154 nor loses accuracy to underflow for entries near 1e-154, as LAPACK's dnrm2 and dlange.
-/// NaN in, NaN out; otherwise an infinite entry gives +infinity.
-let rec twoNorm (xs: float[]) =
-    // Fast path: when the largest magnitude lies in [1e-100, 1e100] the plain sum of squares can neither overflow nor
-    // lose accuracy to underflow (entries far below the largest do not matter to the sum), so one SIMD pass suffices.
+/// The largest magnitude and the plain sum of squares of a span, in one SIMD pass (twoNorm's fast path).
+let private squaresOf (xs: ReadOnlySpan<float>) =
     let width = Numerics.Vector<float>.Count
     let mutable largest = Numerics.Vector<float>.Zero
     let mutable squares = Numerics.Vector<float>.Zero
     let mutable i = 0
 
     while i <= xs.Length - width do
-        let v = Numerics.Vector<float>(xs, i)
+        let v = Numerics.Vector<float>(xs.Slice(i, width))
         largest <- Numerics.Vector.Max(largest, Numerics.Vector.Abs v)
         squares <- squares + v * v
         i <- i + width
@@ -422,6 +433,35 @@ let rec twoNorm (xs: float[]) =
         top <- max top (abs xs[i])
         sum <- sum + xs[i] * xs[i]
         i <- i + 1
+
+    struct (top, sum)
+
+/// sqrt(sum x_i^2) in two passes (scale by max |x_i|, then sum), so it neither overflows for entries
+/// near 1e154 nor loses accuracy to underflow for entries near 1e-154, as LAPACK's dnrm2 and dlange.
+/// NaN in, NaN out; otherwise an infinite entry gives +infinity.
+let rec twoNorm (xs: float[]) =
+    // Fast path: when the largest magnitude lies in [1e-100, 1e100] the plain sum of squares can neither overflow nor
+    // lose accuracy to underflow (entries far below the largest do not matter to the sum), so one SIMD pass suffices.
+    // Long arrays are summed in fixed chunks on every core and the chunks' sums added in order, so the result does not
+    // depend on the number of cores.
+    let struct (top, sum) =
+        if xs.Length < Guard.ParallelFrom then
+            squaresOf (ReadOnlySpan xs)
+        else
+            let chunks = (xs.Length + Guard.ParallelChunk - 1) / Guard.ParallelChunk
+            let parts = Array.zeroCreate<struct (float * float)> chunks
+
+            Threading.Tasks.Parallel.For(
+                0,
+                chunks,
+                fun c ->
+                    let first = c * Guard.ParallelChunk
+                    parts[c] <- squaresOf (ReadOnlySpan(xs, first, min Guard.ParallelChunk (xs.Length - first)))
+            )
+            |> ignore
+
+            parts
+            |> Array.fold (fun (struct (top, sum)) (struct (t, s)) -> struct (max top t, sum + s)) (struct (0.0, 0.0))
 
     if top >= 1e-100 && top <= 1e100 && Double.IsFinite sum then
         sqrt sum

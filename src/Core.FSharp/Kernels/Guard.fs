@@ -31,15 +31,15 @@ let nonEmpty (name: string) (m: Matrix<float>) =
             ArgumentException($"Expected a matrix with at least one row and one column, but {name} is {shape m}.", name)
         )
 
-/// Whether every entry is finite: x - x is 0 for finite x and NaN for NaN or infinity, so a vector sum of x - x stays
-/// 0 exactly when all are finite. One SIMD pass, so validation costs a fraction of any algorithm that reads A.
-let allFinite (data: float[]) =
+/// Whether every entry of a span is finite: x - x is 0 for finite x and NaN for NaN or infinity, so a vector sum of
+/// x - x stays 0 exactly when all are finite.
+let private spanFinite (data: ReadOnlySpan<float>) =
     let width = Numerics.Vector<float>.Count
     let mutable acc = Numerics.Vector<float>.Zero
     let mutable i = 0
 
     while i <= data.Length - width do
-        let v = Numerics.Vector<float>(data, i)
+        let v = Numerics.Vector<float>(data.Slice(i, width))
         acc <- acc + (v - v)
         i <- i + width
 
@@ -50,6 +50,30 @@ let allFinite (data: float[]) =
         i <- i + 1
 
     Numerics.Vector.EqualsAll(acc, Numerics.Vector<float>.Zero) && tail = 0.0
+
+/// Entries per chunk when a long array is checked or summed on every core (2 MB), and the length from which it is.
+let internal ParallelChunk = 1 <<< 18
+let internal ParallelFrom = 1 <<< 21
+
+/// Whether every entry is finite. One SIMD pass, so validation costs a fraction of any algorithm that reads A; on every
+/// core for arrays of 2M entries or more (one core read an 80,000 x 768 matrix in 0.08 s, memory-bound).
+let allFinite (data: float[]) =
+    if data.Length < ParallelFrom then
+        spanFinite (ReadOnlySpan data)
+    else
+        let chunks = (data.Length + ParallelChunk - 1) / ParallelChunk
+
+        Threading.Tasks.Parallel
+            .For(
+                0,
+                chunks,
+                fun c (state: Threading.Tasks.ParallelLoopState) ->
+                    let first = c * ParallelChunk
+
+                    if not (spanFinite (ReadOnlySpan(data, first, min ParallelChunk (data.Length - first)))) then
+                        state.Stop()
+            )
+            .IsCompleted
 
 /// The first entry that is NaN or infinite, in column-major order, if any. O(nnz) for sparse storage.
 let firstNonFinite (m: Matrix<float>) : (int * int * float) option =
