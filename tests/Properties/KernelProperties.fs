@@ -43,6 +43,29 @@ module BackendAgreement =
             }
         )
 
+    /// op(x) op(y) (rows x columns, inner dimension `inner`) by the managed backend's gemm: the reference the AVX-512
+    /// kernels are held to.
+    let private reference (transA: bool) (transB: bool) (x: Matrix<float>) (y: Matrix<float>) rows columns inner =
+        let c = Array.zeroCreate<float>(rows * columns)
+
+        Kernels.managed.Gemm(
+            transA,
+            transB,
+            rows,
+            columns,
+            inner,
+            1.0,
+            x.ToColumnMajorArray(),
+            x.RowCount,
+            y.ToColumnMajorArray(),
+            y.RowCount,
+            0.0,
+            c,
+            rows
+        )
+
+        Matrix<float>.Build.Dense(rows, columns, c)
+
     /// The tall-matrix kernels (A V, A^T Q and S A for A with thousands of rows and a narrow V or Q or a short S, which
     /// Dense.gemm sends to TallGemm on AVX-512 machines) equal the managed backend's gemm to rounding, for every remainder: rows past the
     /// last whole strip (16 for A V, 8 for A^T Q), columns of A past the last group of six, widths past the last group
@@ -75,27 +98,6 @@ module BackendAgreement =
             let vt = if transV then v else v.Transpose()
             let normal = Dense.normalProduct a vt
 
-            let reference (transA: bool) (transB: bool) (x: Matrix<float>) (y: Matrix<float>) rows columns inner =
-                let c = Array.zeroCreate<float>(rows * columns)
-
-                Kernels.managed.Gemm(
-                    transA,
-                    transB,
-                    rows,
-                    columns,
-                    inner,
-                    1.0,
-                    x.ToColumnMajorArray(),
-                    x.RowCount,
-                    y.ToColumnMajorArray(),
-                    y.RowCount,
-                    0.0,
-                    c,
-                    rows
-                )
-
-                Matrix<float>.Build.Dense(rows, columns, c)
-
             let size = Norm.frobenius a * max (Norm.frobenius v) (Norm.frobenius q)
 
             all [
@@ -123,6 +125,65 @@ module BackendAgreement =
                 holds "A op(V) again, the same bits" ((Dense.gemm false a transV v).Equals product)
                 holds "A^T (A V) again, the same bits" ((Dense.normalProduct a vt).Equals normal)
                 holds "A^T Q again, the same bits" ((Dense.gemm true a false q).Equals transposed)
+            ])
+        |> checkWith 40
+
+    /// The row-major kernels (A stored by rows, given as A^T: A V, A^T Y, A^T (A V) and a CountSketch's S A, which
+    /// Dense and Sketch send to RowMajorGemm for n >= 4096) equal the managed gemm to rounding for every remainder: rows
+    /// past the last block of 64 and group of six, columns of A past the last strip of 16, widths past the last group
+    /// of 12 or 32 columns; and they give the same bits on every call.
+    [<Fact>]
+    let ``row-major products equal gemm for every remainder of rows, columns and widths, bit for bit on every call``
+        ()
+        =
+        let case =
+            gen {
+                let! n = Gen.choose (4096, 4096 + 70)
+                let! d = Gen.choose (16, 80)
+                let! r = Gen.choose (4, 64)
+                let! m = Gen.choose (1, 40)
+                let! scale = scale
+                let! seed = seed
+                return n, d, r, m, scale, seed
+            }
+
+        forAll case (fun (n, d, r, m, scale, seed) ->
+            let random = Random(seed)
+            let transposed = scale * gaussian random d n
+            let vt = gaussian random r d
+            let y = gaussian random n r
+
+            let av = Dense.rowMajorTimes transposed vt
+            let aty = Dense.rowMajorTransposeTimes transposed y
+            let normal = Dense.rowMajorNormalProduct transposed vt
+            let sketch = Sketch.countSketch seed m n
+            let sketched = Sketch.applyTransposedUnchecked sketch transposed
+            let norm = Norm.frobenius transposed
+            let size = norm * max (Norm.frobenius vt) (Norm.frobenius y)
+            let referenceAv = reference true true transposed vt n r d
+
+            all [
+                holds "the row-major kernels run on this machine" (RowMajorGemm.fits n d r = TallGemm.supported)
+                close (medium |> scaledTo size) "A V" (Norm.frobenius (av - referenceAv)) 0.0
+                close
+                    (medium |> scaledTo size)
+                    "A^T Y"
+                    (Norm.frobenius (aty - reference false false transposed y d r n))
+                    0.0
+                close
+                    (medium |> scaledTo (size * norm))
+                    "A^T (A V) in one pass"
+                    (Norm.frobenius (normal - reference false false transposed referenceAv d r n))
+                    0.0
+                close
+                    (medium |> scaledTo norm)
+                    "S A of a CountSketch"
+                    (Norm.frobenius (sketched - Sketch.applyUnchecked sketch 0 (transposed.Transpose())))
+                    0.0
+                holds "A V again, the same bits" ((Dense.rowMajorTimes transposed vt).Equals av)
+                holds "A^T Y again, the same bits" ((Dense.rowMajorTransposeTimes transposed y).Equals aty)
+                holds "A^T (A V) again, the same bits" ((Dense.rowMajorNormalProduct transposed vt).Equals normal)
+                holds "S A again, the same bits" ((Sketch.applyTransposedUnchecked sketch transposed).Equals sketched)
             ])
         |> checkWith 40
 

@@ -358,6 +358,34 @@ module ScwLaws =
             ])
         |> check
 
+    /// A held by rows (given as A^T, as a C-order .npy file lies) gives the approximation A itself gives, up to
+    /// rounding: the same error, Right with orthonormal rows, Left = A Right^T, and projectionErrorTransposed equal to
+    /// projectionError; for every sketch kind, shape (1 x n, tall, wide, rank-deficient, zero) and q = 0 .. 3.
+    [<Fact>]
+    let ``A given by its transpose gives A's approximation and error, with or without power iterations`` () =
+        forAll (Gen.zip ScwCases.withSketch (Gen.choose (0, 3))) (fun ((spec, k, s), q) ->
+            let a = spec.Build()
+            let sketch = s.Build a.RowCount
+            let transposed = a.Transpose()
+            let byRows = Scw.approximateTransposedWithPower q k sketch transposed
+            let direct = Scw.approximateWithPower q k sketch a
+            let norm = Norm.frobenius a
+            let accuracy = medium |> scaledTo norm
+            let error = Norm.frobenius (a - byRows.ToMatrix())
+
+            all [
+                holds "rank at most k" (byRows.Rank <= k)
+                close accuracy $"error = A's own (q = {q})" error (Norm.frobenius (a - direct.ToMatrix()))
+                close (medium |> scaledTo 1.0) "Right Right^T = I" (SvdLaws.orthonormalityDefect byRows.Right) 0.0
+                close accuracy "Left = A Right^T" (Norm.frobenius (byRows.Left - a * byRows.Right.Transpose())) 0.0
+                close
+                    accuracy
+                    "projectionErrorTransposed = ||A - Left Right||_F"
+                    (Scw.projectionErrorTransposed transposed byRows)
+                    error
+            ])
+        |> check
+
     [<Fact>]
     let ``test error is nonnegative, zero for the identity sketch, and invariant to scaling when normalised`` () =
         let case =

@@ -78,6 +78,10 @@ public sealed class NpyTests : ScratchDirectory
 
         Check(Npy.ReadMatrix(f8), 0, F8);
         Check(Npy.ReadMatrix(fortran), 0, F8);
+        // By rows: A^T, read straight into its storage (float64), converted in order (uint8), or transposed (Fortran).
+        Check(Npy.ReadTransposed(f8).Transpose(), 0, F8);
+        Check(Npy.ReadTransposed(fortran).Transpose(), 0, F8);
+        Check(Npy.ReadTransposed(u1).Transpose(), 0, (i, j) => U1(0, i, j));
         Check(Npy.ReadRows(f8, 217, 900), 217, F8);
         Check(Npy.ReadRows(fortran, 217, 900), 217, F8);
         Check(Npy.ReadMatrix(u1), 0, (i, j) => U1(0, i, j));
@@ -86,6 +90,21 @@ public sealed class NpyTests : ScratchDirectory
         Assert.Equal(frames, read.Length);
         for (var k = 0; k < frames; k++)
             Check(read[k], 0, (i, j) => U1(k, i, j));
+    }
+
+    [Fact]
+    public void ReadTransposed_ReadsEveryNumPyFixture_AsTheTransposeOfReadMatrix()
+    {
+        var files = Directory.GetFiles(Path.GetDirectoryName(Fixture("x"))!, "*.npy")
+            .Where(f => !Path.GetFileName(f).Contains("-2x3x4")).ToList();
+        Assert.Equal(43, files.Count);
+
+        foreach (var file in files)
+            Assert.Equal(Npy.ReadMatrix(file).Transpose(), Npy.ReadTransposed(file));
+
+        var stack = Directory.GetFiles(Path.GetDirectoryName(Fixture("x"))!, "*-2x3x4.npy").First();
+        var e = Assert.Throws<InvalidDataException>(() => Npy.ReadTransposed(stack));
+        Assert.Contains("expected a 2-D array", e.Message);
     }
 
     [Fact]

@@ -60,6 +60,26 @@ public static class Scw
         new(Core.Scw.ApproximateWithPower(powerIterations, rank, Sketch.CoreOf(sketch), matrix));
 
     /// <summary>
+    /// <see cref="ApproximateWithPower"/> for an A stored by rows (C order, as NumPy and a .npy file hold it), given
+    /// without a copy as its transpose A^T (d x n), as <see cref="Npy.ReadTransposed"/> reads it. The result approximates
+    /// A itself (Left n x r', Right r' x d) and equals <see cref="ApproximateWithPower"/>'s on A to rounding.
+    /// </summary>
+    /// <param name="transposed">A^T (d x n): nonempty, finite.</param>
+    /// <param name="sketch">S (m x n), with m &gt;= k.</param>
+    /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="powerIterations">q &gt;= 0; 0 is SCW(S, A).</param>
+    /// <returns>The rank-r' factors of A.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="transposed"/> or <paramref name="sketch"/> is null.</exception>
+    /// <exception cref="System.ArgumentException"><paramref name="transposed"/> is empty or not finite; the sketch's
+    /// columns differ from n or its rows are fewer than k.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="rank"/> is outside [1, min(n, d)], or
+    /// <paramref name="powerIterations"/> is negative.</exception>
+    /// <remarks>Cost as <see cref="ApproximateWithPower"/>, without transposing a C-order file first; the products read
+    /// A's rows where they lie.</remarks>
+    public static LowRankApproximation ApproximateTransposedWithPower(Matrix<double> transposed, Sketch sketch, int rank, int powerIterations) =>
+        new(Core.Scw.ApproximateTransposedWithPower(powerIterations, rank, Sketch.CoreOf(sketch), transposed));
+
+    /// <summary>
     /// Randomized SVD (Halko, Martinsson and Tropp 2011; scikit-learn's randomized_svd):
     /// <see cref="ApproximateWithPower(Matrix{double}, Sketch, int, int)"/> from a Gaussian sketch of k + oversample rows.
     /// </summary>
@@ -110,6 +130,20 @@ public static class Scw
     {
         System.ArgumentNullException.ThrowIfNull(approximation);
         return LowRank.Core.Scw.ProjectionError(matrix, approximation.Core);
+    }
+
+    /// <summary><see cref="ProjectionError"/> for an A given as its transpose A^T (d x n), as
+    /// <see cref="ApproximateTransposedWithPower"/> takes it.</summary>
+    /// <param name="transposed">A^T (d x n): nonempty and finite.</param>
+    /// <param name="approximation">L (n x r) and R (r x d) of A, R with orthonormal rows (checked), L = A R^T.</param>
+    /// <returns>||A - L R||_F.</returns>
+    /// <exception cref="System.ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="System.ArgumentException"><paramref name="transposed"/> is empty or not finite, the approximation
+    /// is not n x d, or R's rows are not orthonormal.</exception>
+    public static double ProjectionErrorTransposed(Matrix<double> transposed, LowRankApproximation approximation)
+    {
+        System.ArgumentNullException.ThrowIfNull(approximation);
+        return LowRank.Core.Scw.ProjectionErrorTransposed(transposed, approximation.Core);
     }
 
     /// <summary>The SCW error ||A - SCW(S, A)||_F, without forming the n x d approximation unless the error is tiny.</summary>

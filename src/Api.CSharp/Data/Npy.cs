@@ -18,6 +18,18 @@ public static class Npy
     /// dtype, or not 2-D; the message names the file, the problem and the byte offset.</exception>
     public static Matrix<double> ReadMatrix(string path) => Core.Npy.ReadMatrix(path);
 
+    /// <summary>Reads a 2-D n x d array as its transpose A^T (d x n), whose column-major storage is a C-order file's data
+    /// as it lies: nothing is transposed (a Fortran-order file is read and transposed). What
+    /// <see cref="Scw.ApproximateTransposedWithPower"/> takes.</summary>
+    /// <param name="path">The file, as for <see cref="ReadMatrix"/>.</param>
+    /// <returns>A^T, in double precision.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="System.IO.InvalidDataException">As for <see cref="ReadMatrix"/>.</exception>
+    /// <remarks>A C-order float64 file is read straight into the matrix's storage on every core (an 80,000 x 768 file in
+    /// about 0.2 s, against 0.27-0.3 s for <see cref="ReadMatrix"/>, which transposes).</remarks>
+    public static Matrix<double> ReadTransposed(string path) => Core.Npy.ReadTransposed(path);
+
     /// <summary>Rows <paramref name="first"/> .. first + count - 1 of a 2-D .npy matrix, read by positional reads
     /// without reading the rest: how each process of a cluster reads its own rows.</summary>
     /// <param name="path">The file, as for <see cref="ReadMatrix"/>.</param>

@@ -58,20 +58,49 @@ let private empty (rows: int) (columns: int) = {
     SingularValues = [||]
 }
 
+/// The products SCW and the power iterations take of A (n x d), for A held as itself (column-major) or by rows (given as
+/// its transpose A^T, column-major d x n): A V and A^T (A V) for V given as V^T, A^T Y, and S A.
+type private Products = {
+    Rows: int
+    Columns: int
+    Times: Matrix<float> -> Matrix<float>
+    TransposeTimes: Matrix<float> -> Matrix<float>
+    Normal: Matrix<float> -> Matrix<float>
+    Sketched: Sketch -> Matrix<float>
+}
+
+let private ofMatrix (matrix: Matrix<float>) = {
+    Rows = matrix.RowCount
+    Columns = matrix.ColumnCount
+    Times = fun vt -> Dense.gemm false matrix true vt
+    TransposeTimes = fun y -> Dense.gemm true matrix false y
+    Normal = Dense.normalProduct matrix
+    Sketched = fun sketch -> Sketch.applyUnchecked sketch 0 matrix
+}
+
+let private ofTransposed (transposed: Matrix<float>) = {
+    Rows = transposed.ColumnCount
+    Columns = transposed.RowCount
+    Times = Dense.rowMajorTimes transposed
+    TransposeTimes = Dense.rowMajorTransposeTimes transposed
+    Normal = Dense.rowMajorNormalProduct transposed
+    Sketched = fun sketch -> Sketch.applyTransposedUnchecked sketch transposed
+}
+
 /// V^T (r x d, orthonormal rows) spanning the numerical row space of S A; None when S A = 0.
-let private sketchRowSpace (sketch: Sketch) (matrix: Matrix<float>) =
-    let sa = Sketch.applyUnchecked sketch 0 matrix
+let private sketchRowSpace (sketch: Sketch) (a: Products) =
+    let sa = a.Sketched sketch
     let svdSa = Dense.thinSvd sa
-    let r = Dense.numericalRankOf sa.RowCount matrix.ColumnCount svdSa.S
+    let r = Dense.numericalRankOf sa.RowCount a.Columns svdSa.S
 
     if r = 0 then
         None
     else
-        Some(svdSa.Vt.SubMatrix(0, r, 0, matrix.ColumnCount))
+        Some(svdSa.Vt.SubMatrix(0, r, 0, a.Columns))
 
 /// [A V]_k V^T for V^T (r x d) with orthonormal rows: the best rank-k approximation of A with rows in span(V).
-let private bestInRowSpace (rank: int) (vt: Matrix<float>) (matrix: Matrix<float>) =
-    let av = Dense.gemm false matrix true vt
+let private bestInRowSpace (rank: int) (vt: Matrix<float>) (a: Products) =
+    let av = a.Times vt
     // Only the k leading triplets: for a tall A V the left vectors are Q U_R for k columns of U_R, not all r.
     let svdAv = Dense.truncatedSvd rank av
 
@@ -83,9 +112,11 @@ let private bestInRowSpace (rank: int) (vt: Matrix<float>) (matrix: Matrix<float
 
 /// SCW without argument checks, for callers that have validated already.
 let internal approximateUnchecked (rank: int) (sketch: Sketch) (matrix: Matrix<float>) =
-    match sketchRowSpace sketch matrix with
+    let a = ofMatrix matrix
+
+    match sketchRowSpace sketch a with
     | None -> empty matrix.RowCount matrix.ColumnCount
-    | Some vt -> bestInRowSpace rank vt matrix
+    | Some vt -> bestInRowSpace rank vt a
 
 /// Eigenvalues of (A V)^T (A V) within this factor of the largest keep A^T (A V) accurate (powerRowSpace).
 let private WellConditioned = 1e-8
@@ -96,14 +127,14 @@ let private WellConditioned = 1e-8
 /// (cond(A V) &lt;= 1e4), so W holds each direction of A V to a relative eps cond(A V)^2 &lt;= 2.2e-8. Otherwise (a steep
 /// or rank-deficient spectrum) that step is redone and the rest taken with A V orthonormalised between the products,
 /// Q = orth(A V), V = orth(A^T Q): two passes, resolving directions down to eps sigma_1.
-let internal powerRowSpace (iterations: int) (vt: Matrix<float>) (matrix: Matrix<float>) =
+let private powerIn (a: Products) (iterations: int) (vt: Matrix<float>) =
     let mutable vt = vt
     let mutable fused = true
 
     for _ in 1..iterations do
         let w =
             if fused then
-                let w = Dense.normalProduct matrix vt
+                let w = a.Normal vt
                 let s = (Dense.thinSvd (Dense.multiply vt w)).S
                 fused <- s.Length > 0 && s[s.Length - 1] >= WellConditioned * s[0]
                 if fused then Some w else None
@@ -113,17 +144,24 @@ let internal powerRowSpace (iterations: int) (vt: Matrix<float>) (matrix: Matrix
         let w =
             match w with
             | Some w -> w
-            | None -> Dense.gemm true matrix false (fst (Dense.tallQr (Dense.gemm false matrix true vt)))
+            | None -> a.TransposeTimes(fst (Dense.tallQr (a.Times vt)))
 
         vt <- Dense.transpose (fst (Dense.qr w))
 
     vt
 
-let private check (rank: int) (sketch: Sketch) (matrix: Matrix<float>) =
-    Guard.notNull (nameof sketch) sketch
-    Guard.finiteMatrix (nameof matrix) matrix
-    Guard.rank (nameof rank) rank (nameof matrix) matrix
-    Sketch.checkFits sketch matrix
+/// powerIn for a column-major A.
+let internal powerRowSpace (iterations: int) (vt: Matrix<float>) (matrix: Matrix<float>) =
+    powerIn (ofMatrix matrix) iterations vt
+
+/// SCW with q power iterations on A's products, after the checks.
+let private withPower (powerIterations: int) (rank: int) (sketch: Sketch) (a: Products) =
+    match sketchRowSpace sketch a with
+    | None -> empty a.Rows a.Columns
+    | Some vt -> bestInRowSpace rank (powerIn a powerIterations vt) a
+
+/// Rejects a sketch with fewer than k rows: its row space cannot hold a rank-k approximation.
+let private checkSketchRows (rank: int) (sketch: Sketch) =
     let m, n = Sketch.rows sketch, Sketch.columns sketch
 
     if m < rank then
@@ -133,6 +171,13 @@ let private check (rank: int) (sketch: Sketch) (matrix: Matrix<float>) =
                 nameof sketch
             )
         )
+
+let private check (rank: int) (sketch: Sketch) (matrix: Matrix<float>) =
+    Guard.notNull (nameof sketch) sketch
+    Guard.finiteMatrix (nameof matrix) matrix
+    Guard.rank (nameof rank) rank (nameof matrix) matrix
+    Sketch.checkFits sketch matrix
+    checkSketchRows rank sketch
 
 /// <summary>SCW(S, A) = [A V]_k V^T, where V (d x r) spans the row space of S A (Algorithm 1 of Indyk, Vakilian and
 /// Yuan, NeurIPS 2019; Sarlos 2006; Clarkson and Woodruff 2009): the best rank-k approximation of A whose rows lie in
@@ -189,9 +234,46 @@ let approximateWithPower (powerIterations: int) (rank: int) (sketch: Sketch) (ma
 
     Guard.nonNegative (nameof powerIterations) powerIterations
 
-    match sketchRowSpace sketch matrix with
-    | None -> empty matrix.RowCount matrix.ColumnCount
-    | Some vt -> bestInRowSpace rank (powerRowSpace powerIterations vt matrix) matrix
+    withPower powerIterations rank sketch (ofMatrix matrix)
+
+/// <summary>approximateWithPower for an A stored by rows (C order, as NumPy and a .npy file hold it), given without a
+/// copy as its transpose A^T: the d x n column-major matrix whose storage is A's rows one after another (Npy.readTransposed
+/// reads a file so). The result approximates A itself (Left n x r', Right r' x d) and equals approximateWithPower's on
+/// A to rounding.</summary>
+/// <param name="powerIterations">q &gt;= 0; 0 is SCW(S, A).</param>
+/// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
+/// <param name="sketch">S (m x n), with m &gt;= k.</param>
+/// <param name="transposed">A^T (d x n): nonempty, finite.</param>
+/// <returns>As approximateWithPower.</returns>
+/// <exception cref="System.ArgumentNullException">sketch or transposed is null.</exception>
+/// <exception cref="System.ArgumentException">transposed is empty or not finite; the sketch's columns differ from n (the
+/// columns of transposed) or its rows are fewer than k.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)], or powerIterations &lt; 0.
+/// </exception>
+/// <remarks>Cost as approximateWithPower. Transposing a C-order file into column-major storage was a quarter of a whole
+/// `lowrank approx` command on an 80,000 x 768 matrix; here the products read A's rows where they lie (RowMajorGemm's
+/// AVX-512 kernels for n &gt;= 4096 and 4-64 sketch rows; BLAS otherwise), and a CountSketch adds each row of A into its
+/// row of S A.</remarks>
+[<CompiledName("ApproximateTransposedWithPower")>]
+let approximateTransposedWithPower (powerIterations: int) (rank: int) (sketch: Sketch) (transposed: Matrix<float>) =
+    Guard.notNull (nameof sketch) sketch
+    Guard.finiteMatrix (nameof transposed) transposed
+    Guard.rank (nameof rank) rank (nameof transposed) transposed
+    Guard.nonNegative (nameof powerIterations) powerIterations
+    let m, n = Sketch.rows sketch, Sketch.columns sketch
+
+    if n <> transposed.ColumnCount then
+        raise (
+            ArgumentException(
+                $"Expected a sketch with as many columns as A has rows (transposed has {transposed.ColumnCount} columns), but sketch is {m}x{n}.",
+                nameof sketch
+            )
+        )
+
+    Sketch.checkOutput sketch transposed.RowCount
+    checkSketchRows rank sketch
+
+    withPower powerIterations rank sketch (ofTransposed transposed)
 
 /// <summary>Randomized SVD (Halko, Martinsson and Tropp 2011; scikit-learn's randomized_svd): approximateWithPower from a
 /// Gaussian sketch of k + oversample rows.</summary>
@@ -222,11 +304,22 @@ let randomized (oversample: int) (powerIterations: int) (seed: int) (rank: int) 
 
     approximateWithPower powerIterations rank (Sketch.gaussian seed (rank + oversample) matrix.RowCount) matrix
 
-/// ||A||_F, after checking that A is nonempty and finite and the approximation's L R is n x d.
-let private checkedNorm (matrix: Matrix<float>) (approximation: LowRankApproximation) =
+/// ||A||_F, after checking that A (held as `matrix`, or as its transpose when `transposed`) is nonempty and finite and
+/// the approximation's L R is n x d.
+let private checkedNormOf
+    (name: string)
+    (transposed: bool)
+    (matrix: Matrix<float>)
+    (approximation: LowRankApproximation)
+    =
     Guard.notNull (nameof approximation) approximation
-    let total = Dense.finiteFrobenius (nameof matrix) matrix
-    let n, d = matrix.RowCount, matrix.ColumnCount
+    let total = Dense.finiteFrobenius name matrix
+
+    let n, d =
+        if transposed then
+            matrix.ColumnCount, matrix.RowCount
+        else
+            matrix.RowCount, matrix.ColumnCount
 
     if approximation.Left.RowCount <> n || approximation.Right.ColumnCount <> d then
         raise (
@@ -237,6 +330,9 @@ let private checkedNorm (matrix: Matrix<float>) (approximation: LowRankApproxima
         )
 
     total
+
+let private checkedNorm (matrix: Matrix<float>) (approximation: LowRankApproximation) =
+    checkedNormOf (nameof matrix) false matrix approximation
 
 /// <summary>||A - L R||_F of an approximation's factors without forming the n x d approximation: what a caller that
 /// already has the factors (of approximate, approximateWithPower or randomized) reports, without computing them again.
@@ -276,24 +372,9 @@ let errorOf (matrix: Matrix<float>) (approximation: LowRankApproximation) =
         else
             formedResidual matrix approximation
 
-/// <summary>||A - L R||_F of an approximation that projects A onto R's row space: R has orthonormal rows and L = A R^T,
-/// as the results of approximate, approximateWithPower and randomized do (and Streaming's, with its left factor). Then
-/// ||A - L R||_F^2 = ||A||_F^2 - ||L||_F^2 (Pythagoras), so the error costs one pass over A for its norm instead of
-/// errorOf's product A R^T: on an 80,000 x 768 matrix 0.07 s against 0.2 s.</summary>
-/// <param name="matrix">A (n x d): nonempty and finite.</param>
-/// <param name="approximation">L (n x r) and R (r x d) with R R^T = I and L = A R^T. R's orthonormality is checked
-/// (O(r^2 d)); L = A R^T is not (that is the product this function avoids): for other factors use errorOf.</param>
-/// <returns>The Frobenius norm of the residual.</returns>
-/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
-/// <exception cref="System.ArgumentException">matrix is empty or not finite; the approximation is not n x d; R's rows
-/// are not orthonormal (max |R R^T - I| above sqrt(eps), about 1.5e-8).</exception>
-/// <remarks>The subtraction loses about eps ||A||_F^2 / error^2 of relative accuracy, so when the error is below about
-/// 1.2e-4 ||A||_F (fewer than 8 digits would be left) the residual is formed as errorOf does, 256 columns at a time.
-/// </remarks>
-[<CompiledName("ProjectionError")>]
-let projectionError (matrix: Matrix<float>) (approximation: LowRankApproximation) =
-    let total = checkedNorm matrix approximation
-
+/// projectionError after its shape checks: R's orthonormality checked, then sqrt(||A||_F^2 - ||L||_F^2) from
+/// total = ||A||_F, or `formed` (the residual measured directly) when that subtraction would keep fewer than 8 digits.
+let private projectionFrom (total: float) (approximation: LowRankApproximation) (formed: unit -> float) =
     let right = approximation.Right
     let gram = Dense.gemm false right true right
 
@@ -314,7 +395,47 @@ let projectionError (matrix: Matrix<float>) (approximation: LowRankApproximation
 
     match residualOfNorms total (Dense.twoNorm (Dense.storedValues approximation.Left)) with
     | Some error -> error
-    | None -> formedResidual matrix approximation
+    | None -> formed ()
+
+/// <summary>||A - L R||_F of an approximation that projects A onto R's row space: R has orthonormal rows and L = A R^T,
+/// as the results of approximate, approximateWithPower and randomized do (and Streaming's, with its left factor). Then
+/// ||A - L R||_F^2 = ||A||_F^2 - ||L||_F^2 (Pythagoras), so the error costs one pass over A for its norm instead of
+/// errorOf's product A R^T: on an 80,000 x 768 matrix 0.07 s against 0.2 s.</summary>
+/// <param name="matrix">A (n x d): nonempty and finite.</param>
+/// <param name="approximation">L (n x r) and R (r x d) with R R^T = I and L = A R^T. R's orthonormality is checked
+/// (O(r^2 d)); L = A R^T is not (that is the product this function avoids): for other factors use errorOf.</param>
+/// <returns>The Frobenius norm of the residual.</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">matrix is empty or not finite; the approximation is not n x d; R's rows
+/// are not orthonormal (max |R R^T - I| above sqrt(eps), about 1.5e-8).</exception>
+/// <remarks>The subtraction loses about eps ||A||_F^2 / error^2 of relative accuracy, so when the error is below about
+/// 1.2e-4 ||A||_F (fewer than 8 digits would be left) the residual is formed as errorOf does, 256 columns at a time.
+/// </remarks>
+[<CompiledName("ProjectionError")>]
+let projectionError (matrix: Matrix<float>) (approximation: LowRankApproximation) =
+    let total = checkedNorm matrix approximation
+    projectionFrom total approximation (fun () -> formedResidual matrix approximation)
+
+/// <summary>projectionError for an A stored by rows and given as its transpose A^T (d x n), as
+/// approximateTransposedWithPower takes it: the same error, from the same one pass for ||A||_F.</summary>
+/// <param name="transposed">A^T (d x n): nonempty and finite.</param>
+/// <param name="approximation">L (n x r) and R (r x d) of A with R R^T = I and L = A R^T (R's orthonormality checked).
+/// </param>
+/// <returns>||A - L R||_F.</returns>
+/// <exception cref="System.ArgumentNullException">an argument is null.</exception>
+/// <exception cref="System.ArgumentException">transposed is empty or not finite; the approximation is not n x d; R's
+/// rows are not orthonormal (max |R R^T - I| above about 1.5e-8).</exception>
+/// <remarks>As projectionError; a residual formed when the subtraction would cancel is ||A^T - R^T L^T||_F.</remarks>
+[<CompiledName("ProjectionErrorTransposed")>]
+let projectionErrorTransposed (transposed: Matrix<float>) (approximation: LowRankApproximation) =
+    let total = checkedNormOf (nameof transposed) true transposed approximation
+
+    projectionFrom total approximation (fun () ->
+        formedResidual transposed {
+            Left = approximation.Right.Transpose()
+            Right = approximation.Left.Transpose()
+            SingularValues = approximation.SingularValues
+        })
 
 /// <summary>The SCW error ||A - SCW(S, A)||_F, without forming the n x d approximation unless the error is tiny.</summary>
 /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>

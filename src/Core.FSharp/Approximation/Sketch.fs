@@ -357,6 +357,24 @@ module Sketch =
             Dense.multiply columns block
         | Stacked parts -> parts |> Array.map (fun part -> applyUnchecked part offset block) |> stackRows
 
+    /// S A (m x d) for A stored by rows, given as its transpose (d x n, column-major: A's rows contiguous), without
+    /// transposing it: a CountSketch adds each row of A, signed, into its row of S A (RowMajorGemm.countSketch, on every
+    /// core); a dense sketch is S (A^T)^T; stacked sketches part by part.
+    let rec internal applyTransposedUnchecked (sketch: Sketch) (transposed: Matrix<float>) : Matrix<float> =
+        let d, n = transposed.RowCount, transposed.ColumnCount
+
+        match sketch, transposed.AsColumnMajorArray() with
+        | CountSketch(m, hash, values), x when not (isNull x) ->
+            let c = Array.zeroCreate<float>(d * m)
+            RowMajorGemm.countSketch x n d m hash values 0 c
+            Dense.transpose (Matrix<float>.Build.Dense(d, m, c))
+        | CountSketch _, _ -> applyUnchecked sketch 0 (transposed.Transpose())
+        | DenseSketch s, _ -> Dense.gemm false s true transposed
+        | Stacked parts, _ ->
+            parts
+            |> Array.map (fun part -> applyTransposedUnchecked part transposed)
+            |> stackRows
+
     /// <summary>Sketches one block of A's rows: S[:, rowOffset .. rowOffset + b) * block, for streaming a tall A through
     /// S one row block at a time. Summing the results over blocks that partition A's rows gives S A.</summary>
     /// <param name="rowOffset">The index in A of the block's first row; 0 &lt;= rowOffset and rowOffset + b &lt;= n.</param>

@@ -218,6 +218,25 @@ let internal blockDecoder (descr: string) : byte[] -> int -> int -> float[] -> u
 
 /// Reads exactly `length` bytes at `offset` of the file into bytes[0 ..] by positional reads (several threads may read
 /// one handle at once); a file that ends first is reported with the offset.
+/// Reads exactly target.Length bytes at `offset` of the file into `target` by positional reads (several threads may
+/// read one handle at once); a file that ends first is reported with the offset.
+let internal readSpanAt
+    (file: Microsoft.Win32.SafeHandles.SafeFileHandle)
+    (path: string)
+    (offset: int64)
+    (target: Span<byte>)
+    =
+    let mutable read = 0
+
+    while read < target.Length do
+        let got = RandomAccess.Read(file, target.Slice read, offset + int64 read)
+
+        if got = 0 then
+            invalid path (offset + int64 read) "the file ended before the data did"
+
+        read <- read + got
+
+/// readSpanAt into bytes[0 .. length - 1].
 let internal readAt
     (file: Microsoft.Win32.SafeHandles.SafeFileHandle)
     (path: string)
@@ -225,16 +244,7 @@ let internal readAt
     (bytes: byte[])
     length
     =
-    let mutable read = 0
-
-    while read < length do
-        let got =
-            RandomAccess.Read(file, Span(bytes, read, length - read), offset + int64 read)
-
-        if got = 0 then
-            invalid path (offset + int64 read) "the file ended before the data did"
-
-        read <- read + got
+    readSpanAt file path offset (Span(bytes, 0, length))
 
 /// body c bytes for c in 0 .. count - 1, each worker with its own byte buffer of `length`: on every core when there are
 /// several chunks of at least 4 MB in all, else on the calling thread. A matrix read on two threads also takes its
@@ -342,6 +352,46 @@ let internal readData (path: string) (reader: BinaryReader) (header: Header) cou
 
     data
     |> Array.map (fun values -> Matrix<float>.Build.Dense(rows, columns, values))
+
+/// A C-order rows x columns array's values in their own order (row after row), which is the column-major storage of
+/// its transpose: read in chunks of about 1 MB on every core and converted, not transposed (little-endian float64 is
+/// copied as it is).
+let internal readInOrder (path: string) (reader: BinaryReader) (header: Header) rows columns =
+    let size, _ = elementReader path header.DataOffset header.Descr
+    checkLength true path reader header 1 rows columns size
+    // Every entry is written below (the length was checked), so the storage need not be zeroed first.
+    let data = GC.AllocateUninitializedArray<float>(rows * columns)
+    let chunkRows = chunkRowsOf rows columns size
+    let chunks = (rows + chunkRows - 1) / chunkRows
+    let decode = decoderInto header.Descr
+    let file = (reader.BaseStream :?> FileStream).SafeFileHandle
+
+    let little =
+        BitConverter.IsLittleEndian && (header.Descr = "<f8" || header.Descr = "=f8")
+
+    let offsetOf first =
+        header.DataOffset + int64 first * int64 columns * int64 size
+
+    if little then
+        // Straight into the matrix's storage, no copy through the (unused) buffer: NumPy's np.load reads so.
+        forChunks chunks (chunkRows * columns * size) (fun c _ ->
+            let first = c * chunkRows
+            let count = min chunkRows (rows - first) * columns
+
+            readSpanAt
+                file
+                path
+                (offsetOf first)
+                (Runtime.InteropServices.MemoryMarshal.AsBytes(Span(data, first * columns, count))))
+    else
+        forChunks chunks (chunkRows * columns * size) (fun c bytes ->
+            let first = c * chunkRows
+            let count = min chunkRows (rows - first) * columns
+            readAt file path (offsetOf first) bytes (count * size)
+            // As one column of count entries: the decoder's transposition is then a conversion in order.
+            decode bytes count 1 data.Length (first * columns) data)
+
+    data
 
 /// Rejects an index outside [0, count) of a stack, naming it, the count and the file.
 let internal checkIndices (path: string) (count: int) (indices: int[]) =

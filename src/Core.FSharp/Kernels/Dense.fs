@@ -93,6 +93,43 @@ let normalProduct (a: Matrix<float>) (vt: Matrix<float>) : Matrix<float> =
         wrap d r c
     | _ -> gemm true a false (gemm false a true vt)
 
+/// A product with A stored by rows (given as its transpose, d x n) and `other` (V^T or Y, r of whose dimensions are
+/// the result's columns): RowMajorGemm's `kernel x n d values r result` (result `rows` x r) when both are dense, n >=
+/// 4096 and r is 4-64; else `otherwise ()`.
+let private rowMajorProduct
+    (transposed: Matrix<float>)
+    (other: Matrix<float>)
+    (r: int)
+    (rows: int)
+    (kernel: float[] -> int -> int -> float[] -> int -> float[] -> unit)
+    (otherwise: unit -> Matrix<float>)
+    =
+    let d, n = transposed.RowCount, transposed.ColumnCount
+
+    match transposed.AsColumnMajorArray(), other.AsColumnMajorArray() with
+    | x, values when not (isNull x) && not (isNull values) && RowMajorGemm.fits n d r ->
+        let c = Array.zeroCreate<float>(rows * r)
+        kernel x n d values r c
+        wrap rows r c
+    | _ -> otherwise ()
+
+/// A V (n x r) for A stored by rows, given as its transpose (d x n, column-major: A's rows contiguous, as a C-order .npy
+/// file holds them), and V as V^T (r x d): RowMajorGemm's kernel for n >= 4096 and 4-64 columns, else gemm.
+let rowMajorTimes (transposed: Matrix<float>) (vt: Matrix<float>) : Matrix<float> =
+    rowMajorProduct transposed vt vt.RowCount transposed.ColumnCount RowMajorGemm.multiply (fun () ->
+        gemm true transposed true vt)
+
+/// A^T Y (d x r) for A stored by rows, given as its transpose (d x n), and Y n x r.
+let rowMajorTransposeTimes (transposed: Matrix<float>) (y: Matrix<float>) : Matrix<float> =
+    rowMajorProduct transposed y y.ColumnCount transposed.RowCount RowMajorGemm.transposedMultiply (fun () ->
+        gemm false transposed false y)
+
+/// A^T (A V) (d x r) for A stored by rows, given as its transpose (d x n), and V as V^T (r x d): normalProduct's one
+/// pass over A.
+let rowMajorNormalProduct (transposed: Matrix<float>) (vt: Matrix<float>) : Matrix<float> =
+    rowMajorProduct transposed vt vt.RowCount transposed.RowCount RowMajorGemm.normalMultiply (fun () ->
+        rowMajorTransposeTimes transposed (rowMajorTimes transposed vt))
+
 /// op(A) op(B) into the dense matrix `into` (overwritten), for loops that would otherwise allocate an n x d product per
 /// iteration; A and B dense. Returns `into`.
 let gemmInto (transA: bool) (a: Matrix<float>) (transB: bool) (b: Matrix<float>) (into: Matrix<float>) =

@@ -30,8 +30,8 @@ open Microsoft.FSharp.NativeInterop
 let supported = Avx512F.IsSupported
 
 /// Rows of a strip (two 8-double vectors) and columns of V per register tile (24 accumulators).
-let private MR = 16
-let private NR = 12
+let internal MR = 16
+let internal NR = 12
 
 /// Whether A V or A^T Q (A m x k, V k x r, Q m x r) should go to these kernels: tall enough that A's traffic dominates,
 /// narrow enough that the register tiles cover V or Q in a few groups (narrower products are matrix-vector products,
@@ -53,8 +53,10 @@ let private pack (transV: bool) (v: float[]) (ldv: int) (k: int) (r: int) =
 
     packed
 
-/// C[i .. i + 15, g NR .. g NR + width - 1] = A[i .. i + 15, :] V_g: 24 accumulators over p = 0 .. k - 1.
-let inline private tile
+/// C[i .. i + 15, g NR .. g NR + width - 1] = A[i .. i + 15, :] V_g (or, with accumulate, += it): 24 accumulators over
+/// p = 0 .. k - 1.
+let inline internal tile
+    (accumulate: bool)
     (pa: nativeptr<float>)
     (lda: int)
     (k: int)
@@ -135,8 +137,13 @@ let inline private tile
     let inline store (j: int) (x0: Vector512<float>) (x1: Vector512<float>) =
         if j < width then
             let target = NativePtr.add pc (j * ldc)
-            Avx512F.Store(target, x0)
-            Avx512F.Store(NativePtr.add target 8, x1)
+
+            if accumulate then
+                Avx512F.Store(target, Avx512F.Add(Avx512F.LoadVector512 target, x0))
+                Avx512F.Store(NativePtr.add target 8, Avx512F.Add(Avx512F.LoadVector512(NativePtr.add target 8), x1))
+            else
+                Avx512F.Store(target, x0)
+                Avx512F.Store(NativePtr.add target 8, x1)
 
     store 0 c00 c10
     store 1 c01 c11
@@ -152,7 +159,7 @@ let inline private tile
     store 11 c0b c1b
 
 /// Strips copied at a time: four strips of 16 rows, so that each column of A is read 512 contiguous bytes at a time.
-let private STRIPS = 4
+let internal STRIPS = 4
 
 /// Rows [first, last) of C = A op(V): whole strips by the tile, the rows after the last whole strip one at a time, each
 /// sum in the same order p = 0 .. k - 1. Up to four strips are first copied into a contiguous buffer (k x 16 each),
@@ -183,6 +190,7 @@ let private rows (a: float[]) lda k (packed: float[]) r (c: float[]) ldc first l
         for s in 0 .. strips - 1 do
             for g in 0 .. groups - 1 do
                 tile
+                    false
                     (NativePtr.add ps (s * k * MR))
                     MR
                     k
@@ -203,35 +211,41 @@ let private rows (a: float[]) lda k (packed: float[]) r (c: float[]) ldc first l
 
             c[i + j * ldc] <- sum
 
-/// C (m x r, column-major, leading dimension m, overwritten) = A op(V): A m x k column-major with leading dimension
-/// lda; op(V) = V (k x r, leading dimension ldv) or, with transV, the transpose of the stored r x k V. Rows are split
-/// among the cores in whole strips.
-let multiply (a: float[]) (lda: int) (m: int) (k: int) (transV: bool) (v: float[]) (ldv: int) (r: int) (c: float[]) =
-    let packed = pack transV v ldv k r
-    let parts = max 1 (min Environment.ProcessorCount (m / (64 * MR)))
-    let strips = (m + MR - 1) / MR
+/// body part first last for part = 0 .. parts - 1 on the thread pool, the m rows split into ranges of whole units of
+/// `unit` rows (the last range ends at m).
+let internal inParts (m: int) (unit: int) (parts: int) (body: int -> int -> int -> unit) =
+    let units = (m + unit - 1) / unit
 
     Parallel.For(
         0,
         parts,
         fun part ->
-            let first = strips * part / parts * MR
-            let last = min m (strips * (part + 1) / parts * MR)
-            rows a lda k packed r c m first last
+            let first = int (int64 units * int64 part / int64 parts) * unit
+            let last = min m (int (int64 units * int64 (part + 1) / int64 parts) * unit)
+            body part first last
     )
     |> ignore
 
+/// C (m x r, column-major, leading dimension m, overwritten) = A op(V): A m x k column-major with leading dimension
+/// lda; op(V) = V (k x r, leading dimension ldv) or, with transV, the transpose of the stored r x k V. Rows are split
+/// among the cores in whole strips.
+let multiply (a: float[]) (lda: int) (m: int) (k: int) (transV: bool) (v: float[]) (ldv: int) (r: int) (c: float[]) =
+    let packed = pack transV v ldv k r
+
+    inParts m MR (max 1 (min Environment.ProcessorCount (m / (64 * MR)))) (fun _ first last ->
+        rows a lda k packed r c m first last)
+
 /// Rows of a strip of A^T Q: the strip of Q, packed row by row, stays in cache while A's columns stream past.
-let private STRIP = 512
+let internal STRIP = 512
 
 /// Columns of Q per packed group (four vectors) and columns of A per register tile (6 x 4 = 24 accumulators).
-let private QW = 32
-let private PW = 6
+let internal QW = 32
+let internal PW = 6
 
 /// partial[p0 + t, 0 .. 31] += sum_i A[i, p0 + t] Q_strip[i, 0 .. 31] for t &lt; count (&lt;= 6): for each row i, Q's
 /// packed row (4 vectors) times each of the count columns' entries, broadcast. No horizontal sums: the accumulators are
 /// rows of the k x 32 partial, added to it in a fixed order.
-let inline private sixTile
+let inline internal sixTile
     (pa: nativeptr<float>)
     (lda: int)
     count
@@ -370,19 +384,9 @@ let private transposedRows (a: float[]) lda k (q: float[]) ldq r (partial: float
 /// added in part order, so the result does not depend on scheduling.
 let private summedOverParts m k r unit (body: float[] -> int -> int -> unit) (c: float[]) =
     let groups = (r + QW - 1) / QW
-    let units = (m + unit - 1) / unit
     let parts = max 1 (min Environment.ProcessorCount (m / STRIP))
     let partials = Array.init parts (fun _ -> Array.zeroCreate<float>(groups * k * QW))
-
-    Parallel.For(
-        0,
-        parts,
-        fun part ->
-            let first = int (int64 units * int64 part / int64 parts) * unit
-            let last = min m (int (int64 units * int64 (part + 1) / int64 parts) * unit)
-            body partials[part] first last
-    )
-    |> ignore
+    inParts m unit parts (fun part first last -> body partials[part] first last)
 
     for p in 0 .. k - 1 do
         for j in 0 .. r - 1 do
@@ -401,7 +405,7 @@ let transposedMultiply (a: float[]) (lda: int) (m: int) (k: int) (q: float[]) (l
     summedOverParts m k r 1 (fun partial first last -> transposedRows a lda k q ldq r partial first last) c
 
 /// Rows of A per block of the fused A^T (A V): four strips, copied into one contiguous k x 64 buffer.
-let private BLOCK = STRIPS * MR
+let internal BLOCK = STRIPS * MR
 
 /// Rows [first, last) of A^T (A op(V)) added into `partial` (laid out as transposedRows'): each block of 64 rows of A is
 /// copied once into a buffer (rows past `last` zero), Y = block op(V) (64 x r) is formed there by `tile`, packed by
@@ -439,6 +443,7 @@ let private normalRows (a: float[]) lda k (packed: float[]) r (partial: float[])
         for s in 0 .. STRIPS - 1 do
             for g in 0 .. groups - 1 do
                 tile
+                    false
                     (NativePtr.add pb (s * MR))
                     BLOCK
                     k
