@@ -116,7 +116,7 @@ internal sealed class ApproxCommand(Terminal terminal)
         // column-major A took a quarter of the whole command on an 80,000 x 768 matrix.
         var path = parsed.GetRequiredValue(matrix);
         var byRows = Inputs.ReadsByRows(path, parsed.GetValue(select));
-        var a = byRows ? Inputs.ReadTransposed(path, "matrix") : Inputs.ReadMatrix(path, "matrix", parsed.GetValue(select));
+        var a = byRows ? Npy.ReadTransposed(path) : Inputs.ReadMatrix(path, "matrix", parsed.GetValue(select));
         var (n, d) = byRows ? (a.ColumnCount, a.RowCount) : (a.RowCount, a.ColumnCount);
         var file = parsed.GetValue(sketch);
         var s = file is null
@@ -124,9 +124,20 @@ internal sealed class ApproxCommand(Terminal terminal)
             : SketchFile.Load(file);
         var k = parsed.GetValue(rank);
         var q = parsed.GetValue(power);
-        var approximation = byRows
-            ? Scw.ApproximateTransposedWithPower(a, s, k, q)
-            : q == 0 ? Scw.Approximate(a, s, k) : Scw.ApproximateWithPower(a, s, k, q);
+        LowRankApproximation approximation;
+        try
+        {
+            approximation = byRows
+                ? Scw.ApproximateTransposedWithPower(a, s, k, q)
+                : q == 0 ? Scw.Approximate(a, s, k) : Scw.ApproximateWithPower(a, s, k, q);
+        }
+        catch (ArgumentException) when (byRows)
+        {
+            // The library checks A's entries in its first pass over A (no pass of the command's own); a NaN or infinity
+            // is then reported in the file's terms.
+            Inputs.RequireFiniteTransposed(a, path, "matrix");
+            throw;
+        }
         var prefix = parsed.GetRequiredValue(output);
         Npy.WriteMatrix($"{prefix}.left.npy", approximation.Left);
         Npy.WriteMatrix($"{prefix}.right.npy", approximation.Right);

@@ -91,17 +91,15 @@ internal static class Inputs
         select is null && File.Exists(path) && Path.GetExtension(path).Equals(".npy", StringComparison.OrdinalIgnoreCase)
         && Npy.Shape(path).Length == 2;
 
-    /// <summary>A^T of the 2-D .npy matrix A at <paramref name="path"/> (<see cref="ReadsByRows"/>), its entries checked as
-    /// <see cref="ReadMatrix"/> checks them and reported by A's row and column.</summary>
-    public static Matrix<double> ReadTransposed(string path, string argument)
+    /// <summary>Names the file and A's row and column when A^T (as <see cref="ReadsByRows"/> reads it) holds NaN or
+    /// infinity; returns when every entry is finite.</summary>
+    public static void RequireFiniteTransposed(Matrix<double> transposed, string path, string argument)
     {
-        var transposed = Npy.ReadTransposed(path);
         var values = transposed.AsColumnMajorArray();
         var p = FirstNonFinite(values);
         if (p >= 0)
             throw new ArgumentException(
                 $"{argument}: '{path}' has a value that is not finite (row {p / transposed.RowCount}, column {p % transposed.RowCount}: {values[p]}).");
-        return transposed;
     }
 
     /// <summary>The index of the first value that is not finite, or -1: a vector pass on every core (x - x is 0 exactly

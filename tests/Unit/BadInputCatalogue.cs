@@ -410,6 +410,25 @@ public class BadInputCatalogue
             new BadInput(() => Scw.ApproximateWithPower(A, S, 2, -1), typeof(ArgumentOutOfRangeException), "powerIterations"));
         yield return ("Scw.ApproximateWithPower with a sketch of too few rows",
             new BadInput(() => Scw.ApproximateWithPower(A, Sketch.CountSketch(1, 8, 2), 2, 1), typeof(ArgumentException), "sketch"));
+        // A given by rows (its transpose): NaN and infinity found in the sketch's pass (a CountSketch) or before (a
+        // dense sketch), and reported as A's entry.
+        yield return ("Scw.ApproximateTransposedWithPower with a NaN in A (CountSketch)",
+            new BadInput(() => Scw.ApproximateTransposedWithPower(WithEntry(double.NaN).Transpose(), S, 2, 1), typeof(ArgumentException), "transposed"));
+        yield return ("Scw.ApproximateTransposedWithPower with an infinity in A (Gaussian sketch)",
+            new BadInput(() => Scw.ApproximateTransposedWithPower(WithEntry(double.PositiveInfinity).Transpose(), Sketch.Gaussian(4, 8, 2), 2, 0),
+                typeof(ArgumentException), "transposed"));
+        yield return ("Scw.ApproximateTransposedWithPower with a sketch for A^T's rows",
+            new BadInput(() => Scw.ApproximateTransposedWithPower(A.Transpose(), Sketch.CountSketch(4, 6, 2), 2, 0), typeof(ArgumentException), "sketch"));
+        yield return ("Scw.ApproximateTransposedWithPower with a sketch of too few rows",
+            new BadInput(() => Scw.ApproximateTransposedWithPower(A.Transpose(), Sketch.CountSketch(1, 8, 2), 2, 0), typeof(ArgumentException), "sketch"));
+        yield return ("Scw.ApproximateTransposedWithPower with powerIterations = -1",
+            new BadInput(() => Scw.ApproximateTransposedWithPower(A.Transpose(), S, 2, -1), typeof(ArgumentOutOfRangeException), "powerIterations"));
+        yield return ("Scw.ApproximateTransposedWithPower with rank = 7",
+            new BadInput(() => Scw.ApproximateTransposedWithPower(A.Transpose(), S, 7, 0), typeof(ArgumentOutOfRangeException), "rank"));
+        yield return ("Scw.ProjectionErrorTransposed of A's approximation with A instead of A^T",
+            new BadInput(() => Scw.ProjectionErrorTransposed(A, Scw.Approximate(A, S, 2)), typeof(ArgumentException), "approximation"));
+        yield return ("Npy.ReadTransposed with a null path",
+            new BadInput(() => Npy.ReadTransposed(null!), typeof(ArgumentNullException), "path"));
         yield return ("Streaming.ApproximateFileWithPower with powerIterations = -1",
             new BadInput(() => Streaming.ApproximateFileWithPower("/nonexistent.npy", BlockSketch.Hashed(1, 4), 2, -1, 16, "/tmp/left.npy"),
                 typeof(ArgumentOutOfRangeException), "powerIterations"));

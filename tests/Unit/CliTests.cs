@@ -160,6 +160,31 @@ public class CliTests : ScratchDirectory
         Assert.Contains("2 (4 passes over A)", streamed.Output);
     }
 
+    /// <summary>A C-order file (NumPy's default) is used by rows, as it lies: the same factors as the facade on A, and
+    /// a NaN reported by A's row and column although the library finds it in its sketch's pass.</summary>
+    [Fact]
+    public async Task Approx_UsesACOrderFileByRows_AndNamesANonFiniteEntryByItsRowAndColumn()
+    {
+        var a = Synthetic.VideoLike(1, 40, 30, 5)[0];
+        NpyFiles.Write(Scratch("c.npy"), "<f8", false, [40, 30], Enumerable.Range(0, 40 * 30).Select(e => a[e / 30, e % 30]).ToArray());
+
+        var run = await Lowrank("approx", Scratch("c.npy"), "-k", "4", "-p", "3", "--seed", "6", "-q", "2", "--out", Scratch("c"));
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var expected = Scw.ApproximateWithPower(a, Sketch.CountSketch(7, 40, 6), 4, 2);
+        var product = Npy.ReadMatrix(Scratch("c.left.npy")) * Npy.ReadMatrix(Scratch("c.right.npy"));
+        Assert.True((product - expected.ToMatrix()).FrobeniusNorm() <= 1e-12 * a.FrobeniusNorm(), run.Output);
+        Assert.Contains($"{Scw.ErrorOf(a, expected):G6}", run.Output);
+        Assert.Contains("40 x 30", run.Output);
+
+        var values = Enumerable.Range(0, 40 * 30).Select(e => a[e / 30, e % 30]).ToArray();
+        values[17 * 30 + 11] = double.NaN;
+        NpyFiles.Write(Scratch("nan.npy"), "<f8", false, [40, 30], values);
+        AssertFailsInOneLine(
+            await Lowrank("approx", Scratch("nan.npy"), "-k", "4", "--out", Scratch("x")),
+            $"matrix: '{Scratch("nan.npy")}' has a value that is not finite (row 17, column 11: NaN).");
+    }
+
     [Theory]
     [InlineData("-q", "-1", "--power: expected a whole number >= 0, but it is -1.")]
     [InlineData("-p", "-2", "--oversample: expected a whole number >= 0, but it is -2.")]
