@@ -157,7 +157,7 @@ module BackendAgreement =
             let aty = Dense.rowMajorTransposeTimes transposed y
             let normal = Dense.rowMajorNormalProduct transposed vt
             let sketch = Sketch.countSketch seed m n
-            let sketched = Sketch.applyTransposedUnchecked sketch transposed
+            let sketched = Sketch.applyTransposedUnchecked sketch 0 transposed
             let norm = Norm.frobenius transposed
             let size = norm * max (Norm.frobenius vt) (Norm.frobenius y)
             let referenceAv = reference true true transposed vt n r d
@@ -183,7 +183,9 @@ module BackendAgreement =
                 holds "A V again, the same bits" ((Dense.rowMajorTimes transposed vt).Equals av)
                 holds "A^T Y again, the same bits" ((Dense.rowMajorTransposeTimes transposed y).Equals aty)
                 holds "A^T (A V) again, the same bits" ((Dense.rowMajorNormalProduct transposed vt).Equals normal)
-                holds "S A again, the same bits" ((Sketch.applyTransposedUnchecked sketch transposed).Equals sketched)
+                holds
+                    "S A again, the same bits"
+                    ((Sketch.applyTransposedUnchecked sketch 0 transposed).Equals sketched)
             ])
         |> checkWith 40
 

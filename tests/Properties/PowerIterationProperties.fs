@@ -161,10 +161,15 @@ module PowerIterations =
             forAll (Gen.zip cases (Gen.choose (1, 50))) (fun ((spec, k, q, seed), blockRows) ->
                 let a = spec.Build()
                 let m = min a.RowCount (k + 4)
-                let path = IO.Path.Combine(folder, "a.npy")
-                Npy.writeMatrix path a
+                // Fortran order (read into column-major blocks) and C order (blocks read as they lie, by rows).
+                let fortran = IO.Path.Combine(folder, "a.npy")
+                Npy.writeMatrix fortran a
+                let c = IO.Path.Combine(folder, "c.npy")
 
-                let streamed =
+                (use writer = new Npy.RowBlockWriter(c, a.RowCount, a.ColumnCount)
+                 writer.Write a)
+
+                let streamed path =
                     Streaming.approximateFileWithPower
                         q
                         k
@@ -179,12 +184,20 @@ module PowerIterations =
                     Scw.approximateWithPower q k (Sketch.hashedCountSketch seed (max k m) a.RowCount) a
 
                 let expected = Scw.errorOf a inMemory
+                let accuracy = { Absolute = 1e-12; Relative = 1e-8 } |> scaledTo (Norm.frobenius a)
 
-                close
-                    ({ Absolute = 1e-12; Relative = 1e-8 } |> scaledTo (Norm.frobenius a))
-                    $"streamed error = in-memory error (q = {q}, blocks of {blockRows})"
-                    streamed.Error
-                    expected)
+                all [
+                    close
+                        accuracy
+                        $"streamed error = in-memory error (q = {q}, blocks of {blockRows})"
+                        (streamed fortran).Error
+                        expected
+                    close
+                        accuracy
+                        $"streamed by rows (C order): error = in-memory error (q = {q}, blocks of {blockRows})"
+                        (streamed c).Error
+                        expected
+                ])
             |> checkWith 60
         finally
             IO.Directory.Delete(folder, true)

@@ -183,6 +183,10 @@ public class CliTests : ScratchDirectory
         AssertFailsInOneLine(
             await Lowrank("approx", Scratch("nan.npy"), "-k", "4", "--out", Scratch("x")),
             $"matrix: '{Scratch("nan.npy")}' has a value that is not finite (row 17, column 11: NaN).");
+        // Streamed, the blocks are read by rows too, and the entry is named the same way.
+        AssertFailsInOneLine(
+            await Lowrank("approx", Scratch("nan.npy"), "-k", "4", "--stream", "--block-rows", "16", "--out", Scratch("x")),
+            $"has NaN at row 17, column 11.");
     }
 
     [Theory]

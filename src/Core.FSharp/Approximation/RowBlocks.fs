@@ -48,6 +48,17 @@ module internal RowBlocks =
             Sketch.applyUnchecked (Sketch.hashedCountSketchColumns seed rows offset block.RowCount) 0 block
         | BlockSketch.Given s -> Sketch.applyUnchecked s (int offset) block
 
+    /// S[:, offset .. offset + b) * block for a block of b rows given as its transpose (d x b, the rows as a C-order file
+    /// holds them), as apply.
+    let applyTransposed (sketch: BlockSketch) (offset: int64) (transposed: Matrix<float>) =
+        match sketch with
+        | BlockSketch.Hashed(seed, rows) ->
+            Sketch.applyTransposedUnchecked
+                (Sketch.hashedCountSketchColumns seed rows offset transposed.ColumnCount)
+                0
+                transposed
+        | BlockSketch.Given s -> Sketch.applyTransposedUnchecked s (int offset) transposed
+
     /// V^T (r x d): the numerical row space of S A, or None when S A = 0 (Scw.approximateUnchecked's threshold).
     let rowSpace (sa: Matrix<float>) =
         let svd = Dense.thinSvd sa

@@ -84,7 +84,7 @@ let private ofTransposed (transposed: Matrix<float>) = {
     Times = Dense.rowMajorTimes transposed
     TransposeTimes = Dense.rowMajorTransposeTimes transposed
     Normal = Dense.rowMajorNormalProduct transposed
-    Sketched = fun sketch -> Sketch.applyTransposedUnchecked sketch transposed
+    Sketched = fun sketch -> Sketch.applyTransposedUnchecked sketch 0 transposed
 }
 
 /// V^T (r x d, orthonormal rows) spanning the numerical row space of S A; None when S A = 0.

@@ -357,22 +357,33 @@ module Sketch =
             Dense.multiply columns block
         | Stacked parts -> parts |> Array.map (fun part -> applyUnchecked part offset block) |> stackRows
 
-    /// S A (m x d) for A stored by rows, given as its transpose (d x n, column-major: A's rows contiguous), without
-    /// transposing it: a CountSketch adds each row of A, signed, into its row of S A (RowMajorGemm.countSketch, on every
-    /// core); a dense sketch is S (A^T)^T; stacked sketches part by part.
-    let rec internal applyTransposedUnchecked (sketch: Sketch) (transposed: Matrix<float>) : Matrix<float> =
-        let d, n = transposed.RowCount, transposed.ColumnCount
+    /// S[:, offset .. offset + b) A (m x d) for b rows of A stored by rows, given as their transpose (d x b,
+    /// column-major: the rows contiguous), without transposing them: a CountSketch adds each row, signed, into its row
+    /// of S A (RowMajorGemm.countSketch, on every core); a dense sketch is S (A^T)^T; stacked sketches part by part.
+    let rec internal applyTransposedUnchecked
+        (sketch: Sketch)
+        (offset: int)
+        (transposed: Matrix<float>)
+        : Matrix<float> =
+        let d, b = transposed.RowCount, transposed.ColumnCount
 
         match sketch, transposed.AsColumnMajorArray() with
         | CountSketch(m, hash, values), x when not (isNull x) ->
             let c = Array.zeroCreate<float>(d * m)
-            RowMajorGemm.countSketch x n d m hash values 0 c
+            RowMajorGemm.countSketch x b d m hash values offset c
             Dense.transpose (Matrix<float>.Build.Dense(d, m, c))
-        | CountSketch _, _ -> applyUnchecked sketch 0 (transposed.Transpose())
-        | DenseSketch s, _ -> Dense.gemm false s true transposed
+        | CountSketch _, _ -> applyUnchecked sketch offset (transposed.Transpose())
+        | DenseSketch s, _ ->
+            let columns =
+                if offset = 0 && b = s.ColumnCount then
+                    s
+                else
+                    s.SubMatrix(0, s.RowCount, offset, b)
+
+            Dense.gemm false columns true transposed
         | Stacked parts, _ ->
             parts
-            |> Array.map (fun part -> applyTransposedUnchecked part transposed)
+            |> Array.map (fun part -> applyTransposedUnchecked part offset transposed)
             |> stackRows
 
     /// <summary>Sketches one block of A's rows: S[:, rowOffset .. rowOffset + b) * block, for streaming a tall A through

@@ -63,11 +63,27 @@ module Streaming =
                 )
             )
 
+    /// A block of b rows of A as a pass sees it: the b x d block itself (column-major), or, when `transposed`, its
+    /// transpose (d x b), the rows as a C-order file holds them (read without transposing; RowMajorGemm's kernels).
+    let private heightOf (transposed: bool) (block: Matrix<float>) =
+        if transposed then block.ColumnCount else block.RowCount
+
+    let private widthOf (transposed: bool) (block: Matrix<float>) =
+        if transposed then block.RowCount else block.ColumnCount
+
+    /// The block's A_b V (b x r) for V given as V^T.
+    let private timesOf (transposed: bool) (block: Matrix<float>) (vt: Matrix<float>) =
+        if transposed then
+            Dense.rowMajorTimes block vt
+        else
+            Dense.gemm false block true vt
+
     /// Power iterations, one pass each: V <- orth(A^T A V) = orth(sum_b A_b^T (A_b V)). In-memory subspace iteration
     /// orthonormalises A V between A and A^T (HMT Algorithm 4.4); here that would cost a second pass and n r numbers
     /// spilled per iteration, for directions below sqrt(eps) sigma_1 only, whose share of a rank-k error is below
     /// eps ||A||_F.
     let private powerPasses
+        (transposed: bool)
         (powerIterations: int)
         (d: int)
         (blocks: unit -> seq<Matrix<float>>)
@@ -79,12 +95,18 @@ module Streaming =
             let z = Matrix<float>.Build.Dense(d, vt.RowCount)
 
             for block in blocks () do
-                if block.ColumnCount <> d then
+                if widthOf transposed block <> d then
                     raise (
                         ArgumentException("Expected every pass to give the same blocks as the first.", nameof blocks)
                     )
 
-                z.Add(Dense.normalProduct block vt, z)
+                let product =
+                    if transposed then
+                        Dense.rowMajorNormalProduct block vt
+                    else
+                        Dense.normalProduct block vt
+
+                z.Add(product, z)
 
             vt <- Dense.transpose (fst (Dense.qr z))
 
@@ -95,6 +117,7 @@ module Streaming =
     /// `keep` receives each block's A V (b x r) in pass two. The error comes from norms, or from a third pass when
     /// those would cancel.
     let private twoPass
+        (transposed: bool)
         (measureError: bool)
         (powerIterations: int)
         (rank: int)
@@ -110,10 +133,11 @@ module Streaming =
 
         for block in blocks () do
             let norm = Dense.finiteFrobenius "block" block
+            let width = widthOf transposed block
 
             let sum =
                 match sa with
-                | Some sum when block.ColumnCount <> sum.ColumnCount ->
+                | Some sum when width <> sum.ColumnCount ->
                     raise (
                         ArgumentException(
                             $"Expected every block to have {sum.ColumnCount} columns, but the block at row {n} is {Guard.shape block}.",
@@ -122,12 +146,12 @@ module Streaming =
                     )
                 | Some sum -> sum
                 | None ->
-                    let sum = Matrix<float>.Build.Dense(m, block.ColumnCount)
+                    let sum = Matrix<float>.Build.Dense(m, width)
                     sa <- Some sum
                     sum
 
             (match sketch with
-             | BlockSketch.Given s when int64 (Sketch.columns s) < n + int64 block.RowCount ->
+             | BlockSketch.Given s when int64 (Sketch.columns s) < n + int64 (heightOf transposed block) ->
                  raise (
                      ArgumentException(
                          $"Expected a sketch with one column per row of the matrix, but the rows exceed its {Sketch.columns s} columns.",
@@ -136,9 +160,15 @@ module Streaming =
                  )
              | _ -> ())
 
-            sum.Add(RowBlocks.apply sketch n block, sum)
+            let sketched =
+                if transposed then
+                    RowBlocks.applyTransposed sketch n block
+                else
+                    RowBlocks.apply sketch n block
+
+            sum.Add(sketched, sum)
             squares <- squares + norm * norm
-            n <- n + int64 block.RowCount
+            n <- n + int64 (heightOf transposed block)
 
         let sa =
             match sa with
@@ -154,12 +184,12 @@ module Streaming =
         match RowBlocks.rowSpace sa with
         | None -> n, sqrt squares, None
         | Some vt ->
-            let vt = powerPasses powerIterations d blocks vt
+            let vt = powerPasses transposed powerIterations d blocks vt
             let mutable r = Matrix<float>.Build.Dense(vt.RowCount, vt.RowCount)
             let mutable seen = 0L
 
             for block in blocks () do
-                if block.ColumnCount <> d then
+                if widthOf transposed block <> d then
                     raise (
                         ArgumentException(
                             "Expected the second pass to give the same blocks as the first.",
@@ -167,10 +197,10 @@ module Streaming =
                         )
                     )
 
-                let y = Dense.gemm false block true vt
+                let y = timesOf transposed block vt
                 keep y
                 r <- RowBlocks.stackR r y
-                seen <- seen + int64 block.RowCount
+                seen <- seen + int64 y.RowCount
 
             if seen <> int64 n then
                 raise (
@@ -193,6 +223,9 @@ module Streaming =
                     let mutable scratch: Matrix<float> option = None
 
                     for block in blocks () do
+                        // A rare pass (a nearly exact approximation): a transposed block is transposed back here.
+                        let block = if transposed then Dense.transpose block else block
+
                         // One b x d buffer for every block of the same height.
                         let into =
                             match scratch with
@@ -227,7 +260,7 @@ module Streaming =
     let approximateRows (rank: int) (sketch: BlockSketch) (blocks: seq<Matrix<float>>) =
         Guard.notNull (nameof blocks) blocks
         let ys = ResizeArray<Matrix<float>>()
-        let n, _, result = twoPass false 0 rank sketch (fun () -> blocks) ys.Add
+        let n, _, result = twoPass false false 0 rank sketch (fun () -> blocks) ys.Add
 
         match result with
         | None -> {
@@ -289,6 +322,9 @@ module Streaming =
         let n, d = reader.Rows, reader.Columns
         checkShape rank sketch n d
         let spill = leftPath + ".av.tmp"
+        // A C-order file's blocks are read as they lie, as their transposes (no transposition; the row-major kernels);
+        // a Fortran-order file's into column-major blocks.
+        let byRows = reader.ByRows
 
         // Two matrices per block height (the last block may be shorter), filled in turn: while a pass works on one block
         // the next is read and checked on the thread pool, so reading overlaps the products. Every pass consumes a block
@@ -305,14 +341,27 @@ module Streaming =
                 match buffers.TryGetValue(struct (count, slot)) with
                 | true, matrix -> matrix
                 | _ ->
-                    let matrix = Matrix<float>.Build.Dense(count, d)
+                    let matrix =
+                        if byRows then
+                            Matrix<float>.Build.Dense(d, count)
+                        else
+                            Matrix<float>.Build.Dense(count, d)
+
                     buffers[struct (count, slot)] <- matrix
                     matrix
 
             Tasks.Task.Run(fun () ->
-                reader.ReadInto(first, count, block.AsColumnMajorArray())
+                if byRows then
+                    reader.ReadTransposedInto(first, count, block.AsColumnMajorArray())
+                else
+                    reader.ReadInto(first, count, block.AsColumnMajorArray())
 
-                match (if check then Guard.firstNonFinite block else None) with
+                let entry =
+                    match (if check then Guard.firstNonFinite block else None) with
+                    | Some(j, i, x) when byRows -> Some(i, j, x)
+                    | entry -> entry
+
+                match entry with
                 | Some(i, j, x) ->
                     raise (
                         ArgumentException(
@@ -350,7 +399,7 @@ module Streaming =
                         progress {
                             Pass = current
                             Passes = max (powerIterations + 2) current
-                            Rows = starts[index] + block.RowCount
+                            Rows = starts[index] + heightOf byRows block
                             TotalRows = n
                         }
                 finally
@@ -375,7 +424,7 @@ module Streaming =
 
                 writer.Write y
 
-            let _, error, result = twoPass true powerIterations rank sketch blocks keep
+            let _, error, result = twoPass byRows true powerIterations rank sketch blocks keep
             spilled |> Option.iter (fun w -> (w :> IDisposable).Dispose())
 
             match result with

@@ -238,6 +238,14 @@ type internal RowBlockReader(path: string, flatten: bool) =
     member _.Rows = rows
     member _.Columns = columns
 
+    /// Whether the file is in C order, so that ReadTransposedInto reads its rows as they lie.
+    member _.ByRows = not header.Fortran
+
+    /// Rows first .. first + count - 1 in their own order into data[0 .. count columns - 1] (every entry overwritten):
+    /// the column-major storage of their transpose (columns x count), as the file holds them. C order only (ByRows).
+    member _.ReadTransposedInto(first: int, count: int, data: float[]) =
+        readRowsInOrder file path header size columns first count data
+
     /// Rows first .. first + count - 1 as a dense count x columns matrix.
     member this.Read(first: int, count: int) : Matrix<float> =
         let data = Array.zeroCreate<float>(count * columns)

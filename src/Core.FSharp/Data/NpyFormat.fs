@@ -353,44 +353,50 @@ let internal readData (path: string) (reader: BinaryReader) (header: Header) cou
     data
     |> Array.map (fun values -> Matrix<float>.Build.Dense(rows, columns, values))
 
-/// A C-order rows x columns array's values in their own order (row after row), which is the column-major storage of
-/// its transpose: read in chunks of about 1 MB on every core and converted, not transposed (little-endian float64 is
-/// copied as it is).
-let internal readInOrder (path: string) (reader: BinaryReader) (header: Header) rows columns =
-    let size, _ = elementReader path header.DataOffset header.Descr
-    checkLength true path reader header 1 rows columns size
-    // Every entry is written below (the length was checked), so the storage need not be zeroed first.
-    let data = GC.AllocateUninitializedArray<float>(rows * columns)
-    let chunkRows = chunkRowsOf rows columns size
-    let chunks = (rows + chunkRows - 1) / chunkRows
+/// Rows first .. first + count - 1 of a C-order array with `columns` entries a row, in their own order (row after row)
+/// into data[0 .. count columns - 1]: the column-major storage of their transpose. Read in chunks of about 1 MB on
+/// every core and converted, not transposed; little-endian float64 is read straight into `data`, no copy through a
+/// buffer (NumPy's np.load reads so).
+let internal readRowsInOrder
+    (file: Microsoft.Win32.SafeHandles.SafeFileHandle)
+    (path: string)
+    (header: Header)
+    (size: int)
+    (columns: int)
+    (first: int)
+    (count: int)
+    (data: float[])
+    =
+    let chunkRows = chunkRowsOf count columns size
+    let chunks = (count + chunkRows - 1) / chunkRows
     let decode = decoderInto header.Descr
-    let file = (reader.BaseStream :?> FileStream).SafeFileHandle
 
     let little =
         BitConverter.IsLittleEndian && (header.Descr = "<f8" || header.Descr = "=f8")
 
-    let offsetOf first =
-        header.DataOffset + int64 first * int64 columns * int64 size
+    forChunks chunks (chunkRows * columns * size) (fun c bytes ->
+        let start = c * chunkRows
+        let entries = min chunkRows (count - start) * columns
+        let offset = header.DataOffset + int64 (first + start) * int64 columns * int64 size
 
-    if little then
-        // Straight into the matrix's storage, no copy through the (unused) buffer: NumPy's np.load reads so.
-        forChunks chunks (chunkRows * columns * size) (fun c _ ->
-            let first = c * chunkRows
-            let count = min chunkRows (rows - first) * columns
-
+        if little then
             readSpanAt
                 file
                 path
-                (offsetOf first)
-                (Runtime.InteropServices.MemoryMarshal.AsBytes(Span(data, first * columns, count))))
-    else
-        forChunks chunks (chunkRows * columns * size) (fun c bytes ->
-            let first = c * chunkRows
-            let count = min chunkRows (rows - first) * columns
-            readAt file path (offsetOf first) bytes (count * size)
-            // As one column of count entries: the decoder's transposition is then a conversion in order.
-            decode bytes count 1 data.Length (first * columns) data)
+                offset
+                (Runtime.InteropServices.MemoryMarshal.AsBytes(Span(data, start * columns, entries)))
+        else
+            readAt file path offset bytes (entries * size)
+            // As one column of `entries` entries: the decoder's transposition is then a conversion in order.
+            decode bytes entries 1 data.Length (start * columns) data)
 
+/// A C-order rows x columns array's values in their own order: the column-major storage of its transpose.
+let internal readInOrder (path: string) (reader: BinaryReader) (header: Header) rows columns =
+    let size, _ = elementReader path header.DataOffset header.Descr
+    checkLength true path reader header 1 rows columns size
+    // Every entry is written (the length was checked), so the storage need not be zeroed first.
+    let data = GC.AllocateUninitializedArray<float>(rows * columns)
+    readRowsInOrder (reader.BaseStream :?> FileStream).SafeFileHandle path header size columns 0 rows data
     data
 
 /// Rejects an index outside [0, count) of a stack, naming it, the count and the file.
