@@ -202,6 +202,68 @@ module PowerIterations =
         finally
             IO.Directory.Delete(folder, true)
 
+    /// The stream takes A V's R factor from the Gram matrix (A V)^T (A V) only while A V is well conditioned; on an
+    /// exactly rank-k matrix with singular values from 1 down to 1e-10, the R of the exact TSQR keeps every direction,
+    /// so the written factors leave only rounding (1e-12 ||A||_F), read by rows (C order) or by columns (Fortran).
+    [<Fact>]
+    let ``the stream keeps directions down to eps sigma_1 on a steep spectrum`` () =
+        let folder = IO.Directory.CreateTempSubdirectory("lowrank-steep").FullName
+
+        let cases =
+            gen {
+                let! rows = Gen.choose (30, 80)
+                let! columns = Gen.choose (20, 40)
+                let! k = Gen.choose (4, 10)
+                let! blockRows = Gen.choose (5, 40)
+                let! byRows = Gen.elements [ false; true ]
+                let! seed = seed
+                return rows, columns, k, blockRows, byRows, seed
+            }
+
+        try
+            forAll cases (fun (rows, columns, k, blockRows, byRows, seed) ->
+                let a =
+                    {
+                        Rows = rows
+                        Columns = columns
+                        Rank = k
+                        Spectrum = IllConditioned 1e10
+                        Scale = 1.0
+                        Seed = seed
+                    }
+                        .Build()
+
+                let path = IO.Path.Combine(folder, "a.npy")
+                let leftPath = IO.Path.Combine(folder, "left.npy")
+
+                if byRows then
+                    use writer = new Npy.RowBlockWriter(path, rows, columns)
+                    writer.Write a
+                else
+                    Npy.writeMatrix path a
+
+                let result =
+                    Streaming.approximateFileWithPower
+                        0
+                        k
+                        (BlockSketch.Hashed(seed, k + 4))
+                        blockRows
+                        ignore
+                        Threading.CancellationToken.None
+                        path
+                        leftPath
+
+                let formed = Norm.frobenius (a - Npy.readMatrix leftPath * result.Right)
+
+                atMost
+                    ({ Absolute = 0.0; Relative = 0.0 } |> scaledTo 1.0)
+                    $"||A - Left Right||_F <= 1e-12 ||A||_F (by rows: {byRows})"
+                    formed
+                    (1e-12 * Norm.frobenius a))
+            |> checkWith 40
+        finally
+            IO.Directory.Delete(folder, true)
+
     /// Distributed power iterations on 1 to 4 ranks (uneven parts, empty ones included) reach the in-memory error to
     /// 1e-8 of it plus 1e-12 ||A||_F, and every rank holds the same Right.
     [<Fact>]

@@ -59,6 +59,49 @@ module internal RowBlocks =
                 transposed
         | BlockSketch.Given s -> Sketch.applyTransposedUnchecked s (int offset) transposed
 
+    /// applyTransposed and the block's squared Frobenius norm, its entries checked: for a CountSketch (the hashed one,
+    /// or a given one) on dense storage all from one pass over the block (RowMajorGemm.countSketch; the entries are
+    /// searched only when the sum of squares is not finite), else apply and a checked norm apart. A NaN or infinity
+    /// raises `nonFinite row column value`, with the row counted in A.
+    let sketchTransposedChecked
+        (nonFinite: int64 -> int -> float -> exn)
+        (sketch: BlockSketch)
+        (offset: int64)
+        (transposed: Matrix<float>)
+        =
+        let d, b = transposed.RowCount, transposed.ColumnCount
+
+        let check () =
+            match Guard.firstNonFinite transposed with
+            | Some(j, i, x) -> raise (nonFinite (offset + int64 i) j x)
+            | None -> ()
+
+        let squaredNorm () =
+            let norm = Dense.twoNorm (Dense.storedValues transposed)
+            norm * norm
+
+        let countSketch =
+            match sketch with
+            | BlockSketch.Hashed(seed, rows) -> Sketch.hashedCountSketchColumns seed rows offset b, 0
+            | BlockSketch.Given s -> s, int offset
+
+        match countSketch, transposed.AsColumnMajorArray() with
+        | (CountSketch(m, hash, values), at), x when not (isNull x) ->
+            let c = Array.zeroCreate<float>(d * m)
+            let struct (top, squares) = RowMajorGemm.countSketch x b d m hash values at c
+
+            let squares =
+                if top >= 1e-100 && top <= 1e100 && Double.IsFinite squares then
+                    squares
+                else
+                    check ()
+                    squaredNorm ()
+
+            Dense.transpose (Matrix<float>.Build.Dense(d, m, c)), squares
+        | _ ->
+            check ()
+            applyTransposed sketch offset transposed, squaredNorm ()
+
     /// V^T (r x d): the numerical row space of S A, or None when S A = 0 (Scw.approximateUnchecked's threshold).
     let rowSpace (sa: Matrix<float>) =
         let svd = Dense.thinSvd sa

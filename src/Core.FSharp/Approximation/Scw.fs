@@ -119,7 +119,7 @@ let internal approximateUnchecked (rank: int) (sketch: Sketch) (matrix: Matrix<f
     | Some vt -> bestInRowSpace rank vt a
 
 /// Eigenvalues of (A V)^T (A V) within this factor of the largest keep A^T (A V) accurate (powerRowSpace).
-let private WellConditioned = 1e-8
+let internal WellConditioned = 1e-8
 
 /// q steps of subspace iteration on A's row space from V^T (r x d) (Halko, Martinsson and Tropp 2011, Algorithm 4.4).
 /// A step forms W = A^T (A V) in one pass over A (Dense.normalProduct) and V = orth(W) while A V is well conditioned:

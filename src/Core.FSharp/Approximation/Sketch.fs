@@ -370,7 +370,7 @@ module Sketch =
         match sketch, transposed.AsColumnMajorArray() with
         | CountSketch(m, hash, values), x when not (isNull x) ->
             let c = Array.zeroCreate<float>(d * m)
-            RowMajorGemm.countSketch x b d m hash values offset c
+            RowMajorGemm.countSketch x b d m hash values offset c |> ignore
             Dense.transpose (Matrix<float>.Build.Dense(d, m, c))
         | CountSketch _, _ -> applyUnchecked sketch offset (transposed.Transpose())
         | DenseSketch s, _ ->

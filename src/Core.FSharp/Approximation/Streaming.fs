@@ -112,7 +112,13 @@ module Streaming =
 
         vt
 
-    /// The two passes over `blocks` (called twice; it must give the same rows both times, in the same order). Returns
+    /// S[:, offset ..) * block and ||block||_F^2 of a column-major block, its entries checked (naming "block").
+    let private sketchColumnMajor (sketch: BlockSketch) (offset: int64) (block: Matrix<float>) =
+        let norm = Dense.finiteFrobenius "block" block
+        RowBlocks.apply sketch offset block, norm * norm
+
+    /// The two passes over `blocks` (called twice; it must give the same rows both times, in the same order);
+    /// `sketchBlock offset block` gives a block's part of S A and its squared norm, its entries checked. Returns
     /// n, ||A - SCW(S, A)||_F (when measureError, else NaN unless S A = 0) and, unless S A = 0, (W_k, sigma, Right);
     /// `keep` receives each block's A V (b x r) in pass two. The error comes from norms, or from a third pass when
     /// those would cancel.
@@ -122,8 +128,10 @@ module Streaming =
         (powerIterations: int)
         (rank: int)
         (sketch: BlockSketch)
+        (sketchBlock: int64 -> Matrix<float> -> Matrix<float> * float)
         (blocks: unit -> seq<Matrix<float>>)
         (keep: Matrix<float> -> unit)
+        (replay: unit -> seq<Matrix<float>>)
         =
         checkSketch rank sketch
         let m = RowBlocks.sketchRows sketch
@@ -132,7 +140,6 @@ module Streaming =
         let mutable squares = 0.0
 
         for block in blocks () do
-            let norm = Dense.finiteFrobenius "block" block
             let width = widthOf transposed block
 
             let sum =
@@ -160,14 +167,9 @@ module Streaming =
                  )
              | _ -> ())
 
-            let sketched =
-                if transposed then
-                    RowBlocks.applyTransposed sketch n block
-                else
-                    RowBlocks.apply sketch n block
-
+            let sketched, blockSquares = sketchBlock n block
             sum.Add(sketched, sum)
-            squares <- squares + norm * norm
+            squares <- squares + blockSquares
             n <- n + int64 (heightOf transposed block)
 
         let sa =
@@ -185,7 +187,7 @@ module Streaming =
         | None -> n, sqrt squares, None
         | Some vt ->
             let vt = powerPasses transposed powerIterations d blocks vt
-            let mutable r = Matrix<float>.Build.Dense(vt.RowCount, vt.RowCount)
+            let gram = Matrix<float>.Build.Dense(vt.RowCount, vt.RowCount)
             let mutable seen = 0L
 
             for block in blocks () do
@@ -199,7 +201,7 @@ module Streaming =
 
                 let y = timesOf transposed block vt
                 keep y
-                r <- RowBlocks.stackR r y
+                gram.Add(Dense.gemm true y false y, gram)
                 seen <- seen + int64 y.RowCount
 
             if seen <> int64 n then
@@ -210,7 +212,25 @@ module Streaming =
                     )
                 )
 
-            let wk, s, right, tail = RowBlocks.finish rank r vt
+            // A V's R factor (A V = Q R), exactly: the TSQR of the kept blocks of A V, read again.
+            let exact () =
+                replay ()
+                |> Seq.fold RowBlocks.stackR (Matrix<float>.Build.Dense(vt.RowCount, vt.RowCount))
+
+            // Or from the Gram matrix (A V)^T (A V) = W Sigma^2 W^T summed block by block: R = Sigma W^T, when A V is
+            // well conditioned (every eigenvalue above 1e-8 of the largest, so each sigma_i is within a relative
+            // eps cond(A V)^2 <= 2.2e-8); a (b + r) x r QR per block cost as much as the block's product.
+            let fromGram =
+                let svd = Dense.thinSvd gram
+                let l = svd.S
+
+                if l.Length > 0 && l[0] > 0.0 && l[l.Length - 1] >= Scw.WellConditioned * l[0] then
+                    Some(Dense.multiply (Matrix<float>.Build.DiagonalOfDiagonalArray(Array.map sqrt l)) svd.Vt)
+                else
+                    None
+
+            let wk, s, right, tail =
+                RowBlocks.finish rank (fromGram |> Option.defaultWith exact) vt
 
             let error () =
                 // ||A - [A V]_k V^T||_F^2 = ||A||_F^2 - sum_(i<=k) sigma_i^2, from norms the passes already have. When
@@ -239,6 +259,14 @@ module Streaming =
                             outside
                             + RowBlocks.outsideSquared block (Dense.gemm false block true vt) vt into
 
+                    // The tail of A V's singular values beyond k, exactly (a Gram matrix has it to eps sigma_1^2).
+                    let tail =
+                        match fromGram with
+                        | Some _ ->
+                            let _, _, _, tail = RowBlocks.finish rank (exact ()) vt
+                            tail
+                        | None -> tail
+
                     sqrt (outside + tail * tail)
 
             n, (if measureError then error () else nan), Some(wk, s, right)
@@ -260,7 +288,9 @@ module Streaming =
     let approximateRows (rank: int) (sketch: BlockSketch) (blocks: seq<Matrix<float>>) =
         Guard.notNull (nameof blocks) blocks
         let ys = ResizeArray<Matrix<float>>()
-        let n, _, result = twoPass false false 0 rank sketch (fun () -> blocks) ys.Add
+
+        let n, _, result =
+            twoPass false false 0 rank sketch (sketchColumnMajor sketch) (fun () -> blocks) ys.Add (fun () -> ys)
 
         match result with
         | None -> {
@@ -326,6 +356,12 @@ module Streaming =
         // a Fortran-order file's into column-major blocks.
         let byRows = reader.ByRows
 
+        let nonFinite (row: int64) (column: int) (x: float) : exn =
+            ArgumentException(
+                $"Expected finite entries, but {path} has {x} at row {row}, column {column}.",
+                nameof path
+            )
+
         // Two matrices per block height (the last block may be shorter), filled in turn: while a pass works on one block
         // the next is read and checked on the thread pool, so reading overlaps the products. Every pass consumes a block
         // before asking for the next, so the one being refilled is never in use; a new b x d array per block (25 MB at
@@ -356,19 +392,13 @@ module Streaming =
                 else
                     reader.ReadInto(first, count, block.AsColumnMajorArray())
 
-                let entry =
-                    match (if check then Guard.firstNonFinite block else None) with
-                    | Some(j, i, x) when byRows -> Some(i, j, x)
-                    | entry -> entry
-
-                match entry with
-                | Some(i, j, x) ->
-                    raise (
-                        ArgumentException(
-                            $"Expected finite entries, but {path} has {x} at row {first + i}, column {j}.",
-                            nameof path
-                        )
-                    )
+                match
+                    (if check && not byRows then
+                         Guard.firstNonFinite block
+                     else
+                         None)
+                with
+                | Some(i, j, x) -> raise (nonFinite (int64 (first + i)) j x)
                 | None -> block)
 
         // Each enumeration of `blocks` is one pass over A.
@@ -411,21 +441,55 @@ module Streaming =
             }
 
         try
+            // A V (n x r, r <= m) is kept in memory up to 8M entries (64 MB) and spilled to a file beyond, so memory
+            // stays O(m d + blockRows d) for any n.
+            let inMemory = int64 n * int64 (RowBlocks.sketchRows sketch) <= (8L <<< 20)
+            let kept = ResizeArray<Matrix<float>>()
             let mutable spilled: Npy.RowBlockWriter option = None
 
             let keep (y: Matrix<float>) =
-                let writer =
-                    match spilled with
-                    | Some w -> w
-                    | None ->
-                        let w = new Npy.RowBlockWriter(spill, n, y.ColumnCount)
-                        spilled <- Some w
-                        w
+                if inMemory then
+                    kept.Add y
+                else
+                    let writer =
+                        match spilled with
+                        | Some w -> w
+                        | None ->
+                            let w = new Npy.RowBlockWriter(spill, n, y.ColumnCount)
+                            spilled <- Some w
+                            w
 
-                writer.Write y
+                    writer.Write y
 
-            let _, error, result = twoPass byRows true powerIterations rank sketch blocks keep
-            spilled |> Option.iter (fun w -> (w :> IDisposable).Dispose())
+            let closeSpill () =
+                spilled |> Option.iter (fun w -> (w :> IDisposable).Dispose())
+                spilled <- None
+
+            // The kept blocks of A V again, in blockRows rows at a time.
+            let replay () =
+                if inMemory then
+                    kept :> seq<_>
+                else
+                    closeSpill ()
+
+                    seq {
+                        use av = new Npy.RowBlockReader(spill)
+
+                        for first in 0..blockRows .. n - 1 do
+                            yield av.Read(first, min blockRows (n - first))
+                    }
+
+            // By rows, the entries are checked in the sketch's pass (the load checks none), and named as the load would.
+            let sketchBlock =
+                if byRows then
+                    RowBlocks.sketchTransposedChecked (fun row column x -> nonFinite row column x) sketch
+                else
+                    sketchColumnMajor sketch
+
+            let _, error, result =
+                twoPass byRows true powerIterations rank sketch sketchBlock blocks keep replay
+
+            closeSpill ()
 
             match result with
             | None ->
@@ -439,11 +503,10 @@ module Streaming =
                     Error = error
                 }
             | Some(wk, s, right) ->
-                (use av = new Npy.RowBlockReader(spill)
-                 use left = new Npy.RowBlockWriter(leftPath, n, wk.ColumnCount)
+                (use left = new Npy.RowBlockWriter(leftPath, n, wk.ColumnCount)
 
-                 for first in 0..blockRows .. n - 1 do
-                     left.Write(Dense.gemm false (av.Read(first, min blockRows (n - first))) false wk))
+                 for y in replay () do
+                     left.Write(Dense.gemm false y false wk))
 
                 {
                     Rows = n

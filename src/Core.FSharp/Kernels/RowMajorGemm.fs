@@ -202,37 +202,48 @@ let normalMultiply (x: float[]) (n: int) (d: int) (vt: float[]) (r: int) (w: flo
     summed n d r (fun partial first last -> normalRows x d packed r partial first last) w
 
 /// (S A)^T (d x m, column-major, overwritten) for the CountSketch S of `hash` and `values` (its columns offset ..
-/// offset + n - 1): row i of A added, times values[offset + i], into column hash[offset + i]. Rows split among the
-/// cores in fixed chunks, each with its own d x m partial, added in order; any machine (System.Numerics vectors).
+/// offset + n - 1): row i of A added, times values[offset + i], into column hash[offset + i]. Also returns, from the
+/// same pass, A's largest magnitude and its plain sum of squares (Dense.twoNorm's fast path; NaN or infinity in A makes
+/// the sum not finite). Rows split among the cores, each with its own d x m partial, added in order; any machine
+/// (System.Numerics vectors).
 let countSketch (x: float[]) (n: int) (d: int) (m: int) (hash: int[]) (values: float[]) (offset: int) (c: float[]) =
-    let chunk = 8192
-    let chunks = (n + chunk - 1) / chunk
-    let parts = max 1 (min Environment.ProcessorCount chunks)
+    let parts = partsOf n
     let partials = Array.init parts (fun _ -> Array.zeroCreate<float>(d * m))
+    let norms = Array.zeroCreate<struct (float * float)> parts
     let width = Numerics.Vector<float>.Count
 
-    Parallel.For(
-        0,
-        parts,
-        fun part ->
-            let sum = partials[part]
+    inParts n 1 parts (fun part first last ->
+        let sum = partials[part]
+        let mutable largest = Numerics.Vector<float>.Zero
+        let mutable squares = Numerics.Vector<float>.Zero
+        let mutable top = 0.0
+        let mutable tail = 0.0
 
-            for i in chunks * part / parts * chunk .. min n (chunks * (part + 1) / parts * chunk) - 1 do
-                let column = hash[offset + i] * d
-                let v = values[offset + i]
-                let row = i * d
-                let mutable p = 0
+        for i in first .. last - 1 do
+            let column = hash[offset + i] * d
+            let v = values[offset + i]
+            let row = i * d
+            let mutable p = 0
 
-                while p <= d - width do
-                    let target = Numerics.Vector<float>(sum, column + p)
-                    (target + v * Numerics.Vector<float>(x, row + p)).CopyTo(sum, column + p)
-                    p <- p + width
+            while p <= d - width do
+                let entries = Numerics.Vector<float>(x, row + p)
+                let target = Numerics.Vector<float>(sum, column + p)
+                (target + v * entries).CopyTo(sum, column + p)
+                largest <- Numerics.Vector.Max(largest, Numerics.Vector.Abs entries)
+                squares <- squares + entries * entries
+                p <- p + width
 
-                while p < d do
-                    sum[column + p] <- sum[column + p] + v * x[row + p]
-                    p <- p + 1
-    )
-    |> ignore
+            while p < d do
+                let entry = x[row + p]
+                sum[column + p] <- sum[column + p] + v * entry
+                top <- max top (abs entry)
+                tail <- tail + entry * entry
+                p <- p + 1
+
+        for lane in 0 .. width - 1 do
+            top <- max top largest[lane]
+
+        norms[part] <- struct (top, Numerics.Vector.Sum squares + tail))
 
     for e in 0 .. d * m - 1 do
         let mutable total = 0.0
@@ -241,3 +252,6 @@ let countSketch (x: float[]) (n: int) (d: int) (m: int) (hash: int[]) (values: f
             total <- total + partial[e]
 
         c[e] <- total
+
+    norms
+    |> Array.fold (fun (struct (top, sum)) (struct (t, s)) -> struct (max top t, sum + s)) (struct (0.0, 0.0))
