@@ -87,6 +87,7 @@ internal sealed class ApproxCommand(Terminal terminal)
 
     private int Run(ParseResult parsed, System.Threading.CancellationToken cancellationToken)
     {
+        Tables.WarmInBackground();
         Inputs.RequireFolderOf(parsed.GetRequiredValue(output), "--out");
         if ((parsed.GetValue(stream) || Mpi.Communicator is not null) && parsed.GetValue(select) is { } chosen)
             throw new ArgumentException(
