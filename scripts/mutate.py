@@ -198,6 +198,8 @@ MUTANTS = [
     ("U2", "Streaming.fs", "Some(Dense.multiply (Matrix<float>.Build.DiagonalOfDiagonalArray(Array.map sqrt l)) svd.Vt)",
      "Some(Dense.multiply (Matrix<float>.Build.DiagonalOfDiagonalArray l) svd.Vt)",
      "the stream's R from the Gram matrix takes the eigenvalues for A V's singular values"),
+    ("X5", "Scw.fs", "            sqrt squares\n", "            sqrt (squares * (1.0 + 1e-8))\n",
+     "approximateTransposedWithPowerAndError's ||A||_F from the sketch's pass is off by 5e-9"),
     ("B3", "ModelBudget.fs", "                error <- error - gain", "                error <- error - 0.5 * gain",
      "the target allocator under-counts each step's gain and keeps growing past the target"),
     ("Y1", "Video.fs", "|> Array.map (fun f -> (f - mean).PointwisePower 2.0)", "|> Array.map (fun f -> (f - 0.0 * mean).PointwisePower 2.0)",

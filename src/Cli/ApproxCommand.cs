@@ -126,11 +126,13 @@ internal sealed class ApproxCommand(Terminal terminal)
         var k = parsed.GetValue(rank);
         var q = parsed.GetValue(power);
         LowRankApproximation approximation;
+        double error;
         try
         {
-            approximation = byRows
-                ? Scw.ApproximateTransposedWithPower(a, s, k, q)
-                : q == 0 ? Scw.Approximate(a, s, k) : Scw.ApproximateWithPower(a, s, k, q);
+            // By rows, the error comes with the approximation: ||A||_F from the sketch's pass over A.
+            (approximation, error) = byRows
+                ? Scw.ApproximateTransposedWithPowerAndError(a, s, k, q)
+                : (q == 0 ? Scw.Approximate(a, s, k) : Scw.ApproximateWithPower(a, s, k, q), double.NaN);
         }
         catch (ArgumentException) when (byRows)
         {
@@ -145,7 +147,8 @@ internal sealed class ApproxCommand(Terminal terminal)
 
         // The approximation projects A onto its row space: its error follows from ||A||_F, one pass over A, and the
         // n x d approximation is never formed.
-        var error = byRows ? Scw.ProjectionErrorTransposed(a, approximation) : Scw.ProjectionError(a, approximation);
+        if (!byRows)
+            error = Scw.ProjectionError(a, approximation);
         var facts = new System.Collections.Generic.List<(string, string)>
         {
             ("matrix", $"{n} x {d}"),

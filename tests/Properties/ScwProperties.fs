@@ -359,8 +359,9 @@ module ScwLaws =
         |> check
 
     /// A held by rows (given as A^T, as a C-order .npy file lies) gives the approximation A itself gives, up to
-    /// rounding: the same error, Right with orthonormal rows, Left = A Right^T, and projectionErrorTransposed equal to
-    /// projectionError; for every sketch kind, shape (1 x n, tall, wide, rank-deficient, zero) and q = 0 .. 3.
+    /// rounding: the same error, Right with orthonormal rows, Left = A Right^T, and projectionErrorTransposed and
+    /// approximateTransposedWithPowerAndError's error (||A||_F from the sketch's pass) equal to the formed residual's
+    /// norm; for every sketch kind, shape (1 x n, tall, wide, rank-deficient, zero), scale and q = 0 .. 3.
     [<Fact>]
     let ``A given by its transpose gives A's approximation and error, with or without power iterations`` () =
         forAll (Gen.zip ScwCases.withSketch (Gen.choose (0, 3))) (fun ((spec, k, s), q) ->
@@ -368,6 +369,10 @@ module ScwLaws =
             let sketch = s.Build a.RowCount
             let transposed = a.Transpose()
             let byRows = Scw.approximateTransposedWithPower q k sketch transposed
+
+            let struct (measured, measuredError) =
+                Scw.approximateTransposedWithPowerAndError q k sketch transposed
+
             let direct = Scw.approximateWithPower q k sketch a
             let norm = Norm.frobenius a
             let accuracy = medium |> scaledTo norm
@@ -383,6 +388,10 @@ module ScwLaws =
                     "projectionErrorTransposed = ||A - Left Right||_F"
                     (Scw.projectionErrorTransposed transposed byRows)
                     error
+                holds
+                    "approximateTransposedWithPowerAndError's approximation is the same"
+                    (measured.Left.Equals byRows.Left && measured.Right.Equals byRows.Right)
+                close accuracy "and its error = ||A - Left Right||_F" measuredError error
             ])
         |> check
 

@@ -425,6 +425,10 @@ public class BadInputCatalogue
             new BadInput(() => Scw.ApproximateTransposedWithPower(A.Transpose(), S, 2, -1), typeof(ArgumentOutOfRangeException), "powerIterations"));
         yield return ("Scw.ApproximateTransposedWithPower with rank = 7",
             new BadInput(() => Scw.ApproximateTransposedWithPower(A.Transpose(), S, 7, 0), typeof(ArgumentOutOfRangeException), "rank"));
+        yield return ("Scw.ApproximateTransposedWithPowerAndError with a NaN in A (CountSketch)",
+            new BadInput(() => Scw.ApproximateTransposedWithPowerAndError(WithEntry(double.NaN).Transpose(), S, 2, 0), typeof(ArgumentException), "transposed"));
+        yield return ("Scw.ApproximateTransposedWithPowerAndError with rank = 0",
+            new BadInput(() => Scw.ApproximateTransposedWithPowerAndError(A.Transpose(), S, 0, 0), typeof(ArgumentOutOfRangeException), "rank"));
         yield return ("Scw.ProjectionErrorTransposed of A's approximation with A instead of A^T",
             new BadInput(() => Scw.ProjectionErrorTransposed(A, Scw.Approximate(A, S, 2)), typeof(ArgumentException), "approximation"));
         yield return ("Npy.ReadTransposed with a null path",

@@ -146,6 +146,26 @@ public static class Scw
         return LowRank.Core.Scw.ProjectionErrorTransposed(transposed, approximation.Core);
     }
 
+    /// <summary><see cref="ApproximateTransposedWithPower"/> and the result's error ||A - L R||_F together: with a
+    /// CountSketch, ||A||_F comes from the sketch's own pass over A, so the error costs no pass of its own (as
+    /// <see cref="ProjectionErrorTransposed"/>'s does).</summary>
+    /// <param name="transposed">A^T (d x n): nonempty, finite.</param>
+    /// <param name="sketch">S (m x n), with m &gt;= k.</param>
+    /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
+    /// <param name="powerIterations">q &gt;= 0; 0 is SCW(S, A).</param>
+    /// <returns>The approximation of A and its Frobenius error.</returns>
+    /// <exception cref="System.ArgumentNullException"><paramref name="transposed"/> or <paramref name="sketch"/> is null.</exception>
+    /// <exception cref="System.ArgumentException">As for <see cref="ApproximateTransposedWithPower"/>.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException">As for <see cref="ApproximateTransposedWithPower"/>.</exception>
+    /// <remarks>The error is sqrt(||A||_F^2 - ||L||_F^2), or the residual formed when that would keep fewer than 8
+    /// digits.</remarks>
+    public static (LowRankApproximation Approximation, double Error) ApproximateTransposedWithPowerAndError(
+        Matrix<double> transposed, Sketch sketch, int rank, int powerIterations)
+    {
+        var (approximation, error) = Core.Scw.ApproximateTransposedWithPowerAndError(powerIterations, rank, Sketch.CoreOf(sketch), transposed);
+        return (new LowRankApproximation(approximation), error);
+    }
+
     /// <summary>The SCW error ||A - SCW(S, A)||_F, without forming the n x d approximation unless the error is tiny.</summary>
     /// <param name="matrix">A (n x d): nonempty and finite.</param>
     /// <param name="sketch">S (m x n), with m &gt;= k.</param>

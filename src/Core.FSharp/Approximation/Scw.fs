@@ -236,6 +236,68 @@ let approximateWithPower (powerIterations: int) (rank: int) (sketch: Sketch) (ma
 
     withPower powerIterations rank sketch (ofMatrix matrix)
 
+/// approximateTransposedWithPower, and ||A||_F^2 when the sketch's pass gave it (a CountSketch on dense storage), else
+/// NaN.
+let private transposedWithSquares (powerIterations: int) (rank: int) (sketch: Sketch) (transposed: Matrix<float>) =
+    Guard.notNull (nameof sketch) sketch
+    Guard.nonEmpty (nameof transposed) transposed
+
+    // Entries are reported as A's, the matrix the caller has in mind.
+    let nonFinite (row: int64) (column: int) (x: float) : exn =
+        ArgumentException(
+            $"Expected only finite entries in A, but A[{row}, {column}] = {x} (transposed[{column}, {row}]).",
+            nameof transposed
+        )
+
+    // A CountSketch's S A is finite only if A is (each row of A is added into S A, and NaN and infinity propagate),
+    // so with one the check rides on the sketch's pass over A, which also sums A's squares
+    // (RowBlocks.sketchTransposedChecked); any other sketch has A checked first. That pass was a tenth of a whole
+    // `approx` command.
+    let checkedBySketch =
+        match sketch with
+        | CountSketch _ -> not (isNull (transposed.AsColumnMajorArray()))
+        | _ -> false
+
+    if not checkedBySketch then
+        match Guard.firstNonFinite transposed with
+        | Some(j, i, x) -> raise (nonFinite (int64 i) j x)
+        | None -> ()
+
+    Guard.rank (nameof rank) rank (nameof transposed) transposed
+    Guard.nonNegative (nameof powerIterations) powerIterations
+    let m, n = Sketch.rows sketch, Sketch.columns sketch
+
+    if n <> transposed.ColumnCount then
+        raise (
+            ArgumentException(
+                $"Expected a sketch with as many columns as A has rows (transposed has {transposed.ColumnCount} columns), but sketch is {m}x{n}.",
+                nameof sketch
+            )
+        )
+
+    Sketch.checkOutput sketch transposed.RowCount
+    checkSketchRows rank sketch
+    let mutable squares = nan
+    let a = ofTransposed transposed
+
+    let a =
+        if checkedBySketch then
+            {
+                a with
+                    Sketched =
+                        fun sketch ->
+                            let sa, sum =
+                                RowBlocks.sketchTransposedChecked nonFinite (BlockSketch.Given sketch) 0L transposed
+
+                            squares <- sum
+                            sa
+            }
+        else
+            a
+
+    let approximation = withPower powerIterations rank sketch a
+    approximation, squares
+
 /// <summary>approximateWithPower for an A stored by rows (C order, as NumPy and a .npy file hold it), given without a
 /// copy as its transpose A^T: the d x n column-major matrix whose storage is A's rows one after another (Npy.readTransposed
 /// reads a file so). The result approximates A itself (Left n x r', Right r' x d) and equals approximateWithPower's on
@@ -256,66 +318,7 @@ let approximateWithPower (powerIterations: int) (rank: int) (sketch: Sketch) (ma
 /// row of S A.</remarks>
 [<CompiledName("ApproximateTransposedWithPower")>]
 let approximateTransposedWithPower (powerIterations: int) (rank: int) (sketch: Sketch) (transposed: Matrix<float>) =
-    Guard.notNull (nameof sketch) sketch
-    Guard.nonEmpty (nameof transposed) transposed
-
-    // Entries are reported as A's, the matrix the caller has in mind.
-    let checkFinite () =
-        match Guard.firstNonFinite transposed with
-        | Some(j, i, x) ->
-            raise (
-                ArgumentException(
-                    $"Expected only finite entries in A, but A[{i}, {j}] = {x} (transposed[{j}, {i}]).",
-                    nameof transposed
-                )
-            )
-        | None -> ()
-
-    // A CountSketch's S A is finite only if A is (each row of A is added into S A, and NaN and infinity propagate),
-    // so with one the check rides on the sketch's pass over A and runs only when S A is not finite; any other sketch
-    // has A checked first. That pass was a tenth of a whole `approx` command.
-    let checkedBySketch =
-        match sketch with
-        | CountSketch _ -> not (isNull (transposed.AsColumnMajorArray()))
-        | _ -> false
-
-    if not checkedBySketch then
-        checkFinite ()
-
-    Guard.rank (nameof rank) rank (nameof transposed) transposed
-    Guard.nonNegative (nameof powerIterations) powerIterations
-    let m, n = Sketch.rows sketch, Sketch.columns sketch
-
-    if n <> transposed.ColumnCount then
-        raise (
-            ArgumentException(
-                $"Expected a sketch with as many columns as A has rows (transposed has {transposed.ColumnCount} columns), but sketch is {m}x{n}.",
-                nameof sketch
-            )
-        )
-
-    Sketch.checkOutput sketch transposed.RowCount
-    checkSketchRows rank sketch
-
-    let a = ofTransposed transposed
-
-    let a =
-        if checkedBySketch then
-            {
-                a with
-                    Sketched =
-                        fun sketch ->
-                            let sa = a.Sketched sketch
-
-                            if not (Guard.allFinite (sa.AsColumnMajorArray())) then
-                                checkFinite ()
-
-                            sa
-            }
-        else
-            a
-
-    withPower powerIterations rank sketch a
+    fst (transposedWithSquares powerIterations rank sketch transposed)
 
 /// <summary>Randomized SVD (Halko, Martinsson and Tropp 2011; scikit-learn's randomized_svd): approximateWithPower from a
 /// Gaussian sketch of k + oversample rows.</summary>
@@ -439,6 +442,14 @@ let private projectionFrom (total: float) (approximation: LowRankApproximation) 
     | Some error -> error
     | None -> formed ()
 
+/// ||A - L R||_F formed from A^T: ||A^T - R^T L^T||_F, 256 rows of A at a time.
+let private formedTransposed (transposed: Matrix<float>) (approximation: LowRankApproximation) =
+    formedResidual transposed {
+        Left = approximation.Right.Transpose()
+        Right = approximation.Left.Transpose()
+        SingularValues = approximation.SingularValues
+    }
+
 /// <summary>||A - L R||_F of an approximation that projects A onto R's row space: R has orthonormal rows and L = A R^T,
 /// as the results of approximate, approximateWithPower and randomized do (and Streaming's, with its left factor). Then
 /// ||A - L R||_F^2 = ||A||_F^2 - ||L||_F^2 (Pythagoras), so the error costs one pass over A for its norm instead of
@@ -472,12 +483,43 @@ let projectionError (matrix: Matrix<float>) (approximation: LowRankApproximation
 let projectionErrorTransposed (transposed: Matrix<float>) (approximation: LowRankApproximation) =
     let total = checkedNormOf (nameof transposed) true transposed approximation
 
-    projectionFrom total approximation (fun () ->
-        formedResidual transposed {
-            Left = approximation.Right.Transpose()
-            Right = approximation.Left.Transpose()
-            SingularValues = approximation.SingularValues
-        })
+    projectionFrom total approximation (fun () -> formedTransposed transposed approximation)
+
+/// <summary>approximateTransposedWithPower and the result's error ||A - L R||_F together: with a CountSketch, ||A||_F
+/// comes from the sketch's own pass over A, so the error costs no pass of its own (projectionErrorTransposed's).
+/// </summary>
+/// <param name="powerIterations">q &gt;= 0; 0 is SCW(S, A).</param>
+/// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
+/// <param name="sketch">S (m x n), with m &gt;= k.</param>
+/// <param name="transposed">A^T (d x n): nonempty, finite.</param>
+/// <returns>The approximation, as approximateTransposedWithPower's, and its error, as projectionErrorTransposed's.
+/// </returns>
+/// <exception cref="System.ArgumentNullException">sketch or transposed is null.</exception>
+/// <exception cref="System.ArgumentException">as for approximateTransposedWithPower.</exception>
+/// <exception cref="System.ArgumentOutOfRangeException">as for approximateTransposedWithPower.</exception>
+/// <remarks>The error is sqrt(||A||_F^2 - ||L||_F^2), or the residual formed 256 rows of A at a time when that would
+/// keep fewer than 8 digits. ||A||_F is taken from the sketch's pass when its sum of squares lies within [1e-200, 1e200]
+/// (nothing underflowed or overflowed), else measured by one more pass.</remarks>
+[<CompiledName("ApproximateTransposedWithPowerAndError")>]
+let approximateTransposedWithPowerAndError
+    (powerIterations: int)
+    (rank: int)
+    (sketch: Sketch)
+    (transposed: Matrix<float>)
+    =
+    let approximation, squares =
+        transposedWithSquares powerIterations rank sketch transposed
+
+    let total =
+        if squares >= 1e-200 && squares <= 1e200 then
+            sqrt squares
+        else
+            Dense.finiteFrobenius (nameof transposed) transposed
+
+    let error =
+        projectionFrom total approximation (fun () -> formedTransposed transposed approximation)
+
+    struct (approximation, error)
 
 /// <summary>The SCW error ||A - SCW(S, A)||_F, without forming the n x d approximation unless the error is tiny.</summary>
 /// <param name="rank">k, with 1 &lt;= k &lt;= min(n, d).</param>
