@@ -27,6 +27,22 @@ public sealed class GuideExampleTests : ScratchDirectory
     }
 
     [Fact]
+    public void BigNpyFile_ByRows()
+    {
+        var path = Scratch("rows.npy");
+        var a = Matrix<double>.Build.Random(5000, 64, 3);
+        Npy.WriteMatrix(path, a);
+        // guide: rows begin
+        // A^T (d x n): a C-order file's data (NumPy's default) as it lies, no transposition; A is approximated itself.
+        var at = Npy.ReadTransposed(path);
+        var sketch = Sketch.CountSketch(30, at.ColumnCount, 1); // k + 10 rows, one column per row of A
+        var (approximation, error) = Scw.ApproximateTransposedWithPowerAndError(at, sketch, 20, 4);
+        Console.WriteLine($"rank {approximation.Rank}, error {error:F3} (||A||_F from the sketch's pass)");
+        // guide: rows end
+        Assert.Equal(Scw.ErrorOf(a, approximation), error, 6);
+    }
+
+    [Fact]
     public async Task Training_WithProgressCancellationSaveLoadAndTestError()
     {
         var path = Scratch("learned.sketch");
