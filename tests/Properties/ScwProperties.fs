@@ -208,6 +208,73 @@ module BestInSubspace =
                 |> Prop.label (sprintf "rank(S A) = %d, rank of SCW = %d" v.ColumnCount scw.Rank))
         |> check
 
+    /// On tall matrices (4096+ rows, where [A V]_k comes from the Gram matrix of A V while A V is well conditioned, and
+    /// A given by rows uses the row-major kernels), SCW and SCW with power iterations are still [A V_q]_k V_q^T: the
+    /// error is that optimum's, the singular values are A V's within 1e-10 sigma_1, Right has orthonormal rows and
+    /// Left = A Right^T; on graded, tied and ill-conditioned spectra (up to cond 1e14, where the Gram matrix is declined).
+    [<Fact>]
+    let ``on tall matrices SCW is [A V]_k V^T itself, by columns and by rows`` () =
+        let cases =
+            gen {
+                let! rows = Gen.choose (4096, 4200)
+                let! columns = Gen.choose (20, 60)
+                let! rank = Gen.choose (1, columns)
+                let! spec = spectrumOfShape rows columns rank
+                let! k = Gen.choose (1, 10)
+                let! m = Gen.choose (k, k + 20)
+                let! seed = seed
+                return spec, k, m, seed
+            }
+
+        forAll cases (fun (spec, k, m, seed) ->
+            let a = spec.Build()
+            let sketch = Sketch.countSketch seed m a.RowCount
+            let norm = Norm.frobenius a
+            let accuracy = medium |> scaledTo norm
+            let scw = Scw.approximate k sketch a
+            let byRows = Scw.approximateTransposedWithPower 0 k sketch (a.Transpose())
+
+            match basis sketch a with
+            | None -> holds "S A = 0 gives the zero approximation" (scw.Rank = 0 && byRows.Rank = 0)
+            | Some v ->
+                let av = a * v
+                let kept = min k (min av.RowCount av.ColumnCount)
+                let best = Svd.bestRankK kept av
+                let optimum = Norm.frobenius (a - best.ToMatrix() * v.Transpose())
+                let sigma = Svd.singularValues av
+                let top = if sigma.Length > 0 then sigma[0] else 0.0
+
+                let laws name (result: LowRankApproximation) =
+                    let values = result.SingularValues
+
+                    all [
+                        close
+                            accuracy
+                            $"{name}: error = ||A - [A V]_k V^T||_F"
+                            (Norm.frobenius (a - result.ToMatrix()))
+                            optimum
+                        close
+                            (medium |> scaledTo top)
+                            $"{name}: singular values are A V's"
+                            (Array.init values.Length (fun i -> abs (values[i] - sigma[i]))
+                             |> Array.fold max 0.0)
+                            0.0
+                        close
+                            (medium |> scaledTo 1.0)
+                            $"{name}: Right Right^T = I"
+                            (SvdLaws.orthonormalityDefect result.Right)
+                            0.0
+                        close
+                            accuracy
+                            $"{name}: Left = A Right^T"
+                            (Norm.frobenius (result.Left - a * result.Right.Transpose()))
+                            0.0
+                    ]
+
+                all [ laws "by columns" scw; laws "by rows" byRows ]
+                |> Prop.label (sprintf "%O, k = %d, m = %d" spec k (Sketch.rows sketch)))
+        |> checkWith 30
+
 /// SCW keeps directions with singular values far below the largest: its rank threshold is NumPy's (max(n, d) eps
 /// sigma_1), so on a graded spectrum (1, 1e-3, 1e-7, 1e-9, ...) with the identity sketch it is [A]_k to a relative
 /// accuracy of the tail, not merely to eps ||A||. A threshold raised to 1e-6 sigma_1 would drop the 1e-7 direction.
