@@ -43,6 +43,7 @@ type ScwBenchmarks() =
 [<MemoryDiagnoser>]
 type RandomizedSvdBenchmarks() =
     let mutable a = Matrix<float>.Build.Dense(1, 1)
+    let mutable transposed = Matrix<float>.Build.Dense(1, 1)
     let mutable sketch = Sketch.identity 1
     let mutable result = Unchecked.defaultof<LowRankApproximation>
 
@@ -51,6 +52,9 @@ type RandomizedSvdBenchmarks() =
         a <-
             Inputs.gaussian 26 80_000 20 * Inputs.gaussian 27 20 768
             + 3.0 * Inputs.gaussian 28 80_000 768
+
+        // A by rows, as a C-order .npy file holds it (what approx reads).
+        transposed <- a.Transpose()
 
         sketch <- Sketch.countSketch 1 30 a.RowCount
         result <- Scw.approximateWithPower 4 20 sketch a
@@ -66,6 +70,14 @@ type RandomizedSvdBenchmarks() =
 
     [<Benchmark>]
     member _.RandomizedGaussian() = Scw.randomized 10 4 0 20 a
+
+    [<Benchmark>]
+    member _.ScwByRows() =
+        Scw.approximateTransposedWithPower 0 20 sketch transposed
+
+    [<Benchmark>]
+    member _.FourPowerIterationsByRows() =
+        Scw.approximateTransposedWithPower 4 20 sketch transposed
 
     [<Benchmark>]
     member _.ErrorOfFactors() = Scw.errorOf a result
