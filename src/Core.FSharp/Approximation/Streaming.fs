@@ -533,8 +533,12 @@ module Streaming =
     /// <exception cref="System.ArgumentOutOfRangeException">rank is outside [1, min(n, d)] or blockRows &lt; 1.</exception>
     /// <exception cref="System.IO.InvalidDataException">the file is not a valid 2-D .npy file.</exception>
     /// <exception cref="System.OperationCanceledException">token was cancelled.</exception>
-    /// <remarks>A V is spilled to a temporary file next to leftPath (n r float64, r &lt;= m), then multiplied by W_k into
-    /// the left factor, so A is read twice. Equal to Scw.approximate up to rounding. The error is
+    /// <remarks>A V (n r float64, r &lt;= m) is kept in memory up to 64 MB and spilled beyond to a temporary file next to
+    /// leftPath, then multiplied by W_k into the left factor, so A is read twice. A C-order file's blocks are used as
+    /// they lie (their transposes, RowMajorGemm's kernels; the first pass sketches, sums squares and checks each block in
+    /// one pass over it); a Fortran-order file's are read into column-major blocks. A V's R factor comes from its Gram
+    /// matrix while A V is well conditioned, else from a tall-skinny QR of the kept blocks. Equal to Scw.approximate up
+    /// to rounding. The error is
     /// sqrt(||A||_F^2 - sum_(i&lt;=k) sigma_i^2) from the passes' norms; only when that keeps fewer than 8 digits (error^2
     /// below 1.5e-8 ||A||_F^2) is A read a third time, to sum ||A_b - A_b V V^T||_F^2 over blocks plus the tail of A V's
     /// singular values, which has no cancellation.</remarks>
