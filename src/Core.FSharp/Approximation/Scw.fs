@@ -283,10 +283,10 @@ let private transposedWithSquares (powerIterations: int) (rank: int) (sketch: Sk
             nameof transposed
         )
 
-    // A CountSketch's S A is finite only if A is (each row of A is added into S A, and NaN and infinity propagate),
-    // so with one the check rides on the sketch's pass over A, which also sums A's squares
-    // (RowBlocks.sketchTransposedChecked); any other sketch has A checked first. That pass was a tenth of a whole
-    // `approx` command.
+    // A CountSketch's pass over A also sums A's squares (RowBlocks.sketchTransposedChecked), a sum that is finite only
+    // if A is (NaN and infinity propagate; a sum that overflows is checked too), so with one the check rides on that
+    // pass and searches A only when the sum is not finite; any other sketch has A checked first. The separate check's
+    // pass was a tenth of a whole `approx` command.
     let checkedBySketch =
         match sketch with
         | CountSketch _ -> not (isNull (transposed.AsColumnMajorArray()))
