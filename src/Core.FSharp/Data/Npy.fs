@@ -40,7 +40,6 @@ let readMatrix (path: string) =
 
         invalid path header.DataOffset $"expected a 2-D array, but the shape is ({text}){hint}"
 
-
 /// <summary>Reads a 2-D array from a .npy file as its transpose: for an n x d array, the d x n matrix A^T whose
 /// column-major storage is the file's C-order data as it lies, so nothing is transposed (what
 /// Scw.approximateTransposedWithPower takes). A Fortran-order file is read and transposed.</summary>

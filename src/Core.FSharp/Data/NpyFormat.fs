@@ -216,8 +216,6 @@ let internal blockDecoder (descr: string) : byte[] -> int -> int -> float[] -> u
     let decode = decoderInto descr
     fun bytes rows columns target -> decode bytes rows columns rows 0 target
 
-/// Reads exactly `length` bytes at `offset` of the file into bytes[0 ..] by positional reads (several threads may read
-/// one handle at once); a file that ends first is reported with the offset.
 /// Reads exactly target.Length bytes at `offset` of the file into `target` by positional reads (several threads may
 /// read one handle at once); a file that ends first is reported with the offset.
 let internal readSpanAt
