@@ -69,8 +69,6 @@ module internal RowBlocks =
         (offset: int64)
         (transposed: Matrix<float>)
         =
-        let d, b = transposed.RowCount, transposed.ColumnCount
-
         let check () =
             match Guard.firstNonFinite transposed with
             | Some(j, i, x) -> raise (nonFinite (offset + int64 i) j x)
@@ -82,22 +80,23 @@ module internal RowBlocks =
 
         let countSketch =
             match sketch with
-            | BlockSketch.Hashed(seed, rows) -> Sketch.hashedCountSketchColumns seed rows offset b, 0
+            | BlockSketch.Hashed(seed, rows) ->
+                Sketch.hashedCountSketchColumns seed rows offset transposed.ColumnCount, 0
             | BlockSketch.Given s -> s, int offset
 
         match countSketch, transposed.AsColumnMajorArray() with
         | (CountSketch(m, hash, values), at), x when not (isNull x) ->
-            let c = Array.zeroCreate<float>(d * m)
-            let struct (top, squares) = RowMajorGemm.countSketch x b d m hash values at c
+            let sketched, struct (top, squares) =
+                Sketch.countSketchByRows m hash values at transposed
 
             let squares =
-                if top >= 1e-100 && top <= 1e100 && Double.IsFinite squares then
+                if Dense.plainSquaresHold top squares then
                     squares
                 else
                     check ()
                     squaredNorm ()
 
-            Dense.transpose (Matrix<float>.Build.Dense(d, m, c)), squares
+            sketched, squares
         | _ ->
             check ()
             applyTransposed sketch offset transposed, squaredNorm ()

@@ -357,6 +357,18 @@ module Sketch =
             Dense.multiply columns block
         | Stacked parts -> parts |> Array.map (fun part -> applyUnchecked part offset block) |> stackRows
 
+    /// S[:, offset .. offset + b) A (m x d) of a CountSketch for b rows of A given densely as their transpose (d x b),
+    /// each row added, signed, into its row of S A on every core (RowMajorGemm.countSketch), with the rows' largest
+    /// magnitude and plain sum of squares from the same pass.
+    let internal countSketchByRows m (hash: int[]) (values: float[]) offset (transposed: Matrix<float>) =
+        let d, b = transposed.RowCount, transposed.ColumnCount
+        let c = Array.zeroCreate<float>(d * m)
+
+        let squares =
+            RowMajorGemm.countSketch (transposed.AsColumnMajorArray()) b d m hash values offset c
+
+        Dense.transpose (Matrix<float>.Build.Dense(d, m, c)), squares
+
     /// S[:, offset .. offset + b) A (m x d) for b rows of A stored by rows, given as their transpose (d x b,
     /// column-major: the rows contiguous), without transposing them: a CountSketch adds each row, signed, into its row
     /// of S A (RowMajorGemm.countSketch, on every core); a dense sketch is S (A^T)^T; stacked sketches part by part.
@@ -365,13 +377,10 @@ module Sketch =
         (offset: int)
         (transposed: Matrix<float>)
         : Matrix<float> =
-        let d, b = transposed.RowCount, transposed.ColumnCount
+        let b = transposed.ColumnCount
 
         match sketch, transposed.AsColumnMajorArray() with
-        | CountSketch(m, hash, values), x when not (isNull x) ->
-            let c = Array.zeroCreate<float>(d * m)
-            RowMajorGemm.countSketch x b d m hash values offset c |> ignore
-            Dense.transpose (Matrix<float>.Build.Dense(d, m, c))
+        | CountSketch(m, hash, values), x when not (isNull x) -> fst (countSketchByRows m hash values offset transposed)
         | CountSketch _, _ -> applyUnchecked sketch offset (transposed.Transpose())
         | DenseSketch s, _ ->
             let columns =

@@ -473,13 +473,17 @@ let private squaresOf (xs: ReadOnlySpan<float>) =
 
     struct (top, sum)
 
+/// Whether a plain sum of squares is exact enough for a norm, given the largest magnitude `top` among its terms: within
+/// [1e-100, 1e100] nothing overflows or loses accuracy to underflow (entries far below the largest do not matter to
+/// the sum). twoNorm's fast path, and any pass that sums squares on its way (RowBlocks).
+let internal plainSquaresHold (top: float) (sum: float) =
+    top >= 1e-100 && top <= 1e100 && Double.IsFinite sum
+
 /// sqrt(sum x_i^2) in two passes (scale by max |x_i|, then sum), so it neither overflows for entries
 /// near 1e154 nor loses accuracy to underflow for entries near 1e-154, as LAPACK's dnrm2 and dlange.
 /// NaN in, NaN out; otherwise an infinite entry gives +infinity.
 let rec twoNorm (xs: float[]) =
-    // Fast path: when the largest magnitude lies in [1e-100, 1e100] the plain sum of squares can neither overflow nor
-    // lose accuracy to underflow (entries far below the largest do not matter to the sum), so one SIMD pass suffices.
-    // Long arrays are summed in fixed chunks on every core and the chunks' sums added in order, so the result does not
+    // Fast path: one SIMD pass when the plain sum of squares holds (plainSquaresHold). Long arrays are summed in fixed chunks on every core and the chunks' sums added in order, so the result does not
     // depend on the number of cores.
     let struct (top, sum) =
         if xs.Length < Guard.ParallelFrom then
@@ -500,7 +504,7 @@ let rec twoNorm (xs: float[]) =
             parts
             |> Array.fold (fun (struct (top, sum)) (struct (t, s)) -> struct (max top t, sum + s)) (struct (0.0, 0.0))
 
-    if top >= 1e-100 && top <= 1e100 && Double.IsFinite sum then
+    if plainSquaresHold top sum then
         sqrt sum
     else
         twoNormScaled xs
