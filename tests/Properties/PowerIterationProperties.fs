@@ -140,7 +140,7 @@ module PowerIterations =
                 |> fst
                 |> Dense.transpose
 
-            let vt = Scw.powerRowSpace q start a
+            let vt = RowSpace.powerRowSpace q start a
             let outside = Norm.frobenius (a - Dense.multiply (Dense.gemm false a true vt) vt)
 
             atMost

@@ -52,147 +52,9 @@ let internal residualNorm (matrix: Matrix<float>) (approximation: LowRankApproxi
     | Some error -> error
     | None -> formedResidual matrix approximation
 
-let private empty (rows: int) (columns: int) = {
-    Left = Matrix<float>.Build.Dense(rows, 0)
-    Right = Matrix<float>.Build.Dense(0, columns)
-    SingularValues = [||]
-}
-
-/// The products SCW and the power iterations take of A (n x d), for A held as itself (column-major) or by rows (given as
-/// its transpose A^T, column-major d x n): A V and A^T (A V) for V given as V^T, A^T Y, and S A.
-type private Products = {
-    Rows: int
-    Columns: int
-    Times: Matrix<float> -> Matrix<float>
-    TransposeTimes: Matrix<float> -> Matrix<float>
-    Normal: Matrix<float> -> Matrix<float>
-    Sketched: Sketch -> Matrix<float>
-}
-
-let private ofMatrix (matrix: Matrix<float>) = {
-    Rows = matrix.RowCount
-    Columns = matrix.ColumnCount
-    Times = fun vt -> Dense.gemm false matrix true vt
-    TransposeTimes = fun y -> Dense.gemm true matrix false y
-    Normal = Dense.normalProduct matrix
-    Sketched = fun sketch -> Sketch.applyUnchecked sketch 0 matrix
-}
-
-let private ofTransposed (transposed: Matrix<float>) = {
-    Rows = transposed.ColumnCount
-    Columns = transposed.RowCount
-    Times = Dense.rowMajorTimes transposed
-    TransposeTimes = Dense.rowMajorTransposeTimes transposed
-    Normal = Dense.rowMajorNormalProduct transposed
-    Sketched = fun sketch -> Sketch.applyTransposedUnchecked sketch 0 transposed
-}
-
-/// V^T (r x d, orthonormal rows) spanning the numerical row space of S A; None when S A = 0.
-let private sketchRowSpace (sketch: Sketch) (a: Products) =
-    let sa = a.Sketched sketch
-    let svdSa = Dense.thinSvd sa
-    let r = Dense.numericalRankOf sa.RowCount a.Columns svdSa.S
-
-    if r = 0 then
-        None
-    else
-        Some(svdSa.Vt.SubMatrix(0, r, 0, a.Columns))
-
-/// Eigenvalues of a Gram matrix (A V)^T (A V) within this factor of the largest make it as good as A V itself: each
-/// sigma_i of A V then within a relative eps cond(A V)^2 &lt;= 2.2e-8 (powerIn, bestInRowSpace, the stream's R).
-let internal WellConditioned = 1e-8
-
-/// Rows of A V from which bestInRowSpace takes [A V]_k from its Gram matrix.
-let private GramRows = 4096
-
-/// [A V]_k V^T for V^T (r x d) with orthonormal rows: the best rank-k approximation of A with rows in span(V). A tall A V
-/// (4096+ rows) that is well conditioned gives it from its Gram matrix (A V)^T (A V) = W Sigma^2 W^T: Left = A V W_k
-/// (= U_k Sigma_k), Right = W_k^T V^T, two passes over A V (0.012-0.025 s at 80,000 x 40) instead of a QR's five and
-/// its Q (0.04-0.13 s); its singular values are then within eps cond(A V) sigma_1 of A V's. Otherwise the truncated SVD
-/// of A V.
-let private bestInRowSpace (rank: int) (vt: Matrix<float>) (a: Products) =
-    let av = a.Times vt
-    let r = av.ColumnCount
-
-    let gram =
-        if av.RowCount >= GramRows && r > 0 then
-            let svd = Dense.thinSvd (Dense.gemm true av false av)
-            let l = svd.S
-
-            if l[0] > 0.0 && l[r - 1] >= WellConditioned * l[0] then
-                Some svd
-            else
-                None
-        else
-            None
-
-    match gram with
-    | Some svd ->
-        let kept = min rank r
-        let wkt = svd.Vt.SubMatrix(0, kept, 0, r)
-
-        {
-            Left = Dense.gemm false av true wkt
-            Right = Dense.multiply wkt vt
-            SingularValues = Array.map sqrt svd.S[.. kept - 1]
-        }
-    | None ->
-        // Only the k leading triplets: for a tall A V the left vectors are Q U_R for k columns of U_R, not all r.
-        let svdAv = Dense.truncatedSvd rank av
-
-        {
-            Left = Dense.scaleColumnsInPlace svdAv.S svdAv.U
-            Right = Dense.multiply svdAv.Vt vt
-            SingularValues = svdAv.S
-        }
-
 /// SCW without argument checks, for callers that have validated already.
 let internal approximateUnchecked (rank: int) (sketch: Sketch) (matrix: Matrix<float>) =
-    let a = ofMatrix matrix
-
-    match sketchRowSpace sketch a with
-    | None -> empty matrix.RowCount matrix.ColumnCount
-    | Some vt -> bestInRowSpace rank vt a
-
-
-/// q steps of subspace iteration on A's row space from V^T (r x d) (Halko, Martinsson and Tropp 2011, Algorithm 4.4).
-/// A step forms W = A^T (A V) in one pass over A (Dense.normalProduct) and V = orth(W) while A V is well conditioned:
-/// its Gram matrix V^T W = (A V)^T (A V), free at r^2 d flops, has every eigenvalue above 1e-8 of the largest
-/// (cond(A V) &lt;= 1e4), so W holds each direction of A V to a relative eps cond(A V)^2 &lt;= 2.2e-8. Otherwise (a steep
-/// or rank-deficient spectrum) that step is redone and the rest taken with A V orthonormalised between the products,
-/// Q = orth(A V), V = orth(A^T Q): two passes, resolving directions down to eps sigma_1.
-let private powerIn (a: Products) (iterations: int) (vt: Matrix<float>) =
-    let mutable vt = vt
-    let mutable fused = true
-
-    for _ in 1..iterations do
-        let w =
-            if fused then
-                let w = a.Normal vt
-                let s = (Dense.thinSvd (Dense.multiply vt w)).S
-                fused <- s.Length > 0 && s[s.Length - 1] >= WellConditioned * s[0]
-                if fused then Some w else None
-            else
-                None
-
-        let w =
-            match w with
-            | Some w -> w
-            | None -> a.TransposeTimes(fst (Dense.tallQr (a.Times vt)))
-
-        vt <- Dense.transpose (fst (Dense.qr w))
-
-    vt
-
-/// powerIn for a column-major A.
-let internal powerRowSpace (iterations: int) (vt: Matrix<float>) (matrix: Matrix<float>) =
-    powerIn (ofMatrix matrix) iterations vt
-
-/// SCW with q power iterations on A's products, after the checks.
-let private withPower (powerIterations: int) (rank: int) (sketch: Sketch) (a: Products) =
-    match sketchRowSpace sketch a with
-    | None -> empty a.Rows a.Columns
-    | Some vt -> bestInRowSpace rank (powerIn a powerIterations vt) a
+    RowSpace.withPower 0 rank sketch (RowSpace.ofMatrix matrix)
 
 /// Rejects a sketch with fewer than k rows: its row space cannot hold a rank-k approximation.
 let private checkSketchRows (rank: int) (sketch: Sketch) =
@@ -268,7 +130,7 @@ let approximateWithPower (powerIterations: int) (rank: int) (sketch: Sketch) (ma
 
     Guard.nonNegative (nameof powerIterations) powerIterations
 
-    withPower powerIterations rank sketch (ofMatrix matrix)
+    RowSpace.withPower powerIterations rank sketch (RowSpace.ofMatrix matrix)
 
 /// approximateTransposedWithPower, and ||A||_F^2 when the sketch's pass gave it (a CountSketch on dense storage), else
 /// NaN.
@@ -312,7 +174,7 @@ let private transposedWithSquares (powerIterations: int) (rank: int) (sketch: Sk
     Sketch.checkOutput sketch transposed.RowCount
     checkSketchRows rank sketch
     let mutable squares = nan
-    let a = ofTransposed transposed
+    let a = RowSpace.ofTransposed transposed
 
     let a =
         if checkedBySketch then
@@ -329,7 +191,7 @@ let private transposedWithSquares (powerIterations: int) (rank: int) (sketch: Sk
         else
             a
 
-    let approximation = withPower powerIterations rank sketch a
+    let approximation = RowSpace.withPower powerIterations rank sketch a
     approximation, squares
 
 /// <summary>approximateWithPower for an A stored by rows (C order, as NumPy and a .npy file hold it), given without a

@@ -221,13 +221,9 @@ module Streaming =
             // well conditioned (every eigenvalue above 1e-8 of the largest, so each sigma_i is within a relative
             // eps cond(A V)^2 <= 2.2e-8); a (b + r) x r QR per block cost as much as the block's product.
             let fromGram =
-                let svd = Dense.thinSvd gram
-                let l = svd.S
-
-                if l.Length > 0 && l[0] > 0.0 && l[l.Length - 1] >= Scw.WellConditioned * l[0] then
-                    Some(Dense.multiply (Matrix<float>.Build.DiagonalOfDiagonalArray(Array.map sqrt l)) svd.Vt)
-                else
-                    None
+                RowSpace.wellConditionedGram gram
+                |> Option.map (fun svd ->
+                    Dense.multiply (Matrix<float>.Build.DiagonalOfDiagonalArray(Array.map sqrt svd.S)) svd.Vt)
 
             let wk, s, right, tail =
                 RowBlocks.finish rank (fromGram |> Option.defaultWith exact) vt
